@@ -1,0 +1,121 @@
+// CPU feature detection: CPUID for what the hardware has, XCR0 (xgetbv) for what the OS saves
+// on a context switch. Both are needed: a CPU can report AVX-512 while the OS leaves ZMM state
+// disabled, and xsimd 8.1's own detection skips that check.
+#include <cpuid.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "softmaxbench/softmax.hpp"
+
+namespace smb {
+namespace {
+
+struct Regs {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+};
+
+Regs cpuid(unsigned leaf, unsigned sub = 0) {
+    Regs r;
+    if (!__get_cpuid_count(leaf, sub, &r.a, &r.b, &r.c, &r.d)) r = Regs{};
+    return r;
+}
+
+std::uint64_t xgetbv0() {
+    unsigned lo = 0, hi = 0;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return (std::uint64_t(hi) << 32) | lo;
+}
+
+bool bit(unsigned v, int b) { return (v >> b) & 1u; }
+
+std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(' ');
+    const auto e = s.find_last_not_of(' ');
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+CpuInfo detect() {
+    CpuInfo ci;
+    const Regs r0 = cpuid(0);
+    char vendor[13] = {};
+    std::memcpy(vendor + 0, &r0.b, 4);
+    std::memcpy(vendor + 4, &r0.d, 4);
+    std::memcpy(vendor + 8, &r0.c, 4);
+    ci.vendor = vendor;
+
+    if (cpuid(0x80000000u).a >= 0x80000004u) {
+        char brand[49] = {};
+        for (unsigned i = 0; i < 3; ++i) {
+            const Regs r = cpuid(0x80000002u + i);
+            std::memcpy(brand + 16 * i + 0, &r.a, 4);
+            std::memcpy(brand + 16 * i + 4, &r.b, 4);
+            std::memcpy(brand + 16 * i + 8, &r.c, 4);
+            std::memcpy(brand + 16 * i + 12, &r.d, 4);
+        }
+        ci.model = trim(brand);
+    }
+
+    const unsigned max_leaf = r0.a;
+    const Regs r1 = max_leaf >= 1 ? cpuid(1) : Regs{};
+    ci.sse2 = bit(r1.d, 26);
+    ci.fma = bit(r1.c, 12);
+    ci.avx = bit(r1.c, 28);
+    const bool osxsave = bit(r1.c, 27);
+    if (osxsave) {
+        const std::uint64_t xcr0 = xgetbv0();
+        ci.os_avx = (xcr0 & 0x6) == 0x6;             // XMM and YMM state
+        ci.os_avx512 = ci.os_avx && (xcr0 & 0xE0) == 0xE0;  // opmask, ZMM_Hi256, Hi16_ZMM
+    }
+    if (max_leaf >= 7) {
+        const Regs r7 = cpuid(7, 0);
+        ci.avx2 = bit(r7.b, 5);
+        ci.avx512f = bit(r7.b, 16);
+        ci.avx512dq = bit(r7.b, 17);
+        ci.avx512bw = bit(r7.b, 30);
+        ci.avx512vl = bit(r7.b, 31);
+    }
+    return ci;
+}
+
+}  // namespace
+
+const CpuInfo& cpu_info() {
+    static const CpuInfo info = detect();
+    return info;
+}
+
+Isa best_isa_of_cpu() {
+    static const Isa best = [] {
+        const CpuInfo& c = cpu_info();
+        if (c.os_avx512 && c.avx512f && c.avx512dq && c.avx512bw && c.avx512vl && c.avx2 && c.fma)
+            return Isa::avx512;
+        if (c.os_avx && c.avx && c.avx2 && c.fma) return Isa::avx2;
+        if (c.sse2) return Isa::sse2;
+        return Isa::scalar;
+    }();
+    return best;
+}
+
+Isa dispatch_isa() {
+    const Isa best = best_isa_of_cpu();
+    const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+    if (env == nullptr || *env == '\0') return best;
+    Isa forced;
+    if (!parse_isa(env, forced))
+        throw std::runtime_error(std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
+                                 "' is not an ISA (use scalar, sse2, avx2 or avx512)");
+    if (forced > best)
+        throw std::runtime_error(std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
+                                 "' is not supported by this CPU/OS (best here: " +
+                                 std::string(to_string(best)) + ")");
+    return forced;
+}
+
+bool isa_available(Isa isa) { return isa <= dispatch_isa(); }
+bool available(const Variant& v) { return isa_available(v.isa); }
+
+}  // namespace smb

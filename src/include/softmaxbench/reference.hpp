@@ -1,0 +1,52 @@
+// Correctly rounded reference (MPFR) and the accuracy metrics every test and report uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "softmaxbench/softmax.hpp"
+
+namespace smb::ref {
+
+// Reference for one row of float inputs, computed with MPFR at `precision_bits` (>= 100).
+struct RowReference {
+    std::vector<double> exact;   // the exact value rounded to double (for fractional ULP)
+    std::vector<float> rounded;  // the exact value correctly rounded to float (RNDN)
+};
+
+// Follows the special-value policy of softmax.hpp (NaN/+inf -> NaN row, -inf -> 0 / -inf,
+// all -inf -> NaN or masked value). Exact values of +-0 and +-inf are represented exactly.
+RowReference reference_row(std::span<const float> x, Output out, bool masked_safe = false,
+                           int precision_bits = 128);
+
+// ULP error as SLEEF and glibc define it: |y - r| / 2^(max(e, -126) - 23), e = floor(log2|r|)
+// the binade of the exact value r. Special cases: both NaN -> 0; same infinity -> 0;
+// r == 0 and y == 0 -> 0; any other disagreement on NaN/inf/zero -> +inf.
+double ulp_error(float y, double r);
+
+// Integer distance between y and the correctly rounded float, counting representable floats
+// (0 means correctly rounded). Returns UINT64_MAX when one is NaN and the other is not.
+std::uint64_t float_distance(float y, float r_rounded);
+
+struct Metrics {
+    std::size_t n = 0;
+    // Normal band: exact |r| >= FLT_MIN (2^-126), and finite.
+    std::size_t normal_count = 0;
+    double max_ulp = 0;           // max ULP error over the normal band
+    double mean_ulp = 0;          // mean ULP error over the normal band
+    std::size_t worst_index = 0;  // index of max_ulp (into the row)
+    std::size_t correctly_rounded = 0;  // normal-band outputs equal to the rounded reference
+    // Subnormal band: exact 0 < |r| < FLT_MIN, scored apart.
+    std::size_t subnormal_count = 0;
+    double max_ulp_subnormal = 0;  // ULP error in units of 2^-149
+    std::size_t flushed = 0;       // subnormal-band outputs the variant returned as 0
+    // Special entries (exact is NaN, +-inf or exact 0): how many disagree with the reference.
+    std::size_t special_mismatches = 0;
+    double sum_error = 0;  // |sum(y) - 1| for softmax (computed in double); 0 for log_softmax
+};
+
+Metrics measure(std::span<const float> y, const RowReference& ref, Output out);
+
+}  // namespace smb::ref

@@ -1,0 +1,88 @@
+// softmaxbench public interface: one registry of softmax variants and a batch call.
+//
+// Every variant computes, for each row x[0..n) of float32 logits,
+//   softmax:      y_i = exp(x_i) / sum_j exp(x_j)
+//   log_softmax:  y_i = x_i - log(sum_j exp(x_j))
+// with the special-value policy of README.md ("Special values"):
+//   NaN or +inf anywhere in the row  -> every output NaN
+//   -inf entries, rest finite         -> exact 0 (log_softmax: -inf) at those entries
+//   every entry -inf                  -> NaN, or 0 (log: -inf) when masked_safe is set
+//   n == 0                            -> nothing written
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace smb {
+
+enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass };
+enum class Isa { scalar, sse2, avx2, avx512 };
+enum class Output { softmax, log_softmax };
+// What a variant does with outputs whose exact value lies below FLT_MIN (2^-126).
+enum class Subnormal { gradual, flush };
+
+struct RowParams {
+    Output output = Output::softmax;
+    bool masked_safe = false;  // an all -inf row gives 0 (log: -inf) instead of NaN
+};
+
+// One row: x and y may be the same pointer (in place); otherwise they must not overlap.
+using RowFn = void (*)(const float* x, float* y, std::size_t n, RowParams p);
+
+struct Variant {
+    std::string_view name;         // "<algorithm>.<isa>[.<tier>]", e.g. "online.avx512"
+    Algorithm algorithm;
+    Isa isa;
+    std::string_view exp_kernel;   // which exp: "libm-double", "libm-float", "poly5", ...
+    std::string_view tier;         // "reference" (double internals), "fast", "accurate", "unsafe"
+    double max_ulp;                // documented max ULP error, softmax, outputs >= FLT_MIN
+    double max_ulp_log;            // documented max ULP error, log_softmax; +inf when the form
+                                   // x - log(sum) has no relative bound (see variants/list.inc)
+    Subnormal subnormal;           // policy for outputs below FLT_MIN
+    RowFn row;
+    std::string_view summary;      // one line for `softmaxbench list` and the README
+};
+
+// ---- registry --------------------------------------------------------------------------
+std::span<const Variant> all_variants();            // every compiled variant, fixed order
+const Variant* find_variant(std::string_view name); // nullptr when unknown
+
+// ---- CPU ----------------------------------------------------------------------------------
+struct CpuInfo {
+    std::string vendor, model;
+    bool sse2 = false, avx = false, avx2 = false, fma = false;
+    bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
+    bool os_avx = false, os_avx512 = false;  // XCR0: OS saves YMM / ZMM+opmask state
+};
+const CpuInfo& cpu_info();       // detected once (CPUID + XCR0)
+Isa best_isa_of_cpu();           // what the hardware and OS support, ignoring the override
+// The ISA dispatch may use: best_isa_of_cpu(), capped by SOFTMAXBENCH_FORCE_ISA when set.
+// Throws std::runtime_error when the variable names an unknown ISA or one this CPU lacks.
+Isa dispatch_isa();
+bool isa_available(Isa isa);     // isa <= dispatch_isa()
+bool available(const Variant& v);
+
+std::string_view to_string(Algorithm a);
+std::string_view to_string(Isa i);
+std::string_view to_string(Subnormal s);
+std::string_view to_string(Output o);
+bool parse_isa(std::string_view s, Isa& out);
+
+// ---- batch call -------------------------------------------------------------------------
+struct BatchArgs {
+    const float* x = nullptr;
+    float* y = nullptr;
+    std::size_t rows = 0, cols = 0;
+    std::size_t ld_x = 0, ld_y = 0;  // row strides in elements; 0 means cols
+    Output output = Output::softmax;
+    bool masked_safe = false;
+    int threads = 1;
+};
+// Applies the variant to every row. Throws std::invalid_argument on bad arguments (stride
+// smaller than cols, null pointers with non-empty shape, threads < 1, partial overlap of x
+// and y) and std::runtime_error when the variant is not available on this CPU.
+void softmax_batch(const Variant& v, const BatchArgs& a);
+
+}  // namespace smb

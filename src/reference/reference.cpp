@@ -1,0 +1,285 @@
+// Correctly rounded softmax / log_softmax reference (MPFR) and the accuracy metrics.
+//
+// reference_row works in three steps for a row with finite maximum m:
+//   d_j = x_j - m           exact (a 300-bit MPFR value holds the difference of any two floats)
+//   e_j = exp(d_j)          at precision_bits, kept for the softmax outputs
+//   s   = sum_j e_j         accumulated with 64 guard bits so n additions cost no accuracy
+// then softmax_i = e_i / s and log_softmax_i = d_i - log(s), each rounded once at
+// precision_bits, and from there once to double (exact[]) and once to float (rounded[]).
+// Special values (NaN, +-inf, all -inf, empty rows) never reach MPFR.
+#include "softmaxbench/reference.hpp"
+
+#include <mpfr.h>
+
+#include <algorithm>
+#include <bit>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+namespace smb::ref {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr float kNaNf = std::numeric_limits<float>::quiet_NaN();
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr float kInff = std::numeric_limits<float>::infinity();
+
+// Enough bits to hold x_j - m exactly for any two finite floats: the difference is below 2^129
+// in magnitude and a multiple of 2^-149, so 278 bits suffice.
+constexpr mpfr_prec_t kDiffPrec = 300;
+// Guard bits of the running sum, so that n <= 2^64 roundings of the sum stay far below the
+// precision of the terms.
+constexpr mpfr_prec_t kSumGuard = 64;
+// exp(d) for d below this is < 2^-1154: it rounds to 0 in double and in float, even after the
+// division by s >= 1, and its contribution to s is below 2^-1100 relative. Skipping the call
+// keeps rows with a wide range fast and exact to the reported precision.
+constexpr long kExpCutoff = -800;
+
+// One MPFR variable, initialised and cleared with the scope.
+class Mpfr {
+public:
+    explicit Mpfr(mpfr_prec_t prec) { mpfr_init2(v_, prec); }
+    ~Mpfr() { mpfr_clear(v_); }
+    Mpfr(const Mpfr&) = delete;
+    Mpfr& operator=(const Mpfr&) = delete;
+    mpfr_ptr get() { return v_; }
+
+private:
+    mpfr_t v_;
+};
+
+// n MPFR variables of one precision whose significands live in a single buffer (MPFR's custom
+// interface), so a row costs two allocations rather than n.
+class MpfrArray {
+public:
+    MpfrArray(std::size_t n, mpfr_prec_t prec) : vars_(n) {
+        const std::size_t bytes = mpfr_custom_get_size(prec);
+        stride_ = (bytes + sizeof(mp_limb_t) - 1) / sizeof(mp_limb_t);
+        limbs_.resize(stride_ * n);
+        for (std::size_t i = 0; i < n; ++i) {
+            void* sig = limbs_.data() + i * stride_;
+            mpfr_custom_init(sig, prec);
+            mpfr_custom_init_set(&vars_[i], MPFR_ZERO_KIND, 0, prec, sig);
+        }
+    }
+    mpfr_ptr operator[](std::size_t i) { return &vars_[i]; }
+
+private:
+    std::vector<__mpfr_struct> vars_;
+    std::vector<mp_limb_t> limbs_;
+    std::size_t stride_ = 0;
+};
+
+void fill(RowReference& r, double exact, float rounded) {
+    std::fill(r.exact.begin(), r.exact.end(), exact);
+    std::fill(r.rounded.begin(), r.rounded.end(), rounded);
+}
+
+void store(RowReference& r, std::size_t i, mpfr_srcptr v) {
+    r.exact[i] = mpfr_get_d(v, MPFR_RNDN);
+    r.rounded[i] = mpfr_get_flt(v, MPFR_RNDN);  // directly from v: a single rounding
+}
+
+// Position of a float on a line where consecutive representable values differ by 1 and
+// +0 / -0 share position 0.
+std::int64_t float_line(float f) {
+    const auto u = std::bit_cast<std::uint32_t>(f);
+    const auto mag = static_cast<std::int64_t>(u & 0x7fffffffu);
+    return (u & 0x80000000u) ? -mag : mag;
+}
+
+}  // namespace
+
+RowReference reference_row(std::span<const float> x, Output out, bool masked_safe,
+                           int precision_bits) {
+    if (precision_bits < 100) {
+        throw std::invalid_argument("reference_row: precision_bits must be >= 100, got " +
+                                    std::to_string(precision_bits));
+    }
+    const std::size_t n = x.size();
+    RowReference r;
+    r.exact.resize(n);
+    r.rounded.resize(n);
+    if (n == 0) return r;
+
+    bool poison = false;  // NaN or +inf somewhere
+    std::size_t finite = 0;
+    float m = -kInff;
+    for (float v : x) {
+        if (std::isnan(v) || v == kInff) {
+            poison = true;
+        } else if (v != -kInff) {
+            ++finite;
+            m = std::max(m, v);
+        }
+    }
+    if (poison) {
+        fill(r, kNaN, kNaNf);
+        return r;
+    }
+    if (finite == 0) {  // every entry -inf
+        if (!masked_safe) {
+            fill(r, kNaN, kNaNf);
+        } else if (out == Output::softmax) {
+            fill(r, 0.0, 0.0f);
+        } else {
+            fill(r, -kInf, -kInff);
+        }
+        return r;
+    }
+
+    const auto prec = static_cast<mpfr_prec_t>(precision_bits);
+    Mpfr mx(kDiffPrec), d(kDiffPrec), s(prec + kSumGuard), t(prec);
+    mpfr_set_flt(mx.get(), m, MPFR_RNDN);  // exact
+    mpfr_set_zero(s.get(), 1);
+
+    // Sets d = x_i - m (exact); returns false when x_i is -inf.
+    auto shifted = [&](std::size_t i) {
+        if (x[i] == -kInff) return false;
+        mpfr_set_flt(d.get(), x[i], MPFR_RNDN);
+        mpfr_sub(d.get(), d.get(), mx.get(), MPFR_RNDN);
+        return true;
+    };
+
+    auto same_as_previous = [&](std::size_t i) {
+        return std::bit_cast<std::uint32_t>(x[i]) == std::bit_cast<std::uint32_t>(x[i - 1]);
+    };
+
+    if (out == Output::softmax) {
+        MpfrArray e(n, prec);  // e[i] = exp(x_i - m), or +0 when negligible / -inf
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i > 0 && same_as_previous(i)) {
+                mpfr_set(e[i], e[i - 1], MPFR_RNDN);  // runs of equal inputs: one exp
+            } else if (!shifted(i) || mpfr_cmp_si(d.get(), kExpCutoff) < 0) {
+                continue;  // stays +0
+            } else {
+                mpfr_exp(e[i], d.get(), MPFR_RNDN);
+            }
+            mpfr_add(s.get(), s.get(), e[i], MPFR_RNDN);
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            if (mpfr_zero_p(e[i])) {
+                r.exact[i] = 0.0;
+                r.rounded[i] = 0.0f;
+                continue;
+            }
+            mpfr_div(t.get(), e[i], s.get(), MPFR_RNDN);
+            store(r, i, t.get());
+        }
+    } else {
+        bool have_t = false;  // t holds exp(x_{i-1} - m)
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!(have_t && same_as_previous(i))) {
+                have_t = shifted(i) && mpfr_cmp_si(d.get(), kExpCutoff) >= 0;
+                if (!have_t) continue;
+                mpfr_exp(t.get(), d.get(), MPFR_RNDN);
+            }
+            mpfr_add(s.get(), s.get(), t.get(), MPFR_RNDN);
+        }
+        Mpfr log_s(prec + kSumGuard);
+        mpfr_log(log_s.get(), s.get(), MPFR_RNDN);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (!shifted(i)) {
+                r.exact[i] = -kInf;
+                r.rounded[i] = -kInff;
+                continue;
+            }
+            mpfr_sub(t.get(), d.get(), log_s.get(), MPFR_RNDN);
+            store(r, i, t.get());
+        }
+    }
+    return r;
+}
+
+double ulp_error(float y, double r) {
+    const bool y_nan = std::isnan(y), r_nan = std::isnan(r);
+    if (y_nan || r_nan) return (y_nan && r_nan) ? 0.0 : kInf;
+    if (std::isinf(r) || std::isinf(y)) return static_cast<double>(y) == r ? 0.0 : kInf;
+    if (r == 0.0) return y == 0.0f ? 0.0 : kInf;
+    int fr_exp = 0;
+    static_cast<void>(std::frexp(r, &fr_exp));  // |r| = f * 2^fr_exp, f in [0.5, 1)
+    const int binade = fr_exp - 1;              // floor(log2 |r|)
+    const int ulp_exp = std::max(binade, -126) - 23;
+    return std::ldexp(std::fabs(static_cast<double>(y) - r), -ulp_exp);
+}
+
+std::uint64_t float_distance(float y, float r_rounded) {
+    const bool y_nan = std::isnan(y), r_nan = std::isnan(r_rounded);
+    if (y_nan || r_nan) return (y_nan && r_nan) ? 0 : UINT64_MAX;
+    const std::int64_t a = float_line(y), b = float_line(r_rounded);
+    return static_cast<std::uint64_t>(a > b ? a - b : b - a);
+}
+
+Metrics measure(std::span<const float> y, const RowReference& ref, Output out) {
+    if (ref.exact.size() != ref.rounded.size()) {
+        throw std::invalid_argument("measure: reference exact/rounded sizes differ");
+    }
+    if (y.size() != ref.exact.size()) {
+        throw std::invalid_argument("measure: output has " + std::to_string(y.size()) +
+                                    " elements, reference has " +
+                                    std::to_string(ref.exact.size()));
+    }
+    Metrics mt;
+    mt.n = y.size();
+    double ulp_sum = 0.0;
+    double worst = -1.0;
+    bool distribution = out == Output::softmax;  // finite reference with positive sum
+    double ref_sum = 0.0;
+    for (std::size_t i = 0; i < mt.n; ++i) {
+        const double r = ref.exact[i];
+        const float yi = y[i];
+        if (!std::isfinite(r)) distribution = false;
+        else ref_sum += r;
+
+        // Special entries: NaN, +-inf, exact 0, and finite values beyond FLT_MAX whose correct
+        // float is an infinity (only log_softmax of rows spanning more than FLT_MAX). All of
+        // these demand an exact match.
+        if (std::isnan(r)) {
+            if (!std::isnan(yi)) ++mt.special_mismatches;
+            continue;
+        }
+        if (std::isinf(r) || std::isinf(ref.rounded[i])) {
+            if (static_cast<double>(yi) != static_cast<double>(ref.rounded[i])) {  // NaN: unequal
+                ++mt.special_mismatches;
+            }
+            continue;
+        }
+        if (r == 0.0) {
+            if (yi != 0.0f) ++mt.special_mismatches;  // NaN compares unequal too
+            continue;
+        }
+
+        const double u = ulp_error(yi, r);
+        if (std::fabs(r) >= static_cast<double>(FLT_MIN)) {
+            ++mt.normal_count;
+            ulp_sum += u;
+            if (u > worst) {
+                worst = u;
+                mt.worst_index = i;
+            }
+            if (std::bit_cast<std::uint32_t>(yi) == std::bit_cast<std::uint32_t>(ref.rounded[i])) {
+                ++mt.correctly_rounded;
+            }
+        } else {
+            ++mt.subnormal_count;
+            mt.max_ulp_subnormal = std::max(mt.max_ulp_subnormal, u);
+            if (yi == 0.0f) ++mt.flushed;
+        }
+    }
+    if (mt.normal_count > 0) {
+        mt.max_ulp = worst;
+        mt.mean_ulp = ulp_sum / static_cast<double>(mt.normal_count);
+    }
+    if (distribution && ref_sum > 0.0) {
+        double sum = 0.0;
+        for (float v : y) sum += static_cast<double>(v);
+        const double err = std::fabs(sum - 1.0);
+        mt.sum_error = std::isnan(err) ? kInf : err;  // a NaN output must not hide in max()
+    }
+    return mt;
+}
+
+}  // namespace smb::ref

@@ -1,0 +1,179 @@
+// Scalar variants: one plain loop per algorithm, the readable statement of each algorithm.
+// All but `naive` keep their internals in double (exp, sums, the final division), so each is
+// within about 0.5 ULP of the correctly rounded result except where the algorithm's own form
+// loses accuracy (documented per variant in variants/list.inc). `naive` is float on purpose.
+#include <cmath>
+#include <limits>
+
+#include "detail/special.hpp"
+#include "kernels.hpp"
+
+namespace smb::kernels::scalar {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+struct MaxScan {
+    float m = -kInf;
+    std::size_t k = 0;  // index of the first maximum
+    bool nan = false;
+};
+
+MaxScan scan_max(const float* x, std::size_t n) {
+    MaxScan s;
+    for (std::size_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (std::isnan(v)) s.nan = true;
+        else if (v > s.m) { s.m = v; s.k = i; }
+    }
+    return s;
+}
+
+// Sum of exp(x_j - m) over every j except k (the first maximum, whose term is exactly 1).
+// Keeping that 1 out lets log1p keep full relative accuracy when one logit dominates
+// (Blanchard, Higham & Higham 2021).
+double sum_rest(const float* x, std::size_t n, float m, std::size_t k) {
+    double rest = 0;
+    for (std::size_t j = 0; j < n; ++j)
+        if (j != k) rest += std::exp(double(x[j]) - double(m));
+    return rest;
+}
+
+// log_softmax in the Blanchard-Higham-Higham form: y = (x - m) - log1p(rest).
+void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
+    const double l = std::log1p(rest);
+    for (std::size_t j = 0; j < n; ++j) y[j] = float((double(x[j]) - double(m)) - l);
+}
+
+}  // namespace
+
+// exp(x)/sum exp(x) with no shift: the float exp overflows once a logit passes ~88.7 and
+// underflows once every logit is below ~-103.9. Kept to show why the shift exists. The sum is
+// kept in double (like NumPy's pairwise sum, its error does not grow with n), so overflow is
+// the only thing that goes wrong.
+void naive(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) s += double(std::exp(x[j]));
+    if (!(s > 0 && s < double(kInf)) && detail::special_by_scan(x, y, n, p)) return;
+    if (p.output == Output::softmax) {
+        const float fs = float(s);  // inf when the float exps overflowed: inf/inf = NaN
+        for (std::size_t j = 0; j < n; ++j) y[j] = std::exp(x[j]) / fs;
+    } else {
+        const float l = float(std::log(s));
+        for (std::size_t j = 0; j < n; ++j) y[j] = x[j] - l;
+    }
+}
+
+// Three passes: max; exp, store, sum; scale. The stored exp is rounded to float, so the
+// result carries that rounding as well as the final one.
+void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    const MaxScan mx = scan_max(x, n);
+    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return;
+    if (p.output == Output::log_softmax) {
+        write_log(x, y, n, mx.m, sum_rest(x, n, mx.m, mx.k));
+        return;
+    }
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double e = std::exp(double(x[j]) - double(mx.m));
+        y[j] = float(e);
+        s += e;
+    }
+    for (std::size_t j = 0; j < n; ++j) y[j] = float(double(y[j]) / s);
+}
+
+// Milakov & Gimelshein: one pass keeps the running max m and the normaliser d relative to it,
+// rescaling d when the max moves; a second pass writes. d is kept without the max's own 1
+// (as `rest`), so log_softmax can use log1p.
+void online(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    float m = -kInf;
+    double rest = 0;
+    bool nan = false;
+    for (std::size_t j = 0; j < n; ++j) {
+        const float v = x[j];
+        if (std::isnan(v)) { nan = true; continue; }
+        if (v == -kInf) continue;  // contributes exp(-inf) = 0; also avoids -inf - -inf
+        if (v > m) {
+            rest = m == -kInf ? 0.0 : (rest + 1.0) * std::exp(double(m) - double(v));
+            m = v;
+        } else if (v == m) {
+            rest += 1.0;
+        } else {
+            rest += std::exp(double(v) - double(m));
+        }
+    }
+    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    if (p.output == Output::log_softmax) {
+        write_log(x, y, n, m, rest);
+        return;
+    }
+    const double d = 1.0 + rest;
+    for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp(double(x[j]) - double(m)) / d);
+}
+
+// softmax as exp(x - lse), lse = m + log1p(rest): the normalisation moves into the exponent.
+void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    const MaxScan mx = scan_max(x, n);
+    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return;
+    const double rest = sum_rest(x, n, mx.m, mx.k);
+    if (p.output == Output::log_softmax) {
+        write_log(x, y, n, mx.m, rest);
+        return;
+    }
+    const double l = std::log1p(rest);
+    for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp((double(x[j]) - double(mx.m)) - l));
+}
+
+namespace {
+// exp(x) = p * 2^e with p in [sqrt(1/2), sqrt(2)] and e an integer-valued double.
+struct Split {
+    double p, e;
+};
+Split split_exp(float x) {
+    constexpr double kLog2e = 1.4426950408889634074;
+    constexpr double kLn2 = 0.69314718055994530942;
+    const double e = std::nearbyint(double(x) * kLog2e);
+    return {std::exp(double(x) - e * kLn2), e};
+}
+// 2^d for d <= 0, without overflowing the int that ldexp takes.
+double pow2_nonpos(double d) { return d < -2000 ? 0.0 : std::ldexp(1.0, int(d)); }
+}  // namespace
+
+// Dukhan & Ablavatski: no max pass. Pass 1 accumulates exp(x) as an extended-exponent pair
+// (S, N) meaning S * 2^N, so nothing overflows; pass 2 writes p * 2^(e - N) / S.
+// Reduction x - e*ln2 in double: accurate for |x| up to ~1e6.
+void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    double S = 0, N = -std::numeric_limits<double>::infinity();
+    bool special = false;
+    for (std::size_t j = 0; j < n; ++j) {
+        const float v = x[j];
+        if (std::isnan(v) || v == kInf) { special = true; break; }
+        if (v == -kInf) continue;
+        const Split t = split_exp(v);
+        if (t.e > N) {
+            S = S * pow2_nonpos(N - t.e) + t.p;
+            N = t.e;
+        } else {
+            S += t.p * pow2_nonpos(t.e - N);
+        }
+    }
+    if ((special || S == 0) && detail::special_by_scan(x, y, n, p)) return;
+    if (p.output == Output::log_softmax) {
+        constexpr double kLn2 = 0.69314718055994530942;
+        const double l = std::log(S) + N * kLn2;
+        for (std::size_t j = 0; j < n; ++j) y[j] = float(double(x[j]) - l);
+        return;
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+        if (x[j] == -kInf) { y[j] = 0; continue; }
+        const Split t = split_exp(x[j]);
+        y[j] = float(t.p * pow2_nonpos(t.e - N) / S);
+    }
+}
+
+}  // namespace smb::kernels::scalar
