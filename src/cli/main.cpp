@@ -1,0 +1,460 @@
+// softmaxbench: the command-line tool. Subcommands:
+//   list [--json]     the variant registry, with availability on this CPU
+//   run ...           softmax / log_softmax of a float32 .npy file into another .npy file
+//   info [--json]     CPU features, ISA dispatch and build details
+// Errors: one line on stderr, "softmaxbench: error: <what>"; exit 2 for usage errors, 1 for
+// runtime errors (see kFooter).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "npy/npy.hpp"
+#include "softmaxbench/build_info.hpp"
+#include "softmaxbench/softmax.hpp"
+
+namespace {
+
+constexpr int kExitRuntime = 1;
+constexpr int kExitUsage = 2;
+constexpr int kMaxThreads = 1024;
+
+constexpr const char* kFooter =
+    "Environment:\n"
+    "  SOFTMAXBENCH_FORCE_ISA=scalar|sse2|avx2|avx512  cap the dispatch ISA (variants needing\n"
+    "                                                  more are unavailable); an unknown ISA or\n"
+    "                                                  one this CPU lacks is an error\n"
+    "Exit status:\n"
+    "  0  success\n"
+    "  1  runtime error: unreadable or invalid input file, variant not available on this CPU,\n"
+    "     bad SOFTMAXBENCH_FORCE_ISA, output cannot be written\n"
+    "  2  usage error: bad or missing options/arguments, unknown variant, --threads out of range\n"
+    "Errors are reported as one line on stderr starting with 'softmaxbench: error: '.\n";
+
+constexpr const char* kListDetails =
+    "Columns: NAME (<algorithm>.<isa>[.<tier>]), ALGORITHM, ISA it needs, TIER (reference,\n"
+    "accurate, fast, unsafe), EXP kernel, AVAILABLE (ISA <= dispatch ISA), MAX_ULP and\n"
+    "MAX_ULP_LOG (documented bound on the ULP error of softmax / log_softmax outputs\n"
+    ">= FLT_MIN; inf: no bound), SUBNORMAL (gradual or flush for outputs below FLT_MIN), SUMMARY.\n\n";
+
+constexpr const char* kRunDetails =
+    "Reads INPUT, applies the variant along the last axis (a 1-D array is one row, a 2-D\n"
+    "array is rows x columns) with smb::softmax_batch, and writes OUTPUT with the same\n"
+    "shape. OUTPUT is written to a temporary file in its directory and renamed over the\n"
+    "target only on success: after an error there is no new file and an existing OUTPUT\n"
+    "is unchanged. INPUT and OUTPUT may be the same file. Nothing is printed on success.\n\n";
+
+constexpr const char* kInfoDetails =
+    "Prints the CPU vendor and model, the CPUID feature flags, whether the OS saves AVX and\n"
+    "AVX-512 state (XCR0), the best ISA of this CPU and the dispatch ISA (after\n"
+    "SOFTMAXBENCH_FORCE_ISA; an invalid value is shown as the dispatch error), and the\n"
+    "version, git commit, compiler, build type, flags, xsimd and MPFR versions.\n\n";
+
+// A mistake in how the tool was called (exit status 2) rather than in the data or the machine.
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+std::string one_line(std::string s) {
+    for (char& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    return s;
+}
+
+void print_error(const std::string& what) {
+    std::cerr << "softmaxbench: error: " << one_line(what) << std::endl;
+}
+
+std::string version_line() {
+    return std::string("softmaxbench ") + smb::build::version + " (git " + smb::build::git_commit + ")";
+}
+
+// ---- formatting helpers -----------------------------------------------------------------------
+
+// Shortest decimal text that reads back as the same double.
+std::string number_text(double v) {
+    char buf[64];
+    const auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+}
+
+// A JSON number; JSON has no NaN or infinity, so those become null.
+std::string json_number(double v) {
+    return std::isfinite(v) ? number_text(v) : std::string("null");
+}
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (b0 < 0x80) return 1;
+    if ((b0 & 0xe0) == 0xc0) len = 2, cp = b0 & 0x1fu;
+    else if ((b0 & 0xf0) == 0xe0) len = 3, cp = b0 & 0x0fu;
+    else if ((b0 & 0xf8) == 0xf0) len = 4, cp = b0 & 0x07u;
+    else return 0;
+    if (i + len > s.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+        const auto b = static_cast<unsigned char>(s[i + k]);
+        if ((b & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (b & 0x3fu);
+    }
+    static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
+    return len;
+}
+
+// A JSON string literal: quotes, backslash and control characters escaped; bytes that are not
+// valid UTF-8 become U+FFFD so the output is always valid JSON.
+std::string json_string(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out = "\"";
+    for (std::size_t i = 0; i < s.size();) {
+        const char c = s[i];
+        const auto u = static_cast<unsigned char>(c);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (u < 0x20) {
+                    out += "\\u00";
+                    out += hex[u >> 4];
+                    out += hex[u & 0xf];
+                } else if (const std::size_t n = utf8_length(s, i); n == 0) {
+                    out += "\\ufffd";
+                } else {
+                    out.append(s.substr(i, n));
+                    i += n;
+                    continue;
+                }
+        }
+        ++i;
+    }
+    out += '"';
+    return out;
+}
+
+std::string json_bool(bool b) { return b ? "true" : "false"; }
+
+// Rows of cells printed as left-aligned columns separated by two spaces; the last column is not
+// padded.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows)
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            if (width.size() <= i) width.resize(i + 1, 0);
+            width[i] = std::max(width[i], row[i].size());
+        }
+    for (const auto& row : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < row.size(); ++i) {
+            line += row[i];
+            if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
+        }
+        out << line << '\n';
+    }
+}
+
+std::string str(std::string_view s) { return std::string(s); }
+
+// ---- list -------------------------------------------------------------------------------------
+
+struct ListOptions {
+    bool json = false;
+};
+
+int cmd_list(const ListOptions& opt) {
+    // Evaluate the dispatch ISA once: an invalid SOFTMAXBENCH_FORCE_ISA is reported here.
+    const smb::Isa dispatch = smb::dispatch_isa();
+    const auto variants = smb::all_variants();
+    const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
+
+    if (opt.json) {
+        std::cout << "[";
+        bool first = true;
+        for (const smb::Variant& v : variants) {
+            std::cout << (first ? "\n" : ",\n") << "  {"
+                      << "\"name\": " << json_string(v.name)
+                      << ", \"algorithm\": " << json_string(smb::to_string(v.algorithm))
+                      << ", \"isa\": " << json_string(smb::to_string(v.isa))
+                      << ", \"tier\": " << json_string(v.tier)
+                      << ", \"exp_kernel\": " << json_string(v.exp_kernel)
+                      << ", \"available\": " << json_bool(is_available(v))
+                      << ", \"max_ulp\": " << json_number(v.max_ulp)
+                      << ", \"max_ulp_log\": " << json_number(v.max_ulp_log)
+                      << ", \"subnormal\": " << json_string(smb::to_string(v.subnormal))
+                      << ", \"summary\": " << json_string(v.summary) << "}";
+            first = false;
+        }
+        std::cout << (first ? "]\n" : "\n]\n");
+        return 0;
+    }
+
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"NAME", "ALGORITHM", "ISA", "TIER", "EXP", "AVAILABLE", "MAX_ULP", "MAX_ULP_LOG",
+                    "SUBNORMAL", "SUMMARY"});
+    for (const smb::Variant& v : variants)
+        rows.push_back({str(v.name), str(smb::to_string(v.algorithm)), str(smb::to_string(v.isa)),
+                        str(v.tier), str(v.exp_kernel), is_available(v) ? "yes" : "no",
+                        number_text(v.max_ulp), number_text(v.max_ulp_log),
+                        str(smb::to_string(v.subnormal)), str(v.summary)});
+    print_table(std::cout, rows);
+    std::cout << '\n'
+              << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch)
+              << "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
+                 "log_softmax outputs >= FLT_MIN\n";
+    return 0;
+}
+
+// ---- run --------------------------------------------------------------------------------------
+
+struct RunOptions {
+    std::string variant;
+    bool log = false;
+    bool masked_safe = false;
+    int threads = 1;
+    std::string input;
+    std::string output;
+};
+
+// Fails early, before any work, when OUTPUT cannot be created; npy::write checks again.
+void check_output_path(const std::filesystem::path& out) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(out, ec))
+        throw std::runtime_error(out.string() + ": cannot write: it is a directory");
+    const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+    if (!fs::exists(dir, ec))
+        throw std::runtime_error(out.string() + ": cannot write: directory '" + dir.string() +
+                                 "' does not exist");
+    if (!fs::is_directory(dir, ec))
+        throw std::runtime_error(out.string() + ": cannot write: '" + dir.string() +
+                                 "' is not a directory");
+}
+
+int cmd_run(const RunOptions& opt) {
+    if (opt.threads < 1 || opt.threads > kMaxThreads)
+        throw UsageError("--threads must be between 1 and " + std::to_string(kMaxThreads) +
+                         " (got " + std::to_string(opt.threads) + ")");
+    const smb::Variant* v = smb::find_variant(opt.variant);
+    if (v == nullptr)
+        throw UsageError("unknown variant '" + opt.variant +
+                         "'; run 'softmaxbench list' to see the variant names");
+    const smb::Isa dispatch = smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
+    if (!smb::available(*v)) {
+        const char* forced = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+        std::string why = (forced != nullptr && *forced != '\0')
+                              ? "SOFTMAXBENCH_FORCE_ISA=" + std::string(forced) + " limits dispatch to " +
+                                    str(smb::to_string(dispatch))
+                              : "this CPU/OS supports up to " + str(smb::to_string(dispatch));
+        throw std::runtime_error("variant '" + opt.variant + "' needs " + str(smb::to_string(v->isa)) +
+                                 ", which is not available here (" + why +
+                                 "); run 'softmaxbench list' to see the available variants");
+    }
+    check_output_path(opt.output);
+
+    smb::npy::Array a = smb::npy::read(opt.input);
+
+    smb::BatchArgs args;
+    args.x = a.data.data();
+    args.y = a.data.data();  // in place: same rows, same stride
+    args.rows = a.rows();
+    args.cols = a.cols();
+    args.output = opt.log ? smb::Output::log_softmax : smb::Output::softmax;
+    args.masked_safe = opt.masked_safe;
+    args.threads = opt.threads;
+    smb::softmax_batch(*v, args);
+
+    smb::npy::write(opt.output, a);
+    return 0;
+}
+
+// ---- info -------------------------------------------------------------------------------------
+
+struct InfoOptions {
+    bool json = false;
+};
+
+int cmd_info(const InfoOptions& opt) {
+    const smb::CpuInfo& cpu = smb::cpu_info();
+    const std::string best = str(smb::to_string(smb::best_isa_of_cpu()));
+    std::optional<std::string> dispatch;
+    std::string dispatch_error;
+    try {
+        dispatch = str(smb::to_string(smb::dispatch_isa()));
+    } catch (const std::exception& e) {
+        dispatch_error = one_line(e.what());
+    }
+    const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+    const std::optional<std::string> forced =
+        env != nullptr ? std::optional<std::string>(env) : std::nullopt;
+
+    const std::vector<std::pair<const char*, bool>> features = {
+        {"sse2", cpu.sse2},         {"avx", cpu.avx},           {"avx2", cpu.avx2},
+        {"fma", cpu.fma},           {"avx512f", cpu.avx512f},   {"avx512dq", cpu.avx512dq},
+        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}};
+    struct BuildItem {
+        const char* key;    // JSON key
+        const char* label;  // text label
+        const char* value;
+    };
+    const BuildItem build[] = {
+        {"version", "softmaxbench version", smb::build::version},
+        {"git_commit", "git commit", smb::build::git_commit},
+        {"compiler", "compiler", smb::build::compiler},
+        {"build_type", "build type", smb::build::build_type},
+        {"cxx_flags", "compiler flags", smb::build::cxx_flags},
+        {"xsimd", "xsimd version", smb::build::xsimd_version},
+        {"mpfr", "MPFR version", smb::build::mpfr_version}};
+
+    if (opt.json) {
+        std::cout << "{\n  \"cpu\": {\"vendor\": " << json_string(cpu.vendor)
+                  << ", \"model\": " << json_string(cpu.model) << ",\n    \"cpuid\": {";
+        for (std::size_t i = 0; i < features.size(); ++i)
+            std::cout << (i ? ", " : "") << json_string(features[i].first) << ": "
+                      << json_bool(features[i].second);
+        std::cout << "},\n    \"os_enabled\": {\"avx\": " << json_bool(cpu.os_avx)
+                  << ", \"avx512\": " << json_bool(cpu.os_avx512) << "}},\n";
+        std::cout << "  \"isa\": {\"best\": " << json_string(best)
+                  << ", \"dispatch\": " << (dispatch ? json_string(*dispatch) : "null")
+                  << ", \"dispatch_error\": "
+                  << (dispatch ? "null" : json_string(dispatch_error))
+                  << ", \"force_isa\": " << (forced ? json_string(*forced) : "null") << "},\n";
+        std::cout << "  \"build\": {";
+        bool first = true;
+        for (const BuildItem& b : build) {
+            std::cout << (first ? "" : ", ") << json_string(b.key) << ": " << json_string(b.value);
+            first = false;
+        }
+        std::cout << "}\n}\n";
+        return 0;
+    }
+
+    std::string present, absent;
+    for (const auto& [name, on] : features) (on ? present : absent) += std::string(" ") + name;
+    std::vector<std::vector<std::string>> rows = {
+        {"cpu vendor", cpu.vendor},
+        {"cpu model", cpu.model.empty() ? "(unknown)" : cpu.model},
+        {"cpuid flags", present.empty() ? "(none)" : present.substr(1)},
+        {"cpuid missing", absent.empty() ? "(none)" : absent.substr(1)},
+        {"os state (XCR0)", std::string("avx (ymm) ") + (cpu.os_avx ? "enabled" : "disabled") +
+                                ", avx512 (zmm, opmask) " + (cpu.os_avx512 ? "enabled" : "disabled")},
+        {"best isa", best + " (what the CPU and OS support)"},
+        {"dispatch isa", dispatch ? *dispatch : "error: " + dispatch_error},
+    };
+    if (forced) rows.push_back({"SOFTMAXBENCH_FORCE_ISA", *forced});
+    for (const BuildItem& b : build) rows.push_back({b.label, b.value});
+    print_table(std::cout, rows);
+    return 0;
+}
+
+// ---- command line -------------------------------------------------------------------------------
+
+int parse_error(const CLI::App& app, const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    std::string hint = "softmaxbench --help";
+    const auto subs = app.get_subcommands();
+    if (!subs.empty()) hint = "softmaxbench " + subs.front()->get_name() + " --help";
+    print_error(std::string(e.what()) + " (see '" + hint + "')");
+    return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"softmaxbench: float32 softmax / log_softmax variants for CPUs (scalar, SSE2, "
+                 "AVX2, AVX-512).\nList the variants, show what this CPU supports, or run one "
+                 "variant on a .npy file.",
+                 "softmaxbench"};
+    app.footer(kFooter);
+    app.set_version_flag("--version", version_line(), "Print the version and git commit, then exit");
+    app.require_subcommand(1);
+
+    ListOptions list_opt;
+    CLI::App* list = app.add_subcommand(
+        "list", "List every compiled softmax variant and whether this CPU can run it");
+    list->add_flag("--json", list_opt.json,
+                   "Print a JSON array of objects (keys: name, algorithm, isa, tier, exp_kernel, "
+                   "available, max_ulp, max_ulp_log, subnormal, summary) instead of a table; "
+                   "an unbounded (infinite) max_ulp or max_ulp_log is null");
+    list->footer(std::string(kListDetails) + kFooter);
+
+    RunOptions run_opt;
+    CLI::App* run = app.add_subcommand(
+        "run", "Compute softmax or log_softmax of each row of a float32 .npy file into a new .npy");
+    run->add_option("--variant,-v", run_opt.variant, "Variant name, as printed by 'softmaxbench list'")
+        ->required()
+        ->type_name("NAME");
+    run->add_flag("--log", run_opt.log, "Compute log_softmax instead of softmax");
+    run->add_flag("--masked-safe", run_opt.masked_safe,
+                  "A row of all -inf gives 0 (log_softmax: -inf) instead of NaN");
+    run->add_option("--threads,-t", run_opt.threads,
+                    "Split the rows among N OpenMP threads, 1 <= N <= " + std::to_string(kMaxThreads))
+        ->type_name("N")
+        ->default_val(1);
+    run->add_option("input", run_opt.input, "Input .npy: float32 ('<f4'), C order, 1-D or 2-D")
+        ->required()
+        ->type_name("INPUT.npy");
+    run->add_option("output", run_opt.output, "Output .npy: float32, same shape as INPUT")
+        ->required()
+        ->type_name("OUTPUT.npy");
+    run->footer(std::string(kRunDetails) + kFooter);
+
+    InfoOptions info_opt;
+    CLI::App* info = app.add_subcommand(
+        "info", "Show the CPU features, the ISA dispatch will use, and how this binary was built");
+    info->add_flag("--json", info_opt.json, "Print one JSON object instead of text");
+    info->footer(std::string(kInfoDetails) + kFooter);
+
+    // CLI11 reports a misspelt command as "A subcommand is required"; say what was wrong.
+    if (argc >= 2 && argv[1][0] != '-' && !list->check_name(argv[1]) && !run->check_name(argv[1]) &&
+        !info->check_name(argv[1])) {
+        print_error(std::string("unknown command '") + argv[1] +
+                    "' (commands: list, run, info; see 'softmaxbench --help')");
+        return kExitUsage;
+    }
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return parse_error(app, e);
+    }
+
+    try {
+        int rc = 0;
+        if (*list) rc = cmd_list(list_opt);
+        else if (*run) rc = cmd_run(run_opt);
+        else if (*info) rc = cmd_info(info_opt);
+        std::cout.flush();
+        if (!std::cout) throw std::runtime_error("cannot write to standard output");
+        return rc;
+    } catch (const UsageError& e) {
+        print_error(e.what());
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        print_error(e.what());
+        return kExitRuntime;
+    } catch (...) {
+        print_error("unexpected non-standard exception");
+        return kExitRuntime;
+    }
+}

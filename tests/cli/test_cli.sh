@@ -1,0 +1,581 @@
+#!/usr/bin/env bash
+# End-to-end checks of the softmaxbench command-line tool.
+#
+#   bash tests/cli/test_cli.sh <path-to-softmaxbench> <scratch-dir>
+#
+# Needs only bash, coreutils (od, cmp) and the binary. /usr/bin/python3 (or python3) is used to
+# parse the JSON output when present, and NumPy, when importable, for the numerical cross-check;
+# without them those checks are skipped with a notice. Every input file for the error cases is
+# written here with printf, so they run everywhere.
+# Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
+set -u
+
+if [[ $# -ne 2 ]]; then
+    echo "usage: $0 <path-to-softmaxbench> <scratch-dir>" >&2
+    exit 2
+fi
+BIN=$1
+WORK=$2
+if [[ ! -x $BIN ]]; then
+    echo "error: '$BIN' is not an executable" >&2
+    exit 2
+fi
+unset SOFTMAXBENCH_FORCE_ISA
+export LC_ALL=C
+rm -rf -- "$WORK"
+mkdir -p -- "$WORK/in"
+IN=$WORK/in
+
+passed=0
+failed=0
+pass() { echo "PASS: $1"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $1${2:+ -- $2}"; failed=$((failed + 1)); }
+notice() { echo "SKIP: $1"; }
+
+# Python for JSON, and whether it has NumPy.
+PY=
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1; then PY=$(command -v "$p"); break; fi
+done
+NUMPY_PY=
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' >/dev/null 2>&1; then
+        NUMPY_PY=$(command -v "$p"); break
+    fi
+done
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+# make_npy FILE DICT [DATA] [MAJOR]: an .npy file with the header dict DICT (padded so the data
+# starts at a multiple of 64), followed by DATA (a printf format string of \xNN escapes).
+make_npy() {
+    local file=$1 dict=$2 data=${3:-} major=${4:-1}
+    local lenbytes=2
+    [[ $major != 1 ]] && lenbytes=4
+    local unpadded=$((6 + 2 + lenbytes + ${#dict} + 1))
+    local pad=$(((64 - unpadded % 64) % 64))
+    local hlen=$((${#dict} + pad + 1))
+    {
+        printf '\x93NUMPY'
+        printf "\\x$(printf %02x "$major")\\x00"
+        printf "\\x$(printf %02x $((hlen & 255)))\\x$(printf %02x $((hlen >> 8)))"
+        [[ $lenbytes == 4 ]] && printf '\x00\x00'
+        printf '%s' "$dict"
+        printf '%*s' "$pad" ''
+        printf '\n'
+        printf "$data"
+    } >"$file"
+}
+dict() { printf "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }" "$1" "$2" "$3"; }
+
+# Little-endian float32 bytes.
+F_2='\x00\x00\x00\x40'    # 2.0
+F_1='\x00\x00\x80\x3f'    # 1.0
+F_01='\xcd\xcc\xcc\x3d'   # 0.1f
+F_0='\x00\x00\x00\x00'    # 0.0
+F_M1='\x00\x00\x80\xbf'   # -1.0
+F_NINF='\x00\x00\x80\xff' # -inf
+
+# floats_of FILE: the data of a .npy written by softmaxbench (format 1.0), one value a line, %.6f.
+floats_of() {
+    local file=$1
+    local b0 b1
+    read -r b0 b1 < <(od -A n -t u1 -j 8 -N 2 "$file")
+    local off=$((10 + b0 + 256 * b1))
+    local v
+    for v in $(od -A n -v -t f4 -j "$off" "$file"); do printf '%.6f\n' "$v"; done
+}
+
+header_of() { tail -c +11 "$1" | head -n 1; }
+
+# run_cmd ARGS...: runs the binary, setting RC, OUT (stdout) and ERR (stderr).
+run_cmd() {
+    "$BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    RC=$?
+    OUT=$(cat "$WORK/stdout")
+    ERR=$(cat "$WORK/stderr")
+}
+
+# expect_error DESC RC PATTERN ARGS...: the command must exit with RC, print nothing on stdout,
+# exactly one stderr line starting with "softmaxbench: error: " and containing PATTERN, and leave
+# its output directory empty (no output, no temporary). "@OUT@" in ARGS is replaced by a fresh
+# OUTPUT path in an empty directory; "@DIR@" by that directory.
+case_no=0
+expect_error() {
+    local desc=$1 want_rc=$2 pattern=$3
+    shift 3
+    case_no=$((case_no + 1))
+    local dir=$WORK/err$case_no
+    mkdir -p -- "$dir"
+    local args=() a
+    for a in "$@"; do
+        a=${a//@OUT@/$dir/out.npy}
+        args+=("${a//@DIR@/$dir}")
+    done
+    run_cmd "${args[@]}"
+    local lines
+    lines=$(wc -l <"$WORK/stderr")
+    local left
+    left=$(ls -A -- "$dir")
+    if [[ $RC -ne $want_rc ]]; then
+        fail "$desc" "exit status $RC, expected $want_rc (stderr: $ERR)"
+    elif [[ $lines -ne 1 ]]; then
+        fail "$desc" "stderr has $lines lines, expected 1: $ERR"
+    elif [[ $ERR != "softmaxbench: error: "* ]]; then
+        fail "$desc" "stderr does not start with 'softmaxbench: error: ': $ERR"
+    elif [[ $ERR != *"$pattern"* ]]; then
+        fail "$desc" "stderr lacks '$pattern': $ERR"
+    elif [[ -n $OUT ]]; then
+        fail "$desc" "unexpected stdout: $OUT"
+    elif [[ -n $left ]]; then
+        fail "$desc" "files left in the output directory: $left"
+    else
+        pass "$desc [exit $RC: ${ERR#softmaxbench: error: }]"
+    fi
+}
+
+VAR=max_shifted.scalar
+
+# ---- fixtures (printf, no NumPy needed) -------------------------------------------------------
+make_npy "$IN/example.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01"
+make_npy "$IN/m2x3.npy" "$(dict '<f4' False '(2, 3)')" "$F_2$F_1$F_01$F_0$F_M1$F_NINF"
+make_npy "$IN/empty1.npy" "$(dict '<f4' False '(0,)')"
+make_npy "$IN/empty2.npy" "$(dict '<f4' False '(3, 0)')"
+make_npy "$IN/v2.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01" 2
+make_npy "$IN/v3.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01" 3
+make_npy "$IN/allninf.npy" "$(dict '<f4' False '(2,)')" "$F_NINF$F_NINF"
+printf 'this is not an npy file\n' >"$IN/text.npy"
+: >"$IN/zero_bytes.npy"
+make_npy "$IN/truncated.npy" "$(dict '<f4' False '(2, 3)')" "$F_2$F_1$F_01$F_0$F_M1"
+make_npy "$IN/trailing.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01$F_0"
+make_npy "$IN/f8.npy" "$(dict '<f8' False '(3,)')" "$F_0$F_0$F_0$F_0$F_0$F_0"
+make_npy "$IN/bigendian.npy" "$(dict '>f4' False '(3,)')" "$F_0$F_0$F_0"
+make_npy "$IN/fortran.npy" "$(dict '<f4' True '(2, 3)')" "$F_2$F_1$F_01$F_0$F_M1$F_0"
+make_npy "$IN/d0.npy" "$(dict '<f4' False '()')" "$F_1"
+make_npy "$IN/d3.npy" "$(dict '<f4' False '(1, 2, 3)')" "$F_2$F_1$F_01$F_0$F_M1$F_0"
+make_npy "$IN/overflow.npy" "$(dict '<f4' False '(4294967296, 4294967296)')"
+make_npy "$IN/overflow_bytes.npy" "$(dict '<f4' False '(4611686018427387904,)')"
+make_npy "$IN/huge.npy" "$(dict '<f4' False '(1000000000000, 1000)')"
+make_npy "$IN/badheader.npy" "{'descr': '<f4', 'fortran_order': False}" ""
+make_npy "$IN/version4.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01" 4
+mkdir -p "$IN/adir.npy"
+
+# ---- list ---------------------------------------------------------------------------------------
+run_cmd list
+if [[ $RC -eq 0 && $OUT == *max_shifted.scalar* && -z $ERR ]]; then
+    pass "list prints the variants (max_shifted.scalar among them)"
+else
+    fail "list prints the variants" "exit $RC, stdout: $OUT, stderr: $ERR"
+fi
+LIST_TEXT=$OUT
+# Variant rows: NAME ALGORITHM ISA TIER EXP AVAILABLE ...
+mapfile -t NAMES < <(awk '$6 == "yes" || $6 == "no" { print $1 }' <<<"$LIST_TEXT")
+mapfile -t AVAILABLE < <(awk '$6 == "yes" { print $1 }' <<<"$LIST_TEXT")
+NON_SCALAR=$(awk '($6 == "yes" || $6 == "no") && $3 != "scalar" { print $1; exit }' <<<"$LIST_TEXT")
+if [[ ${#NAMES[@]} -ge 1 ]]; then
+    pass "list table has ${#NAMES[@]} variant rows (${#AVAILABLE[@]} available here)"
+else
+    fail "list table has variant rows" "$LIST_TEXT"
+fi
+
+run_cmd list --json
+if [[ -z $PY ]]; then
+    notice "no python3: list --json is not parsed"
+elif [[ $RC -ne 0 ]]; then
+    fail "list --json" "exit $RC: $ERR"
+else
+    names_text=$(printf '%s\n' "${NAMES[@]}")
+    if msg=$("$PY" -c '
+import json, sys
+data = json.load(sys.stdin)
+assert isinstance(data, list) and data, "not a non-empty array"
+# max_ulp / max_ulp_log are null when the documented bound is infinite (no bound).
+bound = (int, float, type(None))
+need = {"name": str, "algorithm": str, "isa": str, "available": bool, "max_ulp": bound,
+        "tier": str, "exp_kernel": str, "max_ulp_log": bound, "subnormal": str, "summary": str}
+for v in data:
+    for k, t in need.items():
+        assert k in v, "missing key %r in %r" % (k, v)
+        assert isinstance(v[k], t), "key %r has type %s" % (k, type(v[k]).__name__)
+names = [v["name"] for v in data]
+assert len(set(names)) == len(names), "duplicate names"
+assert "max_shifted.scalar" in names, "max_shifted.scalar missing"
+assert names == sys.argv[1].split("\n"), "JSON names differ from the table"
+print(len(data))
+' "$names_text" <<<"$OUT" 2>&1); then
+        pass "list --json parses: $msg objects with the required keys, same names as the table"
+    else
+        fail "list --json parses with the required keys" "$msg"
+    fi
+fi
+
+# ---- run: worked example and basic behaviour ----------------------------------------------------
+d=$WORK/ok
+mkdir -p "$d"
+run_cmd run --variant "$VAR" "$IN/example.npy" "$d/example.npy"
+got=$(floats_of "$d/example.npy" 2>/dev/null | tr '\n' ' ')
+if [[ $RC -eq 0 && -z $OUT && -z $ERR && $got == "0.659001 0.242433 0.098566 " ]]; then
+    pass "run softmax [2.0, 1.0, 0.1] = 0.659001 0.242433 0.098566"
+else
+    fail "run softmax worked example" "exit $RC, got '$got', stderr: $ERR"
+fi
+if [[ $(header_of "$d/example.npy") == "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"* &&
+      $(stat -c %s "$d/example.npy") -eq 140 ]]; then
+    pass "output header is float32 C-order shape (3,), data at byte 128"
+else
+    fail "output header" "$(header_of "$d/example.npy")"
+fi
+
+run_cmd run --variant "$VAR" --log "$IN/example.npy" "$d/example_log.npy"
+got=$(floats_of "$d/example_log.npy" 2>/dev/null | tr '\n' ' ')
+if [[ $RC -eq 0 && $got == "-0.417030 -1.417030 -2.317030 " ]]; then
+    pass "run --log [2.0, 1.0, 0.1] = -0.417030 -1.417030 -2.317030"
+else
+    fail "run --log worked example" "exit $RC, got '$got', stderr: $ERR"
+fi
+
+for v in v2 v3; do
+    run_cmd run --variant "$VAR" "$IN/$v.npy" "$d/$v.out.npy"
+    if [[ $RC -eq 0 ]] && cmp -s "$d/$v.out.npy" "$d/example.npy"; then
+        pass "run reads format version ${v#v}.0"
+    else
+        fail "run reads format version ${v#v}.0" "exit $RC: $ERR"
+    fi
+done
+
+run_cmd run --variant "$VAR" "$IN/m2x3.npy" "$d/m2x3.npy"
+got=$(floats_of "$d/m2x3.npy" 2>/dev/null | tr '\n' ' ')
+want="0.659001 0.242433 0.098566 0.731059 0.268941 0.000000 "
+if [[ $RC -eq 0 && $got == "$want" && $(header_of "$d/m2x3.npy") == *"'shape': (2, 3), }"* ]]; then
+    pass "run 2-D: softmax per row, -inf -> 0, shape (2, 3) kept"
+else
+    fail "run 2-D" "exit $RC, got '$got', want '$want', stderr: $ERR"
+fi
+
+run_cmd run --variant "$VAR" --threads 2 "$IN/m2x3.npy" "$d/m2x3_t2.npy"
+if [[ $RC -eq 0 ]] && cmp -s "$d/m2x3.npy" "$d/m2x3_t2.npy"; then
+    pass "run --threads 2 gives the same bytes as 1 thread"
+else
+    fail "run --threads 2" "exit $RC: $ERR"
+fi
+
+run_cmd run --variant "$VAR" "$IN/allninf.npy" "$d/nan.npy"
+got_nan=$(floats_of "$d/nan.npy" 2>/dev/null | tr '\n' ' ')
+run_cmd run --variant "$VAR" --masked-safe "$IN/allninf.npy" "$d/masked.npy"
+got_masked=$(floats_of "$d/masked.npy" 2>/dev/null | tr '\n' ' ')
+if [[ $RC -eq 0 && ${got_nan,,} == *nan*nan* && $got_masked == "0.000000 0.000000 " ]]; then
+    pass "all -inf row: NaN by default, 0 with --masked-safe"
+else
+    fail "all -inf row" "default '$got_nan', masked '$got_masked', stderr: $ERR"
+fi
+
+for e in empty1 empty2; do
+    run_cmd run --variant "$VAR" "$IN/$e.npy" "$d/$e.npy"
+    shape=$(header_of "$IN/$e.npy" | grep -o "'shape': ([0-9, ]*)")
+    if [[ $RC -eq 0 && $(header_of "$d/$e.npy") == *"$shape"* ]]; then
+        pass "run on an empty array keeps its shape ($shape)"
+    else
+        fail "run on empty array $e" "exit $RC: $ERR"
+    fi
+done
+
+cp "$IN/example.npy" "$d/inplace.npy"
+run_cmd run --variant "$VAR" "$d/inplace.npy" "$d/inplace.npy"
+if [[ $RC -eq 0 ]] && cmp -s "$d/inplace.npy" "$d/example.npy"; then
+    pass "INPUT and OUTPUT may be the same file"
+else
+    fail "in-place run" "exit $RC: $ERR"
+fi
+
+printf 'old contents\n' >"$d/replace.npy"
+run_cmd run --variant "$VAR" "$IN/example.npy" "$d/replace.npy"
+if [[ $RC -eq 0 ]] && cmp -s "$d/replace.npy" "$d/example.npy"; then
+    pass "an existing OUTPUT is replaced on success"
+else
+    fail "existing OUTPUT replaced on success" "exit $RC: $ERR"
+fi
+tmp_left=$(ls -A "$d" | grep -v '\.npy$' || true)
+if [[ -z $tmp_left ]] && ! ls -A "$d" | grep -q '^\.'; then
+    pass "no temporary files left after the successful runs"
+else
+    fail "no temporary files after success" "$(ls -A "$d")"
+fi
+
+# Every available variant runs (sanity: the worked example to 3 decimals).
+for v in "${AVAILABLE[@]}"; do
+    run_cmd run --variant "$v" "$IN/example.npy" "$d/each.npy"
+    got=$(floats_of "$d/each.npy" 2>/dev/null | awk '{ printf "%.3f ", $1 }')
+    if [[ $RC -eq 0 && $got == "0.659 0.242 0.099 " ]]; then
+        pass "run --variant $v on the worked example"
+    else
+        fail "run --variant $v" "exit $RC, got '$got', stderr: $ERR"
+    fi
+done
+
+# ---- run: every bad input fails cleanly ----------------------------------------------------------
+expect_error "unknown variant (exit 2, suggests list)" 2 "softmaxbench list" \
+    run --variant no.such.variant "$IN/example.npy" @OUT@
+if [[ -n $NON_SCALAR ]]; then
+    SOFTMAXBENCH_FORCE_ISA=scalar expect_error "variant not available ($NON_SCALAR with FORCE_ISA=scalar)" \
+        1 "not available" run --variant "$NON_SCALAR" "$IN/example.npy" @OUT@
+else
+    notice "no non-scalar variant compiled: the 'variant not available' case is not exercised"
+fi
+expect_error "missing --variant (exit 2)" 2 "--variant" run "$IN/example.npy" @OUT@
+expect_error "missing OUTPUT argument (exit 2)" 2 "output" run --variant "$VAR" "$IN/example.npy"
+expect_error "missing input file" 1 "cannot open: No such file or directory" \
+    run --variant "$VAR" "$IN/does_not_exist.npy" @OUT@
+expect_error "input is a directory" 1 "is a directory" run --variant "$VAR" "$IN/adir.npy" @OUT@
+expect_error "not an npy (text)" 1 "not a NumPy .npy file" run --variant "$VAR" "$IN/text.npy" @OUT@
+expect_error "not an npy (empty file)" 1 "not a NumPy .npy file" \
+    run --variant "$VAR" "$IN/zero_bytes.npy" @OUT@
+expect_error "unsupported format version 4.0" 1 "unsupported .npy format version 4.0" \
+    run --variant "$VAR" "$IN/version4.npy" @OUT@
+expect_error "malformed header" 1 "malformed header: missing key 'shape'" \
+    run --variant "$VAR" "$IN/badheader.npy" @OUT@
+expect_error "truncated data (expected vs present bytes)" 1 "needs 24 bytes of float32 data, found 20" \
+    run --variant "$VAR" "$IN/truncated.npy" @OUT@
+expect_error "trailing bytes after the data" 1 "unexpected trailing bytes" \
+    run --variant "$VAR" "$IN/trailing.npy" @OUT@
+expect_error "wrong dtype <f8 (named in the message)" 1 "unsupported dtype '<f8'" \
+    run --variant "$VAR" "$IN/f8.npy" @OUT@
+expect_error "wrong dtype >f4 (big-endian)" 1 "unsupported dtype '>f4'" \
+    run --variant "$VAR" "$IN/bigendian.npy" @OUT@
+expect_error "Fortran order" 1 "Fortran-order" run --variant "$VAR" "$IN/fortran.npy" @OUT@
+expect_error "0-d array" 1 "expected 1 or 2 dimensions" run --variant "$VAR" "$IN/d0.npy" @OUT@
+expect_error "3-d array" 1 "expected 1 or 2 dimensions" run --variant "$VAR" "$IN/d3.npy" @OUT@
+expect_error "shape whose element count overflows size_t" 1 "element count overflows size_t" \
+    run --variant "$VAR" "$IN/overflow.npy" @OUT@
+expect_error "shape whose byte size overflows size_t" 1 "byte size overflows size_t" \
+    run --variant "$VAR" "$IN/overflow_bytes.npy" @OUT@
+expect_error "huge shape, tiny file (no huge allocation)" 1 "truncated data" \
+    run --variant "$VAR" "$IN/huge.npy" @OUT@
+expect_error "--threads 0 (exit 2)" 2 "--threads must be between 1 and" \
+    run --variant "$VAR" --threads 0 "$IN/example.npy" @OUT@
+expect_error "--threads -3 (exit 2)" 2 "--threads" \
+    run --variant "$VAR" --threads -3 "$IN/example.npy" @OUT@
+expect_error "--threads not a number (exit 2)" 2 "--threads" \
+    run --variant "$VAR" --threads many "$IN/example.npy" @OUT@
+expect_error "output directory missing" 1 "does not exist" \
+    run --variant "$VAR" "$IN/example.npy" @DIR@/no/such/dir/out.npy
+expect_error "output is an existing directory" 1 "is a directory" \
+    run --variant "$VAR" "$IN/example.npy" "$IN/adir.npy"
+if [[ -d $IN/adir.npy && -z $(ls -A "$IN/adir.npy") ]]; then
+    pass "the directory named as OUTPUT is left untouched"
+else
+    fail "the directory named as OUTPUT is left untouched" "$(ls -A "$IN/adir.npy")"
+fi
+SOFTMAXBENCH_FORCE_ISA=bogus expect_error "SOFTMAXBENCH_FORCE_ISA=bogus makes run fail" 1 \
+    "SOFTMAXBENCH_FORCE_ISA='bogus'" run --variant "$VAR" "$IN/example.npy" @OUT@
+expect_error "unknown command (exit 2)" 2 "unknown command 'frobnicate'" frobnicate
+expect_error "no command (exit 2)" 2 "subcommand is required"
+
+# An existing OUTPUT survives failed runs unchanged, and nothing else appears next to it.
+d=$WORK/survive
+mkdir -p "$d"
+printf 'precious bytes\n' >"$d/out.npy"
+cp "$d/out.npy" "$WORK/precious.copy"
+ok=1
+for bad in truncated f8 fortran d3 text overflow; do
+    run_cmd run --variant "$VAR" "$IN/$bad.npy" "$d/out.npy"
+    [[ $RC -ne 0 ]] || ok=0
+done
+run_cmd run --variant no.such "$IN/example.npy" "$d/out.npy"
+[[ $RC -ne 0 ]] || ok=0
+if [[ $ok -eq 1 ]] && cmp -s "$d/out.npy" "$WORK/precious.copy" && [[ $(ls -A "$d") == out.npy ]]; then
+    pass "an existing OUTPUT survives failed runs unchanged, no temporaries beside it"
+else
+    fail "existing OUTPUT survives failed runs" "dir: $(ls -A "$d")"
+fi
+
+# ---- info, help, version ------------------------------------------------------------------------
+run_cmd info
+if [[ $RC -eq 0 && $OUT == *"dispatch isa"* && $OUT == *"best isa"* && $OUT == *"cpuid flags"* &&
+      $OUT == *"softmaxbench version"* ]]; then
+    pass "info runs and reports the ISA ($(grep 'dispatch isa' <<<"$OUT" | tr -s ' '))"
+else
+    fail "info" "exit $RC, stdout: $OUT, stderr: $ERR"
+fi
+SOFTMAXBENCH_FORCE_ISA=bogus run_cmd info
+if [[ $RC -eq 0 && $(grep '^dispatch isa' <<<"$OUT") == *"error: SOFTMAXBENCH_FORCE_ISA='bogus'"* &&
+      $OUT == *"SOFTMAXBENCH_FORCE_ISA"*bogus* ]]; then
+    pass "info with SOFTMAXBENCH_FORCE_ISA=bogus shows the error as the dispatch line"
+else
+    fail "info with bad SOFTMAXBENCH_FORCE_ISA" "exit $RC, stdout: $OUT, stderr: $ERR"
+fi
+SOFTMAXBENCH_FORCE_ISA=scalar run_cmd info
+if [[ $RC -eq 0 && $(grep '^dispatch isa' <<<"$OUT") == *scalar* ]]; then
+    pass "info with SOFTMAXBENCH_FORCE_ISA=scalar shows dispatch isa scalar"
+else
+    fail "info with SOFTMAXBENCH_FORCE_ISA=scalar" "exit $RC, stdout: $OUT"
+fi
+run_cmd info --json
+if [[ -z $PY ]]; then
+    notice "no python3: info --json is not parsed"
+elif msg=$("$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+for k in ("cpu", "isa", "build"):
+    assert k in d, "missing " + k
+assert d["isa"]["dispatch"] in ("scalar", "sse2", "avx2", "avx512"), d["isa"]
+assert isinstance(d["cpu"]["cpuid"]["avx2"], bool) and isinstance(d["cpu"]["os_enabled"]["avx512"], bool)
+assert d["build"]["version"]
+print(d["isa"]["dispatch"])
+' <<<"$OUT" 2>&1) && [[ $RC -eq 0 ]]; then
+    pass "info --json parses (dispatch $msg)"
+else
+    fail "info --json parses" "exit $RC: $msg"
+fi
+if [[ -n $PY ]]; then
+    SOFTMAXBENCH_FORCE_ISA=bogus run_cmd info --json
+    if [[ $RC -eq 0 ]] && "$PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["isa"]["dispatch"] is None and "bogus" in d["isa"]["dispatch_error"]
+assert d["isa"]["force_isa"] == "bogus"' <<<"$OUT" 2>/dev/null; then
+        pass "info --json with SOFTMAXBENCH_FORCE_ISA=bogus: dispatch null, dispatch_error set"
+    else
+        fail "info --json with bad SOFTMAXBENCH_FORCE_ISA" "exit $RC: $OUT"
+    fi
+fi
+SOFTMAXBENCH_FORCE_ISA=bogus expect_error "SOFTMAXBENCH_FORCE_ISA=bogus makes list fail" 1 \
+    "SOFTMAXBENCH_FORCE_ISA='bogus'" list
+
+run_cmd --help
+if [[ $RC -eq 0 && -z $ERR && $OUT == *"Usage: softmaxbench"* && $OUT == *list* && $OUT == *run* &&
+      $OUT == *info* && $OUT == *"Exit status"* ]]; then
+    pass "--help lists the subcommands and the exit status"
+else
+    fail "--help" "exit $RC"
+fi
+for sub in list run info; do
+    run_cmd "$sub" --help
+    if [[ $RC -eq 0 && -z $ERR && $OUT == *"Usage: softmaxbench $sub"* ]]; then
+        pass "$sub --help"
+    else
+        fail "$sub --help" "exit $RC, stderr: $ERR"
+    fi
+done
+run_cmd run --help
+if [[ $OUT == *--variant* && $OUT == *--log* && $OUT == *--masked-safe* && $OUT == *--threads* ]]; then
+    pass "run --help documents --variant, --log, --masked-safe, --threads"
+else
+    fail "run --help documents its options" "$OUT"
+fi
+run_cmd --version
+if [[ $RC -eq 0 && $OUT == "softmaxbench "[0-9]*" (git "*")" ]]; then
+    pass "--version: $OUT"
+else
+    fail "--version" "exit $RC: $OUT"
+fi
+
+# ---- numerical cross-check against NumPy ---------------------------------------------------------
+if [[ -z $NUMPY_PY ]]; then
+    notice "NumPy not importable: the cross-check against NumPy is skipped"
+else
+    n=$WORK/numpy
+    mkdir -p "$n"
+    "$NUMPY_PY" -c '
+import numpy as np, sys
+d = sys.argv[1]
+rng = np.random.default_rng(12345)
+x = (rng.standard_normal((37, 129)) * 4).astype(np.float32)
+np.save(d + "/x2d.npy", x)
+np.save(d + "/x1d.npy", x[5])
+np.save(d + "/f8.npy", x.astype(np.float64))
+np.save(d + "/fortran.npy", np.asfortranarray(x))
+np.save(d + "/x3d.npy", x[:36].reshape(4, 9, 129))
+' "$n"
+    compare() {  # compare OUT.npy INPUT.npy softmax|log RELTOL
+        "$NUMPY_PY" -c '
+import numpy as np, sys
+y = np.load(sys.argv[1]); x = np.load(sys.argv[2]).astype(np.float64); kind = sys.argv[3]
+tol = float(sys.argv[4])
+assert y.dtype == np.float32 and y.shape == x.shape, (y.dtype, y.shape, x.shape)
+m = x.max(axis=-1, keepdims=True)
+if kind == "softmax":
+    e = np.exp(x - m); r = e / e.sum(axis=-1, keepdims=True)
+else:
+    r = (x - m) - np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+err = np.abs(y.astype(np.float64) - r) / np.maximum(np.abs(r), np.finfo(np.float32).tiny)
+worst = err.max()
+print("max rel err %.3g" % worst)
+sys.exit(0 if worst <= tol else 1)
+' "$@"
+    }
+    for f in x2d x1d; do
+        run_cmd run --variant "$VAR" "$n/$f.npy" "$n/$f.out.npy"
+        if [[ $RC -eq 0 ]] && msg=$(compare "$n/$f.out.npy" "$n/$f.npy" softmax 1e-6 2>&1); then
+            pass "NumPy-written $f: softmax equals NumPy's stable softmax to 1e-6 relative ($msg)"
+        else
+            fail "NumPy $f softmax" "exit $RC, $ERR $msg"
+        fi
+        run_cmd run --variant "$VAR" --log "$n/$f.npy" "$n/$f.log.npy"
+        if [[ $RC -eq 0 ]] && msg=$(compare "$n/$f.log.npy" "$n/$f.npy" log 1e-6 2>&1); then
+            pass "NumPy-written $f: --log equals NumPy's log-softmax to 1e-6 relative ($msg)"
+        else
+            fail "NumPy $f log-softmax" "exit $RC, $ERR $msg"
+        fi
+    done
+    run_cmd run --variant "$VAR" --threads 3 "$n/x2d.npy" "$n/x2d.t3.npy"
+    if [[ $RC -eq 0 ]] && cmp -s "$n/x2d.t3.npy" "$n/x2d.out.npy"; then
+        pass "NumPy 2-D input: --threads 3 gives the same bytes"
+    else
+        fail "NumPy 2-D --threads 3" "exit $RC: $ERR"
+    fi
+    if "$NUMPY_PY" -c '
+import numpy as np, sys
+a = np.load(sys.argv[1]); b = np.load(sys.argv[2])
+assert a.dtype == np.float32 and a.shape == (37, 129) and np.array_equal(a, b)
+' "$n/x2d.out.npy" "$n/x2d.t3.npy" 2>/dev/null; then
+        pass "NumPy loads softmaxbench output (float32, shape (37, 129))"
+    else
+        fail "NumPy loads softmaxbench output"
+    fi
+    # Every available variant, through the CLI, within its documented ULP bound (outputs >= FLT_MIN).
+    ok=1
+    for v in "${AVAILABLE[@]}"; do
+        "$BIN" run --variant "$v" "$n/x2d.npy" "$n/all.$v.npy" 2>"$WORK/stderr" || ok=0
+        "$BIN" run --variant "$v" --log "$n/x2d.npy" "$n/all.$v.log.npy" 2>"$WORK/stderr" || ok=0
+    done
+    if [[ $ok -eq 1 ]] && msg=$("$BIN" list --json | "$NUMPY_PY" -c '
+import json, sys, numpy as np
+d = sys.argv[1]
+x = np.load(d + "/x2d.npy").astype(np.float64)
+m = x.max(axis=-1, keepdims=True)
+lse = np.log(np.exp(x - m).sum(axis=-1, keepdims=True))
+refs = {"softmax": np.exp(x - m - lse), "log": x - m - lse}
+bad, worst_all = [], 0.0
+for v in json.load(sys.stdin):
+    if not v["available"]:
+        continue
+    for kind, key, suffix in (("softmax", "max_ulp", ""), ("log", "max_ulp_log", ".log")):
+        bound = v[key]
+        if bound is None:
+            continue
+        y = np.load("%s/all.%s%s.npy" % (d, v["name"], suffix)).astype(np.float64)
+        r = refs[kind]
+        sel = np.abs(r) >= np.finfo(np.float32).tiny
+        ulp = np.exp2(np.floor(np.log2(np.abs(r[sel]))) - 23)
+        err = (np.abs(y[sel] - r[sel]) / ulp).max()
+        worst_all = max(worst_all, err / bound)
+        if not err <= bound * (1 + 1e-6):
+            bad.append("%s %s: %.3g ulp > %g" % (v["name"], kind, err, bound))
+print("; ".join(bad) if bad else "worst error / bound = %.3f" % worst_all)
+sys.exit(1 if bad else 0)
+' "$n" 2>&1); then
+        pass "every available variant (${#AVAILABLE[@]}) within its documented max_ulp / max_ulp_log vs NumPy ($msg)"
+    else
+        fail "every available variant within its documented ULP bounds vs NumPy" "$msg"
+    fi
+
+    expect_error "NumPy float64 file rejected" 1 "unsupported dtype '<f8'" \
+        run --variant "$VAR" "$n/f8.npy" @OUT@
+    expect_error "NumPy Fortran-order file rejected" 1 "Fortran-order" \
+        run --variant "$VAR" "$n/fortran.npy" @OUT@
+    expect_error "NumPy 3-d file rejected" 1 "3-d array of shape (4, 9, 129)" \
+        run --variant "$VAR" "$n/x3d.npy" @OUT@
+fi
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
