@@ -1,0 +1,108 @@
+// Per-ISA entry points of tests/test_exp.cpp: the exp kernels of variants/simd/exp.hpp
+// instantiated for one xsimd architecture, behind plain functions. This file is the SSE2 unit
+// (compiled with -msse2 only) and, through SMB_EXP_TEST_ARCH / SMB_EXP_TEST_ISA, the shared body
+// of test_exp_isa_avx2.cpp and test_exp_isa_avx512.cpp, which define those and include it.
+#ifndef SMB_EXP_TEST_ARCH
+#define SMB_EXP_TEST_ARCH xsimd::sse2
+#define SMB_EXP_TEST_ISA sse2
+#endif
+
+#include <cstddef>
+#include <cstring>
+
+#include "simd/exp.hpp"
+
+namespace smb::exp_test {
+namespace {
+
+using A = SMB_EXP_TEST_ARCH;
+using B = simd::fbatch<A>;
+using D = simd::dbatch<A>;
+constexpr std::size_t W = B::size;
+constexpr std::size_t WD = D::size;
+static_assert(simd::kExpNegMaxUlp<5, A> > 0 && simd::kExpNegMaxUlp<6, A> > 0 && simd::kExpXsimdMaxUlp<A> > 0);
+
+// Kernel numbers, as in test_exp.cpp: 0 exp_neg<5>(t), 1 exp_neg<6>(t), 2 exp_xsimd(t),
+// 3 exp_neg<5>(t, c), 4 exp_neg<6>(t, c).
+template <int K>
+B eval_one(B t, B c) {
+    if constexpr (K == 0) return simd::exp_neg<5, A>(t);
+    else if constexpr (K == 1) return simd::exp_neg<6, A>(t);
+    else if constexpr (K == 2) return simd::exp_xsimd<A>(t);
+    else if constexpr (K == 3) return simd::exp_neg<5, A>(t, c);
+    else return simd::exp_neg<6, A>(t, c);
+}
+
+template <int K>
+void eval_exp_k(const float* t, const float* c, float* out, std::size_t n) {
+    std::size_t i = 0;
+    const B zero(0.0f);
+    for (; i + W <= n; i += W)
+        eval_one<K>(B::load_unaligned(t + i), c ? B::load_unaligned(c + i) : zero).store_unaligned(out + i);
+    if (i < n) {
+        alignas(64) float bt[W] = {}, bc[W] = {}, bo[W];
+        std::memcpy(bt, t + i, (n - i) * sizeof(float));
+        if (c) std::memcpy(bc, c + i, (n - i) * sizeof(float));
+        eval_one<K>(B::load_aligned(bt), B::load_aligned(bc)).store_aligned(bo);
+        std::memcpy(out + i, bo, (n - i) * sizeof(float));
+    }
+}
+
+// Applies f to n lanes of the inputs (L at a time; f copies through padded buffers).
+template <class T, std::size_t L, class F>
+void for_lanes(std::size_t n, F f) {
+    std::size_t i = 0;
+    for (; i + L <= n; i += L) f(i, L);
+    if (i < n) f(i, n - i);
+}
+
+}  // namespace
+
+#define SMB_EXP_CAT2(a, b) a##b
+#define SMB_EXP_CAT(a, b) SMB_EXP_CAT2(a, b)
+#define SMB_EXP_FN(name) SMB_EXP_CAT(name, SMB_EXP_CAT(_, SMB_EXP_TEST_ISA))
+
+void SMB_EXP_FN(eval_exp)(int kernel, const float* t, const float* c, float* out, std::size_t n) {
+    switch (kernel) {
+        case 0: return eval_exp_k<0>(t, c, out, n);
+        case 1: return eval_exp_k<1>(t, c, out, n);
+        case 2: return eval_exp_k<2>(t, c, out, n);
+        case 3: return eval_exp_k<3>(t, c, out, n);
+        default: return eval_exp_k<4>(t, c, out, n);
+    }
+}
+
+void SMB_EXP_FN(eval_split)(int degree, const float* x, float* p, float* n, std::size_t count) {
+    for_lanes<float, W>(count, [&](std::size_t i, std::size_t m) {
+        alignas(64) float bx[W] = {}, bp[W], bn[W];
+        std::memcpy(bx, x + i, m * sizeof(float));
+        B pp, nn;
+        if (degree == 5) simd::exp_split<5, A>(B::load_aligned(bx), pp, nn);
+        else simd::exp_split<6, A>(B::load_aligned(bx), pp, nn);
+        pp.store_aligned(bp);
+        nn.store_aligned(bn);
+        std::memcpy(p + i, bp, m * sizeof(float));
+        std::memcpy(n + i, bn, m * sizeof(float));
+    });
+}
+
+void SMB_EXP_FN(eval_ldexp)(const float* p, const float* n, float* out, std::size_t count) {
+    for_lanes<float, W>(count, [&](std::size_t i, std::size_t m) {
+        alignas(64) float bp[W] = {}, bn[W] = {}, bo[W];
+        std::memcpy(bp, p + i, m * sizeof(float));
+        std::memcpy(bn, n + i, m * sizeof(float));
+        simd::ldexp_nonpos<A>(B::load_aligned(bp), B::load_aligned(bn)).store_aligned(bo);
+        std::memcpy(out + i, bo, m * sizeof(float));
+    });
+}
+
+void SMB_EXP_FN(eval_exp_f64)(const double* t, double* out, std::size_t n) {
+    for_lanes<double, WD>(n, [&](std::size_t i, std::size_t m) {
+        alignas(64) double bt[WD] = {}, bo[WD];
+        std::memcpy(bt, t + i, m * sizeof(double));
+        simd::exp_neg_f64<A>(D::load_aligned(bt)).store_aligned(bo);
+        std::memcpy(out + i, bo, m * sizeof(double));
+    });
+}
+
+}  // namespace smb::exp_test

@@ -1,0 +1,11 @@
+// avx512 instantiations of the generic kernels (compiled with this ISA's flags only; see
+// cmake/SmbIsaFlags.cmake). Nothing else belongs here.
+// GCC 12 reports its own `__m512 __Y = __Y;` idiom (_mm512_undefined_ps, used inside
+// _mm512_max_ps and friends) as uninitialized once inlined: GCC bug 105593, fixed in GCC 13.
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#define SMB_ARCH xsimd::avx512bw
+#define SMB_NS avx512
+#include "simd/isa_body.inc"

@@ -1,0 +1,5 @@
+// sse2 instantiations of the generic kernels (compiled with this ISA's flags only; see
+// cmake/SmbIsaFlags.cmake). Nothing else belongs here.
+#define SMB_ARCH xsimd::sse2
+#define SMB_NS sse2
+#include "simd/isa_body.inc"

@@ -1,0 +1,620 @@
+// Softmax kernels written once, generic over the xsimd architecture. Instantiated only in the
+// per-ISA translation units (isa_sse2.cpp, isa_avx2.cpp, isa_avx512.cpp), each compiled with
+// that ISA's flags. ODR: everything here is a template on Arch (or lives in an anonymous
+// namespace of the including unit), so no copy compiled for one ISA can be linked into another.
+//
+// Shape of every kernel (n floats, W lanes):
+//   * hot loops use 4 independent accumulators and no horizontal reduction;
+//   * sums are blocked: each group of 4 exps is summed in float (two roundings) and folded into
+//     double lanes (the accurate tier widens every exp), so the error does not grow with n;
+//   * tails use masked or buffered partial loads/stores: nothing outside [x, x+n) is read and
+//     nothing outside [y, y+n) is written;
+//   * special values per softmax.hpp: a NaN dropped by max resurfaces in the sum (exp of NaN is
+//     NaN), +inf and all -inf rows are caught from the max (detail/special.hpp).
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "detail/special.hpp"
+#include "simd/exp.hpp"
+
+namespace smb::simd {
+
+// ---- kernel configuration -------------------------------------------------------------------
+enum class ExpImpl { poly5, poly6, xsimd };
+
+template <ExpImpl E, bool Compensated>
+struct Fast {  // float pipeline
+    static constexpr ExpImpl exp = E;
+    static constexpr bool compensated = Compensated;  // TwoSum error of x - m folded into exp
+    static constexpr bool accurate = false;
+};
+struct Accurate {  // float sums of compensated exp in double; output computed in double
+    static constexpr ExpImpl exp = ExpImpl::poly6;
+    static constexpr bool compensated = true;
+    static constexpr bool accurate = true;
+};
+
+// ---- partial loads and stores -----------------------------------------------------------------
+template <class Arch>
+fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+        const __mmask16 m = __mmask16((1u << k) - 1u);
+        return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), m, p);
+    } else {
+        alignas(64) float buf[W];
+        for (std::size_t i = 0; i < W; ++i) buf[i] = i < k ? p[i] : fill;
+        return fbatch<Arch>::load_aligned(buf);
+    }
+}
+
+template <class Arch>
+void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+        _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
+    } else {
+        alignas(64) float buf[W];
+        v.store_aligned(buf);
+        for (std::size_t i = 0; i < k; ++i) p[i] = buf[i];
+    }
+}
+
+// ---- small helpers ----------------------------------------------------------------------------
+template <class Arch>
+double hsum_double(fbatch<Arch> v) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+    alignas(64) float buf[W];
+    v.store_aligned(buf);
+    double s = 0;
+    for (std::size_t i = 0; i < W; ++i) s += double(buf[i]);
+    return s;
+}
+
+// Horizontal max that does not lose a NaN lane: reports it through `nan`.
+template <class Arch>
+float hmax(fbatch<Arch> v, bool& nan) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+    alignas(64) float buf[W];
+    v.store_aligned(buf);
+    float m = -std::numeric_limits<float>::infinity();
+    for (std::size_t i = 0; i < W; ++i) {
+        if (buf[i] != buf[i]) nan = true;
+        else if (buf[i] > m) m = buf[i];
+    }
+    return m;
+}
+
+// t = a - b rounded, with err the exact rounding error (Knuth's TwoSum: a - b == t + err).
+// When t is infinite (a = -inf: a -inf entry or a tail lane) the formula gives NaN; err is
+// then 0, so exp(t + err) stays exactly 0 and (t - l) + err stays -inf.
+template <class Arch>
+void two_diff(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
+    using B = fbatch<Arch>;
+    t = a - b;
+    const B bb = a - t;          // the part of b that made it into t
+    const B ab = t + bb;         // the part of a
+    err = (a - ab) - (b - bb);
+    err = xsimd::select(xsimd::abs(t) <= B(std::numeric_limits<float>::max()), err, B(0.0f));
+}
+
+// Float <-> double for the accurate tier: one float batch is two double batches.
+template <class Arch>
+void widen(fbatch<Arch> v, dbatch<Arch>& lo, dbatch<Arch>& hi) {
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+        const __m512 r = v;
+        lo = _mm512_cvtps_pd(_mm512_castps512_ps256(r));
+        hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(r), 1)));
+    } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+        const __m256 r = v;
+        lo = _mm256_cvtps_pd(_mm256_castps256_ps128(r));
+        hi = _mm256_cvtps_pd(_mm256_extractf128_ps(r, 1));
+    } else {
+        const __m128 r = v;
+        lo = _mm_cvtps_pd(r);
+        hi = _mm_cvtps_pd(_mm_movehl_ps(r, r));
+    }
+}
+
+template <class Arch>
+fbatch<Arch> narrow(dbatch<Arch> lo, dbatch<Arch> hi) {
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+        return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
+    } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
+        return _mm256_set_m128(_mm256_cvtpd_ps(hi), _mm256_cvtpd_ps(lo));
+    } else {
+        return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi));
+    }
+}
+
+// Double-lane accumulator. add4 takes a group of 4 float vectors: the fast tier sums them in
+// float as a tree (two roundings) and folds the group into double; the accurate tier widens
+// each one. Either way no float partial grows with n.
+template <class Arch, bool Accurate>
+struct DAcc {
+    dbatch<Arch> lo = dbatch<Arch>(0.0), hi = dbatch<Arch>(0.0);
+    void add(fbatch<Arch> e) {
+        dbatch<Arch> l, h;
+        widen<Arch>(e, l, h);
+        lo += l;
+        hi += h;
+    }
+    void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
+        if constexpr (Accurate) {
+            add(e0);
+            add(e1);
+            add(e2);
+            add(e3);
+        } else {
+            add((e0 + e1) + (e2 + e3));
+        }
+    }
+    double total() const {
+        constexpr std::size_t WD = dbatch<Arch>::size;
+        alignas(64) double buf[WD];
+        (lo + hi).store_aligned(buf);
+        double s = 0;
+        for (std::size_t i = 0; i < WD; ++i) s += buf[i];
+        return s;
+    }
+};
+
+// exp(x - m) for x <= m under the configuration (compensated or not, which exp).
+template <class Arch, class Cfg>
+fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
+    if constexpr (Cfg::exp == ExpImpl::xsimd) {
+        return exp_xsimd<Arch>(x - m);
+    } else {
+        constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
+        if constexpr (Cfg::compensated) {
+            fbatch<Arch> t, e;
+            two_diff<Arch>(x, m, t, e);
+            return exp_neg<deg, Arch>(t, e);
+        } else {
+            return exp_neg<deg, Arch>(x - m, fbatch<Arch>(0.0f));
+        }
+    }
+}
+
+// ---- pass: row max ------------------------------------------------------------------------------
+template <class Arch>
+float row_max(const float* x, std::size_t n, bool& nan) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B ninf(-std::numeric_limits<float>::infinity());
+    B m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        m0 = xsimd::max(m0, B::load_unaligned(x + i));
+        m1 = xsimd::max(m1, B::load_unaligned(x + i + W));
+        m2 = xsimd::max(m2, B::load_unaligned(x + i + 2 * W));
+        m3 = xsimd::max(m3, B::load_unaligned(x + i + 3 * W));
+    }
+    for (; i + W <= n; i += W) m0 = xsimd::max(m0, B::load_unaligned(x + i));
+    if (i < n) m1 = xsimd::max(m1, load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()));
+    return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)), nan);
+}
+
+// ---- pass: sum of exp(x - m), optionally storing the exps, optionally without the max's 1s ----
+// With Rest: returns sum over x != m of exp(x - m) plus (count(x == m) - 1): the normaliser
+// minus the 1 of one maximum, so log1p of it keeps full accuracy when one logit dominates.
+template <class Arch, class Cfg, bool Store, bool Rest>
+double sum_exp(const float* x, float* y, std::size_t n, float mf) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B m(mf), zero(0.0f), one(1.0f);
+    DAcc<Arch, Cfg::accurate> acc;
+    B cnt = zero;  // exact: at most n / W per lane
+    // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
+    auto term = [&](B v, float* out, std::size_t k) {
+        B e = exp_shifted<Arch, Cfg>(v, m);
+        if constexpr (Store) {
+            if (k == W) e.store_unaligned(out);
+            else store_partial<Arch>(out, e, k);
+        }
+        if constexpr (Rest) {
+            const auto eq = v == m;
+            e = xsimd::select(eq, zero, e);
+            cnt += xsimd::select(eq, one, zero);
+        }
+        return e;
+    };
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B e0 = term(B::load_unaligned(x + i), y + i, W);
+        const B e1 = term(B::load_unaligned(x + i + W), y + i + W, W);
+        const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
+        const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
+        acc.add4(e0, e1, e2, e3);
+    }
+    for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
+    if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
+    const double total = acc.total();
+    return Rest ? total + (hsum_double<Arch>(cnt) - 1.0) : total;
+}
+
+// ---- pass: y *= scale (in place over the stored exps) ------------------------------------------
+template <class Arch>
+void scale_in_place(float* y, std::size_t n, float s) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B f(s);
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        (B::load_unaligned(y + i) * f).store_unaligned(y + i);
+        (B::load_unaligned(y + i + W) * f).store_unaligned(y + i + W);
+        (B::load_unaligned(y + i + 2 * W) * f).store_unaligned(y + i + 2 * W);
+        (B::load_unaligned(y + i + 3 * W) * f).store_unaligned(y + i + 3 * W);
+    }
+    for (; i + W <= n; i += W) (B::load_unaligned(y + i) * f).store_unaligned(y + i);
+    if (i < n) store_partial<Arch>(y + i, load_partial<Arch>(y + i, n - i, 0.0f) * f, n - i);
+}
+
+// ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
+// Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
+template <class Arch, class F>
+void map_row(const float* x, float* y, std::size_t n, F f) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    std::size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        const B a = f(B::load_unaligned(x + i));
+        const B b = f(B::load_unaligned(x + i + W));
+        a.store_unaligned(y + i);
+        b.store_unaligned(y + i + W);
+    }
+    for (; i + W <= n; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
+    if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);
+}
+
+// The accurate tier's output, rounded once from double. x - m is exact in double.
+//   softmax, ratio form:  exp(x - m) * inv      (inv = 1/d)
+//   softmax, lse form:    exp((x - m) - l)      (l = log d)
+//   log_softmax:          (x - m) - l
+enum class AccurateForm { ratio, lse, log };
+
+template <class Arch>
+void write_accurate(const float* x, float* y, std::size_t n, float mf, double k, AccurateForm form) {
+    using B = fbatch<Arch>;
+    using D = dbatch<Arch>;
+    const D m = D(double(mf)), kd = D(k);
+    auto f = [&](D t) {
+        t = t - m;
+        switch (form) {
+            case AccurateForm::ratio: return exp_neg_f64<Arch>(t) * kd;
+            case AccurateForm::lse: return exp_neg_f64<Arch>(t - kd);
+            case AccurateForm::log: break;
+        }
+        return t - kd;
+    };
+    map_row<Arch>(x, y, n, [&](B v) {
+        D lo, hi;
+        widen<Arch>(v, lo, hi);
+        return narrow<Arch>(f(lo), f(hi));
+    });
+}
+
+// Float log_softmax output: (x - m) - l, with the rounding error of x - m added back.
+template <class Arch>
+void write_log_float(const float* x, float* y, std::size_t n, float mf, float l) {
+    using B = fbatch<Arch>;
+    const B m(mf), lb(l);
+    map_row<Arch>(x, y, n, [&](B v) {
+        B t, e;
+        two_diff<Arch>(v, m, t, e);
+        return (t - lb) + e;
+    });
+}
+
+// =================================================================================================
+// The algorithms. Each: row function (x, y, n, RowParams), x == y allowed.
+// =================================================================================================
+
+// exp(x) / sum exp(x), float, no shift: overflows above ~88.7 on purpose.
+template <class Arch, class Cfg>
+void naive(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    // exp(x) = exp(x - 0) through the shifted kernel is wrong for x > 0, so use xsimd's exp,
+    // which covers the whole range and overflows like expf.
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    DAcc<Arch, false> acc;
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W)
+        acc.add4(exp_xsimd<Arch>(B::load_unaligned(x + i)), exp_xsimd<Arch>(B::load_unaligned(x + i + W)),
+                 exp_xsimd<Arch>(B::load_unaligned(x + i + 2 * W)), exp_xsimd<Arch>(B::load_unaligned(x + i + 3 * W)));
+    for (; i + W <= n; i += W) acc.add(exp_xsimd<Arch>(B::load_unaligned(x + i)));
+    if (i < n) acc.add(exp_xsimd<Arch>(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())));
+    const float s = float(acc.total());
+    if (!(s > 0 && s < std::numeric_limits<float>::infinity()) && detail::special_by_scan(x, y, n, p)) return;
+    if (p.output == Output::softmax) {
+        const B inv = B(1.0f / s);
+        map_row<Arch>(x, y, n, [&](B v) { return exp_xsimd<Arch>(v) * inv; });
+    } else {
+        const B l = B(std::log(s));
+        map_row<Arch>(x, y, n, [&](B v) { return v - l; });
+    }
+}
+
+// Three passes: max; exp, store, sum; scale in cache. Accurate tier: max; sum; write from double.
+template <class Arch, class Cfg>
+void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    bool nan = false;
+    const float m = row_max<Arch>(x, n, nan);
+    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    if (p.output == Output::log_softmax) {
+        const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
+        if (rest != rest) return detail::fill_nan(y, n);
+        if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(rest), AccurateForm::log);
+        else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
+        return;
+    }
+    if constexpr (Cfg::accurate) {
+        const double s = sum_exp<Arch, Cfg, false, false>(x, y, n, m);
+        if (s != s) return detail::fill_nan(y, n);
+        write_accurate<Arch>(x, y, n, m, 1.0 / s, AccurateForm::ratio);
+    } else {
+        const double s = sum_exp<Arch, Cfg, true, false>(x, y, n, m);
+        if (s != s) return detail::fill_nan(y, n);
+        scale_in_place<Arch>(y, n, float(1.0 / s));
+    }
+}
+
+// softmax as exp(x - lse): pass 1 max, pass 2 sum (without the max's 1), pass 3 exp(x - m - l).
+template <class Arch, class Cfg>
+void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    bool nan = false;
+    const float m = row_max<Arch>(x, n, nan);
+    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
+    if (rest != rest) return detail::fill_nan(y, n);
+    const double l = std::log1p(rest);
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, l, p.output == Output::log_softmax ? AccurateForm::log : AccurateForm::lse);
+    } else if (p.output == Output::log_softmax) {
+        write_log_float<Arch>(x, y, n, m, float(l));
+    } else {
+        // exp((x - m) - l): (x - m) exact via TwoSum, then l subtracted with its own error kept.
+        using B = fbatch<Arch>;
+        const B mb = B(m), lb = B(float(l)), llo = B(float(l - double(float(l))));
+        map_row<Arch>(x, y, n, [&](B v) {
+            B t, e;
+            two_diff<Arch>(v, mb, t, e);
+            B u, e2;
+            two_diff<Arch>(t, lb, u, e2);
+            if constexpr (Cfg::exp == ExpImpl::xsimd) return exp_xsimd<Arch>(u);
+            else return exp_neg<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch>(u, (e + e2) - llo);
+        });
+    }
+}
+
+// Milakov & Gimelshein online normaliser, block-wise. Per lane: the running max M and the sum
+// DD (double) relative to it. Per block of 4 vectors the lane-wise block max comes first; only
+// if some lane's max moved is DD rescaled (by exp(M_old - M_new) in double, so rescaling adds
+// no float error however often the max moves). With Rest (log_softmax) DD excludes the
+// entries equal to the lane max and C counts them, so log1p keeps full accuracy.
+template <class Arch, class Cfg, bool Rest>
+void online_reduce(const float* x, std::size_t n, float& m_out, double& d_out, bool& nan) {
+    using B = fbatch<Arch>;
+    using D2 = dbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    constexpr std::size_t V = 4;  // vectors per block
+    const float lowest = std::numeric_limits<float>::lowest();
+    const B zero(0.0f), one(1.0f), low(lowest), ninf(-std::numeric_limits<float>::infinity());
+    // M holds the true lane max (-inf until a finite entry arrives); differences use
+    // max(M, lowest) so that (-inf) - M = -inf and M - M = 0: never NaN.
+    struct Lane {
+        B M, C;
+        DAcc<Arch, Cfg::accurate> dd;
+    };
+    Lane L[2];  // two independent lane states to overlap the blocks' dependency chains
+    for (auto& l : L) {
+        l.M = ninf;
+        l.C = zero;
+    }
+    auto block = [&](Lane& l, const B* v, std::size_t cnt) {
+        B bm = v[0];
+        for (std::size_t j = 1; j < cnt; ++j) bm = xsimd::max(bm, v[j]);
+        const B mn = xsimd::max(l.M, bm);
+        if (xsimd::any(mn > l.M)) {  // rare after the first blocks
+            D2 olo, ohi, nlo, nhi, clo, chi;
+            widen<Arch>(xsimd::max(l.M, low), olo, ohi);
+            widen<Arch>(xsimd::max(mn, low), nlo, nhi);
+            const D2 flo = exp_neg_f64<Arch>(olo - nlo), fhi = exp_neg_f64<Arch>(ohi - nhi);
+            const auto mvlo = nlo > olo, mvhi = nhi > ohi;
+            if constexpr (Rest) {
+                // The old max's entries become ordinary terms; the count restarts.
+                widen<Arch>(l.C, clo, chi);
+                l.dd.lo = xsimd::select(mvlo, (l.dd.lo + clo) * flo, l.dd.lo);
+                l.dd.hi = xsimd::select(mvhi, (l.dd.hi + chi) * fhi, l.dd.hi);
+                l.C = xsimd::select(mn > l.M, zero, l.C);
+            } else {
+                l.dd.lo = xsimd::select(mvlo, l.dd.lo * flo, l.dd.lo);
+                l.dd.hi = xsimd::select(mvhi, l.dd.hi * fhi, l.dd.hi);
+            }
+            l.M = mn;
+        }
+        const B ms = xsimd::max(mn, low);
+        B e[V];
+        for (std::size_t j = 0; j < cnt; ++j) {
+            e[j] = exp_shifted<Arch, Cfg>(v[j], ms);
+            if constexpr (Rest) {
+                const auto eq = v[j] == mn;
+                e[j] = xsimd::select(eq, zero, e[j]);
+                l.C += xsimd::select(eq, one, zero);
+            }
+        }
+        if (cnt == V) l.dd.add4(e[0], e[1], e[2], e[3]);
+        else
+            for (std::size_t j = 0; j < cnt; ++j) l.dd.add(e[j]);
+    };
+    std::size_t i = 0;
+    B v[V];
+    for (; i + 2 * V * W <= n; i += 2 * V * W) {
+        for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(x + i + j * W);
+        block(L[0], v, V);
+        for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(x + i + (V + j) * W);
+        block(L[1], v, V);
+    }
+    std::size_t cnt = 0;
+    for (; i + W <= n; i += W) {
+        v[cnt++] = B::load_unaligned(x + i);
+        if (cnt == V) {
+            block(L[0], v, V);
+            cnt = 0;
+        }
+    }
+    if (i < n) v[cnt++] = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
+    if (cnt) block(L[1], v, cnt);
+
+    // Merge the 2 x W lane states in double.
+    constexpr std::size_t WD = D2::size;
+    alignas(64) float mm[2][W], cc[2][W];
+    alignas(64) double dd[2][W];
+    for (int k = 0; k < 2; ++k) {
+        L[k].M.store_aligned(mm[k]);
+        L[k].C.store_aligned(cc[k]);
+        L[k].dd.lo.store_aligned(dd[k]);
+        L[k].dd.hi.store_aligned(dd[k] + WD);
+    }
+    float m = -std::numeric_limits<float>::infinity();
+    for (int k = 0; k < 2; ++k)
+        for (std::size_t j = 0; j < W; ++j) {
+            if (mm[k][j] != mm[k][j] || dd[k][j] != dd[k][j]) nan = true;
+            else if (mm[k][j] > m) m = mm[k][j];
+        }
+    double d = 0, c = 0;
+    for (int k = 0; k < 2; ++k)
+        for (std::size_t j = 0; j < W; ++j) {
+            if (mm[k][j] == -std::numeric_limits<float>::infinity()) continue;  // no finite entry
+            if (mm[k][j] == m) {
+                d += dd[k][j];
+                c += double(cc[k][j]);
+            } else {
+                const double f = std::exp(double(mm[k][j]) - double(m));
+                d += (Rest ? dd[k][j] + double(cc[k][j]) : dd[k][j]) * f;
+            }
+        }
+    m_out = m;
+    d_out = Rest ? d + (c - 1.0) : d;
+}
+
+template <class Arch, class Cfg>
+void online(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    float m;
+    double d;
+    bool nan = false;
+    if (p.output == Output::log_softmax) online_reduce<Arch, Cfg, true>(x, n, m, d, nan);
+    else online_reduce<Arch, Cfg, false>(x, n, m, d, nan);
+    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    if (d != d) return detail::fill_nan(y, n);
+    if (p.output == Output::log_softmax) {
+        if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(d), AccurateForm::log);
+        else write_log_float<Arch>(x, y, n, m, float(std::log1p(d)));
+        return;
+    }
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, 1.0 / d, AccurateForm::ratio);
+    } else {
+        using B = fbatch<Arch>;
+        const B mb = B(m), inv = B(float(1.0 / d));
+        map_row<Arch>(x, y, n, [&](B v) { return exp_shifted<Arch, Cfg>(v, mb) * inv; });
+    }
+}
+
+// Dukhan & Ablavatski two-pass: exp(x) = p * 2^k accumulated per lane as (S, N) meaning
+// S * 2^N, with no max pass; pass 2 writes p * 2^(k - N) / S. 2 reads + 1 write per element.
+template <class Arch, class Cfg>
+void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    // Per lane: N, the largest exponent so far, and SS (double) = sum of p * 2^(k - N).
+    // Per group of 4 vectors the group's max exponent comes first; SS is rescaled by the exact
+    // power of two 2^(N_old - N_new) only when some lane's N moved; the group's terms are
+    // summed in float (exact scalings, two roundings) and folded into SS.
+    const float lowest = std::numeric_limits<float>::lowest();
+    using D2 = dbatch<Arch>;
+    B N(lowest);
+    DAcc<Arch, false> ss;
+    bool special = false;
+    auto group = [&](const B* v, std::size_t cnt) {
+        B pm[4], e[4];
+        B gm = N;
+        for (std::size_t j = 0; j < cnt; ++j) {
+            exp_split<deg, Arch>(v[j], pm[j], e[j]);
+            gm = xsimd::max(gm, e[j]);
+        }
+        if (xsimd::any(gm > N)) {
+            D2 flo, fhi;
+            widen<Arch>(ldexp_nonpos<Arch>(B(1.0f), N - gm), flo, fhi);  // exact powers of two
+            ss.lo = ss.lo * flo;
+            ss.hi = ss.hi * fhi;
+            N = gm;
+        }
+        for (std::size_t j = 0; j < cnt; ++j) pm[j] = ldexp_nonpos<Arch>(pm[j], e[j] - N);
+        if (cnt == 4) ss.add4(pm[0], pm[1], pm[2], pm[3]);
+        else
+            for (std::size_t j = 0; j < cnt; ++j) ss.add(pm[j]);
+    };
+    B vb[4];
+    std::size_t i = 0, cnt = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        for (std::size_t j = 0; j < 4; ++j) vb[j] = B::load_unaligned(x + i + j * W);
+        group(vb, 4);
+    }
+    for (; i + W <= n; i += W) vb[cnt++] = B::load_unaligned(x + i);
+    if (i < n) vb[cnt++] = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
+    if (cnt) group(vb, cnt);
+
+    constexpr std::size_t WD = D2::size;
+    alignas(64) float nn[W];
+    alignas(64) double sv[W];
+    N.store_aligned(nn);
+    ss.lo.store_aligned(sv);
+    ss.hi.store_aligned(sv + WD);
+    double big = -std::numeric_limits<double>::infinity();
+    for (std::size_t j = 0; j < W; ++j) {
+        if (sv[j] != sv[j] || nn[j] != nn[j] || nn[j] == std::numeric_limits<float>::infinity()) special = true;
+        else if (sv[j] > 0 && nn[j] > big) big = nn[j];
+    }
+    double sum = 0;
+    if (!special)
+        for (std::size_t j = 0; j < W; ++j)
+            if (sv[j] > 0) sum += sv[j] * std::exp2(double(nn[j]) - big);
+    if ((special || sum == 0) && detail::special_by_scan(x, y, n, p)) return;
+    if (special) return detail::fill_nan(y, n);  // unreachable: special_by_scan handled it
+
+    if (p.output == Output::log_softmax) {
+        const double l = std::log(sum) + big * 0.69314718055994530942;
+        const B lb = B(float(l)), llo = B(float(l - double(float(l))));
+        map_row<Arch>(x, y, n, [&](B v) {
+            B t, e;
+            two_diff<Arch>(v, lb, t, e);
+            return t + (e - llo);
+        });
+        return;
+    }
+    // Normaliser folded into the exponent: y = (p / S') * 2^(k - N') with S' in [1, 2).
+    const int sexp = std::ilogb(sum);
+    const B inv = B(float(std::ldexp(1.0, sexp) / sum));
+    const B nb = B(float(big + double(sexp)));
+    map_row<Arch>(x, y, n, [&](B v) {
+        B pm, e;
+        exp_split<deg, Arch>(v, pm, e);
+        return ldexp_nonpos<Arch>(pm * inv, e - nb);
+    });
+}
+
+}  // namespace smb::simd
