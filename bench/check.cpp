@@ -1,0 +1,152 @@
+#include "check.hpp"
+
+#include <cfloat>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <tuple>
+#include <vector>
+
+#include "softmaxbench/reference.hpp"
+
+namespace smb::bench {
+namespace {
+
+std::uint64_t hash_row(std::span<const float> x) {
+    std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the bit patterns
+    for (float v : x) {
+        std::uint32_t b;
+        std::memcpy(&b, &v, sizeof b);
+        h = (h ^ b) * 1099511628211ull;
+    }
+    return h;
+}
+
+using Key = std::tuple<std::size_t, int, std::uint64_t>;  // cols, output, input hash
+
+const smb::ref::RowReference& mpfr_reference(std::span<const float> x, Output out) {
+    static std::map<Key, smb::ref::RowReference> cache;
+    const Key key{x.size(), static_cast<int>(out), hash_row(x)};
+    auto it = cache.find(key);
+    if (it == cache.end()) it = cache.emplace(key, smb::ref::reference_row(x, out)).first;
+    return it->second;
+}
+
+// Shift and compensated sum of the double reference; the row values are recomputed from x.
+struct DoubleRef {
+    double m = 0, s = 0, log_s = 0;
+};
+
+const DoubleRef& double_reference(std::span<const float> x, Output out) {
+    static std::map<Key, DoubleRef> cache;
+    const Key key{x.size(), 0, hash_row(x)};  // (m, s) serve both outputs
+    (void)out;
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    double m = -std::numeric_limits<double>::infinity();
+    for (float v : x) m = std::fmax(m, static_cast<double>(v));
+    double sum = 0, comp = 0;  // Neumaier: comp collects the low-order parts lost by sum
+    for (float v : x) {
+        const double e = std::exp(static_cast<double>(v) - m);
+        const double t = sum + e;
+        comp += std::fabs(sum) >= std::fabs(e) ? (sum - t) + e : (e - t) + sum;
+        sum = t;
+    }
+    DoubleRef r;
+    r.m = m;
+    r.s = sum + comp;
+    r.log_s = std::log(r.s);
+    return cache.emplace(key, r).first->second;
+}
+
+std::string fmt(const char* f, double v) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, f, v);
+    return buf;
+}
+
+// Error of one output against the exact value r; +inf for a non-finite output where r is finite.
+double element_error(float y, double r, Metric metric) {
+    if (!std::isfinite(y)) return std::numeric_limits<double>::infinity();
+    const double d = std::fabs(static_cast<double>(y) - r);
+    switch (metric) {
+        case Metric::ulp: return smb::ref::ulp_error(y, r);
+        case Metric::rel: return d / std::fabs(r);
+        case Metric::abs: return d;
+        case Metric::exact: return d;
+    }
+    return d;
+}
+
+// Relative and ULP errors are scored on the normal band only (|r| >= FLT_MIN), as the project's
+// accuracy metrics do; absolute error (log_softmax) on every finite reference value.
+bool in_band(double r, Metric metric) {
+    if (!std::isfinite(r)) return false;
+    return metric == Metric::abs || std::fabs(r) >= static_cast<double>(FLT_MIN);
+}
+
+const char* metric_name(Metric m) {
+    switch (m) {
+        case Metric::ulp: return "ulp";
+        case Metric::rel: return "rel err";
+        case Metric::abs: return "abs err";
+        case Metric::exact: return "diff";
+    }
+    return "?";
+}
+
+}  // namespace
+
+CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Output out,
+                      Metric metric, double bound) {
+    CheckResult res;
+    if (metric == Metric::exact) {
+        res.reference = "input";
+        res.bound = 0;
+        res.ok = x0.size() == y0.size() &&
+                 std::memcmp(x0.data(), y0.data(), x0.size_bytes()) == 0;
+        res.error = res.ok ? 0 : 1;
+        res.summary = res.ok ? "copy exact" : "copy differs from the input";
+        return res;
+    }
+
+    double err = 0;
+    std::size_t special_mismatches = 0;
+    if (x0.size() <= kMpfrMaxCols) {
+        res.reference = "mpfr";
+        res.bound = bound;
+        const smb::ref::RowReference& ref = mpfr_reference(x0, out);
+        if (metric == Metric::ulp) {
+            const smb::ref::Metrics mt = smb::ref::measure(y0, ref, out);
+            err = mt.max_ulp;
+            special_mismatches = mt.special_mismatches;
+        } else {
+            for (std::size_t i = 0; i < y0.size(); ++i)
+                if (in_band(ref.exact[i], metric))
+                    err = std::fmax(err, element_error(y0[i], ref.exact[i], metric));
+        }
+    } else {
+        res.reference = "double";
+        res.bound = metric == Metric::ulp ? bound + kDoubleRefUlpMargin : bound;
+        const DoubleRef& d = double_reference(x0, out);
+        for (std::size_t i = 0; i < y0.size(); ++i) {
+            const double sh = static_cast<double>(x0[i]) - d.m;
+            const double r = out == Output::softmax ? std::exp(sh) / d.s : sh - d.log_s;
+            if (in_band(r, metric)) err = std::fmax(err, element_error(y0[i], r, metric));
+        }
+    }
+    if (std::isnan(err)) err = std::numeric_limits<double>::infinity();
+    res.error = err;
+    res.ok = err <= res.bound && special_mismatches == 0;
+    const char* num = metric == Metric::ulp ? "%.3g" : "%.2e";
+    res.summary = "max " + fmt(num, err) + " " + metric_name(metric) + (res.ok ? " <= " : " > ") +
+                  fmt(num, res.bound) + " (" + res.reference + " ref, row 0)";
+    if (special_mismatches != 0)
+        res.summary += ", " + std::to_string(special_mismatches) + " special-value mismatches";
+    return res;
+}
+
+}  // namespace smb::bench

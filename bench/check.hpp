@@ -1,0 +1,50 @@
+// The correctness check run once per (implementation, cols) before an implementation is timed.
+//
+// Reference for row 0 of the benchmark input:
+//   cols <= 65536: the MPFR reference (smb::ref::reference_row, correctly rounded; ~95 ms at
+//                  65537 columns), cached per (cols, output, input hash).
+//   cols >  65536: a double-precision reference computed here: m = max x, s = sum exp(x - m)
+//                  with std::exp in double and a Neumaier-compensated sum; softmax = exp(x - m)/s,
+//                  log_softmax = (x - m) - log(s), all in double. Its relative error is a few
+//                  double ULP (~1e-15), i.e. below 1e-7 float ULP, so a bound checked against it
+//                  gets a margin of +0.01 ULP to cover it.
+// Metrics (over outputs whose reference is finite and, for ULP/relative error, >= FLT_MIN):
+//   ulp:  max ULP error (smb::ref::ulp_error): our variants, bound = the documented max_ulp
+//         (max_ulp_log for log_softmax), + 0.01 against the double reference.
+//   rel:  max |y - r| / |r|: peer softmax, bound 1e-5.
+//   abs:  max |y - r|: peer log_softmax, bound 1e-5.
+//   exact: y must equal x bit for bit (memcpy).
+// Any NaN/inf output where the reference is finite counts as an infinite error.
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+
+#include "softmaxbench/softmax.hpp"
+
+namespace smb::bench {
+
+enum class Metric { ulp, rel, abs, exact };
+
+// The loose bound every peer is held to (documented above and in the skip message).
+inline constexpr double kPeerRelBound = 1e-5;  // softmax: max relative error
+inline constexpr double kPeerAbsBound = 1e-5;  // log_softmax: max absolute error
+// Margin added to our ULP bounds when the reference is the double one (cols > 65536).
+inline constexpr double kDoubleRefUlpMargin = 0.01;
+// Longest row checked against the MPFR reference.
+inline constexpr std::size_t kMpfrMaxCols = 65536;
+
+struct CheckResult {
+    bool ok = false;
+    double error = 0;        // the measured metric
+    double bound = 0;        // the bound it was held to (margin included)
+    std::string reference;   // "mpfr" or "double"
+    std::string summary;     // one line for the label, e.g. "max 0.61 ulp <= 8 (mpfr row 0)"
+};
+
+// x0, y0: row 0 of the input and of the implementation's output.
+CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Output out,
+                      Metric metric, double bound);
+
+}  // namespace smb::bench

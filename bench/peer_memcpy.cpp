@@ -1,0 +1,47 @@
+// memcpy peer: copies the same rows x cols floats. It reads and writes each element once, the
+// minimum traffic of any out-of-place softmax, so its items/s is the bandwidth roofline.
+#include <omp.h>
+
+#include <cstring>
+
+#include "peers.hpp"
+
+namespace smb::bench {
+namespace {
+
+class MemcpyRunner final : public PeerRunner {
+public:
+    explicit MemcpyRunner(const PeerShape& s)
+        : bytes_(s.rows * s.cols * sizeof(float)), threads_(s.threads) {}
+
+    void run(const float* x, float* y) override {
+        if (threads_ <= 1) {
+            std::memcpy(y, x, bytes_);
+            return;
+        }
+        // Contiguous chunks, 64-byte aligned boundaries, one per thread.
+        const std::size_t nt = static_cast<std::size_t>(threads_);
+        const std::size_t chunk = ((bytes_ + nt - 1) / nt + 63) / 64 * 64;
+        const auto* src = reinterpret_cast<const unsigned char*>(x);
+        auto* dst = reinterpret_cast<unsigned char*>(y);
+#pragma omp parallel num_threads(threads_)
+        {
+            const std::size_t t = static_cast<std::size_t>(omp_get_thread_num());
+            const std::size_t begin = t * chunk < bytes_ ? t * chunk : bytes_;
+            const std::size_t end = begin + chunk < bytes_ ? begin + chunk : bytes_;
+            if (end > begin) std::memcpy(dst + begin, src + begin, end - begin);
+        }
+    }
+
+private:
+    std::size_t bytes_;
+    int threads_;
+};
+
+}  // namespace
+
+std::unique_ptr<PeerRunner> make_memcpy(const PeerShape& s) {
+    return std::make_unique<MemcpyRunner>(s);
+}
+
+}  // namespace smb::bench

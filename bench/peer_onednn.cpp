@@ -1,0 +1,98 @@
+// oneDNN peer: softmax_v2_forward (oneDNN 2.6 API) over a rows x cols f32 matrix, axis 1.
+#include "peers.hpp"
+
+#ifdef SMB_HAVE_DNNL
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <unordered_map>
+#endif
+
+namespace smb::bench {
+
+#ifdef SMB_HAVE_DNNL
+
+namespace {
+
+class OnednnRunner final : public PeerRunner {
+public:
+    explicit OnednnRunner(const PeerShape& s)
+        : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+        // Debian's oneDNN uses the OpenMP runtime: the thread count is the calling thread's
+        // OpenMP ICV, read when the primitive executes (set here too, for the descriptor).
+        omp_set_num_threads(threads_);
+        using dnnl::memory;
+        const memory::desc md({static_cast<memory::dim>(s.rows), static_cast<memory::dim>(s.cols)},
+                              memory::data_type::f32, memory::format_tag::ab);
+        const dnnl::algorithm alg = s.output == Output::softmax ? dnnl::algorithm::softmax_accurate
+                                                                : dnnl::algorithm::softmax_log;
+        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, md,
+                                                  /*axis=*/1);
+        const dnnl::softmax_v2_forward::primitive_desc pd(desc, engine_);
+        impl_ = pd.impl_info_str();
+        prim_ = dnnl::softmax_v2_forward(pd);
+        src_ = memory(md, engine_, DNNL_MEMORY_NONE);
+        dst_ = memory(md, engine_, DNNL_MEMORY_NONE);
+        // Built once: memory objects are handles, so set_data_handle below is seen through it.
+        args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
+    }
+
+    void run(const float* x, float* y) override {
+        if (x != x_) {  // oneDNN takes a non-const handle; the source is only read.
+            src_.set_data_handle(const_cast<float*>(x));
+            x_ = x;
+        }
+        if (y != y_) {
+            dst_.set_data_handle(y);
+            y_ = y;
+        }
+        omp_set_num_threads(threads_);  // our own batch call may have changed the ICV
+        prim_.execute(stream_, args_);
+        stream_.wait();
+    }
+
+    std::string impl_info() const override { return impl_; }
+
+private:
+    int threads_;
+    dnnl::engine engine_;
+    dnnl::stream stream_;
+    dnnl::softmax_v2_forward prim_;
+    dnnl::memory src_, dst_;
+    std::unordered_map<int, dnnl::memory> args_;
+    std::string impl_;
+    const float* x_ = nullptr;
+    float* y_ = nullptr;
+};
+
+}  // namespace
+
+bool onednn_built() { return true; }
+
+std::string onednn_version() {
+    const dnnl_version_t* v = dnnl_version();
+    std::string s = std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                    std::to_string(v->patch);
+    s += std::string(" (git hash ") + (v->hash != nullptr && *v->hash ? v->hash : "N/A") + ")";
+    return s;
+}
+
+std::unique_ptr<PeerRunner> make_onednn(const PeerShape& s) {
+    try {
+        return std::make_unique<OnednnRunner>(s);
+    } catch (const dnnl::error& e) {
+        throw std::runtime_error(std::string("oneDNN: ") + e.what());
+    }
+}
+
+#else  // !SMB_HAVE_DNNL
+
+bool onednn_built() { return false; }
+std::string onednn_version() { return "not built"; }
+std::unique_ptr<PeerRunner> make_onednn(const PeerShape&) {
+    throw PeerNotBuilt("oneDNN not found at build time");
+}
+
+#endif
+
+}  // namespace smb::bench

@@ -1,0 +1,499 @@
+// softmax_bench: every registry variant and every peer, on fixed shapes, in one Google Benchmark
+// binary, so every claim is a ratio from one run. See bench/README.md for the protocol.
+//
+// Names: <impl>/<rows>/<cols> (one thread) and <impl>/<rows>/<cols>/<threads>/real_time (more:
+//   wall-clock timed, and Google Benchmark appends /real_time to such names), with impl
+//   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer
+//   (onednn, onednn_log, xnnpack, memcpy).
+// Extra flags (removed from argv before benchmark::Initialize):
+//   --smb_shapes=all|headline     all shapes (default) or the headline subset
+//   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
+//                                 ISA or scalar (peers are always registered)
+//   --smb_on_check_failure=skip|time
+//                                 a failed correctness check skips the benchmark with the error
+//                                 (default), or times it anyway with "CHECK FAILED: ..." leading
+//                                 its label (diagnostics only)
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <new>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bench_config.hpp"
+#include "check.hpp"
+#include "peers.hpp"
+#include "reference/distributions.hpp"
+#include "softmaxbench/build_info.hpp"
+#include "softmaxbench/softmax.hpp"
+
+namespace {
+
+using smb::Output;
+using smb::bench::CheckResult;
+using smb::bench::Metric;
+using smb::bench::PeerRunner;
+using smb::bench::PeerShape;
+
+// ---- shapes --------------------------------------------------------------------------------
+// Thread counts run for a shape unless the shape lists its own. To add threaded runs, change
+// this line (e.g. {1, 2}) or give one shape its own list as the 4th field.
+const std::vector<int> kThreads = {1};
+
+struct Shape {
+    std::size_t rows, cols;
+    bool headline;
+    std::vector<int> threads = kThreads;
+};
+
+const std::vector<Shape> kShapes = {
+    // single rows
+    {1, 16, false},
+    {1, 64, true},
+    {1, 256, false},
+    {1, 1024, false},
+    {1, 4096, true},
+    {1, 16384, false},
+    {1, 65536, true},
+    {1, 262144, false},
+    {1, 1048576, false},
+    {1, 4194304, false},
+    {1, 16777216, true},
+    // batches: attention rows, a square, LLM vocabularies (32000: Llama 2; 128256: Llama 3)
+    {4096, 128, true},
+    {1024, 1024, false},
+    {32, 32000, true},
+    {8, 128256, false},
+};
+
+// ---- options --------------------------------------------------------------------------------
+struct Options {
+    bool headline_only = false;
+    bool best_isa_only = false;
+    bool time_failed = false;
+};
+Options g_opt;
+
+constexpr const char* kHelp =
+    "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, memcpy) under Google "
+    "Benchmark.\n"
+    "Extra flags (Google Benchmark's own follow):\n"
+    "  --smb_shapes=all|headline   shapes to register (default all); headline = 1x64, 1x4096,\n"
+    "                              1x65536, 1x16777216, 4096x128, 32x32000\n"
+    "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
+    "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
+    "                              peers are always registered\n"
+    "  --smb_on_check_failure=skip|time\n"
+    "                              an implementation failing its correctness check skips with\n"
+    "                              the error (default), or is timed anyway with a label starting\n"
+    "                              \"CHECK FAILED:\" (diagnostics only)\n"
+    "Names: <impl>/<rows>/<cols>, threaded <impl>/<rows>/<cols>/<threads>/real_time;\n"
+    "<variant>:log and onednn_log are log_softmax, registered on the headline shapes only,\n"
+    "for the log_sum_exp and max_shifted variants.\n\n";
+
+// Removes --smb_* flags from argv; exits with status 2 on a bad value.
+Options parse_options(int& argc, char** argv) {
+    Options o;
+    int out = 1;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        auto value_of = [&](std::string_view flag, std::string_view& v) {
+            if (a.substr(0, flag.size()) != flag) return false;
+            v = a.substr(flag.size());
+            return true;
+        };
+        std::string_view v;
+        if (value_of("--smb_shapes=", v)) {
+            if (v != "all" && v != "headline") {
+                std::fprintf(stderr, "softmax_bench: --smb_shapes must be all or headline\n");
+                std::exit(2);
+            }
+            o.headline_only = v == "headline";
+        } else if (value_of("--smb_filter_isa=", v)) {
+            if (v != "all" && v != "best") {
+                std::fprintf(stderr, "softmax_bench: --smb_filter_isa must be all or best\n");
+                std::exit(2);
+            }
+            o.best_isa_only = v == "best";
+        } else if (value_of("--smb_on_check_failure=", v)) {
+            if (v != "skip" && v != "time") {
+                std::fprintf(stderr, "softmax_bench: --smb_on_check_failure must be skip or time\n");
+                std::exit(2);
+            }
+            o.time_failed = v == "time";
+        } else {
+            if (a == "--help" || a == "-h") std::fputs(kHelp, stdout);
+            argv[out++] = argv[i];
+        }
+    }
+    argc = out;
+    argv[argc] = nullptr;
+    return o;
+}
+
+// ---- memory -----------------------------------------------------------------------------------
+struct FreeDeleter {
+    void operator()(float* p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float[], FreeDeleter>;
+
+// 64-byte aligned, every page touched (so page faults never land in a timed iteration).
+Buffer alloc_floats(std::size_t n) {
+    const std::size_t bytes = (std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
+    void* p = std::aligned_alloc(64, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, 0, bytes);
+    return Buffer(static_cast<float*>(p));
+}
+
+// Last-level cache size: sysfs first (what the kernel reports for cpu0's L3), then sysconf. Under
+// KVM glibc's sysconf(_SC_LEVEL3_CACHE_SIZE) can be wrong (320 MiB on the 32 MiB target VM).
+std::size_t llc_bytes() {
+    static const std::size_t llc = [] {
+        std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index3/size");  // e.g. "32768K"
+        std::size_t n = 0;
+        char unit = 0;
+        if (f >> n) {
+            if (f >> unit) {
+                if (unit == 'K') n <<= 10;
+                if (unit == 'M') n <<= 20;
+            }
+            if (n > 0) return n;
+        }
+        const long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
+        if (v > 0) return static_cast<std::size_t>(v);
+        return std::size_t{32} << 20;  // the documented target machine
+    }();
+    return llc;
+}
+
+// Output buffers per shape. When input + output fit in the LLC everything stays warm and one
+// output buffer is used. Otherwise the outputs rotate: with n buffers, (n - 1) * (input + output)
+// bytes of other traffic pass between two writes of the same buffer; n = 1 + ceil(2 LLC / (in +
+// out)) makes that at least twice the LLC, so every timed iteration writes cold memory (the
+// approach of XNNPACK's benchmarks). The input is not rotated: for the shapes listed (only
+// 1x16M exceeds the LLC) the input alone is larger than the LLC and streams from DRAM anyway.
+std::size_t outputs_needed(std::size_t elems) {
+    const std::size_t traffic = 2 * elems * sizeof(float);
+    if (traffic <= llc_bytes()) return 1;
+    return 1 + (2 * llc_bytes() + traffic - 1) / traffic;
+}
+
+struct OutputPool {
+    std::vector<Buffer> bufs;
+    std::size_t capacity = 0;  // elements per buffer
+
+    std::vector<float*> get(std::size_t count, std::size_t elems) {
+        if (elems > capacity) {
+            bufs.clear();  // free first: the large shapes need the memory
+            capacity = elems;
+        }
+        while (bufs.size() < count) bufs.push_back(alloc_floats(capacity));
+        std::vector<float*> out;
+        for (std::size_t i = 0; i < count; ++i) out.push_back(bufs[i].get());
+        return out;
+    }
+};
+OutputPool g_outputs;
+
+// Input: row r of every shape is smb::ref::make_row("normal_1", cols, kSeed + r), N(0, 1) logits
+// from the project's own deterministic generator. Row 0 therefore depends only on cols, which is
+// what lets the check and the reference be cached per cols. The current shape's input is kept.
+constexpr std::uint64_t kSeed = 20240601;
+constexpr const char* kInputDescription =
+    "row r = smb::ref::make_row(\"normal_1\", cols, 20240601 + r): N(0,1) logits, fixed seed";
+
+const float* input_for(std::size_t rows, std::size_t cols) {
+    static Buffer buf;
+    static std::size_t cur_rows = 0, cur_cols = 0;
+    if (!buf || rows != cur_rows || cols != cur_cols) {
+        buf.reset();
+        buf = alloc_floats(rows * cols);
+        for (std::size_t r = 0; r < rows; ++r) {
+            const std::vector<float> row = smb::ref::make_row("normal_1", cols, kSeed + r);
+            std::memcpy(buf.get() + r * cols, row.data(), cols * sizeof(float));
+        }
+        cur_rows = rows;
+        cur_cols = cols;
+    }
+    return buf.get();
+}
+
+// ---- implementations ------------------------------------------------------------------------
+struct Peer {
+    std::string_view name;
+    Output output;
+    Metric metric;
+    std::unique_ptr<PeerRunner> (*make)(const PeerShape&);
+};
+
+// The one list of peers. Peers not found by CMake are still registered and skip with the reason.
+const Peer kPeers[] = {
+    {"onednn", Output::softmax, Metric::rel, smb::bench::make_onednn},
+    {"xnnpack", Output::softmax, Metric::rel, smb::bench::make_xnnpack},
+    {"memcpy", Output::softmax, Metric::exact, smb::bench::make_memcpy},
+    {"onednn_log", Output::log_softmax, Metric::abs, smb::bench::make_onednn},
+};
+
+struct Case {
+    std::string impl;                       // name prefix, e.g. "online.avx512:log"
+    const smb::Variant* variant = nullptr;  // ours, or
+    const Peer* peer = nullptr;             // a peer
+    Output output = Output::softmax;
+    std::size_t rows = 0, cols = 0;
+    int threads = 1;
+};
+
+std::string bound_text(const Case& c) {
+    if (c.variant != nullptr)
+        return "documented bound of the variant (+0.01 ulp against the double reference)";
+    switch (c.peer->metric) {
+        case Metric::rel: return "peer bound: max relative error <= 1e-5 for softmax";
+        case Metric::abs: return "peer bound: max absolute error <= 1e-5 for log_softmax";
+        default: return "memcpy must copy exactly";
+    }
+}
+
+// Check once per (impl, cols, threads): the benchmark function runs again for every iteration
+// estimate and repetition, the check does not.
+const CheckResult& checked(const Case& c, const float* x, float* y, auto&& call) {
+    static std::map<std::string, CheckResult> cache;
+    const std::string key = c.impl + "/" + std::to_string(c.cols) + "/" + std::to_string(c.threads);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    call(y);
+    const std::span<const float> x0(x, c.cols), y0(y, c.cols);
+    Metric metric = Metric::ulp;
+    double bound = 0;
+    if (c.variant != nullptr) {
+        bound = c.output == Output::softmax ? c.variant->max_ulp : c.variant->max_ulp_log;
+    } else {
+        metric = c.peer->metric;
+        bound = metric == Metric::rel ? smb::bench::kPeerRelBound : smb::bench::kPeerAbsBound;
+    }
+    return cache.emplace(key, smb::bench::check_row(x0, y0, c.output, metric, bound)).first->second;
+}
+
+template <class Call>
+void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
+           const std::string& impl_info) {
+    const std::size_t elems = c.rows * c.cols;
+    const std::size_t n_out = outputs_needed(elems);
+    const std::vector<float*> outs = g_outputs.get(n_out, elems);
+
+    const CheckResult& chk = checked(c, x, outs[0], call);
+    std::string label = impl_info.empty() ? chk.summary : impl_info + "; " + chk.summary;
+    if (!chk.ok) {
+        if (!g_opt.time_failed) {
+            state.SkipWithError(("check failed: " + label + " [" + bound_text(c) + "]").c_str());
+            return;
+        }
+        label = "CHECK FAILED: " + label + " [" + bound_text(c) + "]";
+    }
+    if (n_out == 1) call(outs[0]);  // warm: input and output in cache
+    else label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
+
+    std::size_t k = 0;
+    for (auto _ : state) {
+        float* y = outs[k];
+        if (++k == n_out) k = 0;
+        call(y);
+        benchmark::DoNotOptimize(y);
+        benchmark::ClobberMemory();
+    }
+    const auto items = static_cast<std::int64_t>(elems) * state.iterations();
+    state.SetItemsProcessed(items);
+    // bytes_per_element_convention: 8 bytes per element = one 4-byte read of x + one 4-byte write
+    // of y, the minimum traffic of an out-of-place softmax (and exactly what memcpy moves). Extra
+    // passes over the row (max, sum, re-read) are not counted, so bytes/s is comparable to the
+    // memcpy row as a fraction of the bandwidth roofline.
+    state.SetBytesProcessed(8 * items);
+    state.SetLabel(label);
+}
+
+void run_case(benchmark::State& state, const Case& c) {
+    try {
+        if (c.variant != nullptr) {
+            const smb::Variant& v = *c.variant;
+            if (!smb::available(v)) {
+                const std::string msg =
+                    "not available on this CPU: needs " + std::string(smb::to_string(v.isa));
+                state.SkipWithError(msg.c_str());
+                return;
+            }
+            const float* x = input_for(c.rows, c.cols);
+            smb::BatchArgs a;
+            a.x = x;
+            a.rows = c.rows;
+            a.cols = c.cols;
+            a.output = c.output;
+            a.threads = c.threads;
+            timed(state, c, x, [&](float* y) { a.y = y; smb::softmax_batch(v, a); }, "");
+        } else {
+            std::unique_ptr<PeerRunner> peer;
+            try {
+                peer = c.peer->make(PeerShape{c.rows, c.cols, c.threads, c.output});
+            } catch (const smb::bench::PeerNotBuilt& e) {
+                state.SkipWithError(e.what());
+                return;
+            }
+            const float* x = input_for(c.rows, c.cols);
+            PeerRunner* p = peer.get();
+            timed(state, c, x, [&](float* y) { p->run(x, y); }, p->impl_info());
+        }
+    } catch (const std::exception& e) {
+        state.SkipWithError((std::string("error: ") + e.what()).c_str());
+    }
+}
+
+// ---- registration ---------------------------------------------------------------------------
+bool wants_log(const smb::Variant& v) {
+    return v.algorithm == smb::Algorithm::log_sum_exp || v.algorithm == smb::Algorithm::max_shifted;
+}
+
+std::set<int> register_all(const Options& opt) {
+    bool have_dispatch = true;
+    smb::Isa dispatch = smb::Isa::scalar;
+    try {
+        dispatch = smb::dispatch_isa();
+    } catch (const std::exception&) {
+        have_dispatch = false;  // reported in the context; variants then skip with the error
+    }
+    auto keep = [&](const smb::Variant& v) {
+        return !opt.best_isa_only || v.isa == smb::Isa::scalar || (have_dispatch && v.isa == dispatch);
+    };
+
+    std::set<int> threads_used;
+    for (const Shape& s : kShapes) {
+        if (opt.headline_only && !s.headline) continue;
+        const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
+                                         : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
+                                                                     : benchmark::kNanosecond;
+        for (int t : s.threads) {
+            threads_used.insert(t);
+            auto reg = [&](Case c) {
+                c.rows = s.rows;
+                c.cols = s.cols;
+                c.threads = t;
+                auto* b = benchmark::RegisterBenchmark(
+                    c.impl.c_str(), [c](benchmark::State& st) { run_case(st, c); });
+                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
+                // Clock: one thread is timed with Google Benchmark's default, the calling
+                // thread's CPU time (it does all the work; on a shared machine it leaves out
+                // time the thread was descheduled). Threaded runs need wall time: UseRealTime,
+                // which makes Google Benchmark append "/real_time" to their names. The JSON has
+                // real_time and cpu_time for every run either way.
+                if (t == 1) b->Args({r, n});
+                else b->Args({r, n, t})->UseRealTime();
+                b->Unit(unit);
+            };
+            for (const smb::Variant& v : smb::all_variants())
+                if (keep(v)) reg(Case{std::string(v.name), &v, nullptr, Output::softmax});
+            for (const Peer& p : kPeers)
+                if (p.output == Output::softmax) reg(Case{std::string(p.name), nullptr, &p, p.output});
+            // log_softmax: headline shapes only, to keep the count manageable.
+            if (!s.headline) continue;
+            for (const smb::Variant& v : smb::all_variants())
+                if (keep(v) && wants_log(v))
+                    reg(Case{std::string(v.name) + ":log", &v, nullptr, Output::log_softmax});
+            for (const Peer& p : kPeers)
+                if (p.output == Output::log_softmax)
+                    reg(Case{std::string(p.name), nullptr, &p, p.output});
+        }
+    }
+    return threads_used;
+}
+
+// ---- run metadata -----------------------------------------------------------------------------
+void add_context(const Options& opt, const std::set<int>& threads) {
+    const smb::CpuInfo& cpu = smb::cpu_info();
+    std::string flags;
+    const std::pair<const char*, bool> features[] = {
+        {"sse2", cpu.sse2},         {"avx", cpu.avx},           {"avx2", cpu.avx2},
+        {"fma", cpu.fma},           {"avx512f", cpu.avx512f},   {"avx512dq", cpu.avx512dq},
+        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}};
+    for (const auto& [name, on] : features) {
+        if (!on) continue;
+        if (!flags.empty()) flags += ' ';
+        flags += name;
+    }
+    flags += std::string("; os: avx ") + (cpu.os_avx ? "enabled" : "disabled") + ", avx512 " +
+             (cpu.os_avx512 ? "enabled" : "disabled");
+
+    std::string dispatch;
+    try {
+        dispatch = std::string(smb::to_string(smb::dispatch_isa()));
+    } catch (const std::exception& e) {
+        dispatch = std::string("error: ") + e.what();
+    }
+    std::string thread_list;
+    for (int t : threads) {
+        if (!thread_list.empty()) thread_list += ',';
+        thread_list += std::to_string(t);
+    }
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown");
+
+    const std::pair<const char*, std::string> ctx[] = {
+        {"cpu_model", cpu.model},
+        {"cpu_vendor", cpu.vendor},
+        {"isa_flags", flags},
+        {"dispatch_isa", dispatch},
+        {"compiler", smb::build::compiler},
+        {"cxx_flags", smb::build::cxx_flags},
+        {"build_type", smb::build::build_type},
+        {"git_commit", smb::build::git_commit},
+        {"softmaxbench_version", smb::build::version},
+        {"xsimd_version", smb::build::xsimd_version},
+        {"mpfr_version", smb::build::mpfr_version},
+        {"onednn_version", smb::bench::onednn_version()},
+        {"xnnpack", smb::bench::xnnpack_built() ? "built" : "not built"},
+        {"xnnpack_note", std::string("XNNPACK has no version API; distribution package version: ") +
+                             SMB_XNNPACK_PACKAGE_VERSION},
+        {"threads", thread_list},
+        {"bytes_per_element_convention",
+         "8: one 4-byte read of the input + one 4-byte write of the output per element (the "
+         "minimum traffic; extra passes not counted)"},
+        {"hostname", host},
+        {"llc_bytes", std::to_string(llc_bytes())},
+        {"cold_output_rule",
+         "input+output > llc_bytes: rotate 1+ceil(2*llc/(in+out)) output buffers; else warm"},
+        {"input", kInputDescription},
+        {"correctness_check",
+         "once per (impl, cols, threads) on row 0: ours max ULP <= documented max_ulp "
+         "(max_ulp_log for :log), MPFR reference for cols <= 65536, double reference + 0.01 ulp "
+         "above; peers max rel err <= 1e-5 (softmax), max abs err <= 1e-5 (log_softmax)"},
+        {"timing",
+         "1 thread: CPU time of the calling thread (Google Benchmark default); >1 thread: wall "
+         "clock (UseRealTime, names end in /real_time); real_time and cpu_time are both recorded"},
+        {"smb_shapes", opt.headline_only ? "headline" : "all"},
+        {"smb_filter_isa", opt.best_isa_only ? "best" : "all"},
+        {"smb_on_check_failure", opt.time_failed ? "time" : "skip"},
+    };
+    for (const auto& [k, v] : ctx) benchmark::AddCustomContext(k, v);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    g_opt = parse_options(argc, argv);
+    const Options& opt = g_opt;
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+    const std::set<int> threads = register_all(opt);
+    add_context(opt, threads);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

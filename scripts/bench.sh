@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Runs the softmax benchmark (bench/softmax_bench) and stores its raw Google Benchmark JSON.
+set -euo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: scripts/bench.sh [--quick|--full] [--out FILE] [--no-build] [--bin PATH] [-- extra benchmark args]
+
+Builds softmax_bench (cmake --preset release; cmake --build --preset release --target
+softmax_bench), runs it, and writes the raw Google Benchmark JSON to
+  results/<machine-id>/bench-<UTC YYYYmmdd-HHMMSS>.json
+(or FILE with --out). machine-id = the CPU model in lowercase with runs of non-alphanumerics
+turned into '-', then '-' and the first 6 hex digits of sha256(hostname). The JSON is written to
+a temporary file next to the destination and moved into place only when the run succeeds.
+Progress (one line per benchmark) goes to stdout as the run proceeds.
+
+  --quick      (default) headline shapes, only our variants of the dispatch ISA and scalar
+               (--smb_shapes=headline --smb_filter_isa=best), --benchmark_min_time=0.1;
+               a few minutes on 2 cores
+  --full       all shapes, all variants, --benchmark_repetitions=5
+               --benchmark_report_aggregates_only=true (mean, median, stddev, cv in the JSON);
+               long (tens of minutes)
+  --out FILE   write the JSON to FILE instead
+  --no-build   do not configure or build; use the existing binary
+  --bin PATH   run this softmax_bench binary (implies --no-build)
+  -- ARGS      passed to softmax_bench after the mode's flags (later flags win), e.g.
+               -- --benchmark_filter='online' --smb_shapes=all
+  -h, --help   this text
+USAGE
+}
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+mode=quick
+out=""
+build=1
+bin=""
+extra=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --full) mode=full ;;
+    --out) [[ $# -ge 2 ]] || { echo "bench.sh: --out needs a file" >&2; exit 2; }; out="$2"; shift ;;
+    --out=*) out="${1#--out=}" ;;
+    --no-build) build=0 ;;
+    --bin) [[ $# -ge 2 ]] || { echo "bench.sh: --bin needs a path" >&2; exit 2; }; bin="$2"; build=0; shift ;;
+    --bin=*) bin="${1#--bin=}"; build=0 ;;
+    -h|--help) usage; exit 0 ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "bench.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+cd "$root"
+if [[ $build -eq 1 ]]; then
+  cmake --preset release
+  cmake --build --preset release --target softmax_bench -j "$(nproc 2>/dev/null || echo 2)"
+fi
+[[ -n "$bin" ]] || bin="$root/build/release/bench/softmax_bench"
+[[ -x "$bin" ]] || { echo "bench.sh: no binary at $bin (build it, or drop --no-build)" >&2; exit 1; }
+
+# ---- machine id ----
+model="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n1)"
+[[ -n "$model" ]] || model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
+[[ -n "$model" ]] || model="$(uname -m)"
+slug="$(printf '%s' "$model" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-*//; s/-*$//')"
+host="$(hostname 2>/dev/null || uname -n)"
+tag="$(printf '%s' "$host" | sha256sum | cut -c1-6)"
+machine_id="${slug:-unknown}-${tag}"
+
+if [[ -z "$out" ]]; then
+  out="results/${machine_id}/bench-$(date -u +%Y%m%d-%H%M%S).json"
+fi
+mkdir -p "$(dirname "$out")"
+tmp="$(mktemp "$(dirname "$out")/.bench-XXXXXX.json.tmp")"
+trap 'rm -f "$tmp"' EXIT
+
+case "$mode" in
+  quick) args=(--smb_shapes=headline --smb_filter_isa=best --benchmark_min_time=0.1) ;;
+  full) args=(--smb_shapes=all --smb_filter_isa=all --benchmark_repetitions=5
+              --benchmark_report_aggregates_only=true) ;;
+esac
+
+echo "machine id: $machine_id"
+echo "output:     $out"
+echo "mode:       $mode (${args[*]} ${extra[*]})"
+"$bin" "${args[@]}" --benchmark_out="$tmp" --benchmark_out_format=json "${extra[@]}"
+
+# Only a complete, parseable file is kept.
+py="${PYTHON:-$(command -v python3 || true)}"
+if [[ -n "$py" ]]; then
+  "$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["benchmarks"], "no benchmarks"' "$tmp" \
+    || { echo "bench.sh: the run produced no usable JSON; nothing written" >&2; exit 1; }
+fi
+chmod 644 "$tmp"
+mv "$tmp" "$out"
+trap - EXIT
+echo "machine id: $machine_id"
+echo "wrote:      $out"
