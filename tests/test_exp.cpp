@@ -270,6 +270,25 @@ TEST_CASE("exp_neg: special inputs", "[exp]") {
         }
 }
 
+TEST_CASE("exp_neg: t = -inf gives 0 whatever the correction (TwoSum gives NaN there)", "[exp]") {
+    // The softmax kernels pass TwoSum's error of x - m unguarded: for x = -inf it is NaN, and
+    // exp must still be exactly +0. Very negative t (the magic-number rounding no longer holds)
+    // must be 0 too; NaN t must still give NaN.
+    const std::vector<float> t = {-kInf, -kInf, -1e30f, -3e6f, -200.0f, kNaN};
+    const std::vector<float> c = {kNaN, 0.0f, 0.0f, 0.0f, kNaN, 0.0f};
+    std::vector<float> y(t.size());
+    for (const IsaFns* f : available_isas())
+        for (int kern : {kDeg5C, kDeg6C}) {
+            f->exp(kern, t.data(), c.data(), y.data(), t.size());
+            INFO(f->name << " kernel " << kern);
+            for (std::size_t i = 0; i + 1 < t.size(); ++i) {
+                CHECK(y[i] == 0.0f);
+                CHECK(!std::signbit(y[i]));
+            }
+            CHECK(std::isnan(y.back()));
+        }
+}
+
 TEST_CASE("exp_neg(t, c): TwoSum correction of t = x - m", "[exp]") {
     // x <= m, t = fl(x - m), c = the exact rounding error of that subtraction; the kernel must
     // give exp(x - m) (exact difference, long double) within the same bound as exp_neg(t).

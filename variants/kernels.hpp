@@ -27,7 +27,16 @@ SMB_DECLARE_ROW(two_pass);
     SMB_DECLARE_ROW(log_sum_exp);                \
     SMB_DECLARE_ROW(log_sum_exp_accurate);       \
     SMB_DECLARE_ROW(two_pass);                   \
+    extern const ::smb::RowSplit split_max_shifted, split_max_shifted_p6, split_max_shifted_xsimd, \
+        split_max_shifted_accurate, split_online, split_online_accurate, split_log_sum_exp,        \
+        split_log_sum_exp_accurate, split_two_pass;                                                \
     }
 SMB_DECLARE_SIMD_ROWS(sse2)
 SMB_DECLARE_SIMD_ROWS(avx2)
 SMB_DECLARE_SIMD_ROWS(avx512)
+
+// The auto entries (src/core/auto.cpp): resolve to another variant per call.
+namespace smb::kernels::autopick {
+SMB_DECLARE_ROW(fast);
+SMB_DECLARE_ROW(accurate);
+}  // namespace smb::kernels::autopick

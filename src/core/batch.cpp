@@ -1,11 +1,37 @@
+// The batch call: rows x cols with strides, one thread or several (OpenMP).
+//   * rows >= threads (or a variant that cannot split a row): contiguous blocks of rows per
+//     thread (schedule(static)); each row is computed by the same code whatever the thread
+//     count, so results are bit-identical for any number of threads.
+//   * rows < threads and the row is long: the row is split (Variant::split): every thread
+//     reduces its slice to a partial state, the partials are merged, every thread writes its
+//     slice. Results may differ from one thread in the last bits; tests hold them to the same
+//     documented bound.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "detail/special.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb {
 namespace {
+
+// Below these sizes a parallel region costs more than it saves (measured: see kMin* below).
+// Overridable at compile time so the crossover can be re-measured (scripts/measure-threshold.sh).
+#ifndef SMB_MIN_PARALLEL_ELEMENTS
+#define SMB_MIN_PARALLEL_ELEMENTS 32768
+#endif
+#ifndef SMB_MIN_SPLIT_COLS
+#define SMB_MIN_SPLIT_COLS 49152
+#endif
+constexpr std::size_t kMinParallelElements = SMB_MIN_PARALLEL_ELEMENTS;
+constexpr std::size_t kMinSplitCols = SMB_MIN_SPLIT_COLS;
 
 void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy) {
     if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
@@ -15,7 +41,7 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
         throw std::invalid_argument("row stride (" + std::to_string(ldx < a.cols ? ldx : ldy) +
                                     ") is smaller than cols (" + std::to_string(a.cols) + ")");
     const auto span = [&](std::size_t ld) {
-        if (a.rows - 1 > (SIZE_MAX - a.cols) / ld) throw std::invalid_argument("shape overflows size_t");
+        if (a.rows - 1 > (SIZE_MAX / sizeof(float) - a.cols) / ld) throw std::invalid_argument("shape overflows size_t");
         return (a.rows - 1) * ld + a.cols;
     };
     const auto xb = reinterpret_cast<std::uintptr_t>(a.x);
@@ -31,22 +57,101 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
                                  std::string(to_string(dispatch_isa())) + ")");
 }
 
+// Merges the slices' partial states (see RowSplit in softmax.hpp).
+SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
+    SplitState t;
+    t.m = -std::numeric_limits<float>::infinity();
+    for (const SplitState& s : parts) {
+        t.nan = t.nan || s.nan || std::isnan(s.m);
+        if (s.m > t.m) t.m = s.m;
+    }
+    if (t.nan || !std::isfinite(t.m)) return t;
+    for (const SplitState& s : parts) {
+        if (s.m == -std::numeric_limits<float>::infinity()) continue;  // nothing finite in it
+        if (base == RowSplit::Base::pow2) {
+            t.d += s.d * std::exp2(double(s.m) - double(t.m));
+        } else if (s.m == t.m) {
+            t.d += s.d;
+            t.c += s.c;
+        } else {
+            t.d += (s.d + s.c) * std::exp(double(s.m) - double(t.m));
+        }
+    }
+    t.nan = std::isnan(t.d);
+    return t;
+}
+
+// After the merge: writes the whole row when it is special; returns true then.
+bool special_row(const Variant& v, const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (v.split->base == RowSplit::Base::pow2) {
+        if (!t.nan && t.d > 0) return false;
+        if (!detail::special_by_scan(x, y, n, p)) detail::fill_nan(y, n);
+        return true;
+    }
+    if (detail::special_by_max(x, y, n, t.m, t.nan, p)) return true;
+    return false;
+}
+
+// Slice k of n split in `parts`, boundaries on 64-byte (16-float) multiples.
+std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) {
+    const std::size_t per = ((n + std::size_t(parts) - 1) / std::size_t(parts) + 15) & ~std::size_t(15);
+    const std::size_t b = std::min(n, per * std::size_t(k));
+    return {b, std::min(n, b + per)};
+}
+
+void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy, RowParams p, int threads) {
+    std::vector<SplitState> parts(static_cast<std::size_t>(threads));
+    SplitState total;
+    bool special = false;
+#pragma omp parallel num_threads(threads)
+    {
+        const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        for (std::size_t r = 0; r < a.rows; ++r) {
+            const float* x = a.x + r * ldx;
+            float* y = a.y + r * ldy;
+            const auto [b, e] = slice(a.cols, nt, tid);
+            SplitState& mine = parts[std::size_t(tid)];
+            mine = SplitState{};
+            mine.m = -std::numeric_limits<float>::infinity();
+            if (e > b) v.split->reduce(x + b, e - b, p, &mine);
+#pragma omp barrier
+#pragma omp single
+            {
+                total = merge(std::vector<SplitState>(parts.begin(), parts.begin() + nt), v.split->base);
+                special = special_row(v, x, y, a.cols, p, total);
+            }  // implicit barrier: everyone sees total and special
+            if (!special && e > b) v.split->write(x + b, y + b, e - b, p, total);
+#pragma omp barrier
+        }
+    }
+}
+
 }  // namespace
 
-void softmax_batch(const Variant& v, const BatchArgs& a) {
+void softmax_batch(const Variant& chosen, const BatchArgs& a) {
     const std::size_t ldx = a.ld_x ? a.ld_x : a.cols;
     const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
-    validate(v, a, ldx, ldy);
+    validate(chosen, a, ldx, ldy);
     if (a.rows == 0 || a.cols == 0) return;
+    // An auto entry picks once for the whole call, so its pick can also split a long row.
+    const Variant& v = chosen.algorithm == Algorithm::auto_pick
+                           ? select_variant(a.rows, a.cols, a.threads, a.output, chosen.max_ulp)
+                           : chosen;
     const RowParams p{a.output, a.masked_safe};
-    if (a.threads == 1 || a.rows == 1) {
+    const bool small = a.rows * a.cols < kMinParallelElements;
+    if (a.threads == 1 || small || (a.rows == 1 && (!v.split || a.cols < kMinSplitCols))) {
         // No parallel region at all: even a disabled `omp parallel ... if(false)` costs a team
         // set-up (~0.3 us measured), more than a whole 64-element row.
         for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);
         return;
     }
+    if (std::size_t(a.threads) > a.rows && v.split && a.cols >= kMinSplitCols) {
+        split_rows(v, a, ldx, ldy, p, a.threads);
+        return;
+    }
+    const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
     const auto rows = static_cast<std::ptrdiff_t>(a.rows);
-#pragma omp parallel for schedule(static) num_threads(a.threads)
+#pragma omp parallel for schedule(static) num_threads(threads)
     for (std::ptrdiff_t r = 0; r < rows; ++r)
         v.row(a.x + std::size_t(r) * ldx, a.y + std::size_t(r) * ldy, a.cols, p);
 }

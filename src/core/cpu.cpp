@@ -2,9 +2,11 @@
 // on a context switch. Both are needed: a CPU can report AVX-512 while the OS leaves ZMM state
 // disabled, and xsimd 8.1's own detection skips that check.
 #include <cpuid.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -116,6 +118,24 @@ Isa dispatch_isa() {
 }
 
 bool isa_available(Isa isa) { return isa <= dispatch_isa(); }
+
+std::string machine_id() {
+    std::string slug;
+    for (char c : cpu_info().model.empty() ? std::string("unknown-cpu") : cpu_info().model) {
+        const bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+        const bool upper = c >= 'A' && c <= 'Z';
+        if (alnum || upper) slug += upper ? char(c - 'A' + 'a') : c;
+        else if (!slug.empty() && slug.back() != '-') slug += '-';
+    }
+    while (!slug.empty() && slug.back() == '-') slug.pop_back();
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    std::uint32_t h = 2166136261u;  // FNV-1a, 32 bits
+    for (const char* p = host; *p; ++p) h = (h ^ std::uint8_t(*p)) * 16777619u;
+    char tag[16];
+    std::snprintf(tag, sizeof tag, "%06x", unsigned(h & 0xFFFFFFu));
+    return slug + "-" + tag;
+}
 bool available(const Variant& v) { return isa_available(v.isa); }
 
 }  // namespace smb

@@ -10,8 +10,8 @@ namespace {
 constexpr double kNoUlpBound = std::numeric_limits<double>::infinity();
 
 constexpr Variant kVariants[] = {
-#define SMB_VARIANT(name, alg, isa, expk, tier, ulp, ulp_log, sub, fn, summary) \
-    Variant{name, Algorithm::alg, Isa::isa, expk, tier, ulp, ulp_log, Subnormal::sub, &fn, summary},
+#define SMB_VARIANT(name, alg, isa, expk, tier, ulp, ulp_log, sub, fn, summary, split) \
+    Variant{name, Algorithm::alg, Isa::isa, expk, tier, ulp, ulp_log, Subnormal::sub, &fn, summary, split},
 #include "list.inc"
 #undef SMB_VARIANT
 };
@@ -19,6 +19,8 @@ constexpr Variant kVariants[] = {
 }  // namespace
 
 std::span<const Variant> all_variants() { return kVariants; }
+
+std::string_view parallelism(const Variant& v) { return v.split ? "rows+split" : "rows"; }
 
 const Variant* find_variant(std::string_view name) {
     const auto it = std::find_if(std::begin(kVariants), std::end(kVariants),
@@ -33,6 +35,7 @@ std::string_view to_string(Algorithm a) {
         case Algorithm::online: return "online";
         case Algorithm::log_sum_exp: return "log_sum_exp";
         case Algorithm::two_pass: return "two_pass";
+        case Algorithm::auto_pick: return "auto";
     }
     return "?";
 }

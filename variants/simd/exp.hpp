@@ -29,6 +29,11 @@
 // operand when either is NaN, so max(lo, t) is written with t second), t = -0 or +0 -> 1.
 #pragma once
 
+// Vector helpers must inline into the kernels' loops: a call passes each batch through memory.
+#ifndef SMB_INLINE
+#define SMB_INLINE inline __attribute__((always_inline))
+#endif
+
 #include <immintrin.h>
 #include <xsimd/xsimd.hpp>
 
@@ -107,7 +112,6 @@ inline constexpr float kMagicBiased = 0x1.8000fep23f;  // 1.5 * 2^23 + 127: low 
 inline constexpr float kExpFlushBelow = -0x1.5d589ep+6f;  // -87.3365402
 // Below this t (exp(t) < 2^-150) a correctly rounded exp is +0.
 inline constexpr float kExpZeroBelow = -0x1.9fe36ap+6f;  // -103.972084
-inline constexpr float kExpNegClamp = -120.0f;           // AVX-512 clamp: n >= -174, result 0
 
 inline constexpr double kLog2eF64 = 0x1.71547652b82fep+0;
 inline constexpr double kLn2HiF64 = 0x1.62e42ffp-1;  // 32 bits: n*hi exact for |n| < 2^21
@@ -177,21 +181,21 @@ inline constexpr unsigned char kAll8 = 0xFF;
 // either operand is NaN; xsimd::max's operand order is an implementation detail, so the
 // intrinsic is spelled out).
 template <class Arch>
-fbatch<Arch> max_keep_nan(fbatch<Arch> lo, fbatch<Arch> x) {
+SMB_INLINE fbatch<Arch> max_keep_nan(fbatch<Arch> lo, fbatch<Arch> x) {
     if constexpr (kAvx512<Arch>) return _mm512_maskz_max_ps(kAll16, lo, x);
     else if constexpr (kAvx<Arch>) return _mm256_max_ps(lo, x);
     else if constexpr (kSse2<Arch>) return _mm_max_ps(lo, x);
     else return xsimd::select(x < lo, lo, x);
 }
 template <class Arch>
-fbatch<Arch> min_keep_nan(fbatch<Arch> hi, fbatch<Arch> x) {
+SMB_INLINE fbatch<Arch> min_keep_nan(fbatch<Arch> hi, fbatch<Arch> x) {
     if constexpr (kAvx512<Arch>) return _mm512_maskz_min_ps(kAll16, hi, x);
     else if constexpr (kAvx<Arch>) return _mm256_min_ps(hi, x);
     else if constexpr (kSse2<Arch>) return _mm_min_ps(hi, x);
     else return xsimd::select(x > hi, hi, x);
 }
 template <class Arch>
-dbatch<Arch> max_keep_nan(dbatch<Arch> lo, dbatch<Arch> x) {
+SMB_INLINE dbatch<Arch> max_keep_nan(dbatch<Arch> lo, dbatch<Arch> x) {
     if constexpr (kAvx512<Arch>) return _mm512_maskz_max_pd(kAll8, lo, x);
     else if constexpr (kAvx<Arch>) return _mm256_max_pd(lo, x);
     else if constexpr (kSse2<Arch>) return _mm_max_pd(lo, x);
@@ -200,31 +204,31 @@ dbatch<Arch> max_keep_nan(dbatch<Arch> lo, dbatch<Arch> x) {
 
 // 1 + r*(c[0] + r*(c[1] + ... + r*c[D-1])) by Horner with fused multiply-adds.
 template <class B, class T, std::size_t D, std::size_t... I>
-B horner_one(B r, const T (&c)[D], std::index_sequence<I...>) {
+SMB_INLINE B horner_one(B r, const T (&c)[D], std::index_sequence<I...>) {
     B q(c[D - 1]);
     ((q = xsimd::fma(q, r, B(c[D - 2 - I]))), ...);
     return xsimd::fma(q, r, B(T(1)));
 }
 template <int Degree, class Arch>
-fbatch<Arch> poly(fbatch<Arch> r) {
+SMB_INLINE fbatch<Arch> poly(fbatch<Arch> r) {
     return horner_one(r, ExpPoly<Degree>::c, std::make_index_sequence<Degree - 1>{});
 }
 
 // 2^n for an integral float n in [-126, 127] given v = n + kMagicBiased (exact).
 template <class Arch>
-fbatch<Arch> pow2_from_biased(fbatch<Arch> v) {
+SMB_INLINE fbatch<Arch> pow2_from_biased(fbatch<Arch> v) {
     using I = xsimd::batch<std::int32_t, Arch>;
     return xsimd::bitwise_cast<fbatch<Arch>>(xsimd::bitwise_cast<I>(v) << 23);
 }
 template <class Arch>
-dbatch<Arch> pow2_from_biased(dbatch<Arch> v) {
+SMB_INLINE dbatch<Arch> pow2_from_biased(dbatch<Arch> v) {
     using I = xsimd::batch<std::int64_t, Arch>;
     return xsimd::bitwise_cast<dbatch<Arch>>(xsimd::bitwise_cast<I>(v) << 52);
 }
 
 // r = t - n*ln2 (+ c), one rounding (see the header comment).
 template <class Arch, bool HasC>
-fbatch<Arch> reduce(fbatch<Arch> t, fbatch<Arch> n, fbatch<Arch> c) {
+SMB_INLINE fbatch<Arch> reduce(fbatch<Arch> t, fbatch<Arch> n, fbatch<Arch> c) {
     using B = fbatch<Arch>;
     constexpr float hi = kFma<Arch> ? kLn2HiFma : kLn2HiNoFma;
     constexpr float lo = kFma<Arch> ? kLn2LoFma : kLn2LoNoFma;
@@ -235,18 +239,21 @@ fbatch<Arch> reduce(fbatch<Arch> t, fbatch<Arch> n, fbatch<Arch> c) {
 }
 
 template <int Degree, class Arch, bool HasC>
-fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
+SMB_INLINE fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
     static_assert(Degree == 5 || Degree == 6, "exp_neg: degree 5 or 6");
     using B = fbatch<Arch>;
     if constexpr (kAvx512<Arch>) {
-        t = max_keep_nan<Arch>(B(kExpNegClamp), t);
+        // One compare instead of a clamp: lanes with t < kExpZeroBelow (whose exact exp rounds
+        // to 0), -inf among them, are zeroed by the scalef mask whatever n, p or c hold there
+        // (c is NaN when t = -inf came from TwoSum). NLT_UQ keeps NaN lanes: NaN propagates.
+        const __mmask16 keep = _mm512_cmp_ps_mask(t, B(kExpZeroBelow), _CMP_NLT_UQ);
         const B n = xsimd::fma(t, B(kLog2e), B(kMagic)) - B(kMagic);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
-        return _mm512_maskz_scalef_ps(kAll16, p, n);
+        return _mm512_maskz_scalef_ps(keep, p, n);
     } else {
-        // No clamp: lanes with t < kExpFlushBelow (including -inf and anything whose v or
-        // 2^n is garbage) are zeroed at the end; NaN fails that compare and stays NaN
-        // (p is NaN, and NaN * anything is NaN).
+        // No clamp: lanes with t < kExpFlushBelow (including -inf, whatever c is there, and
+        // anything whose v or 2^n is garbage) are zeroed at the end; NaN fails that compare
+        // and stays NaN (p is NaN, and NaN * anything is NaN).
         const B v = xsimd::fma(t, B(kLog2e), B(kMagicBiased));
         const B n = v - B(kMagicBiased);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
@@ -260,13 +267,13 @@ fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
 // exp(t + c) for t <= 0 (or NaN); c a tiny correction (|c| <= ulp(t)), zero when there is none.
 // Degree 5 or 6. Accuracy: kExpNegDeg{5,6}MaxUlp{Sse2,Avx2,Avx512}; subnormals: see the top.
 template <int Degree, class Arch>
-fbatch<Arch> exp_neg(fbatch<Arch> t, fbatch<Arch> c) {
+SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t, fbatch<Arch> c) {
     return exp_detail::exp_neg_impl<Degree, Arch, true>(t, c);
 }
 // exp(t) for t <= 0: the same without the correction (one addition fewer; identical results to
 // exp_neg(t, 0) except that the reduced argument is never -0 + 0).
 template <int Degree, class Arch>
-fbatch<Arch> exp_neg(fbatch<Arch> t) {
+SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
     return exp_detail::exp_neg_impl<Degree, Arch, false>(t, fbatch<Arch>(0.0f));
 }
 
@@ -285,7 +292,7 @@ fbatch<Arch> exp_neg(fbatch<Arch> t) {
 //   x = -inf: n = -inf and p = p(-0.5) ~ 0.6065 (finite), so p * 2^(n - m) = 0 for finite m.
 //   x = +inf: n = +inf, p = NaN.   x NaN: n NaN, p NaN.
 template <int Degree, class Arch>
-void exp_split(fbatch<Arch> x, fbatch<Arch>& p, fbatch<Arch>& n) {
+SMB_INLINE void exp_split(fbatch<Arch> x, fbatch<Arch>& p, fbatch<Arch>& n) {
     static_assert(Degree == 5 || Degree == 6, "exp_split: degree 5 or 6");
     using B = fbatch<Arch>;
     using namespace exp_detail;
@@ -321,7 +328,7 @@ void exp_split(fbatch<Arch> x, fbatch<Arch>& p, fbatch<Arch>& n) {
 // subnormals) for every such p; smaller |p| with n < -124 may be rounded twice (1 unit of
 // 2^-149 instead of 1/2). n NaN gives NaN on AVX-512 and 0 (NaN if p is NaN) elsewhere.
 template <class Arch>
-fbatch<Arch> ldexp_nonpos(fbatch<Arch> p, fbatch<Arch> n) {
+SMB_INLINE fbatch<Arch> ldexp_nonpos(fbatch<Arch> p, fbatch<Arch> n) {
     using B = fbatch<Arch>;
     using namespace exp_detail;
     if constexpr (kAvx512<Arch>) {
@@ -346,7 +353,7 @@ fbatch<Arch> ldexp_nonpos(fbatch<Arch> p, fbatch<Arch> n) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 template <class Arch>
-fbatch<Arch> exp_xsimd(fbatch<Arch> t) {
+SMB_INLINE fbatch<Arch> exp_xsimd(fbatch<Arch> t) {
     return xsimd::exp(t);
 }
 #pragma GCC diagnostic pop
@@ -355,7 +362,7 @@ fbatch<Arch> exp_xsimd(fbatch<Arch> t) {
 // for results >= 2^-1022 (t >= -708.39). Degree-9 minimax, p(0) = 1. Below 2^-1022: AVX-512
 // (vscalefpd) gradual; elsewhere flushed to +0 (t < kExpFlushBelowF64). -inf -> 0, NaN -> NaN.
 template <class Arch>
-dbatch<Arch> exp_neg_f64(dbatch<Arch> t) {
+SMB_INLINE dbatch<Arch> exp_neg_f64(dbatch<Arch> t) {
     using D = dbatch<Arch>;
     using namespace exp_detail;
     auto reduce_poly = [](D tt, D n) {

@@ -15,6 +15,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -43,7 +44,7 @@ struct Accurate {  // float sums of compensated exp in double; output computed i
 
 // ---- partial loads and stores -----------------------------------------------------------------
 template <class Arch>
-fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) {
+SMB_INLINE fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) {
     constexpr std::size_t W = fbatch<Arch>::size;
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
         const __mmask16 m = __mmask16((1u << k) - 1u);
@@ -56,7 +57,7 @@ fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) {
 }
 
 template <class Arch>
-void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
+SMB_INLINE void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
     constexpr std::size_t W = fbatch<Arch>::size;
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
         _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
@@ -78,6 +79,22 @@ double hsum_double(fbatch<Arch> v) {
     return s;
 }
 
+// Horizontal max for the short-row path: a NaN lane may be lost here, which is fine there (a
+// hidden NaN resurfaces in the sum, and an all -inf max makes special_by_max scan the row).
+template <class Arch>
+SMB_INLINE float hmax_fast(fbatch<Arch> v) {
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+        return _mm512_reduce_max_ps(v);
+    } else {
+        constexpr std::size_t W = fbatch<Arch>::size;
+        alignas(64) float buf[W];
+        v.store_aligned(buf);
+        float m = buf[0];
+        for (std::size_t i = 1; i < W; ++i) m = buf[i] > m ? buf[i] : m;
+        return m;
+    }
+}
+
 // Horizontal max that does not lose a NaN lane: reports it through `nan`.
 template <class Arch>
 float hmax(fbatch<Arch> v, bool& nan) {
@@ -93,21 +110,26 @@ float hmax(fbatch<Arch> v, bool& nan) {
 }
 
 // t = a - b rounded, with err the exact rounding error (Knuth's TwoSum: a - b == t + err).
-// When t is infinite (a = -inf: a -inf entry or a tail lane) the formula gives NaN; err is
-// then 0, so exp(t + err) stays exactly 0 and (t - l) + err stays -inf.
+// When t is infinite (a = -inf: a -inf entry or a tail lane) err is NaN: exp_neg zeroes such
+// lanes whatever err holds; other users take two_diff_guarded.
 template <class Arch>
-void two_diff(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
-    using B = fbatch<Arch>;
+SMB_INLINE void two_diff(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
     t = a - b;
-    const B bb = a - t;          // the part of b that made it into t
-    const B ab = t + bb;         // the part of a
+    const fbatch<Arch> bb = a - t;  // the part of b that made it into t
+    const fbatch<Arch> ab = t + bb; // the part of a
     err = (a - ab) - (b - bb);
+}
+// The same with err = 0 where t is infinite, so (t - l) + err stays -inf.
+template <class Arch>
+SMB_INLINE void two_diff_guarded(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
+    using B = fbatch<Arch>;
+    two_diff<Arch>(a, b, t, err);
     err = xsimd::select(xsimd::abs(t) <= B(std::numeric_limits<float>::max()), err, B(0.0f));
 }
 
 // Float <-> double for the accurate tier: one float batch is two double batches.
 template <class Arch>
-void widen(fbatch<Arch> v, dbatch<Arch>& lo, dbatch<Arch>& hi) {
+SMB_INLINE void widen(fbatch<Arch> v, dbatch<Arch>& lo, dbatch<Arch>& hi) {
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
         const __m512 r = v;
         lo = _mm512_cvtps_pd(_mm512_castps512_ps256(r));
@@ -124,7 +146,7 @@ void widen(fbatch<Arch> v, dbatch<Arch>& lo, dbatch<Arch>& hi) {
 }
 
 template <class Arch>
-fbatch<Arch> narrow(dbatch<Arch> lo, dbatch<Arch> hi) {
+SMB_INLINE fbatch<Arch> narrow(dbatch<Arch> lo, dbatch<Arch> hi) {
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
         return _mm512_insertf32x8(_mm512_castps256_ps512(_mm512_cvtpd_ps(lo)), _mm512_cvtpd_ps(hi), 1);
     } else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) {
@@ -140,13 +162,13 @@ fbatch<Arch> narrow(dbatch<Arch> lo, dbatch<Arch> hi) {
 template <class Arch, bool Accurate>
 struct DAcc {
     dbatch<Arch> lo = dbatch<Arch>(0.0), hi = dbatch<Arch>(0.0);
-    void add(fbatch<Arch> e) {
+    SMB_INLINE void add(fbatch<Arch> e) {
         dbatch<Arch> l, h;
         widen<Arch>(e, l, h);
         lo += l;
         hi += h;
     }
-    void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
+    SMB_INLINE void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
         if constexpr (Accurate) {
             add(e0);
             add(e1);
@@ -157,18 +179,22 @@ struct DAcc {
         }
     }
     double total() const {
-        constexpr std::size_t WD = dbatch<Arch>::size;
-        alignas(64) double buf[WD];
-        (lo + hi).store_aligned(buf);
-        double s = 0;
-        for (std::size_t i = 0; i < WD; ++i) s += buf[i];
-        return s;
+        if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
+            return _mm512_reduce_add_pd(lo + hi);
+        } else {
+            constexpr std::size_t WD = dbatch<Arch>::size;
+            alignas(64) double buf[WD];
+            (lo + hi).store_aligned(buf);
+            double s = 0;
+            for (std::size_t i = 0; i < WD; ++i) s += buf[i];
+            return s;
+        }
     }
 };
 
 // exp(x - m) for x <= m under the configuration (compensated or not, which exp).
 template <class Arch, class Cfg>
-fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
+SMB_INLINE fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
     if constexpr (Cfg::exp == ExpImpl::xsimd) {
         return exp_xsimd<Arch>(x - m);
     } else {
@@ -258,12 +284,42 @@ void scale_in_place(float* y, std::size_t n, float s) {
 }
 
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
+// Rows whose output is at least this large are written with non-temporal (streaming) stores:
+// the output will not be read again soon, and streaming skips the read-for-ownership of each
+// line (12 -> 8 bytes of DRAM traffic per written element). Measured on the development machine
+// (32 MiB L3), 1 thread, see the commit that set it.
+#ifndef SMB_STREAM_MIN_BYTES
+#define SMB_STREAM_MIN_BYTES (std::size_t(16) << 20)
+#endif
+inline constexpr std::size_t kStreamMinBytes = SMB_STREAM_MIN_BYTES;
+
+template <class Arch>
+SMB_INLINE void store_stream(float* p, fbatch<Arch> v) {  // p 64-byte aligned (32 on AVX2)
+    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) _mm512_stream_ps(p, v);
+    else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) _mm256_stream_ps(p, v);
+    else _mm_stream_ps(p, v);
+}
+
 // Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
 template <class Arch, class F>
 void map_row(const float* x, float* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
+    if (n * sizeof(float) >= kStreamMinBytes) {
+        // Peel to an aligned y, then stream whole vectors; the fence orders the streamed stores
+        // before anything that follows (another thread reading y, say).
+        const std::size_t mis = (reinterpret_cast<std::uintptr_t>(y) / sizeof(float)) % W;
+        const std::size_t peel = mis ? W - mis : 0;
+        if (peel) store_partial<Arch>(y, f(load_partial<Arch>(x, peel, -std::numeric_limits<float>::infinity())), peel);
+        for (i = peel; i + 2 * W <= n; i += 2 * W) {
+            const B a = f(B::load_unaligned(x + i));
+            const B b = f(B::load_unaligned(x + i + W));
+            store_stream<Arch>(y + i, a);
+            store_stream<Arch>(y + i + W, b);
+        }
+        _mm_sfence();
+    }
     for (; i + 2 * W <= n; i += 2 * W) {
         const B a = f(B::load_unaligned(x + i));
         const B b = f(B::load_unaligned(x + i + W));
@@ -308,9 +364,48 @@ void write_log_float(const float* x, float* y, std::size_t n, float mf, float l)
     const B m(mf), lb(l);
     map_row<Arch>(x, y, n, [&](B v) {
         B t, e;
-        two_diff<Arch>(v, m, t, e);
+        two_diff_guarded<Arch>(v, m, t, e);
         return (t - lb) + e;
     });
+}
+
+// ---- output writers shared by the one-thread paths and the split-row paths -----------------------
+// softmax = exp(x - m) / d
+template <class Arch, class Cfg>
+void write_ratio(const float* x, float* y, std::size_t n, float m, double d) {
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, 1.0 / d, AccurateForm::ratio);
+    } else {
+        using B = fbatch<Arch>;
+        const B mb = B(m), inv = B(float(1.0 / d));
+        map_row<Arch>(x, y, n, [&](B v) { return exp_shifted<Arch, Cfg>(v, mb) * inv; });
+    }
+}
+
+// softmax = exp((x - m) - l), l = log d: (x - m) exact via TwoSum, l's own error kept.
+template <class Arch, class Cfg>
+void write_lse(const float* x, float* y, std::size_t n, float m, double l) {
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, l, AccurateForm::lse);
+    } else {
+        using B = fbatch<Arch>;
+        const B mb = B(m), lb = B(float(l)), llo = B(float(l - double(float(l))));
+        map_row<Arch>(x, y, n, [&](B v) {
+            B t, e;
+            two_diff_guarded<Arch>(v, mb, t, e);
+            B u, e2;
+            two_diff_guarded<Arch>(t, lb, u, e2);
+            if constexpr (Cfg::exp == ExpImpl::xsimd) return exp_xsimd<Arch>(u);
+            else return exp_neg<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch>(u, (e + e2) - llo);
+        });
+    }
+}
+
+// log_softmax = (x - m) - log1p(rest), rest = the normaliser minus the max's own 1.
+template <class Arch, class Cfg>
+void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
+    if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(rest), AccurateForm::log);
+    else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
 }
 
 // =================================================================================================
@@ -343,24 +438,52 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
     }
 }
 
+// Rows of at most 4 vectors, fast tier, softmax: the three passes run on registers (one load,
+// one store per vector), with no pass over memory between them. Same arithmetic as the long
+// path: TwoSum-compensated exp, the 4 exps summed as a float tree and folded into double.
+template <class Arch, class Cfg>
+SMB_INLINE void max_shifted_short(const float* x, float* y, std::size_t n, RowParams p) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const float ninf = -std::numeric_limits<float>::infinity();
+    const std::size_t full = n / W, rem = n % W;
+    B v[4] = {B(ninf), B(ninf), B(ninf), B(ninf)};
+    for (std::size_t j = 0; j < full; ++j) v[j] = B::load_unaligned(x + j * W);
+    if (rem) v[full] = load_partial<Arch>(x + full * W, rem, ninf);
+    const float m = hmax_fast<Arch>(xsimd::max(xsimd::max(v[0], v[1]), xsimd::max(v[2], v[3])));
+    if (detail::special_by_max(x, y, n, m, false, p)) return;
+    const B mb(m);
+    const std::size_t live = full + (rem != 0);
+    B e[4] = {B(0.0f), B(0.0f), B(0.0f), B(0.0f)};
+    for (std::size_t j = 0; j < live; ++j) e[j] = exp_shifted<Arch, Cfg>(v[j], mb);  // -inf lanes give 0
+    DAcc<Arch, false> acc;
+    acc.add4(e[0], e[1], e[2], e[3]);
+    const double s = acc.total();
+    if (s != s) return detail::fill_nan(y, n);
+    const B inv(float(1.0 / s));
+    for (std::size_t j = 0; j < full; ++j) (e[j] * inv).store_unaligned(y + j * W);
+    if (rem) store_partial<Arch>(y + full * W, e[full] * inv, rem);
+}
+
 // Three passes: max; exp, store, sum; scale in cache. Accurate tier: max; sum; write from double.
 template <class Arch, class Cfg>
 void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
+    if constexpr (!Cfg::accurate) {
+        if (n <= 4 * fbatch<Arch>::size && p.output == Output::softmax) return max_shifted_short<Arch, Cfg>(x, y, n, p);
+    }
     bool nan = false;
     const float m = row_max<Arch>(x, n, nan);
     if (detail::special_by_max(x, y, n, m, nan, p)) return;
     if (p.output == Output::log_softmax) {
         const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
         if (rest != rest) return detail::fill_nan(y, n);
-        if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(rest), AccurateForm::log);
-        else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
-        return;
+        return write_log<Arch, Cfg>(x, y, n, m, rest);
     }
     if constexpr (Cfg::accurate) {
         const double s = sum_exp<Arch, Cfg, false, false>(x, y, n, m);
         if (s != s) return detail::fill_nan(y, n);
-        write_accurate<Arch>(x, y, n, m, 1.0 / s, AccurateForm::ratio);
+        write_ratio<Arch, Cfg>(x, y, n, m, s);
     } else {
         const double s = sum_exp<Arch, Cfg, true, false>(x, y, n, m);
         if (s != s) return detail::fill_nan(y, n);
@@ -377,24 +500,8 @@ void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
     if (detail::special_by_max(x, y, n, m, nan, p)) return;
     const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
     if (rest != rest) return detail::fill_nan(y, n);
-    const double l = std::log1p(rest);
-    if constexpr (Cfg::accurate) {
-        write_accurate<Arch>(x, y, n, m, l, p.output == Output::log_softmax ? AccurateForm::log : AccurateForm::lse);
-    } else if (p.output == Output::log_softmax) {
-        write_log_float<Arch>(x, y, n, m, float(l));
-    } else {
-        // exp((x - m) - l): (x - m) exact via TwoSum, then l subtracted with its own error kept.
-        using B = fbatch<Arch>;
-        const B mb = B(m), lb = B(float(l)), llo = B(float(l - double(float(l))));
-        map_row<Arch>(x, y, n, [&](B v) {
-            B t, e;
-            two_diff<Arch>(v, mb, t, e);
-            B u, e2;
-            two_diff<Arch>(t, lb, u, e2);
-            if constexpr (Cfg::exp == ExpImpl::xsimd) return exp_xsimd<Arch>(u);
-            else return exp_neg<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch>(u, (e + e2) - llo);
-        });
-    }
+    if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, m, rest);
+    else write_lse<Arch, Cfg>(x, y, n, m, std::log1p(rest));
 }
 
 // Milakov & Gimelshein online normaliser, block-wise. Per lane: the running max M and the sum
@@ -403,7 +510,8 @@ void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
 // no float error however often the max moves). With Rest (log_softmax) DD excludes the
 // entries equal to the lane max and C counts them, so log1p keeps full accuracy.
 template <class Arch, class Cfg, bool Rest>
-void online_reduce(const float* x, std::size_t n, float& m_out, double& d_out, bool& nan) {
+void online_reduce(const float* x, std::size_t n, SplitState& out) {
+    bool nan = false;
     using B = fbatch<Arch>;
     using D2 = dbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -476,70 +584,81 @@ void online_reduce(const float* x, std::size_t n, float& m_out, double& d_out, b
     if (i < n) v[cnt++] = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
     if (cnt) block(L[1], v, cnt);
 
-    // Merge the 2 x W lane states in double.
-    constexpr std::size_t WD = D2::size;
-    alignas(64) float mm[2][W], cc[2][W];
-    alignas(64) double dd[2][W];
-    for (int k = 0; k < 2; ++k) {
-        L[k].M.store_aligned(mm[k]);
-        L[k].C.store_aligned(cc[k]);
-        L[k].dd.lo.store_aligned(dd[k]);
-        L[k].dd.hi.store_aligned(dd[k] + WD);
-    }
-    float m = -std::numeric_limits<float>::infinity();
-    for (int k = 0; k < 2; ++k)
-        for (std::size_t j = 0; j < W; ++j) {
-            if (mm[k][j] != mm[k][j] || dd[k][j] != dd[k][j]) nan = true;
-            else if (mm[k][j] > m) m = mm[k][j];
-        }
+    // Merge the two lane states, then the lanes, with vector exps: scalar exp per lane would
+    // cost more than a whole short row. Lanes that saw no finite entry hold M = -inf, DD = 0.
+    const bool any_nan = xsimd::any(L[0].M != L[0].M) || xsimd::any(L[1].M != L[1].M) ||
+                         xsimd::any(L[0].dd.lo != L[0].dd.lo) || xsimd::any(L[0].dd.hi != L[0].dd.hi) ||
+                         xsimd::any(L[1].dd.lo != L[1].dd.lo) || xsimd::any(L[1].dd.hi != L[1].dd.hi);
+    if (any_nan) nan = true;
+    const B mlane = xsimd::max(L[0].M, L[1].M);
+    const float m = nan ? std::numeric_limits<float>::quiet_NaN() : hmax_fast<Arch>(mlane);
     double d = 0, c = 0;
-    for (int k = 0; k < 2; ++k)
-        for (std::size_t j = 0; j < W; ++j) {
-            if (mm[k][j] == -std::numeric_limits<float>::infinity()) continue;  // no finite entry
-            if (mm[k][j] == m) {
-                d += dd[k][j];
-                c += double(cc[k][j]);
+    if (!nan && m != -std::numeric_limits<float>::infinity()) {
+        // Each lane state k contributes (DD_k + [M_k < m] C_k) * exp(M_k - m), and C_k where M_k == m.
+        const D2 md = D2(double(m));
+        for (int k = 0; k < 2; ++k) {
+            D2 mlo, mhi, clo, chi;
+            widen<Arch>(xsimd::max(L[k].M, low), mlo, mhi);
+            widen<Arch>(L[k].C, clo, chi);
+            const auto top_lo = mlo == md, top_hi = mhi == md;
+            const D2 flo = exp_neg_f64<Arch>(mlo - md), fhi = exp_neg_f64<Arch>(mhi - md);
+            D2 dlo = L[k].dd.lo, dhi = L[k].dd.hi;
+            if constexpr (Rest) {
+                dlo = xsimd::select(top_lo, dlo, (dlo + clo) * flo);
+                dhi = xsimd::select(top_hi, dhi, (dhi + chi) * fhi);
+                DAcc<Arch, true> cs;
+                cs.lo = xsimd::select(top_lo, clo, D2(0.0));
+                cs.hi = xsimd::select(top_hi, chi, D2(0.0));
+                c += cs.total();
             } else {
-                const double f = std::exp(double(mm[k][j]) - double(m));
-                d += (Rest ? dd[k][j] + double(cc[k][j]) : dd[k][j]) * f;
+                dlo = xsimd::select(top_lo, dlo, dlo * flo);
+                dhi = xsimd::select(top_hi, dhi, dhi * fhi);
             }
+            DAcc<Arch, true> ds;
+            ds.lo = dlo;
+            ds.hi = dhi;
+            d += ds.total();
         }
-    m_out = m;
-    d_out = Rest ? d + (c - 1.0) : d;
+    }
+    out.m = m;
+    out.d = d;  // Rest: without the entries equal to m, which c counts
+    out.c = Rest ? c : 0.0;
+    out.nan = nan;
+}
+
+template <class Arch, class Cfg>
+void online_reduce_for(const float* x, std::size_t n, RowParams p, SplitState* out) {
+    if (p.output == Output::log_softmax) online_reduce<Arch, Cfg, true>(x, n, *out);
+    else online_reduce<Arch, Cfg, false>(x, n, *out);
 }
 
 template <class Arch, class Cfg>
 void online(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    float m;
-    double d;
-    bool nan = false;
-    if (p.output == Output::log_softmax) online_reduce<Arch, Cfg, true>(x, n, m, d, nan);
-    else online_reduce<Arch, Cfg, false>(x, n, m, d, nan);
-    if (detail::special_by_max(x, y, n, m, nan, p)) return;
-    if (d != d) return detail::fill_nan(y, n);
-    if (p.output == Output::log_softmax) {
-        if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(d), AccurateForm::log);
-        else write_log_float<Arch>(x, y, n, m, float(std::log1p(d)));
-        return;
-    }
-    if constexpr (Cfg::accurate) {
-        write_accurate<Arch>(x, y, n, m, 1.0 / d, AccurateForm::ratio);
-    } else {
-        using B = fbatch<Arch>;
-        const B mb = B(m), inv = B(float(1.0 / d));
-        map_row<Arch>(x, y, n, [&](B v) { return exp_shifted<Arch, Cfg>(v, mb) * inv; });
-    }
+    SplitState st;
+    online_reduce_for<Arch, Cfg>(x, n, p, &st);
+    if (detail::special_by_max(x, y, n, st.m, st.nan, p)) return;
+    if (st.d != st.d) return detail::fill_nan(y, n);
+    if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, st.m, st.d + (st.c - 1.0));
+    else write_ratio<Arch, Cfg>(x, y, n, st.m, st.d);
+}
+
+// Split-row writers for the max-based algorithms: the merged (m, d, c) of all slices.
+template <class Arch, class Cfg, bool Lse>
+void split_write_exp(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, t.m, t.d + (t.c - 1.0));
+    else if constexpr (Lse) write_lse<Arch, Cfg>(x, y, n, t.m, std::log(t.d + t.c));
+    else write_ratio<Arch, Cfg>(x, y, n, t.m, t.d + t.c);
 }
 
 // Dukhan & Ablavatski two-pass: exp(x) = p * 2^k accumulated per lane as (S, N) meaning
 // S * 2^N, with no max pass; pass 2 writes p * 2^(k - N) / S. 2 reads + 1 write per element.
+// Pass 1: out = (N, S) with sum exp(x) = S * 2^N over the slice; nan when it holds NaN or +inf.
 template <class Arch, class Cfg>
-void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
+void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
-    if (n <= 1) return n ? detail::single(x, y, p) : void();
     // Per lane: N, the largest exponent so far, and SS (double) = sum of p * 2^(k - N).
     // Per group of 4 vectors the group's max exponent comes first; SS is rescaled by the exact
     // power of two 2^(N_old - N_new) only when some lane's N moved; the group's terms are
@@ -592,16 +711,25 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     double sum = 0;
     if (!special)
         for (std::size_t j = 0; j < W; ++j)
-            if (sv[j] > 0) sum += sv[j] * std::exp2(double(nn[j]) - big);
-    if ((special || sum == 0) && detail::special_by_scan(x, y, n, p)) return;
-    if (special) return detail::fill_nan(y, n);  // unreachable: special_by_scan handled it
+            if (sv[j] > 0) sum += std::ldexp(sv[j], std::max(int(double(nn[j]) - big), -2000));
+    out->m = sum > 0 ? float(big) : -std::numeric_limits<float>::infinity();
+    out->d = sum;
+    out->c = 0;
+    out->nan = special;
+}
 
+// Pass 2 from the merged (N, S): y = p * 2^(k - N) / S, or x - (log S + N ln2).
+template <class Arch, class Cfg>
+void two_pass_write(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total) {
+    using B = fbatch<Arch>;
+    constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
+    const double sum = total.d, big = double(total.m);
     if (p.output == Output::log_softmax) {
         const double l = std::log(sum) + big * 0.69314718055994530942;
         const B lb = B(float(l)), llo = B(float(l - double(float(l))));
         map_row<Arch>(x, y, n, [&](B v) {
             B t, e;
-            two_diff<Arch>(v, lb, t, e);
+            two_diff_guarded<Arch>(v, lb, t, e);
             return t + (e - llo);
         });
         return;
@@ -615,6 +743,16 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
         exp_split<deg, Arch>(v, pm, e);
         return ldexp_nonpos<Arch>(pm * inv, e - nb);
     });
+}
+
+template <class Arch, class Cfg>
+void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    SplitState st;
+    two_pass_reduce<Arch, Cfg>(x, n, p, &st);
+    if ((st.nan || !(st.d > 0)) && detail::special_by_scan(x, y, n, p)) return;
+    if (st.nan || !(st.d > 0)) return detail::fill_nan(y, n);  // e.g. a NaN special_by_scan missed: none
+    two_pass_write<Arch, Cfg>(x, y, n, p, st);
 }
 
 }  // namespace smb::simd

@@ -17,7 +17,8 @@
 
 namespace smb {
 
-enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass };
+// auto_pick: the `auto` entries, which pick one of the others per call (see select_variant).
+enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass, auto_pick };
 enum class Isa { scalar, sse2, avx2, avx512 };
 enum class Output { softmax, log_softmax };
 // What a variant does with outputs whose exact value lies below FLT_MIN (2^-126).
@@ -31,6 +32,24 @@ struct RowParams {
 // One row: x and y may be the same pointer (in place); otherwise they must not overlap.
 using RowFn = void (*)(const float* x, float* y, std::size_t n, RowParams p);
 
+// Splitting one long row across threads: each thread reduces its slice to a partial state,
+// the partials are merged, then each thread writes its slice from the merged state.
+//   exp base:  sum over the slice of exp(x - m) = d + c, where c counts the entries equal
+//              to m and d holds the rest: (m_a,d_a,c_a) (+) (m_b,d_b,c_b) = (M, ...) with
+//              the smaller side rescaled by exp(m_i - M) (Milakov & Gimelshein's merge).
+//   base 2:    sum over the slice of exp(x) = d * 2^m (Dukhan & Ablavatski's (S, N) pairs).
+struct SplitState {
+    float m = 0;
+    double d = 0, c = 0;
+    bool nan = false;  // the slice holds a NaN (or, base 2, +inf)
+};
+struct RowSplit {
+    enum class Base { exp, pow2 } base;
+    void (*reduce)(const float* x, std::size_t n, RowParams p, SplitState* out);
+    // Writes y[0, n) for a slice from the merged state (never special: the caller handles that).
+    void (*write)(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total);
+};
+
 struct Variant {
     std::string_view name;         // "<algorithm>.<isa>[.<tier>]", e.g. "online.avx512"
     Algorithm algorithm;
@@ -43,7 +62,11 @@ struct Variant {
     Subnormal subnormal;           // policy for outputs below FLT_MIN
     RowFn row;
     std::string_view summary;      // one line for `softmaxbench list` and the README
+    const RowSplit* split;         // nullptr: threads split the rows only, never one row
 };
+
+// How the batch call uses threads for this variant: "rows" or "rows+split".
+std::string_view parallelism(const Variant& v);
 
 // ---- registry --------------------------------------------------------------------------
 std::span<const Variant> all_variants();            // every compiled variant, fixed order
@@ -62,6 +85,10 @@ Isa best_isa_of_cpu();           // what the hardware and OS support, ignoring t
 // Throws std::runtime_error when the variable names an unknown ISA or one this CPU lacks.
 Isa dispatch_isa();
 bool isa_available(Isa isa);     // isa <= dispatch_isa()
+// Names this machine's results folder: the CPU model in lowercase with runs of other characters
+// turned into '-', then '-' and 6 hex digits of the FNV-1a hash of the host name,
+// e.g. "amd-epyc-1a2b3c". results/<machine_id()>/ holds every raw file a run writes.
+std::string machine_id();
 bool available(const Variant& v);
 
 std::string_view to_string(Algorithm a);
@@ -69,6 +96,16 @@ std::string_view to_string(Isa i);
 std::string_view to_string(Subnormal s);
 std::string_view to_string(Output o);
 bool parse_isa(std::string_view s, Isa& out);
+
+// ---- auto ---------------------------------------------------------------------------------
+// "auto" (documented <= 8 ULP) and "auto.accurate" (<= 1 ULP) pick a variant per call: from the
+// tuning file measured on this CPU (tuning.hpp; `softmaxbench tune`) when there is one, else a
+// built-in heuristic. select_variant does the same for any bound: the fastest available variant
+// documented within max_ulp for this output (never the unsafe tier, never an auto entry).
+// Throws std::invalid_argument when no variant meets max_ulp.
+const Variant& select_variant(std::size_t rows, std::size_t cols, int threads, Output out, double max_ulp);
+// Where auto's choices come from: the tuning file in use, or why none is used.
+std::string auto_source();
 
 // ---- batch call -------------------------------------------------------------------------
 struct BatchArgs {
@@ -80,7 +117,7 @@ struct BatchArgs {
     bool masked_safe = false;
     int threads = 1;
 };
-// Applies the variant to every row. Throws std::invalid_argument on bad arguments (stride
+// Applies the variant to every row (an auto entry is resolved once per call, for the shape). Throws std::invalid_argument on bad arguments (stride
 // smaller than cols, null pointers with non-empty shape, threads < 1, partial overlap of x
 // and y) and std::runtime_error when the variant is not available on this CPU.
 void softmax_batch(const Variant& v, const BatchArgs& a);

@@ -1,0 +1,135 @@
+// The auto entries: pick the fastest variant within a documented bound, per call.
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "softmaxbench/softmax.hpp"
+#include "softmaxbench/tuning.hpp"
+
+namespace smb {
+namespace {
+
+const std::optional<tuning::Table>& table(std::string* why = nullptr) {
+    static std::string reason;
+    static const std::optional<tuning::Table> t = tuning::load_default(&reason);
+    if (why) *why = reason;
+    return t;
+}
+
+double bound_for(const Variant& v, Output out) { return out == Output::softmax ? v.max_ulp : v.max_ulp_log; }
+
+bool eligible(const Variant& v, Output out, double max_ulp) {
+    return v.algorithm != Algorithm::auto_pick && v.tier != "unsafe" && available(v) &&
+           bound_for(v, out) <= max_ulp;
+}
+
+const Variant* by_name(const std::string& name, Output out, double max_ulp) {
+    const Variant* v = find_variant(name);
+    return v && eligible(*v, out, max_ulp) ? v : nullptr;
+}
+
+// Built-in preference, from benchmark runs on the development machine (AMD EPYC Zen 4,
+// results/<machine-id>/): in cache the three-pass max_shifted is fastest (exp computed once,
+// the other passes are cheap); past the LLC two_pass's 2 reads + 1 write win. The accurate
+// tier: max_shifted.accurate. Tried on the dispatch ISA first, then lower ones, then anything
+// within the bound (the double-internal scalar variants reach 0.51 ULP).
+const Variant* heuristic(std::size_t cols, Output out, double max_ulp) {
+    const bool huge = cols > (std::size_t(1) << 22);
+    std::vector<std::string> prefs;
+    if (max_ulp >= 6) {
+        if (out == Output::softmax) prefs = {huge ? "two_pass" : "max_shifted", "max_shifted", "online", "log_sum_exp"};
+        else prefs = {"max_shifted", "log_sum_exp", "online"};
+    }
+    for (const char* suffix : {"", ".p6", ".accurate"})
+        for (const char* alg : {"max_shifted", "online", "log_sum_exp"})
+            prefs.push_back(std::string(alg) + "\x01" + suffix);
+    for (Isa isa : {Isa::avx512, Isa::avx2, Isa::sse2}) {
+        if (!isa_available(isa)) continue;
+        for (const std::string& p : prefs) {
+            const auto sep = p.find('\x01');
+            const std::string name = sep == std::string::npos
+                                         ? p + "." + std::string(to_string(isa))
+                                         : p.substr(0, sep) + "." + std::string(to_string(isa)) + p.substr(sep + 1);
+            if (const Variant* v = by_name(name, out, max_ulp)) return v;
+        }
+    }
+    for (const char* name : {"online.scalar", "log_sum_exp.scalar", "max_shifted.scalar"})
+        if (const Variant* v = by_name(name, out, max_ulp)) return v;
+    return nullptr;
+}
+
+
+const Variant& pick(std::size_t cols, int threads, Output out, double max_ulp) {
+    if (const auto& t = table()) {
+        const std::string tier = max_ulp <= 1.0 ? "accurate" : "fast";
+        const tuning::Entry* best = nullptr;
+        for (const tuning::Entry& e : t->entries) {
+            if (e.tier != tier || cols < e.cols_min || cols > e.cols_max) continue;
+            // The entry measured with the most threads not above the call's.
+            if (e.threads <= threads && (!best || e.threads > best->threads)) best = &e;
+        }
+        if (best)
+            if (const Variant* v = by_name(best->variant, out, max_ulp)) return *v;
+    }
+    if (const Variant* v = heuristic(cols, out, max_ulp)) return *v;
+    throw std::invalid_argument("no available variant is documented within " + std::to_string(max_ulp) + " ULP for " +
+                                std::string(to_string(out)));
+}
+
+// The auto entries pick on every call: memoize their picks per (size class, 1 or more threads,
+// output, bound of "auto" or "auto.accurate"), since a pick is a few microseconds of string
+// work and a 64-element row takes tens of nanoseconds. Picks depend only on these and on
+// state fixed at the first call (the tuning file, the dispatch ISA).
+struct Memo {
+    std::atomic<const Variant*> slot[8][2][2][2] = {};
+};
+
+int class_index(std::size_t cols) {
+    static const std::vector<tuning::SizeClass> classes = tuning::size_classes();
+    for (std::size_t i = 0; i < classes.size() && i < 8; ++i)
+        if (cols >= classes[i].cols_min && cols <= classes[i].cols_max) return int(i);
+    return -1;
+}
+
+}  // namespace
+
+const Variant& select_variant(std::size_t rows, std::size_t cols, int threads, Output out, double max_ulp) {
+    (void)rows;
+    static Memo memo;
+    static const double kAutoBounds[2] = {find_variant("auto")->max_ulp, find_variant("auto.accurate")->max_ulp};
+    const int tier = max_ulp == kAutoBounds[0] ? 0 : max_ulp == kAutoBounds[1] ? 1 : -1;
+    const int cls = tier < 0 ? -1 : class_index(cols);
+    if (cls < 0) return pick(cols, threads, out, max_ulp);
+    // The tuning table is per class and thread count; within a class the heuristic only
+    // distinguishes the class's row lengths above 4M, which is one class (> 4M).
+    std::atomic<const Variant*>& s = memo.slot[cls][threads > 1][out == Output::log_softmax][tier];
+    const Variant* v = s.load(std::memory_order_acquire);
+    if (v == nullptr) {
+        v = &pick(cols, threads, out, max_ulp);
+        s.store(v, std::memory_order_release);
+    }
+    return *v;
+}
+
+
+std::string auto_source() {
+    std::string why;
+    const auto& t = table(&why);
+    return t ? why : "built-in heuristic; tuning file " + why;
+}
+
+namespace kernels::autopick {
+void fast(const float* x, float* y, std::size_t n, RowParams p) {
+    select_variant(1, n, 1, p.output, 8.0).row(x, y, n, p);
+}
+void accurate(const float* x, float* y, std::size_t n, RowParams p) {
+    select_variant(1, n, 1, p.output, 1.0).row(x, y, n, p);
+}
+}  // namespace kernels::autopick
+
+}  // namespace smb

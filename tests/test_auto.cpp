@@ -1,0 +1,80 @@
+// auto: the tuning file steers the pick, the documented bound always holds, and a user can ask
+// for the fastest variant within any ULP bound. Own executable: the tuning file is read once
+// per process, so this test writes it before the first pick.
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "softmaxbench/softmax.hpp"
+#include "softmaxbench/tuning.hpp"
+
+using namespace smb;
+
+TEST_CASE("auto follows this machine's tuning file, within its bound, else the heuristic") {
+    const std::string isa(to_string(dispatch_isa()));
+    const std::string online = isa == "scalar" ? "online.scalar" : "online." + isa;
+    const std::string xs = "max_shifted." + isa + ".xsimd";  // documented 68 ULP: not for auto
+    tuning::Table t;
+    t.machine_id = machine_id();
+    t.cpu_model = cpu_info().model;
+    t.git_commit = "test";
+    t.date = "2026-11-21T00:00:00Z";
+    t.entries.push_back({65, 1024, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
+    if (find_variant(xs)) t.entries.push_back({1025, 16384, 1, "fast", xs, 2e9, 68.0});
+    const std::string path = "test_auto_tuning.json";
+    {
+        std::ofstream f(path);
+        f << tuning::to_json(t);
+    }
+    REQUIRE(setenv("SOFTMAXBENCH_TUNING", path.c_str(), 1) == 0);
+
+    // Steered by the file.
+    CHECK(select_variant(1, 1000, 1, Output::softmax, 8.0).name == online);
+    CHECK(auto_source().find(path) != std::string::npos);
+    // A winner outside auto's bound is not used; the heuristic picks within it.
+    const Variant& mid = select_variant(1, 4096, 1, Output::softmax, 8.0);
+    CHECK(mid.name != xs);
+    CHECK(mid.max_ulp <= 8.0);
+    // A class with no entry: the heuristic.
+    CHECK(select_variant(1, 32, 1, Output::softmax, 8.0).max_ulp <= 8.0);
+    std::remove(path.c_str());
+}
+
+TEST_CASE("select_variant honours any max-ULP bound, for softmax and log_softmax") {
+    for (Output out : {Output::softmax, Output::log_softmax}) {
+        for (double bound : {8.0, 3.0, 1.0, 0.6}) {
+            for (std::size_t cols : {16u, 4096u, 1u << 23}) {
+                const Variant& v = select_variant(1, cols, 1, out, bound);
+                INFO(to_string(out) << " bound " << bound << " cols " << cols << " -> " << v.name);
+                CHECK((out == Output::softmax ? v.max_ulp : v.max_ulp_log) <= bound);
+                CHECK(available(v));
+                CHECK(v.tier != "unsafe");
+                CHECK(v.algorithm != Algorithm::auto_pick);
+            }
+        }
+        CHECK_THROWS_AS(select_variant(1, 100, 1, out, 0.1), std::invalid_argument);
+    }
+}
+
+TEST_CASE("the auto entries run through the batch call, including a split row") {
+    for (const char* name : {"auto", "auto.accurate"}) {
+        const Variant& a = *find_variant(name);
+        std::vector<float> x(100003), y(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 97) * 0.1f;
+        BatchArgs b;
+        b.x = x.data();
+        b.y = y.data();
+        b.rows = 1;
+        b.cols = x.size();
+        b.threads = 2;
+        softmax_batch(a, b);
+        double s = 0;
+        for (float v : y) s += v;
+        INFO(name);
+        CHECK(s == Approx(1.0).epsilon(1e-5));
+    }
+}

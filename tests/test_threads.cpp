@@ -1,0 +1,161 @@
+// The batch call's threads argument: rows split among threads (bit-identical for any count),
+// one long row split across threads (same documented bound), special values under threads,
+// empty shapes. Threads 1, 2 and 3 (3 oversubscribes the 2-core CI machine on purpose).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "reference/distributions.hpp"
+#include "reference/scoring.hpp"
+#include "softmaxbench/reference.hpp"
+#include "softmaxbench/softmax.hpp"
+
+using namespace smb;
+
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+// Longer than the split threshold in src/core/batch.cpp (49152), not a multiple of 16.
+constexpr std::size_t kLong = 100003;
+
+std::vector<float> batch(const Variant& v, const std::vector<float>& x, std::size_t rows, std::size_t cols,
+                         Output out, int threads, bool masked = false) {
+    std::vector<float> y(x.size(), -777.0f);
+    BatchArgs a;
+    a.x = x.data();
+    a.y = y.data();
+    a.rows = rows;
+    a.cols = cols;
+    a.output = out;
+    a.threads = threads;
+    a.masked_safe = masked;
+    softmax_batch(v, a);
+    return y;
+}
+
+bool all_nan(const std::vector<float>& y) {
+    for (float t : y)
+        if (!std::isnan(t)) return false;
+    return true;
+}
+
+std::vector<const Variant*> available_variants() {
+    std::vector<const Variant*> vs;
+    for (const Variant& v : all_variants())
+        if (available(v)) vs.push_back(&v);
+    return vs;
+}
+
+}  // namespace
+
+TEST_CASE("row-parallel results are bit-identical for any thread count") {
+    // 2000 x 37 = 74000 elements: above the parallel threshold, rows >= threads.
+    const std::size_t rows = 2000, cols = 37;
+    std::vector<float> x;
+    for (std::size_t r = 0; r < rows; ++r) {
+        const auto row = ref::make_row(r % 2 ? "normal_5" : "uniform", cols, r);
+        x.insert(x.end(), row.begin(), row.end());
+    }
+    for (const Variant* v : available_variants()) {
+        for (Output out : {Output::softmax, Output::log_softmax}) {
+            const auto y1 = batch(*v, x, rows, cols, out, 1);
+            for (int t : {2, 3}) {
+                INFO(v->name << " " << to_string(out) << " threads=" << t);
+                const auto yt = batch(*v, x, rows, cols, out, t);
+                CHECK(std::memcmp(y1.data(), yt.data(), y1.size() * sizeof(float)) == 0);
+            }
+        }
+    }
+}
+
+TEST_CASE("a long row split across threads meets the variant's documented bound") {
+    for (const char* dist : {"normal_1", "normal_20", "dominant", "ties", "offset_1e4"}) {
+        const auto x = ref::make_row(dist, kLong, 77);
+        for (Output out : {Output::softmax, Output::log_softmax}) {
+            const ref::RowReference r = ref::reference_row(x, out);
+            for (const Variant* v : available_variants()) {
+                if (!ref::in_domain(*v, x)) continue;
+                for (int t : {2, 3}) {
+                    const auto y = batch(*v, x, 1, kLong, out, t);
+                    const ref::Check c = ref::check_output(*v, x, y, r, out);
+                    INFO(v->name << " " << parallelism(*v) << " " << dist << " " << to_string(out)
+                                 << " threads=" << t << ": " << c.failure);
+                    CHECK(c.failure.empty());
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("split rows: NaN, +inf and -inf in different slices follow the policy") {
+    for (const Variant* v : available_variants()) {
+        if (!v->split) continue;
+        for (int t : {2, 3}) {
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                INFO(v->name << " threads=" << t << " " << to_string(out));
+                // NaN near the end (last slice), the rest finite.
+                auto x = ref::make_row("normal_1", kLong, 5);
+                x[kLong - 10] = kNaN;
+                CHECK(all_nan(batch(*v, x, 1, kLong, out, t)));
+                // +inf in the first slice.
+                x = ref::make_row("normal_1", kLong, 5);
+                x[3] = kInf;
+                CHECK(all_nan(batch(*v, x, 1, kLong, out, t)));
+                // NaN in the second half, every other entry -inf: a NaN-dropping max sees -inf.
+                std::vector<float> z(kLong, -kInf);
+                z[kLong / 2 + 100] = kNaN;
+                CHECK(all_nan(batch(*v, z, 1, kLong, out, t, true)));
+                // First half all -inf, second half finite: exact 0 / -inf there, the rest scored.
+                x = ref::make_row("normal_1", kLong, 6);
+                for (std::size_t i = 0; i < kLong / 2; ++i) x[i] = -kInf;
+                const auto y = batch(*v, x, 1, kLong, out, t);
+                const ref::RowReference r = ref::reference_row(x, out);
+                const ref::Check c = ref::check_output(*v, x, y, r, out);
+                INFO(c.failure);
+                CHECK(c.failure.empty());
+                CHECK(y[0] == (out == Output::softmax ? 0.0f : -kInf));
+                // All -inf: NaN, or the masked value.
+                const std::vector<float> all(kLong, -kInf);
+                CHECK(all_nan(batch(*v, all, 1, kLong, out, t)));
+                const auto ym = batch(*v, all, 1, kLong, out, t, true);
+                const float want = out == Output::softmax ? 0.0f : -kInf;
+                bool ok = true;
+                for (float q : ym) ok = ok && q == want;
+                CHECK(ok);
+            }
+        }
+    }
+}
+
+TEST_CASE("fewer rows than threads, empty shapes, in place under threads") {
+    const Variant& v = *find_variant("online.scalar");
+    BatchArgs a;  // rows = 0 and cols = 0 with 3 threads: nothing happens
+    a.threads = 3;
+    CHECK_NOTHROW(softmax_batch(v, a));
+    a.rows = 5;  // cols = 0: nothing to write, null pointers allowed
+    CHECK_NOTHROW(softmax_batch(v, a));
+    a.rows = 0;
+    a.cols = 7;
+    CHECK_NOTHROW(softmax_batch(v, a));
+
+    for (const Variant* w : available_variants()) {
+        if (!w->split) continue;
+        // 2 long rows, 3 threads: each row is split; in place gives the same as out of place.
+        std::vector<float> x = ref::make_row("normal_5", 2 * kLong, 9);
+        const auto y = batch(*w, x, 2, kLong, Output::softmax, 3);
+        BatchArgs b;
+        b.x = x.data();
+        b.y = x.data();
+        b.rows = 2;
+        b.cols = kLong;
+        b.threads = 3;
+        softmax_batch(*w, b);
+        INFO(w->name);
+        CHECK(std::memcmp(x.data(), y.data(), y.size() * sizeof(float)) == 0);
+    }
+}
