@@ -2,6 +2,8 @@
 //   list [--json]     the variant registry, with availability on this CPU
 //   run ...           softmax / log_softmax of a float32 .npy file into another .npy file
 //   info [--json]     CPU features, ISA dispatch and build details
+//   accuracy ...      every variant against the MPFR reference (src/cli/accuracy.cpp)
+//   tune ...          measure the variants, write the tuning table (src/cli/tune.cpp)
 // Errors: one line on stderr, "softmaxbench: error: <what>"; exit 2 for usage errors, 1 for
 // runtime errors (see kFooter).
 #include <algorithm>
@@ -23,6 +25,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/commands.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -86,73 +89,9 @@ std::string version_line() {
 
 // ---- formatting helpers -----------------------------------------------------------------------
 
-// Shortest decimal text that reads back as the same double.
-std::string number_text(double v) {
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    return std::string(buf, r.ptr);
-}
-
-// A JSON number; JSON has no NaN or infinity, so those become null.
-std::string json_number(double v) {
-    return std::isfinite(v) ? number_text(v) : std::string("null");
-}
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid.
-std::size_t utf8_length(std::string_view s, std::size_t i) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (b0 < 0x80) return 1;
-    if ((b0 & 0xe0) == 0xc0) len = 2, cp = b0 & 0x1fu;
-    else if ((b0 & 0xf0) == 0xe0) len = 3, cp = b0 & 0x0fu;
-    else if ((b0 & 0xf8) == 0xf0) len = 4, cp = b0 & 0x07u;
-    else return 0;
-    if (i + len > s.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        const auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xc0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3fu);
-    }
-    static constexpr std::uint32_t min_cp[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-    return len;
-}
-
-// A JSON string literal: quotes, backslash and control characters escaped; bytes that are not
-// valid UTF-8 become U+FFFD so the output is always valid JSON.
-std::string json_string(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size();) {
-        const char c = s[i];
-        const auto u = static_cast<unsigned char>(c);
-        switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (u < 0x20) {
-                    out += "\\u00";
-                    out += hex[u >> 4];
-                    out += hex[u & 0xf];
-                } else if (const std::size_t n = utf8_length(s, i); n == 0) {
-                    out += "\\ufffd";
-                } else {
-                    out.append(s.substr(i, n));
-                    i += n;
-                    continue;
-                }
-        }
-        ++i;
-    }
-    out += '"';
-    return out;
-}
+using smb::cli::util::json_number;
+using smb::cli::util::json_string;
+using smb::cli::util::number_text;
 
 std::string json_bool(bool b) { return b ? "true" : "false"; }
 
@@ -203,6 +142,7 @@ int cmd_list(const ListOptions& opt) {
                       << ", \"max_ulp\": " << json_number(v.max_ulp)
                       << ", \"max_ulp_log\": " << json_number(v.max_ulp_log)
                       << ", \"subnormal\": " << json_string(smb::to_string(v.subnormal))
+                      << ", \"parallel\": " << json_string(smb::parallelism(v))
                       << ", \"summary\": " << json_string(v.summary) << "}";
             first = false;
         }
@@ -212,17 +152,18 @@ int cmd_list(const ListOptions& opt) {
 
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"NAME", "ALGORITHM", "ISA", "TIER", "EXP", "AVAILABLE", "MAX_ULP", "MAX_ULP_LOG",
-                    "SUBNORMAL", "SUMMARY"});
+                    "SUBNORMAL", "PARALLEL", "SUMMARY"});
     for (const smb::Variant& v : variants)
         rows.push_back({str(v.name), str(smb::to_string(v.algorithm)), str(smb::to_string(v.isa)),
                         str(v.tier), str(v.exp_kernel), is_available(v) ? "yes" : "no",
                         number_text(v.max_ulp), number_text(v.max_ulp_log),
-                        str(smb::to_string(v.subnormal)), str(v.summary)});
+                        str(smb::to_string(v.subnormal)), str(smb::parallelism(v)), str(v.summary)});
     print_table(std::cout, rows);
     std::cout << '\n'
               << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch)
               << "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
-                 "log_softmax outputs >= FLT_MIN\n";
+                 "log_softmax outputs >= FLT_MIN;\nPARALLEL: with --threads, `rows` splits the rows among "
+                 "threads; `rows+split` also splits one long row (>= 49152 elements) when rows < threads\n";
     return 0;
 }
 
@@ -233,6 +174,8 @@ struct RunOptions {
     bool log = false;
     bool masked_safe = false;
     int threads = 1;
+    std::optional<double> max_ulp;  // with --variant auto: the bound the pick must meet
+    bool explain = false;
     std::string input;
     std::string output;
 };
@@ -260,6 +203,10 @@ int cmd_run(const RunOptions& opt) {
     if (v == nullptr)
         throw UsageError("unknown variant '" + opt.variant +
                          "'; run 'softmaxbench list' to see the variant names");
+    if (opt.max_ulp && v->algorithm != smb::Algorithm::auto_pick)
+        throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
+    if (opt.max_ulp && !(*opt.max_ulp > 0))
+        throw UsageError("--max-ulp must be a positive number of ULP");
     const smb::Isa dispatch = smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
     if (!smb::available(*v)) {
         const char* forced = std::getenv("SOFTMAXBENCH_FORCE_ISA");
@@ -283,6 +230,14 @@ int cmd_run(const RunOptions& opt) {
     args.output = opt.log ? smb::Output::log_softmax : smb::Output::softmax;
     args.masked_safe = opt.masked_safe;
     args.threads = opt.threads;
+    if (v->algorithm == smb::Algorithm::auto_pick && (opt.max_ulp || opt.explain)) {
+        // Resolve auto here (as softmax_batch would) to apply --max-ulp and to say what ran.
+        v = &smb::select_variant(args.rows, args.cols, args.threads, args.output,
+                                 opt.max_ulp ? *opt.max_ulp : v->max_ulp);
+        if (opt.explain)
+            std::cerr << "softmaxbench: " << opt.variant << " -> " << v->name << " (" << smb::parallelism(*v)
+                      << "; " << smb::auto_source() << ")\n";
+    }
     smb::softmax_batch(*v, args);
 
     smb::npy::write(opt.output, a);
@@ -293,9 +248,14 @@ int cmd_run(const RunOptions& opt) {
 
 struct InfoOptions {
     bool json = false;
+    bool machine_id = false;
 };
 
 int cmd_info(const InfoOptions& opt) {
+    if (opt.machine_id) {
+        std::cout << smb::machine_id() << '\n';
+        return 0;
+    }
     const smb::CpuInfo& cpu = smb::cpu_info();
     const std::string best = str(smb::to_string(smb::best_isa_of_cpu()));
     std::optional<std::string> dispatch;
@@ -335,11 +295,13 @@ int cmd_info(const InfoOptions& opt) {
                       << json_bool(features[i].second);
         std::cout << "},\n    \"os_enabled\": {\"avx\": " << json_bool(cpu.os_avx)
                   << ", \"avx512\": " << json_bool(cpu.os_avx512) << "}},\n";
+        std::cout << "  \"machine_id\": " << json_string(smb::machine_id()) << ",\n";
         std::cout << "  \"isa\": {\"best\": " << json_string(best)
                   << ", \"dispatch\": " << (dispatch ? json_string(*dispatch) : "null")
                   << ", \"dispatch_error\": "
                   << (dispatch ? "null" : json_string(dispatch_error))
-                  << ", \"force_isa\": " << (forced ? json_string(*forced) : "null") << "},\n";
+                  << ", \"force_isa\": " << (forced ? json_string(*forced) : "null")
+                  << ", \"auto_source\": " << json_string(smb::auto_source()) << "},\n";
         std::cout << "  \"build\": {";
         bool first = true;
         for (const BuildItem& b : build) {
@@ -355,6 +317,7 @@ int cmd_info(const InfoOptions& opt) {
     std::vector<std::vector<std::string>> rows = {
         {"cpu vendor", cpu.vendor},
         {"cpu model", cpu.model.empty() ? "(unknown)" : cpu.model},
+        {"machine id", smb::machine_id()},
         {"cpuid flags", present.empty() ? "(none)" : present.substr(1)},
         {"cpuid missing", absent.empty() ? "(none)" : absent.substr(1)},
         {"os state (XCR0)", std::string("avx (ymm) ") + (cpu.os_avx ? "enabled" : "disabled") +
@@ -363,6 +326,7 @@ int cmd_info(const InfoOptions& opt) {
         {"dispatch isa", dispatch ? *dispatch : "error: " + dispatch_error},
     };
     if (forced) rows.push_back({"SOFTMAXBENCH_FORCE_ISA", *forced});
+    rows.push_back({"auto picks from", smb::auto_source()});
     for (const BuildItem& b : build) rows.push_back({b.label, b.value});
     print_table(std::cout, rows);
     return 0;
@@ -383,8 +347,9 @@ int parse_error(const CLI::App& app, const CLI::ParseError& e) {
 
 int main(int argc, char** argv) {
     CLI::App app{"softmaxbench: float32 softmax / log_softmax variants for CPUs (scalar, SSE2, "
-                 "AVX2, AVX-512).\nList the variants, show what this CPU supports, or run one "
-                 "variant on a .npy file.",
+                 "AVX2, AVX-512).\nList the variants, run one on a .npy file, sweep their accuracy against "
+                 "an MPFR reference, tune the auto variants for this CPU, or show what this CPU "
+                 "supports.",
                  "softmaxbench"};
     app.footer(kFooter);
     app.set_version_flag("--version", version_line(), "Print the version and git commit, then exit");
@@ -412,6 +377,13 @@ int main(int argc, char** argv) {
                     "Split the rows among N OpenMP threads, 1 <= N <= " + std::to_string(kMaxThreads))
         ->type_name("N")
         ->default_val(1);
+    run->add_option("--max-ulp", run_opt.max_ulp,
+                    "With --variant auto: run the fastest variant documented within X ULP for this "
+                    "output (e.g. 1 for the accurate tier, 0.51 for the double-internal scalar ones); "
+                    "an unreachable bound is an error")
+        ->type_name("X");
+    run->add_flag("--explain", run_opt.explain,
+                  "With --variant auto: say on stderr which variant ran and where the choice came from");
     run->add_option("input", run_opt.input, "Input .npy: float32 ('<f4'), C order, 1-D or 2-D")
         ->required()
         ->type_name("INPUT.npy");
@@ -424,13 +396,57 @@ int main(int argc, char** argv) {
     CLI::App* info = app.add_subcommand(
         "info", "Show the CPU features, the ISA dispatch will use, and how this binary was built");
     info->add_flag("--json", info_opt.json, "Print one JSON object instead of text");
+    info->add_flag("--machine-id", info_opt.machine_id,
+                   "Print only this machine's results folder name (CPU model + host tag), as the "
+                   "scripts use for results/<machine-id>/");
     info->footer(std::string(kInfoDetails) + kFooter);
+
+    smb::cli::AccuracyOptions acc_opt;
+    CLI::App* accuracy = app.add_subcommand(
+        "accuracy", "Score every variant against the correctly rounded MPFR reference; write CSV + JSON");
+    auto* acc_quick = accuracy->add_flag("--quick", acc_opt.quick,
+                                         "Sizes 1 2 3 7 8 15 16 17 31 33 64 65 1000 4096 65537 (the default)");
+    accuracy->add_flag("--full", acc_opt.full, "Every test size plus 1048577 and 16777217 (minutes)")
+        ->excludes(acc_quick);
+    accuracy->add_option("--variants", acc_opt.variants,
+                         "Comma-separated variant names (default: every variant available here)")
+        ->type_name("LIST")
+        ->check(CLI::Validator(smb::cli::check_variant_list, "", "variant list"));
+    accuracy->add_option("--distributions", acc_opt.distributions,
+                         "Comma-separated distributions (default: all): normal_0.1, normal_1, normal_5, "
+                         "normal_20, uniform, offset_1e4, dominant, ties, near_uniform")
+        ->type_name("LIST")
+        ->check(CLI::Validator(smb::cli::check_distribution_list, "", "distribution list"));
+    accuracy->add_option("--out,-o", acc_opt.out,
+                         "CSV file to write; the JSON and the special-value CSV go beside it "
+                         "(default: results/<machine_id>/accuracy.csv)")
+        ->type_name("FILE")
+        ->check(CLI::Validator(smb::cli::check_accuracy_out, "", "output file"));
+    accuracy->add_option("--threads,-t", acc_opt.threads,
+                         "Threads for the reference and the scoring, 1 <= N <= " + std::to_string(kMaxThreads) +
+                             " (default: every core)")
+        ->type_name("N")
+        ->check(CLI::Validator(smb::cli::check_threads, "", "threads"));
+    accuracy->footer(std::string(smb::cli::kAccuracyDetails) + kFooter);
+
+    smb::cli::TuneOptions tune_opt;
+    CLI::App* tune = app.add_subcommand(
+        "tune", "Measure the variants per row-length class and write the tuning table auto reads");
+    tune->add_option("--out,-o", tune_opt.out, "Table to write (default: results/<machine_id>/tuning.json)")
+        ->type_name("FILE");
+    tune->add_option("--budget", tune_opt.budget, "Total measuring time in seconds, 1 <= S <= 86400")
+        ->type_name("SECONDS")
+        ->default_val(120)
+        ->check(CLI::Validator(smb::cli::check_budget, "", "budget"));
+    tune->add_flag("--no-install", tune_opt.no_install,
+                   "Only write FILE; do not copy the table to where the auto variants read it");
+    tune->footer(std::string(smb::cli::kTuneDetails) + kFooter);
 
     // CLI11 reports a misspelt command as "A subcommand is required"; say what was wrong.
     if (argc >= 2 && argv[1][0] != '-' && !list->check_name(argv[1]) && !run->check_name(argv[1]) &&
-        !info->check_name(argv[1])) {
+        !info->check_name(argv[1]) && !accuracy->check_name(argv[1]) && !tune->check_name(argv[1])) {
         print_error(std::string("unknown command '") + argv[1] +
-                    "' (commands: list, run, info; see 'softmaxbench --help')");
+                    "' (commands: list, run, info, accuracy, tune; see 'softmaxbench --help')");
         return kExitUsage;
     }
     try {
@@ -444,6 +460,8 @@ int main(int argc, char** argv) {
         if (*list) rc = cmd_list(list_opt);
         else if (*run) rc = cmd_run(run_opt);
         else if (*info) rc = cmd_info(info_opt);
+        else if (*accuracy) rc = smb::cli::cmd_accuracy(acc_opt);
+        else if (*tune) rc = smb::cli::cmd_tune(tune_opt);
         std::cout.flush();
         if (!std::cout) throw std::runtime_error("cannot write to standard output");
         return rc;

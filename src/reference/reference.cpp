@@ -16,6 +16,7 @@
 #include <cfloat>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -192,6 +193,174 @@ RowReference reference_row(std::span<const float> x, Output out, bool masked_saf
         }
     }
     return r;
+}
+
+// ---- ChunkedReference ------------------------------------------------------------------------
+
+struct ChunkedReference::Impl {
+    std::span<const float> x;
+    Output out = Output::softmax;
+    mpfr_prec_t prec = 128;
+    std::size_t chunk_len = 1;
+    std::size_t chunks = 0;  // 0: a special row, r is already final
+    float m = -kInff;
+    RowReference r;
+    std::vector<std::unique_ptr<Mpfr>> partial;    // per chunk: sum of its exps (prec + guard)
+    std::vector<std::unique_ptr<MpfrArray>> exps;  // softmax, per chunk, until write_chunk
+    std::unique_ptr<Mpfr> total;                   // softmax: s; log_softmax: log(s)
+    bool combined = false;
+
+    std::size_t begin(std::size_t k) const { return k * chunk_len; }
+    std::size_t end(std::size_t k) const { return std::min(x.size(), (k + 1) * chunk_len); }
+    void check_chunk(std::size_t k, const char* what) const {
+        if (k >= chunks)
+            throw std::out_of_range(std::string("ChunkedReference::") + what + ": chunk " +
+                                    std::to_string(k) + " of " + std::to_string(chunks));
+    }
+};
+
+ChunkedReference::ChunkedReference(std::span<const float> x, Output out, bool masked_safe,
+                                   std::size_t chunk_len, int precision_bits)
+    : impl_(std::make_unique<Impl>()) {
+    if (precision_bits < 100) {
+        throw std::invalid_argument("ChunkedReference: precision_bits must be >= 100, got " +
+                                    std::to_string(precision_bits));
+    }
+    Impl& s = *impl_;
+    s.x = x;
+    s.out = out;
+    s.prec = static_cast<mpfr_prec_t>(precision_bits);
+    s.chunk_len = std::max<std::size_t>(chunk_len, 1);
+    bool special = x.empty();
+    std::size_t finite = 0;
+    for (float v : x) {
+        if (std::isnan(v) || v == kInff) {
+            special = true;
+        } else if (v != -kInff) {
+            ++finite;
+            s.m = std::max(s.m, v);
+        }
+    }
+    if (special || finite == 0) {
+        s.r = reference_row(x, out, masked_safe, precision_bits);  // no MPFR work for these
+        s.combined = true;
+        return;
+    }
+    s.r.exact.resize(x.size());
+    s.r.rounded.resize(x.size());
+    s.chunks = (x.size() + s.chunk_len - 1) / s.chunk_len;
+    s.partial.resize(s.chunks);
+    if (out == Output::softmax) s.exps.resize(s.chunks);
+}
+
+ChunkedReference::~ChunkedReference() = default;
+
+std::size_t ChunkedReference::chunks() const { return impl_->chunks; }
+
+void ChunkedReference::sum_chunk(std::size_t k) {
+    Impl& s = *impl_;
+    s.check_chunk(k, "sum_chunk");
+    const std::size_t b = s.begin(k), e = s.end(k);
+    auto sum = std::make_unique<Mpfr>(s.prec + kSumGuard);
+    mpfr_set_zero(sum->get(), 1);
+    Mpfr mx(kDiffPrec), d(kDiffPrec);
+    mpfr_set_flt(mx.get(), s.m, MPFR_RNDN);
+    const std::span<const float> x = s.x;
+    // The same steps as reference_row, restricted to [b, e).
+    auto shifted = [&](std::size_t i) {
+        if (x[i] == -kInff) return false;
+        mpfr_set_flt(d.get(), x[i], MPFR_RNDN);
+        mpfr_sub(d.get(), d.get(), mx.get(), MPFR_RNDN);
+        return true;
+    };
+    auto same_as_previous = [&](std::size_t i) {
+        return i > b && std::bit_cast<std::uint32_t>(x[i]) == std::bit_cast<std::uint32_t>(x[i - 1]);
+    };
+    if (s.out == Output::softmax) {
+        auto ex = std::make_unique<MpfrArray>(e - b, s.prec);
+        MpfrArray& a = *ex;
+        for (std::size_t i = b; i < e; ++i) {
+            if (same_as_previous(i)) {
+                mpfr_set(a[i - b], a[i - b - 1], MPFR_RNDN);
+            } else if (!shifted(i) || mpfr_cmp_si(d.get(), kExpCutoff) < 0) {
+                continue;
+            } else {
+                mpfr_exp(a[i - b], d.get(), MPFR_RNDN);
+            }
+            mpfr_add(sum->get(), sum->get(), a[i - b], MPFR_RNDN);
+        }
+        s.exps[k] = std::move(ex);
+    } else {
+        Mpfr t(s.prec);
+        bool have_t = false;
+        for (std::size_t i = b; i < e; ++i) {
+            if (!(have_t && same_as_previous(i))) {
+                have_t = shifted(i) && mpfr_cmp_si(d.get(), kExpCutoff) >= 0;
+                if (!have_t) continue;
+                mpfr_exp(t.get(), d.get(), MPFR_RNDN);
+            }
+            mpfr_add(sum->get(), sum->get(), t.get(), MPFR_RNDN);
+        }
+    }
+    s.partial[k] = std::move(sum);
+}
+
+void ChunkedReference::combine() {
+    Impl& s = *impl_;
+    if (s.combined) return;
+    auto total = std::make_unique<Mpfr>(s.prec + kSumGuard);
+    mpfr_set_zero(total->get(), 1);
+    for (std::size_t k = 0; k < s.chunks; ++k) {
+        if (!s.partial[k])
+            throw std::logic_error("ChunkedReference::combine: chunk " + std::to_string(k) +
+                                   " was not summed");
+        mpfr_add(total->get(), total->get(), s.partial[k]->get(), MPFR_RNDN);
+    }
+    if (s.out == Output::log_softmax) mpfr_log(total->get(), total->get(), MPFR_RNDN);
+    s.total = std::move(total);
+    s.partial.clear();
+    s.combined = true;
+}
+
+void ChunkedReference::write_chunk(std::size_t k) {
+    Impl& s = *impl_;
+    s.check_chunk(k, "write_chunk");
+    if (!s.total) throw std::logic_error("ChunkedReference::write_chunk before combine");
+    const std::size_t b = s.begin(k), e = s.end(k);
+    Mpfr t(s.prec);
+    if (s.out == Output::softmax) {
+        std::unique_ptr<MpfrArray> ex = std::move(s.exps[k]);
+        if (!ex) throw std::logic_error("ChunkedReference::write_chunk: chunk written twice");
+        for (std::size_t i = b; i < e; ++i) {
+            if (mpfr_zero_p((*ex)[i - b])) {
+                s.r.exact[i] = 0.0;
+                s.r.rounded[i] = 0.0f;
+                continue;
+            }
+            mpfr_div(t.get(), (*ex)[i - b], s.total->get(), MPFR_RNDN);
+            store(s.r, i, t.get());
+        }
+    } else {
+        Mpfr mx(kDiffPrec), d(kDiffPrec);
+        mpfr_set_flt(mx.get(), s.m, MPFR_RNDN);
+        for (std::size_t i = b; i < e; ++i) {
+            if (s.x[i] == -kInff) {
+                s.r.exact[i] = -kInf;
+                s.r.rounded[i] = -kInff;
+                continue;
+            }
+            mpfr_set_flt(d.get(), s.x[i], MPFR_RNDN);
+            mpfr_sub(d.get(), d.get(), mx.get(), MPFR_RNDN);
+            mpfr_sub(t.get(), d.get(), s.total->get(), MPFR_RNDN);
+            store(s.r, i, t.get());
+        }
+    }
+}
+
+RowReference ChunkedReference::take() {
+    Impl& s = *impl_;
+    if (!s.combined) throw std::logic_error("ChunkedReference::take before combine");
+    return std::move(s.r);
 }
 
 double ulp_error(float y, double r) {

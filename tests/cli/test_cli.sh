@@ -10,10 +10,8 @@
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
 set -u
 
-if [[ $# -ne 2 ]]; then
-    echo "usage: $0 <path-to-softmaxbench> <scratch-dir>" >&2
-    exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
 BIN=$1
 WORK=$2
 if [[ ! -x $BIN ]]; then
@@ -26,11 +24,6 @@ rm -rf -- "$WORK"
 mkdir -p -- "$WORK/in"
 IN=$WORK/in
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1${2:+ -- $2}"; failed=$((failed + 1)); }
-notice() { echo "SKIP: $1"; }
 
 # Python for JSON, and whether it has NumPy.
 PY=
@@ -577,5 +570,4 @@ sys.exit(1 if bad else 0)
         run --variant "$VAR" "$n/x3d.npy" @OUT@
 fi
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+harness_finish

@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -20,6 +21,37 @@ struct RowReference {
 // all -inf -> NaN or masked value). Exact values of +-0 and +-inf are represented exactly.
 RowReference reference_row(std::span<const float> x, Output out, bool masked_safe = false,
                            int precision_bits = 128);
+
+// reference_row for long rows, in chunks a caller can spread over threads (reference_row is one
+// sequential pass; at 16M entries that is ~20 s). Use:
+//   ChunkedReference c(x, out, masked_safe);
+//   c.sum_chunk(k) for every k < c.chunks(), in any order, concurrently if wished;
+//   c.combine() once, after every sum_chunk and before any write_chunk;
+//   c.write_chunk(k) for every k < c.chunks(), in any order, concurrently if wished;
+//   RowReference r = c.take();
+// Each exp is evaluated as in reference_row and the sum keeps its 64 guard bits; only the
+// grouping of the sum differs (partial sums per chunk), far below precision_bits. With one
+// chunk the result is bit-identical to reference_row. Special rows (NaN, +inf, all -inf,
+// empty) have 0 chunks. The softmax keeps every exp until write_chunk: ~48 bytes per entry at
+// 128 bits.
+class ChunkedReference {
+public:
+    ChunkedReference(std::span<const float> x, Output out, bool masked_safe = false,
+                     std::size_t chunk_len = 65536, int precision_bits = 128);
+    ~ChunkedReference();
+    ChunkedReference(const ChunkedReference&) = delete;
+    ChunkedReference& operator=(const ChunkedReference&) = delete;
+
+    std::size_t chunks() const;
+    void sum_chunk(std::size_t k);
+    void combine();
+    void write_chunk(std::size_t k);
+    RowReference take();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 // ULP error as SLEEF and glibc define it: |y - r| / 2^(max(e, -126) - 23), e = floor(log2|r|)
 // the binade of the exact value r. Special cases: both NaN -> 0; same infinity -> 0;

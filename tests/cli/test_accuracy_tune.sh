@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# End-to-end checks of `softmaxbench accuracy` and `softmaxbench tune` (~15 s).
+#
+#   bash tests/cli/test_accuracy_tune.sh <path-to-softmaxbench> <scratch-dir>
+#
+# Needs bash, coreutils and the binary; python3, when present, parses the JSON files (without it
+# those checks are skipped with a notice). Never touches the real tuning file: HOME and
+# XDG_CONFIG_HOME point into the scratch directory.
+# Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
+set -u
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
+BIN=$1
+WORK=$2
+if [[ ! -x $BIN ]]; then
+    echo "error: '$BIN' is not an executable" >&2
+    exit 2
+fi
+unset SOFTMAXBENCH_FORCE_ISA SOFTMAXBENCH_TUNING
+export LC_ALL=C
+rm -rf -- "$WORK"
+mkdir -p -- "$WORK/home"
+export HOME=$WORK/home
+export XDG_CONFIG_HOME=$WORK/home/.config
+
+
+PY=
+for p in /usr/bin/python3 python3; do
+    if command -v "$p" >/dev/null 2>&1; then PY=$(command -v "$p"); break; fi
+done
+
+# run_cmd ARGS...: runs the binary, setting RC, OUT (stdout) and ERR (stderr).
+run_cmd() {
+    "$BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
+    RC=$?
+    OUT=$(cat "$WORK/stdout")
+    ERR=$(cat "$WORK/stderr")
+}
+
+# ---- which variants: skip AVX-512 ones this machine cannot run -----------------------------------
+VARIANTS=max_shifted.scalar,naive.scalar
+run_cmd list --json
+if [[ $RC -eq 0 ]] && grep -q '"name": "online.avx512", [^}]*"available": true' <<<"$OUT"; then
+    VARIANTS=max_shifted.scalar,online.avx512,naive.scalar
+else
+    notice "online.avx512 is not available here: accuracy runs without it"
+fi
+NV=$(tr ',' '\n' <<<"$VARIANTS" | wc -l)
+
+# ---- accuracy --quick ---------------------------------------------------------------------------
+ACC=$WORK/acc.csv
+start=$SECONDS
+run_cmd accuracy --quick --variants "$VARIANTS" --distributions normal_1,offset_1e4 --out "$ACC"
+if [[ $RC -eq 0 && -s $ACC ]]; then
+    pass "accuracy --quick ($VARIANTS on normal_1, offset_1e4) exits 0 in $((SECONDS - start)) s"
+else
+    fail "accuracy --quick exits 0 and writes the CSV" "exit $RC, stderr: $ERR"
+fi
+
+HEADER='variant,isa,tier,exp_kernel,output,distribution,n,bound,max_ulp,mean_ulp,p999_ulp,frac_correctly_rounded,normal_count,subnormal_count,subnormal_ok,sum_error,higham_normwise,worst_index,worst_x,worst_y,worst_exact,status'
+if [[ -f $ACC && $(head -n 1 "$ACC") == "$HEADER" ]]; then
+    pass "CSV header has the documented columns"
+else
+    fail "CSV header" "$(head -n 1 "$ACC" 2>/dev/null)"
+fi
+
+want_lines=$((NV * 2 * 2 * 15))
+got_lines=$(($(wc -l <"$ACC" 2>/dev/null || echo 1) - 1))
+if [[ $got_lines -eq $want_lines ]]; then
+    pass "CSV has one line per case ($NV variants x 2 outputs x 2 distributions x 15 sizes = $want_lines)"
+else
+    fail "CSV case count" "got $got_lines lines, want $want_lines"
+fi
+
+# Columns: 1 variant, 5 output, 6 distribution, 22 status.
+naive_offset=$(awk -F, '$1 == "naive.scalar" && $6 == "offset_1e4"' "$ACC" 2>/dev/null | wc -l)
+naive_offset_ood=$(awk -F, '$1 == "naive.scalar" && $6 == "offset_1e4" && $22 == "out_of_domain"' "$ACC" 2>/dev/null | wc -l)
+if [[ $naive_offset -eq 30 && $naive_offset_ood -eq 30 ]]; then
+    pass "every naive.scalar row on offset_1e4 is out_of_domain ($naive_offset_ood/$naive_offset)"
+else
+    fail "naive.scalar on offset_1e4 is out_of_domain" "$naive_offset_ood of $naive_offset rows"
+fi
+others=$(awk -F, 'NR > 1 && !($1 == "naive.scalar" && $6 == "offset_1e4") && $22 != "pass"' "$ACC" 2>/dev/null | head -n 3)
+if [[ -z $others ]]; then
+    pass "every other case passes"
+else
+    fail "every other case passes" "$others"
+fi
+if grep -q '^max_shifted.scalar,scalar,accurate,libm-double,softmax,offset_1e4,65537,1.5,' "$ACC"; then
+    pass "max_shifted.scalar on offset_1e4 n=65537 is in the CSV with its bound 1.5"
+else
+    fail "max_shifted.scalar offset_1e4 row" "$(grep -m1 '^max_shifted.scalar' "$ACC")"
+fi
+
+if [[ $OUT == *"naive.scalar"*"out of domain"* && $OUT == *"max_shifted.scalar"* && $OUT == *"wrote $ACC"* ]]; then
+    pass "summary lists the variants and the files"
+else
+    fail "summary on stdout" "$OUT"
+fi
+
+SPECIAL=$WORK/acc-special.csv
+if [[ -f $SPECIAL && $(head -n 1 "$SPECIAL") == "variant,case,output,masked_safe,pass,detail" &&
+      $(($(wc -l <"$SPECIAL") - 1)) -eq $((NV * 32)) ]] && ! awk -F, 'NR > 1 && $5 != "true"' "$SPECIAL" | grep -q .; then
+    pass "special-value CSV beside it: $((NV * 32)) rows, all passing"
+else
+    fail "special-value CSV" "$(head -n 3 "$SPECIAL" 2>/dev/null)"
+fi
+
+left=$(ls -A "$WORK" | grep -E '^\.|\.tmp' || true)
+if [[ -z $left ]]; then
+    pass "no temporary files left beside the outputs"
+else
+    fail "no temporary files left" "$left"
+fi
+
+if [[ -z $PY ]]; then
+    notice "no python3: accuracy JSON not parsed"
+elif msg=$("$PY" - "$WORK/acc.json" "$want_lines" "$NV" <<'EOF' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+meta = d["meta"]
+for k in ("machine_id", "cpu_model", "git_commit", "date", "mode", "dispatch_isa"):
+    assert isinstance(meta.get(k), str) and meta[k], "meta.%s missing" % k
+assert meta["mode"] == "quick", meta["mode"]
+assert len(d["cases"]) == int(sys.argv[2]), "cases: %d" % len(d["cases"])
+c = d["cases"][0]
+for k in ("variant", "output", "distribution", "n", "bound", "max_ulp", "p999_ulp", "higham_normwise", "status"):
+    assert k in c, "case key %s missing" % k
+sp = d["special"]
+assert len(sp) == 32 * int(sys.argv[3]), "special: %d" % len(sp)
+for k in ("variant", "case", "output", "masked_safe", "pass", "detail"):
+    assert k in sp[0], "special key %s missing" % k
+assert all(s["pass"] for s in sp)
+print("%d cases, %d special, machine %s" % (len(d["cases"]), len(sp), meta["machine_id"]))
+EOF
+); then
+    pass "accuracy JSON parses with meta, cases and special ($msg)"
+else
+    fail "accuracy JSON" "$msg"
+fi
+
+# ---- accuracy usage errors ----------------------------------------------------------------------
+mkdir -p "$WORK/err"
+run_cmd accuracy --variants nope --out "$WORK/err/a.csv"
+if [[ $RC -eq 2 && $ERR == "softmaxbench: error: "*"unknown variant 'nope'"* && $(wc -l <"$WORK/stderr") -eq 1 &&
+      -z $OUT && -z $(ls -A "$WORK/err") ]]; then
+    pass "accuracy --variants nope: usage error naming it [${ERR#softmaxbench: error: }]"
+else
+    fail "accuracy --variants nope" "exit $RC, stderr: $ERR, stdout: $OUT"
+fi
+run_cmd accuracy --distributions normal_1,nope_dist --out "$WORK/err/a.csv"
+if [[ $RC -eq 2 && $ERR == *"unknown distribution 'nope_dist'"* ]]; then
+    pass "accuracy --distributions with an unknown name: usage error"
+else
+    fail "accuracy --distributions nope_dist" "exit $RC, stderr: $ERR"
+fi
+
+# ---- tune ---------------------------------------------------------------------------------------
+TUNE=$WORK/tuning.json
+start=$SECONDS
+run_cmd tune --budget 6 --no-install --out "$TUNE"
+took=$((SECONDS - start))
+if [[ $RC -eq 0 && -s $TUNE && $OUT == *CLASS*FAST*ACCURATE* && $OUT == *"wrote $TUNE"* && $took -le 12 ]]; then
+    pass "tune --budget 6 --no-install writes the table in $took s"
+else
+    fail "tune --budget 6" "exit $RC, ${took} s, stdout: $OUT, stderr: $ERR"
+fi
+if [[ -z $(ls -A "$HOME") && $OUT != *installed* ]]; then
+    pass "--no-install leaves the config directory alone"
+else
+    fail "--no-install" "$(ls -AR "$HOME")"
+fi
+if [[ -z $PY ]]; then
+    notice "no python3: tuning JSON not parsed"
+elif msg=$("$PY" - "$TUNE" <<'EOF' 2>&1
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("machine_id", "cpu_model", "git_commit", "date"):
+    assert isinstance(d[k], str), k
+e = d["entries"]
+assert e, "no entries"
+for x in e:
+    assert x["tier"] in ("fast", "accurate") and x["threads"] >= 1 and x["cols_min"] <= x["cols_max"], x
+    assert x["items_per_second"] > 0, x
+    if x["tier"] == "accurate":
+        assert x["max_ulp"] <= 1.0, x
+assert e[0]["cols_min"] == 1
+print("%d entries" % len(e))
+EOF
+); then
+    pass "tuning JSON is valid ($msg, the first class measured)"
+else
+    fail "tuning JSON" "$msg"
+fi
+
+run_cmd info --machine-id
+MID=$OUT
+run_cmd info
+if [[ $RC -eq 0 && -n $MID && $(grep '^machine id' <<<"$OUT") == *"$MID"* ]]; then
+    pass "info shows the machine id ($MID)"
+else
+    fail "info shows the machine id" "$OUT"
+fi
+run_cmd info --json
+if [[ $RC -eq 0 && $OUT == *"\"machine_id\": \"$MID\""* ]]; then
+    pass "info --json has machine_id"
+else
+    fail "info --json has machine_id" "$OUT"
+fi
+
+SOFTMAXBENCH_TUNING=$TUNE run_cmd info
+line=$(grep -i 'tuning' <<<"$OUT" | head -n 1)
+if [[ -z $line ]]; then
+    notice "info has no tuning line yet: SOFTMAXBENCH_TUNING=$TUNE is not checked"
+elif [[ $line == *"$TUNE"* && ${line,,} != *"not using"* && ${line,,} != *"none"* ]]; then
+    pass "info reports SOFTMAXBENCH_TUNING's table as used [$(tr -s ' ' <<<"$line")]"
+else
+    fail "info reports SOFTMAXBENCH_TUNING's table as used" "$line"
+fi
+
+harness_finish
