@@ -11,8 +11,8 @@
 // Metrics (over outputs whose reference is finite and, for ULP/relative error, >= FLT_MIN):
 //   ulp:  max ULP error (smb::ref::ulp_error): our variants, bound = the documented max_ulp
 //         (max_ulp_log for log_softmax), + 0.01 against the double reference.
-//   rel:  max |y - r| / |r|: peer softmax, bound 1e-5.
-//   abs:  max |y - r|: peer log_softmax, bound 1e-5.
+//   rel:  max |y - r| / |r|: peer softmax, bound 1e-3.
+//   abs:  max |y - r|: peer log_softmax, bound 1e-3.
 //   exact: y must equal x bit for bit (memcpy).
 // Any NaN/inf output where the reference is finite counts as an infinite error.
 #pragma once
@@ -27,9 +27,13 @@ namespace smb::bench {
 
 enum class Metric { ulp, rel, abs, exact };
 
-// The loose bound every peer is held to (documented above and in the skip message).
-inline constexpr double kPeerRelBound = 1e-5;  // softmax: max relative error
-inline constexpr double kPeerAbsBound = 1e-5;  // log_softmax: max absolute error
+// The loose bound every peer is held to (documented above and in the skip message). A sanity
+// check that catches a broken or misconfigured peer, not an accuracy grade: peers accumulate
+// in float, and at 1x16M oneDNN 2.6 reaches 1.7e-5 and XNNPACK 3.3e-4 relative error on row 0,
+// which a 1e-5 bound would turn into missing comparisons. Every run records its measured error
+// (counter check_error); the accuracy sweep compares accuracy properly.
+inline constexpr double kPeerRelBound = 1e-3;  // softmax: max relative error
+inline constexpr double kPeerAbsBound = 1e-3;  // log_softmax: max absolute error
 // Margin added to our ULP bounds when the reference is the double one (cols > 65536).
 inline constexpr double kDoubleRefUlpMargin = 0.01;
 // Longest row checked against the MPFR reference.

@@ -57,6 +57,10 @@ struct Shape {
     std::vector<int> threads = kThreads;
 };
 
+// The thread-scaling shapes (issue: one row split across threads, and batches of rows) run
+// with 1 and 2 threads; oneDNN and XNNPACK get the same thread count.
+const std::vector<int> kScaling = {1, 2};
+
 const std::vector<Shape> kShapes = {
     // single rows
     {1, 16, false},
@@ -66,15 +70,15 @@ const std::vector<Shape> kShapes = {
     {1, 4096, true},
     {1, 16384, false},
     {1, 65536, true},
-    {1, 262144, false},
+    {1, 262144, false, kScaling},
     {1, 1048576, false},
-    {1, 4194304, false},
-    {1, 16777216, true},
+    {1, 4194304, false, kScaling},
+    {1, 16777216, true, kScaling},
     // batches: attention rows, a square, LLM vocabularies (32000: Llama 2; 128256: Llama 3)
-    {4096, 128, true},
+    {4096, 128, true, kScaling},
     {1024, 1024, false},
-    {32, 32000, true},
-    {8, 128256, false},
+    {32, 32000, true, kScaling},
+    {8, 128256, false, kScaling},
 };
 
 // ---- options --------------------------------------------------------------------------------
@@ -259,8 +263,8 @@ std::string bound_text(const Case& c) {
     if (c.variant != nullptr)
         return "documented bound of the variant (+0.01 ulp against the double reference)";
     switch (c.peer->metric) {
-        case Metric::rel: return "peer bound: max relative error <= 1e-5 for softmax";
-        case Metric::abs: return "peer bound: max absolute error <= 1e-5 for log_softmax";
+        case Metric::rel: return "peer sanity bound: max relative error <= 1e-3 for softmax";
+        case Metric::abs: return "peer sanity bound: max absolute error <= 1e-3 for log_softmax";
         default: return "memcpy must copy exactly";
     }
 }
@@ -314,6 +318,7 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
     }
     const auto items = static_cast<std::int64_t>(elems) * state.iterations();
     state.SetItemsProcessed(items);
+    state.counters["check_error"] = chk.error;  // ULP (ours) or rel/abs error (peers), row 0
     // bytes_per_element_convention: 8 bytes per element = one 4-byte read of x + one 4-byte write
     // of y, the minimum traffic of an out-of-place softmax (and exactly what memcpy moves). Extra
     // passes over the row (max, sum, re-read) are not counted, so bytes/s is comparable to the
@@ -473,7 +478,7 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"correctness_check",
          "once per (impl, cols, threads) on row 0: ours max ULP <= documented max_ulp "
          "(max_ulp_log for :log), MPFR reference for cols <= 65536, double reference + 0.01 ulp "
-         "above; peers max rel err <= 1e-5 (softmax), max abs err <= 1e-5 (log_softmax)"},
+         "above; peers max rel err <= 1e-3 (softmax), max abs err <= 1e-3 (log_softmax)"},
         {"timing",
          "1 thread: CPU time of the calling thread (Google Benchmark default); >1 thread: wall "
          "clock (UseRealTime, names end in /real_time); real_time and cpu_time are both recorded"},

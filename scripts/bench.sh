@@ -6,11 +6,12 @@ usage() {
   cat <<'USAGE'
 usage: scripts/bench.sh [--quick|--full] [--out FILE] [--no-build] [--bin PATH] [-- extra benchmark args]
 
-Builds softmax_bench (cmake --preset release; cmake --build --preset release --target
-softmax_bench), runs it, and writes the raw Google Benchmark JSON to
+Builds softmax_bench and the softmaxbench CLI (cmake --preset release; cmake --build --preset
+release --target softmax_bench softmaxbench_cli), runs the benchmark, and writes the raw Google
+Benchmark JSON to
   results/<machine-id>/bench-<UTC YYYYmmdd-HHMMSS>.json
-(or FILE with --out). machine-id = the CPU model in lowercase with runs of non-alphanumerics
-turned into '-', then '-' and the first 6 hex digits of sha256(hostname). The JSON is written to
+(or FILE with --out). machine-id is what `softmaxbench info --machine-id` prints (the CPU model
+plus a short host tag), the same folder every script uses. The JSON is written to
 a temporary file next to the destination and moved into place only when the run succeeds.
 Progress (one line per benchmark) goes to stdout as the run proceeds.
 
@@ -54,19 +55,20 @@ done
 cd "$root"
 if [[ $build -eq 1 ]]; then
   cmake --preset release
-  cmake --build --preset release --target softmax_bench -j "$(nproc 2>/dev/null || echo 2)"
+  cmake --build --preset release --target softmax_bench softmaxbench_cli -j "$(nproc 2>/dev/null || echo 2)"
 fi
 [[ -n "$bin" ]] || bin="$root/build/release/bench/softmax_bench"
 [[ -x "$bin" ]] || { echo "bench.sh: no binary at $bin (build it, or drop --no-build)" >&2; exit 1; }
 
-# ---- machine id ----
-model="$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo 2>/dev/null | head -n1)"
-[[ -n "$model" ]] || model="$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)"
-[[ -n "$model" ]] || model="$(uname -m)"
-slug="$(printf '%s' "$model" | tr '[:upper:]' '[:lower:]' | tr -cs 'a-z0-9' '-' | sed 's/^-*//; s/-*$//')"
-host="$(hostname 2>/dev/null || uname -n)"
-tag="$(printf '%s' "$host" | sha256sum | cut -c1-6)"
-machine_id="${slug:-unknown}-${tag}"
+# ---- machine id: one definition, in the library (softmaxbench info --machine-id) ----
+cli="$(dirname "$bin")/../softmaxbench"
+[[ -x "$cli" ]] || cli="$root/build/release/softmaxbench"
+if [[ -x "$cli" ]]; then
+  machine_id="$("$cli" info --machine-id)"
+else
+  echo "bench.sh: no softmaxbench CLI next to $bin to name the machine (build target softmaxbench_cli)" >&2
+  exit 1
+fi
 
 if [[ -z "$out" ]]; then
   out="results/${machine_id}/bench-$(date -u +%Y%m%d-%H%M%S).json"
