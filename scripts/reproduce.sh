@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# One command from a fresh clone to results/<machine-id>/REPORT.md. See --help.
+set -Eeuo pipefail
+
+usage() {
+  cat <<'USAGE'
+usage: scripts/reproduce.sh [--quick|--full] [--skip-install]
+
+Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
+  1. install    scripts/install-deps.sh (Debian 12 packages; skipped with --skip-install)
+  2. build      cmake --preset release && cmake --build --preset release -j$(nproc)
+  3. machine id build/release/softmaxbench info --machine-id; saves the variant table
+                (softmaxbench list --json) as results/<id>/variants.json
+  4. accuracy   build/release/softmaxbench accuracy --quick|--full
+                  --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv)
+                Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
+                is recorded and the pipeline continues; the report shows it.
+  5. tune       build/release/softmaxbench tune --out results/<id>/tuning.json
+                (its default 120 s budget; it also installs the table where the `auto`
+                variants read it: $SOFTMAXBENCH_TUNING, else ~/.config/softmaxbench/), so
+                the benchmark's auto entries run with this machine's table
+  6. bench      scripts/bench.sh --quick|--full --no-build
+                  --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
+  7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
+  8. report     scripts/make_report.py -> results/<id>/REPORT.md
+The mode and each step's exit status and duration are recorded in results/<id>/reproduce.json.
+Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-numpy).
+
+  --quick         (default) headline shapes, our variants of the dispatch ISA and scalar, one
+                  run each; accuracy --quick. About 5-10 minutes on 2 cores from a fresh
+                  clone (here: build ~2 min, accuracy 5 s, bench ~1 min, tune 1-2 min).
+  --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
+                  (sizes up to 16M). Tens of minutes or more.
+  --skip-install  do not run scripts/install-deps.sh
+  -h, --help      this text
+
+Each step prints a header with the elapsed time. Any other failure stops the pipeline with the
+step's name and exit status. When the build has no `accuracy` or `tune` subcommand, that step
+is skipped with a notice and its report section says "not run".
+USAGE
+}
+
+mode=quick
+install=1
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --quick) mode=quick ;;
+    --full) mode=full ;;
+    --skip-install) install=0 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+cli="build/release/softmaxbench"
+steps_json=()   # one JSON object per finished step, for reproduce.json
+started="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+SECONDS=0
+step_no=0
+current=""
+step_start=0
+
+header() {
+  step_no=$((step_no + 1))
+  current="$1"
+  step_start=$SECONDS
+  printf '\n==> [%d/8] %s   (elapsed %dm%02ds)\n' "$step_no" "$1" $((SECONDS / 60)) $((SECONDS % 60))
+}
+
+# record NAME EXIT NOTE: remembers a finished step (NOTE: plain text, no quotes or backslashes).
+record() {
+  steps_json+=("{\"name\": \"$1\", \"exit\": $2, \"seconds\": $((SECONDS - step_start)), \"note\": \"$3\"}")
+}
+
+on_error() {
+  local rc=$?
+  echo "reproduce.sh: step '${current}' failed (exit ${rc}); stopping." >&2
+  exit "$rc"
+}
+trap on_error ERR
+
+has_subcommand() {
+  "$cli" --help 2>/dev/null | grep -Eq "^[[:space:]]+$1[[:space:]]"
+}
+
+# Like CMakeLists.txt: 12 hex digits, "-dirty" when tracked files have uncommitted changes.
+git_commit() {
+  local c
+  c="$(git rev-parse --short=12 HEAD 2>/dev/null)" || { echo unknown; return; }
+  [[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || c+="-dirty"
+  echo "$c"
+}
+
+write_record() {
+  local out="$1" tmp
+  tmp="$(mktemp "$out.XXXXXX.tmp")"
+  {
+    printf '{\n  "mode": "%s",\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
+      "$mode" "$started" "$(git_commit)"
+    local i
+    for i in "${!steps_json[@]}"; do
+      printf '    %s%s\n' "${steps_json[$i]}" "$([[ $i -lt $((${#steps_json[@]} - 1)) ]] && echo ,)"
+    done
+    printf '  ]\n}\n'
+  } > "$tmp"
+  chmod 644 "$tmp"
+  mv "$tmp" "$out"
+}
+
+# ---- 1. install ----
+header "install dependencies"
+if [[ $install -eq 1 ]]; then
+  bash scripts/install-deps.sh
+  record install 0 "scripts/install-deps.sh"
+else
+  echo "skipped (--skip-install)"
+  record install 0 "skipped (--skip-install)"
+fi
+
+# ---- 2. build ----
+header "build (release preset)"
+cmake --preset release
+cmake --build --preset release -j"$(nproc 2>/dev/null || echo 2)"
+record build 0 "cmake --preset release"
+
+# ---- 3. machine id ----
+header "machine id"
+id="$("$cli" info --machine-id)"
+[[ -n "$id" ]] || { echo "reproduce.sh: empty machine id" >&2; false; }
+out="results/$id"
+mkdir -p "$out"
+"$cli" list --json > "$out/.variants.json.tmp"
+mv "$out/.variants.json.tmp" "$out/variants.json"
+echo "machine id: $id  (results in $out/)"
+record machine_id 0 "$id"
+
+# ---- 4. accuracy ----
+header "accuracy ($mode)"
+if has_subcommand accuracy; then
+  rc=0
+  marker="$(mktemp)"
+  "$cli" accuracy "--$mode" --out "$out/accuracy.csv" || rc=$?
+  # Exit 1 is also a runtime error; it means "some case failed" only with a fresh CSV.
+  fresh=0
+  [[ "$out/accuracy.csv" -nt "$marker" ]] && fresh=1
+  rm -f "$marker"
+  if [[ $rc -eq 1 && $fresh -eq 1 ]]; then
+    echo "accuracy: exit 1 -- at least one accuracy or special-value case failed; recorded, continuing"
+    record accuracy 1 "at least one accuracy or special-value case failed"
+  elif [[ $rc -ne 0 ]]; then
+    echo "reproduce.sh: step 'accuracy' failed (exit $rc); stopping." >&2
+    exit "$rc"
+  else
+    record accuracy 0 "every case passed"
+  fi
+else
+  echo "skipped: $cli has no 'accuracy' subcommand (the report will say not run)"
+  record accuracy 0 "skipped: no accuracy subcommand in this build"
+fi
+
+# ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
+header "tune"
+if has_subcommand tune; then
+  "$cli" tune --out "$out/tuning.json"
+  record tune 0 "tuning.json"
+else
+  echo "skipped: $cli has no 'tune' subcommand (the report will say not run)"
+  record tune 0 "skipped: no tune subcommand in this build"
+fi
+
+# ---- 6. bench ----
+header "benchmark ($mode)"
+bench_file="$out/bench-$(date -u +%Y%m%d-%H%M%S).json"
+scripts/bench.sh "--$mode" --no-build --out "$bench_file"
+record bench 0 "$(basename "$bench_file")"
+
+# ---- 7. plots ----
+header "plots"
+py=(bash scripts/pyrun.sh)
+"${py[@]}" scripts/plot_throughput.py --results "$out" --bench "$bench_file" --best-only
+"${py[@]}" scripts/plot_throughput.py --results "$out" --bench "$bench_file"
+"${py[@]}" scripts/plot_speedup.py --results "$out" --bench "$bench_file"
+"${py[@]}" scripts/plot_scaling.py --results "$out" --bench "$bench_file"
+if [[ -f "$out/accuracy.csv" ]]; then
+  "${py[@]}" scripts/plot_accuracy.py --results "$out"
+else
+  echo "no accuracy.csv: accuracy plots skipped"
+fi
+record plots 0 "PNG files in $out"
+
+# ---- 8. report ----
+header "report"
+write_record "$out/reproduce.json"
+"${py[@]}" scripts/make_report.py --results "$out" --bench "$bench_file"
+
+trap - ERR
+printf '\n==> done in %dm%02ds\n' $((SECONDS / 60)) $((SECONDS % 60))
+echo "Report: $root/$out/REPORT.md"

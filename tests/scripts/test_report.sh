@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# End-to-end test of the plot and report scripts on a small REAL run (no fabricated numbers):
+#
+#   bash tests/scripts/test_report.sh BUILD_DIR SCRATCH_DIR        (ctest: test_report)
+#
+# Runs BUILD_DIR/bench/softmax_bench on 1x64 and 1x4096 (max_shifted scalar and AVX2, the
+# peers, memcpy) with a tiny min time, and `BUILD_DIR/softmaxbench accuracy` on two scalar
+# variants and one distribution (skipped with a notice when the build has no such subcommand),
+# then every scripts/plot_*.py and scripts/make_report.py through scripts/pyrun.sh, and checks
+# the PNGs (signature, IHDR size), REPORT.md (tables, metadata, figure links, BibTeX), the
+# error path on malformed input, and pyrun.sh without a usable Python.
+# Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
+set -u
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "BUILD_DIR SCRATCH_DIR" "$@"
+BUILD=$1
+WORK=$2
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+BENCH_BIN="$BUILD/bench/softmax_bench"
+CLI="$BUILD/softmaxbench"
+for b in "$BENCH_BIN" "$CLI"; do
+  [[ -x $b ]] || { echo "error: '$b' is not an executable (build it first)" >&2; exit 2; }
+done
+unset SOFTMAXBENCH_FORCE_ISA
+export LC_ALL=C
+rm -rf -- "$WORK"
+RES="$WORK/res"
+mkdir -p -- "$RES" "$WORK/bad" "$WORK/empty"
+
+check() { if eval "$2"; then pass "$1"; else fail "$1" "${3:-}"; fi; }
+pyrun() { bash "$ROOT/scripts/pyrun.sh" "$@"; }
+
+# png_ok FILE: PNG signature and IHDR width/height > 100.
+png_ok() {
+  local f=$1 sig dims w h
+  [[ -s $f ]] || return 1
+  sig=$(od -An -tx1 -N8 "$f" | tr -d ' \n')
+  [[ $sig == 89504e470d0a1a0a ]] || return 1
+  [[ $(od -An -c -j12 -N4 "$f" | tr -d ' \n') == IHDR ]] || return 1
+  read -r -a dims <<< "$(od -An -tu1 -j16 -N8 "$f")"
+  w=$(( (dims[0] << 24) | (dims[1] << 16) | (dims[2] << 8) | dims[3] ))
+  h=$(( (dims[4] << 24) | (dims[5] << 16) | (dims[6] << 8) | dims[7] ))
+  (( w > 100 && h > 100 ))
+}
+
+# run_plot NAME ARGS...: runs a plot script, checks exit 0 and every PNG path it prints.
+PNGS=()
+run_plot() {
+  local name=$1 out rc line n=0
+  shift
+  out=$(pyrun "$ROOT/scripts/$name" "$@" 2>"$WORK/stderr"); rc=$?
+  check "$name $* exits 0" "[[ $rc -eq 0 ]]" "$(head -c 500 "$WORK/stderr")"
+  while IFS= read -r line; do
+    [[ $line == *.png ]] || continue
+    n=$((n + 1))
+    PNGS+=("$line")
+    check "$(basename "$line") is a PNG larger than 100x100" "png_ok '$line'"
+  done <<< "$out"
+  LAST_OUT=$out
+  LAST_PNG_COUNT=$n
+}
+
+# ---- a small real run ---------------------------------------------------------------------
+"$BENCH_BIN" --smb_shapes=headline \
+  --benchmark_filter='(max_shifted.scalar|max_shifted.avx2|onednn|xnnpack|memcpy)/1/(64|4096)$' \
+  --benchmark_min_time=0.01 --benchmark_out="$RES/bench-test.json" --benchmark_out_format=json \
+  > "$WORK/bench.log" 2>&1
+check "softmax_bench small run exits 0 and writes JSON" "[[ $? -eq 0 && -s '$RES/bench-test.json' ]]" \
+  "$(tail -n 5 "$WORK/bench.log")"
+
+ACCURACY=0
+if "$CLI" --help 2>/dev/null | grep -Eq '^[[:space:]]+accuracy[[:space:]]'; then
+  "$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar --distributions normal_1 \
+    --out "$RES/accuracy.csv" > "$WORK/accuracy.log" 2>&1
+  rc=$?
+  # 1 = some case above its bound: still a complete result set.
+  check "softmaxbench accuracy exits 0 or 1 and writes accuracy.csv" \
+    "[[ ( $rc -eq 0 || $rc -eq 1 ) && -s '$RES/accuracy.csv' ]]" "$(tail -n 5 "$WORK/accuracy.log")"
+  [[ -s $RES/accuracy.csv ]] && ACCURACY=1
+else
+  notice "this build of softmaxbench has no 'accuracy' subcommand: accuracy checks skipped"
+fi
+
+# ---- plots ----------------------------------------------------------------------------------
+run_plot plot_throughput.py --results "$RES"
+check "plot_throughput.py wrote a figure" "[[ $LAST_PNG_COUNT -ge 1 ]]"
+run_plot plot_throughput.py --results "$RES" --best-only
+run_plot plot_speedup.py --results "$RES"
+# Threaded runs have names ending in /real_time; the filter above selects 1-thread shapes today.
+THREADED=0
+grep -q '/real_time"' "$RES/bench-test.json" && THREADED=1
+run_plot plot_scaling.py --results "$RES"
+if [[ $THREADED -eq 1 ]]; then
+  check "plot_scaling.py wrote a figure for the threaded shapes" "[[ $LAST_PNG_COUNT -eq 1 ]]"
+else
+  check "plot_scaling.py says there is nothing to plot for 1-thread-only runs" \
+    "[[ $LAST_PNG_COUNT -eq 0 && '$LAST_OUT' == *'more than one thread count'* ]]" "$LAST_OUT"
+fi
+if [[ $ACCURACY -eq 1 ]]; then
+  run_plot plot_accuracy.py --results "$RES"
+  check "plot_accuracy.py wrote the heatmaps and the CDF" "[[ $LAST_PNG_COUNT -ge 2 ]]"
+fi
+
+# ---- the report -----------------------------------------------------------------------------
+pyrun "$ROOT/scripts/make_report.py" --results "$RES" > "$WORK/report.out" 2>&1
+check "make_report.py exits 0" "[[ $? -eq 0 ]]" "$(cat "$WORK/report.out")"
+REPORT="$RES/REPORT.md"
+check "REPORT.md written" "[[ -s '$REPORT' ]]"
+commit=$(sed -n 's/^ *"git_commit": "\([^"]*\)".*/\1/p' "$RES/bench-test.json" | head -n1)
+check "metadata table has the git commit ($commit)" \
+  "[[ -n '$commit' ]] && grep -Fq '| Git commit | \`$commit\` |' '$REPORT'"
+check "throughput table has a header row" "grep -q '^| Shape | Threads | Fastest | G elem/s' '$REPORT'"
+check "throughput table has a 1x4096 data row" "grep -Eq '^\| 1x4096 \| 1 \| \`max_shifted' '$REPORT'"
+check "throughput section names the bench file" "grep -Fq 'From \`bench-test.json\`' '$REPORT'"
+check "speedup table present" "grep -q '^| Shape | Threads | Fastest ÷ oneDNN | Fastest ÷ XNNPACK' '$REPORT'"
+if [[ $THREADED -eq 0 ]]; then
+  check "thread scaling says not run" "grep -A2 '^## Thread scaling' '$REPORT' | grep -q '^Not run'"
+fi
+check "tuning section says not run (no tuning.json)" "grep -A2 'Tuning winners' '$REPORT' | grep -q '^Not run'"
+if [[ $ACCURACY -eq 1 ]]; then
+  check "accuracy table present" "grep -q '^| Variant | Tier | softmax worst' '$REPORT'"
+  check "accuracy table has max_shifted.scalar" "grep -q '^| \`max_shifted.scalar\` |' '$REPORT'"
+else
+  check "accuracy section says not run" "grep -A2 '^## Accuracy' '$REPORT' | grep -q '^Not run'"
+fi
+check "How to cite with a BibTeX block" \
+  "grep -q '^## How to cite' '$REPORT' && grep -q '^\`\`\`bibtex' '$REPORT' && grep -q '@misc{softmaxbench-' '$REPORT'"
+check "BibTeX names the commit" "grep -q 'note .*git commit $commit' '$REPORT'"
+check "How to reproduce names reproduce.sh" "grep -q '^scripts/reproduce.sh --' '$REPORT'"
+missing=""
+while IFS= read -r link; do
+  [[ -f "$RES/$link" ]] || missing+=" $link"
+done < <(sed -n 's/^!\[[^]]*\](\([^)]*\))$/\1/p' "$REPORT")
+nlinks=$(grep -c '^!\[' "$REPORT")
+check "every figure link in REPORT.md resolves ($nlinks links)" "[[ $nlinks -ge 2 && -z '$missing' ]]" "$missing"
+
+# ---- malformed and missing input ------------------------------------------------------------
+: > "$WORK/bad/bench-20000101-000000.json"
+for script in plot_throughput.py plot_speedup.py make_report.py; do
+  pyrun "$ROOT/scripts/$script" --results "$WORK/bad" > /dev/null 2> "$WORK/stderr"
+  rc=$?
+  check "$script on an empty JSON file: exit 1 with a one-line message" \
+    "[[ $rc -eq 1 && \$(wc -l < '$WORK/stderr') -eq 1 ]] && grep -q 'not valid JSON' '$WORK/stderr'" \
+    "rc=$rc: $(head -c 300 "$WORK/stderr")"
+done
+pyrun "$ROOT/scripts/plot_speedup.py" --results "$WORK/empty" > /dev/null 2> "$WORK/stderr"
+rc=$?
+check "plot_speedup.py on a folder without bench-*.json: exit 1, says so" \
+  "[[ $rc -eq 1 ]] && grep -q 'no bench-\*.json' '$WORK/stderr'" "rc=$rc: $(cat "$WORK/stderr")"
+pyrun "$ROOT/scripts/plot_accuracy.py" --results "$WORK/empty" > /dev/null 2> "$WORK/stderr"
+rc=$?
+check "plot_accuracy.py without accuracy.csv: exit 1, says so" \
+  "[[ $rc -eq 1 ]] && grep -q 'no accuracy.csv' '$WORK/stderr'" "rc=$rc: $(cat "$WORK/stderr")"
+
+# ---- pyrun.sh without a usable Python -------------------------------------------------------
+env PYTHON=/nonexistent PATH=/nonexistent "$BASH" "$ROOT/scripts/pyrun.sh" \
+  "$ROOT/scripts/plot_speedup.py" --help > /dev/null 2> "$WORK/stderr"
+rc=$?
+check "pyrun.sh with PYTHON=/nonexistent and no python on PATH: exit 1, says what to install" \
+  "[[ $rc -eq 1 ]] && grep -Fq 'sudo apt-get install python3-matplotlib python3-numpy' '$WORK/stderr'" \
+  "rc=$rc: $(cat "$WORK/stderr")"
+
+harness_finish
