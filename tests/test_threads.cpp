@@ -20,7 +20,7 @@ namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-// Longer than the split threshold in src/core/batch.cpp (49152), not a multiple of 16.
+// Longer than the split threshold in src/core/batch.cpp (32768), not a multiple of 16.
 constexpr std::size_t kLong = 100003;
 
 std::vector<float> batch(const Variant& v, const std::vector<float>& x, std::size_t rows, std::size_t cols,

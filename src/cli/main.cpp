@@ -163,7 +163,7 @@ int cmd_list(const ListOptions& opt) {
               << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch)
               << "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
                  "log_softmax outputs >= FLT_MIN;\nPARALLEL: with --threads, `rows` splits the rows among "
-                 "threads; `rows+split` also splits one long row (>= 49152 elements) when rows < threads\n";
+                 "threads; `rows+split` also splits one long row (>= 32768 elements) when rows < threads\n";
     return 0;
 }
 

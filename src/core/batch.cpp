@@ -22,13 +22,19 @@
 namespace smb {
 namespace {
 
-// Below these sizes a parallel region costs more than it saves (measured: see kMin* below).
-// Overridable at compile time so the crossover can be re-measured (scripts/measure-threshold.sh).
+// Below these sizes a parallel region costs more than it saves. Measured with 1 vs 2 threads on
+// the 2-core AMD EPYC (Zen 4) development VM, quiet, median of 7 (both thresholds compiled as 0):
+//   rows x 128, row-parallel: max_shifted.avx512 1.02x at 8K elements, 1.35x at 16K, 1.80x at
+//     64K; online.avx512 1.40x at 8K, 1.63x at 16K.
+//   1 x n, split row: max_shifted.avx512 (max-first split) 0.78x at 8K, 1.10x at 16K, 1.41x at
+//     32K, 1.95x at 256K; online.avx512 1.04x at 16K, 1.20x at 32K, 1.74x at 256K.
+// So: parallel from 16K elements in total, split rows from 32K elements. Overridable at compile
+// time (-DSMB_MIN_PARALLEL_ELEMENTS=0 -DSMB_MIN_SPLIT_COLS=0) to re-measure on another machine.
 #ifndef SMB_MIN_PARALLEL_ELEMENTS
-#define SMB_MIN_PARALLEL_ELEMENTS 32768
+#define SMB_MIN_PARALLEL_ELEMENTS 16384
 #endif
 #ifndef SMB_MIN_SPLIT_COLS
-#define SMB_MIN_SPLIT_COLS 49152
+#define SMB_MIN_SPLIT_COLS 32768
 #endif
 constexpr std::size_t kMinParallelElements = SMB_MIN_PARALLEL_ELEMENTS;
 constexpr std::size_t kMinSplitCols = SMB_MIN_SPLIT_COLS;
@@ -100,27 +106,63 @@ std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) {
 }
 
 void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy, RowParams p, int threads) {
+    const RowSplit& sp = *v.split;
+    const float ninf = -std::numeric_limits<float>::infinity();
     std::vector<SplitState> parts(static_cast<std::size_t>(threads));
     SplitState total;
     bool special = false;
 #pragma omp parallel num_threads(threads)
     {
         const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        const std::vector<SplitState>::const_iterator first = parts.begin(), last = parts.begin() + nt;
         for (std::size_t r = 0; r < a.rows; ++r) {
             const float* x = a.x + r * ldx;
             float* y = a.y + r * ldy;
             const auto [b, e] = slice(a.cols, nt, tid);
             SplitState& mine = parts[std::size_t(tid)];
             mine = SplitState{};
-            mine.m = -std::numeric_limits<float>::infinity();
-            if (e > b) v.split->reduce(x + b, e - b, p, &mine);
+            mine.m = ninf;
+            if (sp.slice_max) {
+                // Max-first: the row max, then every slice's sum at that max.
+                if (e > b) mine.m = sp.slice_max(x + b, e - b, &mine.nan);
 #pragma omp barrier
 #pragma omp single
-            {
-                total = merge(std::vector<SplitState>(parts.begin(), parts.begin() + nt), v.split->base);
-                special = special_row(v, x, y, a.cols, p, total);
-            }  // implicit barrier: everyone sees total and special
-            if (!special && e > b) v.split->write(x + b, y + b, e - b, p, total);
+                {
+                    total = SplitState{};
+                    total.m = ninf;
+                    for (auto it = first; it != last; ++it) {
+                        total.nan = total.nan || it->nan;
+                        if (it->m > total.m) total.m = it->m;
+                    }
+                    special = detail::special_by_max(x, y, a.cols, total.m, total.nan, p);
+                }
+                const float m = total.m;
+                mine = SplitState{};
+                mine.m = m;
+                if (!special && e > b) sp.reduce_at(x + b, y + b, e - b, p, m, &mine);
+#pragma omp barrier
+#pragma omp single
+                if (!special) {
+                    for (auto it = first; it != last; ++it) {
+                        total.d += it->d;
+                        total.c += it->c;
+                    }
+                    if (std::isnan(total.d)) {  // a NaN the max dropped
+                        detail::fill_nan(y, a.cols);
+                        special = true;
+                    }
+                }
+            } else {
+                if (e > b) sp.reduce(x + b, e - b, p, &mine);
+#pragma omp barrier
+#pragma omp single
+                {
+                    total = merge(std::vector<SplitState>(first, last), sp.base);
+                    special = special_row(v, x, y, a.cols, p, total);
+                }
+            }
+            // Implicit barrier after each single: everyone sees total and special.
+            if (!special && e > b) sp.write(x + b, y + b, e - b, p, total);
 #pragma omp barrier
         }
     }

@@ -231,8 +231,13 @@ float row_max(const float* x, std::size_t n, bool& nan) {
 // ---- pass: sum of exp(x - m), optionally storing the exps, optionally without the max's 1s ----
 // With Rest: returns sum over x != m of exp(x - m) plus (count(x == m) - 1): the normaliser
 // minus the 1 of one maximum, so log1p of it keeps full accuracy when one logit dominates.
+struct SumParts {
+    double total = 0;  // Rest: without the entries equal to m
+    double count = 0;  // Rest: how many entries equal m
+};
+
 template <class Arch, class Cfg, bool Store, bool Rest>
-double sum_exp(const float* x, float* y, std::size_t n, float mf) {
+SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     const B m(mf), zero(0.0f), one(1.0f);
@@ -262,8 +267,13 @@ double sum_exp(const float* x, float* y, std::size_t n, float mf) {
     }
     for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
     if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
-    const double total = acc.total();
-    return Rest ? total + (hsum_double<Arch>(cnt) - 1.0) : total;
+    return {acc.total(), Rest ? hsum_double<Arch>(cnt) : 0.0};
+}
+
+template <class Arch, class Cfg, bool Store, bool Rest>
+double sum_exp(const float* x, float* y, std::size_t n, float mf) {
+    const SumParts s = sum_exp_parts<Arch, Cfg, Store, Rest>(x, y, n, mf);
+    return Rest ? s.total + (s.count - 1.0) : s.total;
 }
 
 // ---- pass: y *= scale (in place over the stored exps) ------------------------------------------
@@ -284,42 +294,12 @@ void scale_in_place(float* y, std::size_t n, float s) {
 }
 
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
-// Rows whose output is at least this large are written with non-temporal (streaming) stores:
-// the output will not be read again soon, and streaming skips the read-for-ownership of each
-// line (12 -> 8 bytes of DRAM traffic per written element). Measured on the development machine
-// (32 MiB L3), 1 thread, see the commit that set it.
-#ifndef SMB_STREAM_MIN_BYTES
-#define SMB_STREAM_MIN_BYTES (std::size_t(16) << 20)
-#endif
-inline constexpr std::size_t kStreamMinBytes = SMB_STREAM_MIN_BYTES;
-
-template <class Arch>
-SMB_INLINE void store_stream(float* p, fbatch<Arch> v) {  // p 64-byte aligned (32 on AVX2)
-    if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) _mm512_stream_ps(p, v);
-    else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) _mm256_stream_ps(p, v);
-    else _mm_stream_ps(p, v);
-}
-
 // Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
 template <class Arch, class F>
 void map_row(const float* x, float* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
-    if (n * sizeof(float) >= kStreamMinBytes) {
-        // Peel to an aligned y, then stream whole vectors; the fence orders the streamed stores
-        // before anything that follows (another thread reading y, say).
-        const std::size_t mis = (reinterpret_cast<std::uintptr_t>(y) / sizeof(float)) % W;
-        const std::size_t peel = mis ? W - mis : 0;
-        if (peel) store_partial<Arch>(y, f(load_partial<Arch>(x, peel, -std::numeric_limits<float>::infinity())), peel);
-        for (i = peel; i + 2 * W <= n; i += 2 * W) {
-            const B a = f(B::load_unaligned(x + i));
-            const B b = f(B::load_unaligned(x + i + W));
-            store_stream<Arch>(y + i, a);
-            store_stream<Arch>(y + i + W, b);
-        }
-        _mm_sfence();
-    }
     for (; i + 2 * W <= n; i += 2 * W) {
         const B a = f(B::load_unaligned(x + i));
         const B b = f(B::load_unaligned(x + i + W));
@@ -649,6 +629,33 @@ void split_write_exp(const float* x, float* y, std::size_t n, RowParams p, const
     if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, t.m, t.d + (t.c - 1.0));
     else if constexpr (Lse) write_lse<Arch, Cfg>(x, y, n, t.m, std::log(t.d + t.c));
     else write_ratio<Arch, Cfg>(x, y, n, t.m, t.d + t.c);
+}
+
+// Max-first split (max_shifted, log_sum_exp): the slices' max, then each slice's sum at the
+// merged max (max_shifted's fast tier also stores its exps), then the write.
+template <class Arch>
+float split_slice_max(const float* x, std::size_t n, bool* nan) {
+    return row_max<Arch>(x, n, *nan);
+}
+
+template <class Arch, class Cfg, bool Lse>
+void split_reduce_at(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out) {
+    SumParts s;
+    if (Lse || p.output == Output::log_softmax) s = sum_exp_parts<Arch, Cfg, false, true>(x, y, n, m);
+    else if constexpr (Cfg::accurate) s = sum_exp_parts<Arch, Cfg, false, false>(x, y, n, m);
+    else s = sum_exp_parts<Arch, Cfg, true, false>(x, y, n, m);
+    out->m = m;
+    out->d = s.total;
+    out->c = s.count;
+    out->nan = s.total != s.total;
+}
+
+template <class Arch, class Cfg, bool Lse>
+void split_write_max_first(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, t.m, t.d + (t.c - 1.0));
+    else if constexpr (Lse) write_lse<Arch, Cfg>(x, y, n, t.m, std::log1p(t.d + (t.c - 1.0)));
+    else if constexpr (Cfg::accurate) write_ratio<Arch, Cfg>(x, y, n, t.m, t.d);
+    else scale_in_place<Arch>(y, n, float(1.0 / t.d));  // y holds this slice's exps
 }
 
 // Dukhan & Ablavatski two-pass: exp(x) = p * 2^k accumulated per lane as (S, N) meaning

@@ -45,7 +45,13 @@ struct SplitState {
 };
 struct RowSplit {
     enum class Base { exp, pow2 } base;
+    // One-pass form (online, two_pass): reduce every slice, merge, write.
     void (*reduce)(const float* x, std::size_t n, RowParams p, SplitState* out);
+    // Max-first form (max_shifted, log_sum_exp), used when slice_max is set: the row max is
+    // merged from slice_max first; then reduce_at gives each slice's (d, c) relative to that
+    // max, and may store into its slice of y what write needs (max_shifted: the exps).
+    float (*slice_max)(const float* x, std::size_t n, bool* nan);
+    void (*reduce_at)(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out);
     // Writes y[0, n) for a slice from the merged state (never special: the caller handles that).
     void (*write)(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total);
 };
