@@ -102,19 +102,33 @@ Isa best_isa_of_cpu() {
     return best;
 }
 
-Isa dispatch_isa() {
+namespace {
+// The dispatch ISA, decided once per process (the environment is read at the first call): the
+// batch call asks on every call, and parsing the variable each time cost more than a short row.
+struct Dispatch {
+    Isa isa = Isa::scalar;
+    std::string error;  // non-empty: SOFTMAXBENCH_FORCE_ISA is unknown or unsupported
+};
+
+Dispatch decide() {
     const Isa best = best_isa_of_cpu();
     const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
-    if (env == nullptr || *env == '\0') return best;
+    if (env == nullptr || *env == '\0') return {best, {}};
     Isa forced;
     if (!parse_isa(env, forced))
-        throw std::runtime_error(std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
-                                 "' is not an ISA (use scalar, sse2, avx2 or avx512)");
+        return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
+                          "' is not an ISA (use scalar, sse2, avx2 or avx512)"};
     if (forced > best)
-        throw std::runtime_error(std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
-                                 "' is not supported by this CPU/OS (best here: " +
-                                 std::string(to_string(best)) + ")");
-    return forced;
+        return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env + "' is not supported by this CPU/OS (best here: " +
+                          std::string(to_string(best)) + ")"};
+    return {forced, {}};
+}
+}  // namespace
+
+Isa dispatch_isa() {
+    static const Dispatch d = decide();
+    if (!d.error.empty()) throw std::runtime_error(d.error);
+    return d.isa;
 }
 
 bool isa_available(Isa isa) { return isa <= dispatch_isa(); }

@@ -418,26 +418,33 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
     }
 }
 
-// Rows of at most 4 vectors, fast tier, softmax: the three passes run on registers (one load,
-// one store per vector), with no pass over memory between them. Same arithmetic as the long
-// path: TwoSum-compensated exp, the 4 exps summed as a float tree and folded into double.
-template <class Arch, class Cfg>
+// Short rows, fast tier, softmax: the three passes run on registers (one load, one store per
+// vector), with no pass over memory between them. Same arithmetic as the long path: TwoSum-
+// compensated exp, exps summed in float groups of 4 folded into double. Up to 8 vectors where
+// there are 32 vector registers (AVX-512: rows of 128, attention's row length), else 4.
+template <class Arch>
+inline constexpr std::size_t kShortVectors = std::is_same_v<Arch, xsimd::avx512bw> ? 8 : 4;
+
+template <class Arch, class Cfg, std::size_t V>
 SMB_INLINE void max_shifted_short(const float* x, float* y, std::size_t n, RowParams p) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     const float ninf = -std::numeric_limits<float>::infinity();
-    const std::size_t full = n / W, rem = n % W;
-    B v[4] = {B(ninf), B(ninf), B(ninf), B(ninf)};
+    const std::size_t full = n / W, rem = n % W, live = full + (rem != 0);
+    B v[V];
+    for (std::size_t j = 0; j < V; ++j) v[j] = B(ninf);
     for (std::size_t j = 0; j < full; ++j) v[j] = B::load_unaligned(x + j * W);
     if (rem) v[full] = load_partial<Arch>(x + full * W, rem, ninf);
-    const float m = hmax_fast<Arch>(xsimd::max(xsimd::max(v[0], v[1]), xsimd::max(v[2], v[3])));
+    B mv = v[0];
+    for (std::size_t j = 1; j < V; ++j) mv = xsimd::max(mv, v[j]);
+    const float m = hmax_fast<Arch>(mv);
     if (detail::special_by_max(x, y, n, m, false, p)) return;
     const B mb(m);
-    const std::size_t live = full + (rem != 0);
-    B e[4] = {B(0.0f), B(0.0f), B(0.0f), B(0.0f)};
+    B e[V];
+    for (std::size_t j = 0; j < V; ++j) e[j] = B(0.0f);
     for (std::size_t j = 0; j < live; ++j) e[j] = exp_shifted<Arch, Cfg>(v[j], mb);  // -inf lanes give 0
     DAcc<Arch, false> acc;
-    acc.add4(e[0], e[1], e[2], e[3]);
+    for (std::size_t j = 0; j < V; j += 4) acc.add4(e[j], e[j + 1], e[j + 2], e[j + 3]);
     const double s = acc.total();
     if (s != s) return detail::fill_nan(y, n);
     const B inv(float(1.0 / s));
@@ -450,7 +457,11 @@ template <class Arch, class Cfg>
 void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
     if constexpr (!Cfg::accurate) {
-        if (n <= 4 * fbatch<Arch>::size && p.output == Output::softmax) return max_shifted_short<Arch, Cfg>(x, y, n, p);
+        constexpr std::size_t W = fbatch<Arch>::size;
+        if (p.output == Output::softmax && n <= kShortVectors<Arch> * W) {
+            if (n <= 4 * W) return max_shifted_short<Arch, Cfg, 4>(x, y, n, p);
+            if constexpr (kShortVectors<Arch> == 8) return max_shifted_short<Arch, Cfg, 8>(x, y, n, p);
+        }
     }
     bool nan = false;
     const float m = row_max<Arch>(x, n, nan);

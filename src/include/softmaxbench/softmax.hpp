@@ -87,8 +87,9 @@ struct CpuInfo {
 };
 const CpuInfo& cpu_info();       // detected once (CPUID + XCR0)
 Isa best_isa_of_cpu();           // what the hardware and OS support, ignoring the override
-// The ISA dispatch may use: best_isa_of_cpu(), capped by SOFTMAXBENCH_FORCE_ISA when set.
-// Throws std::runtime_error when the variable names an unknown ISA or one this CPU lacks.
+// The ISA dispatch may use: best_isa_of_cpu(), capped by SOFTMAXBENCH_FORCE_ISA when set (read
+// once, at the first call). Throws std::runtime_error when the variable names an unknown ISA or
+// one this CPU lacks.
 Isa dispatch_isa();
 bool isa_available(Isa isa);     // isa <= dispatch_isa()
 // Names this machine's results folder: the CPU model in lowercase with runs of other characters
