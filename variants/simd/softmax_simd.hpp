@@ -79,8 +79,8 @@ double hsum_double(fbatch<Arch> v) {
     return s;
 }
 
-// Horizontal max for the short-row path: a NaN lane may be lost here, which is fine there (a
-// hidden NaN resurfaces in the sum, and an all -inf max makes special_by_max scan the row).
+// Horizontal max without NaN bookkeeping: callers detect NaN separately (online's merge checks
+// its lanes for NaN before taking the max).
 template <class Arch>
 SMB_INLINE float hmax_fast(fbatch<Arch> v) {
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
@@ -418,51 +418,10 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
     }
 }
 
-// Short rows, fast tier, softmax: the three passes run on registers (one load, one store per
-// vector), with no pass over memory between them. Same arithmetic as the long path: TwoSum-
-// compensated exp, exps summed in float groups of 4 folded into double. Up to 8 vectors where
-// there are 32 vector registers (AVX-512: rows of 128, attention's row length), else 4.
-template <class Arch>
-inline constexpr std::size_t kShortVectors = std::is_same_v<Arch, xsimd::avx512bw> ? 8 : 4;
-
-template <class Arch, class Cfg, std::size_t V>
-SMB_INLINE void max_shifted_short(const float* x, float* y, std::size_t n, RowParams p) {
-    using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
-    const float ninf = -std::numeric_limits<float>::infinity();
-    const std::size_t full = n / W, rem = n % W, live = full + (rem != 0);
-    B v[V];
-    for (std::size_t j = 0; j < V; ++j) v[j] = B(ninf);
-    for (std::size_t j = 0; j < full; ++j) v[j] = B::load_unaligned(x + j * W);
-    if (rem) v[full] = load_partial<Arch>(x + full * W, rem, ninf);
-    B mv = v[0];
-    for (std::size_t j = 1; j < V; ++j) mv = xsimd::max(mv, v[j]);
-    const float m = hmax_fast<Arch>(mv);
-    if (detail::special_by_max(x, y, n, m, false, p)) return;
-    const B mb(m);
-    B e[V];
-    for (std::size_t j = 0; j < V; ++j) e[j] = B(0.0f);
-    for (std::size_t j = 0; j < live; ++j) e[j] = exp_shifted<Arch, Cfg>(v[j], mb);  // -inf lanes give 0
-    DAcc<Arch, false> acc;
-    for (std::size_t j = 0; j < V; j += 4) acc.add4(e[j], e[j + 1], e[j + 2], e[j + 3]);
-    const double s = acc.total();
-    if (s != s) return detail::fill_nan(y, n);
-    const B inv(float(1.0 / s));
-    for (std::size_t j = 0; j < full; ++j) (e[j] * inv).store_unaligned(y + j * W);
-    if (rem) store_partial<Arch>(y + full * W, e[full] * inv, rem);
-}
-
 // Three passes: max; exp, store, sum; scale in cache. Accurate tier: max; sum; write from double.
 template <class Arch, class Cfg>
 void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    if constexpr (!Cfg::accurate) {
-        constexpr std::size_t W = fbatch<Arch>::size;
-        if (p.output == Output::softmax && n <= kShortVectors<Arch> * W) {
-            if (n <= 4 * W) return max_shifted_short<Arch, Cfg, 4>(x, y, n, p);
-            if constexpr (kShortVectors<Arch> == 8) return max_shifted_short<Arch, Cfg, 8>(x, y, n, p);
-        }
-    }
     bool nan = false;
     const float m = row_max<Arch>(x, n, nan);
     if (detail::special_by_max(x, y, n, m, nan, p)) return;
