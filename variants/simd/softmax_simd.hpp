@@ -82,7 +82,7 @@ double hsum_double(fbatch<Arch> v) {
 // Horizontal max without NaN bookkeeping: callers detect NaN separately (online's merge checks
 // its lanes for NaN before taking the max).
 template <class Arch>
-SMB_INLINE float hmax_fast(fbatch<Arch> v) {
+SMB_INLINE float hmax(fbatch<Arch> v) {
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
         return _mm512_reduce_max_ps(v);
     } else {
@@ -93,20 +93,6 @@ SMB_INLINE float hmax_fast(fbatch<Arch> v) {
         for (std::size_t i = 1; i < W; ++i) m = buf[i] > m ? buf[i] : m;
         return m;
     }
-}
-
-// Horizontal max that does not lose a NaN lane: reports it through `nan`.
-template <class Arch>
-float hmax(fbatch<Arch> v, bool& nan) {
-    constexpr std::size_t W = fbatch<Arch>::size;
-    alignas(64) float buf[W];
-    v.store_aligned(buf);
-    float m = -std::numeric_limits<float>::infinity();
-    for (std::size_t i = 0; i < W; ++i) {
-        if (buf[i] != buf[i]) nan = true;
-        else if (buf[i] > m) m = buf[i];
-    }
-    return m;
 }
 
 // t = a - b rounded, with err the exact rounding error (Knuth's TwoSum: a - b == t + err).
@@ -225,7 +211,10 @@ float row_max(const float* x, std::size_t n, bool& nan) {
     }
     for (; i + W <= n; i += W) m0 = xsimd::max(m0, B::load_unaligned(x + i));
     if (i < n) m1 = xsimd::max(m1, load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()));
-    return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)), nan);
+    // No NaN bookkeeping needed here: a NaN the max drops resurfaces in the sum (exp of NaN),
+    // and an all -inf max makes special_by_max scan the row.
+    (void)nan;
+    return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
 // ---- pass: sum of exp(x - m), optionally storing the exps, optionally without the max's 1s ----
@@ -541,7 +530,7 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
                          xsimd::any(L[1].dd.lo != L[1].dd.lo) || xsimd::any(L[1].dd.hi != L[1].dd.hi);
     if (any_nan) nan = true;
     const B mlane = xsimd::max(L[0].M, L[1].M);
-    const float m = nan ? std::numeric_limits<float>::quiet_NaN() : hmax_fast<Arch>(mlane);
+    const float m = nan ? std::numeric_limits<float>::quiet_NaN() : hmax<Arch>(mlane);
     double d = 0, c = 0;
     if (!nan && m != -std::numeric_limits<float>::infinity()) {
         // Each lane state k contributes (DD_k + [M_k < m] C_k) * exp(M_k - m), and C_k where M_k == m.
