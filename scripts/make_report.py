@@ -520,6 +520,11 @@ def reproduce_mode(m: Machine) -> str | None:
     return b.split("--")[1] if b.startswith("bench --") else None
 
 
+def repetitions_flag(m: Machine) -> str:
+    reps = (m.record or {}).get("repetitions")
+    return f" --repetitions {reps}" if isinstance(reps, int) and reps > 0 else ""
+
+
 def reproduce(doc: Doc, m: Machine) -> None:
     commit = m.run.commit
     mode = reproduce_mode(m)
@@ -527,7 +532,7 @@ def reproduce(doc: Doc, m: Machine) -> None:
     doc.add(["```sh",
              "# in a clone of the softmaxbench repository",
              f"git checkout {clean}",
-             f"scripts/reproduce.sh --{mode or 'quick'}",
+             f"scripts/reproduce.sh --{mode or 'quick'}" + repetitions_flag(m),
              "```", ""])
     notes = [f"Commit {code(commit)}; the run's mode: "
              + (f"`--{mode}`." if mode else f"none of quick/full ({bench_mode(m.run)}); "

@@ -31,6 +31,8 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
                   clone (here: build ~2 min, accuracy 5 s, bench ~1 min, tune 1-2 min).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
                   (sizes up to 16M). Tens of minutes or more.
+  --repetitions N run each benchmark N times and report medians (with --quick; --full
+                  already repeats 5 times)
   --skip-install  do not run scripts/install-deps.sh
   -h, --help      this text
 
@@ -42,10 +44,14 @@ USAGE
 
 mode=quick
 install=1
+reps=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) mode=quick ;;
     --full) mode=full ;;
+    --repetitions)
+      [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]?$ ]] || { echo "reproduce.sh: --repetitions takes a number from 1 to 99" >&2; exit 2; }
+      reps=$2; shift ;;
     --skip-install) install=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
@@ -98,8 +104,8 @@ write_record() {
   local out="$1" tmp
   tmp="$(mktemp "$out.XXXXXX.tmp")"
   {
-    printf '{\n  "mode": "%s",\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
-      "$mode" "$started" "$(git_commit)"
+    printf '{\n  "mode": "%s",\n  "repetitions": %s,\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
+      "$mode" "$reps" "$started" "$(git_commit)"
     local i
     for i in "${!steps_json[@]}"; do
       printf '    %s%s\n' "${steps_json[$i]}" "$([[ $i -lt $((${#steps_json[@]} - 1)) ]] && echo ,)"
@@ -174,7 +180,11 @@ fi
 # ---- 6. bench ----
 header "benchmark ($mode)"
 bench_file="$out/bench-$(date -u +%Y%m%d-%H%M%S).json"
-scripts/bench.sh "--$mode" --no-build --out "$bench_file"
+bench_extra=()
+if [[ $reps -gt 0 ]]; then
+  bench_extra=(-- "--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)
+fi
+scripts/bench.sh "--$mode" --no-build --out "$bench_file" "${bench_extra[@]}"
 record bench 0 "$(basename "$bench_file")"
 
 # ---- 7. plots ----
