@@ -92,110 +92,43 @@ std::int64_t float_line(float f) {
     return (u & 0x80000000u) ? -mag : mag;
 }
 
-}  // namespace
 
-RowReference reference_row(std::span<const float> x, Output out, bool masked_safe,
-                           int precision_bits) {
-    if (precision_bits < 100) {
-        throw std::invalid_argument("reference_row: precision_bits must be >= 100, got " +
-                                    std::to_string(precision_bits));
-    }
-    const std::size_t n = x.size();
-    RowReference r;
-    r.exact.resize(n);
-    r.rounded.resize(n);
-    if (n == 0) return r;
+// MPFR keeps per-thread caches of constants (allocated inside mpfr_exp, mpfr_log) until told
+// to free them: without this, every thread that computed a reference leaves them behind at
+// exit (LeakSanitizer reports them in the asan preset). Touched wherever MPFR is called.
+struct MpfrCacheRelease {
+    ~MpfrCacheRelease() { mpfr_free_cache2(MPFR_FREE_LOCAL_CACHE); }
+};
+thread_local MpfrCacheRelease release_mpfr_cache_at_thread_exit;
 
+// The policy rows (NaN or +inf anywhere, every entry -inf, empty): written without MPFR.
+// Returns false for an ordinary row, which leaves r untouched.
+bool special_reference(std::span<const float> x, Output out, bool masked_safe, RowReference& r) {
     bool poison = false;  // NaN or +inf somewhere
     std::size_t finite = 0;
-    float m = -kInff;
     for (float v : x) {
-        if (std::isnan(v) || v == kInff) {
-            poison = true;
-        } else if (v != -kInff) {
-            ++finite;
-            m = std::max(m, v);
-        }
+        if (std::isnan(v) || v == kInff) poison = true;
+        else if (v != -kInff) ++finite;
     }
-    if (poison) {
-        fill(r, kNaN, kNaNf);
-        return r;
-    }
-    if (finite == 0) {  // every entry -inf
-        if (!masked_safe) {
-            fill(r, kNaN, kNaNf);
-        } else if (out == Output::softmax) {
-            fill(r, 0.0, 0.0f);
-        } else {
-            fill(r, -kInf, -kInff);
-        }
-        return r;
-    }
-
-    const auto prec = static_cast<mpfr_prec_t>(precision_bits);
-    Mpfr mx(kDiffPrec), d(kDiffPrec), s(prec + kSumGuard), t(prec);
-    mpfr_set_flt(mx.get(), m, MPFR_RNDN);  // exact
-    mpfr_set_zero(s.get(), 1);
-
-    // Sets d = x_i - m (exact); returns false when x_i is -inf.
-    auto shifted = [&](std::size_t i) {
-        if (x[i] == -kInff) return false;
-        mpfr_set_flt(d.get(), x[i], MPFR_RNDN);
-        mpfr_sub(d.get(), d.get(), mx.get(), MPFR_RNDN);
-        return true;
-    };
-
-    auto same_as_previous = [&](std::size_t i) {
-        return std::bit_cast<std::uint32_t>(x[i]) == std::bit_cast<std::uint32_t>(x[i - 1]);
-    };
-
-    if (out == Output::softmax) {
-        MpfrArray e(n, prec);  // e[i] = exp(x_i - m), or +0 when negligible / -inf
-        for (std::size_t i = 0; i < n; ++i) {
-            if (i > 0 && same_as_previous(i)) {
-                mpfr_set(e[i], e[i - 1], MPFR_RNDN);  // runs of equal inputs: one exp
-            } else if (!shifted(i) || mpfr_cmp_si(d.get(), kExpCutoff) < 0) {
-                continue;  // stays +0
-            } else {
-                mpfr_exp(e[i], d.get(), MPFR_RNDN);
-            }
-            mpfr_add(s.get(), s.get(), e[i], MPFR_RNDN);
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            if (mpfr_zero_p(e[i])) {
-                r.exact[i] = 0.0;
-                r.rounded[i] = 0.0f;
-                continue;
-            }
-            mpfr_div(t.get(), e[i], s.get(), MPFR_RNDN);
-            store(r, i, t.get());
-        }
-    } else {
-        bool have_t = false;  // t holds exp(x_{i-1} - m)
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!(have_t && same_as_previous(i))) {
-                have_t = shifted(i) && mpfr_cmp_si(d.get(), kExpCutoff) >= 0;
-                if (!have_t) continue;
-                mpfr_exp(t.get(), d.get(), MPFR_RNDN);
-            }
-            mpfr_add(s.get(), s.get(), t.get(), MPFR_RNDN);
-        }
-        Mpfr log_s(prec + kSumGuard);
-        mpfr_log(log_s.get(), s.get(), MPFR_RNDN);
-        for (std::size_t i = 0; i < n; ++i) {
-            if (!shifted(i)) {
-                r.exact[i] = -kInf;
-                r.rounded[i] = -kInff;
-                continue;
-            }
-            mpfr_sub(t.get(), d.get(), log_s.get(), MPFR_RNDN);
-            store(r, i, t.get());
-        }
-    }
-    return r;
+    if (!x.empty() && !poison && finite > 0) return false;
+    r.exact.resize(x.size());
+    r.rounded.resize(x.size());
+    if (poison || (finite == 0 && !masked_safe)) fill(r, kNaN, kNaNf);
+    else if (out == Output::softmax) fill(r, 0.0, 0.0f);
+    else fill(r, -kInf, -kInff);
+    return true;
 }
 
-// ---- ChunkedReference ------------------------------------------------------------------------
+}  // namespace
+
+// One chunk of the chunked reference: the same arithmetic, in one place.
+RowReference reference_row(std::span<const float> x, Output out, bool masked_safe, int precision_bits) {
+    ChunkedReference c(x, out, masked_safe, std::max<std::size_t>(x.size(), 1), precision_bits);
+    for (std::size_t k = 0; k < c.chunks(); ++k) c.sum_chunk(k);
+    c.combine();
+    for (std::size_t k = 0; k < c.chunks(); ++k) c.write_chunk(k);
+    return c.take();
+}
 
 struct ChunkedReference::Impl {
     std::span<const float> x;
@@ -223,7 +156,7 @@ ChunkedReference::ChunkedReference(std::span<const float> x, Output out, bool ma
                                    std::size_t chunk_len, int precision_bits)
     : impl_(std::make_unique<Impl>()) {
     if (precision_bits < 100) {
-        throw std::invalid_argument("ChunkedReference: precision_bits must be >= 100, got " +
+        throw std::invalid_argument("reference: precision_bits must be >= 100, got " +
                                     std::to_string(precision_bits));
     }
     Impl& s = *impl_;
@@ -231,21 +164,12 @@ ChunkedReference::ChunkedReference(std::span<const float> x, Output out, bool ma
     s.out = out;
     s.prec = static_cast<mpfr_prec_t>(precision_bits);
     s.chunk_len = std::max<std::size_t>(chunk_len, 1);
-    bool special = x.empty();
-    std::size_t finite = 0;
-    for (float v : x) {
-        if (std::isnan(v) || v == kInff) {
-            special = true;
-        } else if (v != -kInff) {
-            ++finite;
-            s.m = std::max(s.m, v);
-        }
-    }
-    if (special || finite == 0) {
-        s.r = reference_row(x, out, masked_safe, precision_bits);  // no MPFR work for these
+    if (special_reference(x, out, masked_safe, s.r)) {  // no MPFR work for these
         s.combined = true;
         return;
     }
+    for (float v : x)
+        if (v != -kInff) s.m = std::max(s.m, v);
     s.r.exact.resize(x.size());
     s.r.rounded.resize(x.size());
     s.chunks = (x.size() + s.chunk_len - 1) / s.chunk_len;
@@ -258,6 +182,7 @@ ChunkedReference::~ChunkedReference() = default;
 std::size_t ChunkedReference::chunks() const { return impl_->chunks; }
 
 void ChunkedReference::sum_chunk(std::size_t k) {
+    (void)&release_mpfr_cache_at_thread_exit;
     Impl& s = *impl_;
     s.check_chunk(k, "sum_chunk");
     const std::size_t b = s.begin(k), e = s.end(k);
@@ -306,6 +231,7 @@ void ChunkedReference::sum_chunk(std::size_t k) {
 }
 
 void ChunkedReference::combine() {
+    (void)&release_mpfr_cache_at_thread_exit;
     Impl& s = *impl_;
     if (s.combined) return;
     auto total = std::make_unique<Mpfr>(s.prec + kSumGuard);
@@ -323,6 +249,7 @@ void ChunkedReference::combine() {
 }
 
 void ChunkedReference::write_chunk(std::size_t k) {
+    (void)&release_mpfr_cache_at_thread_exit;
     Impl& s = *impl_;
     s.check_chunk(k, "write_chunk");
     if (!s.total) throw std::logic_error("ChunkedReference::write_chunk before combine");

@@ -171,6 +171,22 @@ inline constexpr bool kFma = kAvx512<Arch> || std::is_base_of_v<xsimd::fma3<xsim
                              std::is_base_of_v<xsimd::fma3<xsimd::avx>, Arch> ||
                              std::is_base_of_v<xsimd::fma3<xsimd::sse4_2>, Arch>;
 
+}  // namespace exp_detail
+
+// x * y + z, fused wherever the ISA has FMA. Not xsimd::fma: xsimd 8.1 has no AVX-512
+// specialisation and falls back to `x * y + z`, which is fused only when the optimiser
+// contracts it (so a Debug build computed the Cody-Waite reductions with a rounded product and
+// lost ~2e-5 relative accuracy). On SSE2 (no FMA) it is the rounded x * y + z, which the
+// SSE2 reduction constants allow for.
+template <class Arch, class T>
+SMB_INLINE xsimd::batch<T, Arch> fmadd(xsimd::batch<T, Arch> x, xsimd::batch<T, Arch> y, xsimd::batch<T, Arch> z) {
+    if constexpr (exp_detail::kAvx512<Arch> && std::is_same_v<T, float>) return _mm512_fmadd_ps(x, y, z);
+    else if constexpr (exp_detail::kAvx512<Arch> && std::is_same_v<T, double>) return _mm512_fmadd_pd(x, y, z);
+    else return xsimd::fma(x, y, z);
+}
+
+namespace exp_detail {
+
 // All-lanes masks: the zero-masked AVX-512 intrinsics are used with them because GCC 12's
 // unmasked ones expand to _mm512_undefined_*(), which trips -Wmaybe-uninitialized once inlined
 // (GCC bug 105593); with a constant all-ones mask the same unmasked instruction is emitted.
@@ -203,11 +219,12 @@ SMB_INLINE dbatch<Arch> max_keep_nan(dbatch<Arch> lo, dbatch<Arch> x) {
 }
 
 // 1 + r*(c[0] + r*(c[1] + ... + r*c[D-1])) by Horner with fused multiply-adds.
-template <class B, class T, std::size_t D, std::size_t... I>
-SMB_INLINE B horner_one(B r, const T (&c)[D], std::index_sequence<I...>) {
+template <class Arch, class T, std::size_t D, std::size_t... I>
+SMB_INLINE xsimd::batch<T, Arch> horner_one(xsimd::batch<T, Arch> r, const T (&c)[D], std::index_sequence<I...>) {
+    using B = xsimd::batch<T, Arch>;
     B q(c[D - 1]);
-    ((q = xsimd::fma(q, r, B(c[D - 2 - I]))), ...);
-    return xsimd::fma(q, r, B(T(1)));
+    ((q = fmadd<Arch>(q, r, B(c[D - 2 - I]))), ...);
+    return fmadd<Arch>(q, r, B(T(1)));
 }
 template <int Degree, class Arch>
 SMB_INLINE fbatch<Arch> poly(fbatch<Arch> r) {
@@ -233,9 +250,9 @@ SMB_INLINE fbatch<Arch> reduce(fbatch<Arch> t, fbatch<Arch> n, fbatch<Arch> c) {
     constexpr float hi = kFma<Arch> ? kLn2HiFma : kLn2HiNoFma;
     constexpr float lo = kFma<Arch> ? kLn2LoFma : kLn2LoNoFma;
     // fma(n, -hi, t) rather than fnma(n, hi, t): xsimd 8.1's AVX-512 fnma negates n first
-    const B rh = xsimd::fma(n, B(-hi), t);
-    if constexpr (HasC) return rh + xsimd::fma(n, B(-lo), c);
-    else return xsimd::fma(n, B(-lo), rh);
+    const B rh = fmadd<Arch>(n, B(-hi), t);
+    if constexpr (HasC) return rh + fmadd<Arch>(n, B(-lo), c);
+    else return fmadd<Arch>(n, B(-lo), rh);
 }
 
 template <int Degree, class Arch, bool HasC>
@@ -247,14 +264,14 @@ SMB_INLINE fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
         // to 0), -inf among them, are zeroed by the scalef mask whatever n, p or c hold there
         // (c is NaN when t = -inf came from TwoSum). NLT_UQ keeps NaN lanes: NaN propagates.
         const __mmask16 keep = _mm512_cmp_ps_mask(t, B(kExpZeroBelow), _CMP_NLT_UQ);
-        const B n = xsimd::fma(t, B(kLog2e), B(kMagic)) - B(kMagic);
+        const B n = fmadd<Arch>(t, B(kLog2e), B(kMagic)) - B(kMagic);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
         return _mm512_maskz_scalef_ps(keep, p, n);
     } else {
         // No clamp: lanes with t < kExpFlushBelow (including -inf, whatever c is there, and
         // anything whose v or 2^n is garbage) are zeroed at the end; NaN fails that compare
         // and stays NaN (p is NaN, and NaN * anything is NaN).
-        const B v = xsimd::fma(t, B(kLog2e), B(kMagicBiased));
+        const B v = fmadd<Arch>(t, B(kLog2e), B(kMagicBiased));
         const B n = v - B(kMagicBiased);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
         const B y = p * pow2_from_biased<Arch>(v);
@@ -300,7 +317,7 @@ SMB_INLINE void exp_split(fbatch<Arch> x, fbatch<Arch>& p, fbatch<Arch>& n) {
     // t*log2e >= -2^22, t*log2e - 1.5*2^23 only while t*log2e <= 2^22; with the sign of x, v is
     // an integer for every x (|v| >= 2^23), and so is n.
     const B magic = xsimd::bitwise_or(B(kMagic), xsimd::bitwise_and(x, B(-0.0f)));
-    n = xsimd::fma(x, B(kLog2e), magic) - magic;
+    n = fmadd<Arch>(x, B(kLog2e), magic) - magic;
     // -inf -> -2^100 so that x - n*ln2 is -inf rather than inf - inf (then clamped to -0.5);
     // NaN stays NaN through both clamps.
     const B nc = max_keep_nan<Arch>(B(-0x1p100f), n);
@@ -367,15 +384,15 @@ SMB_INLINE dbatch<Arch> exp_neg_f64(dbatch<Arch> t) {
     using namespace exp_detail;
     auto reduce_poly = [](D tt, D n) {
         // n*hi is exact without FMA (32-bit hi, |n| < 2^11) and tt - n*hi is exact (Sterbenz).
-        const D r = xsimd::fma(n, D(-kLn2LoF64), xsimd::fma(n, D(-kLn2HiF64), tt));
+        const D r = fmadd<Arch>(n, D(-kLn2LoF64), fmadd<Arch>(n, D(-kLn2HiF64), tt));
         return horner_one(r, ExpPolyF64::c, std::make_index_sequence<8>{});
     };
     if constexpr (kAvx512<Arch>) {
         t = max_keep_nan<Arch>(D(kExpNegClampF64), t);
-        const D n = xsimd::fma(t, D(kLog2eF64), D(kMagicF64)) - D(kMagicF64);
+        const D n = fmadd<Arch>(t, D(kLog2eF64), D(kMagicF64)) - D(kMagicF64);
         return _mm512_maskz_scalef_pd(kAll8, reduce_poly(t, n), n);
     } else {
-        const D v = xsimd::fma(t, D(kLog2eF64), D(kMagicBiasedF64));
+        const D v = fmadd<Arch>(t, D(kLog2eF64), D(kMagicBiasedF64));
         const D n = v - D(kMagicBiasedF64);
         const D y = reduce_poly(t, n) * pow2_from_biased<Arch>(v);
         return xsimd::select(t < D(kExpFlushBelowF64), D(0.0), y);
