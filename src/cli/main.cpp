@@ -281,6 +281,7 @@ int cmd_info(const InfoOptions& opt) {
     const BuildItem build[] = {
         {"version", "softmaxbench version", smb::build::version},
         {"git_commit", "git commit", smb::build::git_commit},
+        {"libraries", "libraries found", smb::build::libraries},
         {"compiler", "compiler", smb::build::compiler},
         {"build_type", "build type", smb::build::build_type},
         {"cxx_flags", "compiler flags", smb::build::cxx_flags},
