@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <ostream>
 #include <vector>
 
 namespace smb::cli {
@@ -54,6 +55,10 @@ using json::number_text;
 inline std::string json_number(double v) { return json::number(v); }
 inline std::string json_number(float v) { return json::number(v); }
 inline std::string json_string(std::string_view s) { return json::quote(s); }
+
+// Rows of cells printed as left-aligned columns separated by two spaces; the last column is not
+// padded.
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
 // A CSV field: quoted (with "" for ") when it holds a comma, quote or line break.
 std::string csv_field(std::string_view s);

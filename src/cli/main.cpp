@@ -95,24 +95,7 @@ using smb::cli::util::number_text;
 
 std::string json_bool(bool b) { return b ? "true" : "false"; }
 
-// Rows of cells printed as left-aligned columns separated by two spaces; the last column is not
-// padded.
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
-    std::vector<std::size_t> width;
-    for (const auto& row : rows)
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            if (width.size() <= i) width.resize(i + 1, 0);
-            width[i] = std::max(width[i], row[i].size());
-        }
-    for (const auto& row : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
-        }
-        out << line << '\n';
-    }
-}
+using smb::cli::util::print_table;
 
 std::string str(std::string_view s) { return std::string(s); }
 

@@ -282,20 +282,7 @@ int cmd_tune(const TuneOptions& opt) {
         cells.push_back({r.label, std::to_string(r.threads), std::string(r.fast.v->name), gps(r.fast.items_per_second()),
                          r.has_accurate ? std::string(r.accurate.v->name) : "-",
                          r.has_accurate ? gps(r.accurate.items_per_second()) : "-"});
-    std::vector<std::size_t> width;
-    for (const auto& row : cells)
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            if (width.size() <= i) width.resize(i + 1, 0);
-            width[i] = std::max(width[i], row[i].size());
-        }
-    for (const auto& row : cells) {
-        std::string line;
-        for (std::size_t i = 0; i < row.size(); ++i) {
-            line += row[i];
-            if (i + 1 < row.size()) line.append(width[i] - row[i].size() + 2, ' ');
-        }
-        std::cout << line << '\n';
-    }
+    util::print_table(std::cout, cells);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", seconds_since(start));
     std::cout << "\n" << candidates.size() << " variants measured in " << secs << " s (budget "

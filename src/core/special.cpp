@@ -17,12 +17,6 @@ bool any_nan(const float* x, std::size_t n) {
     return false;
 }
 
-bool any_pos_inf(const float* x, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        if (x[i] == std::numeric_limits<float>::infinity()) return true;
-    return false;
-}
-
 float masked_value(Output o) {
     return o == Output::softmax ? 0.0f : -std::numeric_limits<float>::infinity();
 }

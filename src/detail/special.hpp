@@ -12,7 +12,6 @@ namespace smb::detail {
 void fill(float* y, std::size_t n, float v);
 void fill_nan(float* y, std::size_t n);
 bool any_nan(const float* x, std::size_t n);
-bool any_pos_inf(const float* x, std::size_t n);
 // The value of every output of an all -inf row in masked-safe mode: 0 (softmax) or -inf (log).
 float masked_value(Output o);
 

@@ -208,7 +208,6 @@ std::string all_nan_failure(const std::vector<float>& y, const char* what, std::
 
 }  // namespace
 
-std::span<const std::string_view> special_case_names() { return kCaseNames; }
 
 std::vector<SpecialCase> run_special_table(const Variant& v) {
     if (!available(v))

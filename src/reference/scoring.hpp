@@ -102,9 +102,6 @@ struct SpecialCase {
     std::string detail;  // what was checked, or the first mismatch
 };
 
-// The names above, in table order.
-std::span<const std::string_view> special_case_names();
-
 // Runs the table for one variant. Throws std::runtime_error when v is not available here.
 std::vector<SpecialCase> run_special_table(const Variant& v);
 
