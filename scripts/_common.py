@@ -33,7 +33,7 @@ PEER_LABEL = {"onednn": "oneDNN", "onednn_log": "oneDNN", "xnnpack": "XNNPACK",
               "memcpy": "memcpy"}
 # The comparison peers per output (memcpy is the bandwidth reference, not a competitor).
 RIVALS = {"softmax": ("onednn", "xnnpack"), "log_softmax": ("onednn_log",)}
-ALGORITHMS = ("naive", "max_shifted", "online", "log_sum_exp", "two_pass")
+ALGORITHMS = ("naive", "max_shifted", "online", "log_sum_exp", "two_pass", "guarded")
 ISAS = ("scalar", "sse2", "avx2", "avx512")
 # "Accurate tier" in throughput comparisons: documented max ULP error <= 1 (as `tune` uses).
 ACCURATE_MAX_ULP = 1.0
@@ -149,8 +149,8 @@ def is_auto(variant: str) -> bool:
 
 def algorithm_colour(algorithm: str) -> str:
     known = {"naive": "tab:red", "max_shifted": "tab:blue", "online": "tab:green",
-             "log_sum_exp": "tab:orange", "two_pass": "tab:purple", "auto": "tab:pink"}
-    extra = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+             "log_sum_exp": "tab:orange", "two_pass": "tab:purple", "guarded": "tab:brown", "auto": "tab:pink"}
+    extra = ("tab:olive", "tab:cyan", "tab:gray")
     return known.get(algorithm, extra[sum(map(ord, algorithm)) % len(extra)])
 
 

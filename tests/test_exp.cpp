@@ -33,6 +33,9 @@ void eval_split_avx512(int degree, const float* x, float* p, float* n, std::size
 void eval_ldexp_sse2(const float* p, const float* n, float* out, std::size_t count);
 void eval_ldexp_avx2(const float* p, const float* n, float* out, std::size_t count);
 void eval_ldexp_avx512(const float* p, const float* n, float* out, std::size_t count);
+void eval_shift_sse2(float q, const float* x, float* out, std::size_t n);
+void eval_shift_avx2(float q, const float* x, float* out, std::size_t n);
+void eval_shift_avx512(float q, const float* x, float* out, std::size_t n);
 void eval_exp_f64_sse2(const double* t, double* out, std::size_t n);
 void eval_exp_f64_avx2(const double* t, double* out, std::size_t n);
 void eval_exp_f64_avx512(const double* t, double* out, std::size_t n);
@@ -57,6 +60,7 @@ struct IsaFns {
     void (*split)(int, const float*, float*, float*, std::size_t);
     void (*ldexp)(const float*, const float*, float*, std::size_t);
     void (*exp_f64)(const double*, double*, std::size_t);
+    void (*shift)(float, const float*, float*, std::size_t);
     bool scalef;                 // AVX-512: gradual subnormals; others flush (exp_neg)
     double max_ulp[3];           // documented, per kernel (deg5, deg6, xsimd)
     double max_sub[2];           // documented subnormal error (units of 2^-149), gradual only
@@ -64,11 +68,11 @@ struct IsaFns {
 };
 
 const IsaFns kIsas[] = {
-    {Isa::sse2, "sse2", eval_exp_sse2, eval_split_sse2, eval_ldexp_sse2, eval_exp_f64_sse2, false,
+    {Isa::sse2, "sse2", eval_exp_sse2, eval_split_sse2, eval_ldexp_sse2, eval_exp_f64_sse2, eval_shift_sse2, false,
      {simd::kExpNegDeg5MaxUlpSse2, simd::kExpNegDeg6MaxUlpSse2, simd::kExpXsimdMaxUlpSse2}, {0, 0}, 32768.0f},
-    {Isa::avx2, "avx2", eval_exp_avx2, eval_split_avx2, eval_ldexp_avx2, eval_exp_f64_avx2, false,
+    {Isa::avx2, "avx2", eval_exp_avx2, eval_split_avx2, eval_ldexp_avx2, eval_exp_f64_avx2, eval_shift_avx2, false,
      {simd::kExpNegDeg5MaxUlpAvx2, simd::kExpNegDeg6MaxUlpAvx2, simd::kExpXsimdMaxUlpAvx2}, {0, 0}, 32768.0f},
-    {Isa::avx512, "avx512", eval_exp_avx512, eval_split_avx512, eval_ldexp_avx512, eval_exp_f64_avx512, true,
+    {Isa::avx512, "avx512", eval_exp_avx512, eval_split_avx512, eval_ldexp_avx512, eval_exp_f64_avx512, eval_shift_avx512, true,
      {simd::kExpNegDeg5MaxUlpAvx512, simd::kExpNegDeg6MaxUlpAvx512, simd::kExpXsimdMaxUlpAvx512},
      {simd::kExpNegDeg5MaxSubnormalErrAvx512, simd::kExpNegDeg6MaxSubnormalErrAvx512}, 32768.0f},
 };
@@ -485,4 +489,43 @@ TEST_CASE("exp_neg_f64: dense sample against expl", "[exp]") {
     }
     CHECK(simd::kExpNegF64MaxRelErr <= 0x1p-40);
     CHECK(simd::kExpNegF64MaxRelErr <= overall * 1.25);  // the constant is tight
+}
+
+TEST_CASE("ExpShiftPow2: exp(x - q ln2) for the guarded kernels, several q", "[exp]") {
+    // Dense random sample over the whole window [(q - 150) ln2, (q + 96) ln2] plus the edges,
+    // against exp of the exact x - q ln2 (long double). Normal results: exp_neg<5>'s documented
+    // bound; below 2^-126: exactly +0 or within 1.5 units of 2^-149 (flush policy; the kept
+    // lanes there are p * 2^-126 with p < 1, p's error as in kExpNegDeg5MaxSubnormalErrAvx512).
+    constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
+    std::mt19937 rng(5);
+    for (const IsaFns* f : available_isas())
+        for (float q : {0.0f, -3.0f, 5.0f, 100.0f, -1000.0f, 1800.0f}) {
+            INFO(f->name << " q=" << q);
+            const float lo = float((q - 150) * kLn2L), hi = float((q + 96) * kLn2L);
+            std::uniform_real_distribution<float> u(lo, hi);
+            std::vector<float> x(1 << 20);
+            for (float& v : x) v = u(rng);
+            x[0] = lo;
+            x[1] = hi;
+            x[2] = float(q * kLn2L);
+            x[3] = -kInf;
+            x[4] = kNaN;
+            std::vector<float> y(x.size());
+            f->shift(q, x.data(), y.data(), x.size());
+            CHECK(y[3] == 0.0f);
+            CHECK(!std::signbit(y[3]));
+            CHECK(std::isnan(y[4]));
+            double worst = 0, worst_sub = 0;
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                if (i == 3 || i == 4) continue;
+                const double r = double(std::exp((long double)x[i] - (long double)q * kLn2L));
+                if (r >= 0x1p-126) {
+                    worst = std::max(worst, std::fabs(double(y[i]) - r) / std::ldexp(1.0, std::ilogb(r) - 23));
+                } else if (y[i] != 0.0f) {
+                    worst_sub = std::max(worst_sub, std::fabs(double(y[i]) - r) / 0x1p-149);
+                }
+            }
+            CHECK(worst <= f->max_ulp[0]);
+            CHECK(worst_sub <= 1.5);
+        }
 }

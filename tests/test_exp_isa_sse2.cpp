@@ -96,6 +96,16 @@ void SMB_EXP_FN(eval_ldexp)(const float* p, const float* n, float* out, std::siz
     });
 }
 
+void SMB_EXP_FN(eval_shift)(float q, const float* x, float* out, std::size_t count) {
+    const simd::ExpShiftPow2<5, A> ex(q);
+    for_lanes<float, W>(count, [&](std::size_t i, std::size_t m) {
+        alignas(64) float bx[W] = {}, bo[W];
+        std::memcpy(bx, x + i, m * sizeof(float));
+        ex(B::load_aligned(bx)).store_aligned(bo);
+        std::memcpy(out + i, bo, m * sizeof(float));
+    });
+}
+
 void SMB_EXP_FN(eval_exp_f64)(const double* t, double* out, std::size_t n) {
     for_lanes<double, WD>(n, [&](std::size_t i, std::size_t m) {
         alignas(64) double bt[WD] = {}, bo[WD];

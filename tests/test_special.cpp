@@ -144,8 +144,9 @@ TEST_CASE("shift invariance: softmax(x + c) == softmax(x) when the shift is exac
         for (Output out : {Output::softmax, Output::log_softmax}) {
             const std::vector<float> a = run(*v, s, out), b = run(*v, s100, out);
             INFO(v->name << " " << to_string(out));
-            if (v->algorithm == Algorithm::two_pass) {
-                // No max is subtracted, so rounding differs; both must still meet the bound.
+            if (v->algorithm == Algorithm::two_pass || (v->algorithm == Algorithm::guarded && out == Output::softmax)) {
+                // No max is subtracted (guarded's shift is x[0]'s power of two, which moves with
+                // c), so rounding differs; both must still meet the bound.
                 const ref::RowReference r = ref::reference_row(s, out);
                 CHECK(test::check_row(*v, s100, r, out).failure == "");
             } else {
@@ -235,6 +236,40 @@ TEST_CASE("registry: names are unique, well formed, and findable") {
         names.push_back(n);
     }
     CHECK(find_variant("no_such.variant") == nullptr);
-    for (const char* a : {"naive", "max_shifted", "online", "log_sum_exp", "two_pass"})
+    for (const char* a : {"naive", "max_shifted", "online", "log_sum_exp", "two_pass", "guarded"})
         CHECK(find_variant(std::string(a) + ".scalar") != nullptr);
+}
+
+TEST_CASE("guarded: outside its window it is max_shifted bit for bit; long rows keep the bound") {
+    for (const char* isa : {"scalar", "sse2", "avx2", "avx512"}) {
+        const Variant* g = find_variant(std::string("guarded.") + isa);
+        const Variant* m = find_variant(std::string("max_shifted.") + isa);
+        REQUIRE(g);
+        REQUIRE(m);
+        if (!available(*g)) continue;
+        INFO(g->name);
+        // One logit 70 above x[0] (past (q + 96) ln2 ~ x[0] + 66), |x[0]| past the window's
+        // limit, a NaN and a +inf after a finite x[0]: all fall back.
+        std::vector<std::vector<float>> rows;
+        std::vector<float> r = ref::make_row("normal_1", 100, 7);
+        r[57] = r[0] + 70.0f;
+        rows.push_back(r);
+        rows.push_back(ref::make_row("offset_1e4", 37, 8));
+        r = ref::make_row("normal_1", 50, 9);
+        r[20] = kNaN;
+        rows.push_back(r);
+        r[20] = kInf;
+        rows.push_back(r);
+        for (const auto& x : rows) {
+            const std::vector<float> a = run(*g, x, Output::softmax), b = run(*m, x, Output::softmax);
+            CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);  // NaN rows too
+        }
+        // One logit 60 above x[0]: inside the window, and every output within the bound.
+        r = ref::make_row("normal_1", 100, 10);
+        r[57] = r[0] + 60.0f;
+        CHECK(check_row(*g, r, ref::reference_row(r, Output::softmax), Output::softmax).failure == "");
+        // A long row.
+        const std::vector<float> big = ref::make_row("normal_5", (std::size_t(1) << 17) + 33, 11);
+        CHECK(check_row(*g, big, ref::reference_row(big, Output::softmax), Output::softmax).failure == "");
+    }
 }

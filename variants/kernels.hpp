@@ -12,6 +12,7 @@ SMB_DECLARE_ROW(max_shifted);
 SMB_DECLARE_ROW(online);
 SMB_DECLARE_ROW(log_sum_exp);
 SMB_DECLARE_ROW(two_pass);
+SMB_DECLARE_ROW(guarded);
 }  // namespace smb::kernels::scalar
 
 // SIMD instantiations (variants/simd/isa_*.cpp); the same set of rows for every ISA.
@@ -27,6 +28,7 @@ SMB_DECLARE_ROW(two_pass);
     SMB_DECLARE_ROW(log_sum_exp);                \
     SMB_DECLARE_ROW(log_sum_exp_accurate);       \
     SMB_DECLARE_ROW(two_pass);                   \
+    SMB_DECLARE_ROW(guarded);                    \
     extern const ::smb::RowSplit split_max_shifted, split_max_shifted_p6, split_max_shifted_xsimd, \
         split_max_shifted_accurate, split_online, split_online_accurate, split_log_sum_exp,        \
         split_log_sum_exp_accurate, split_two_pass;                                                \

@@ -35,6 +35,7 @@ std::string_view to_string(Algorithm a) {
         case Algorithm::online: return "online";
         case Algorithm::log_sum_exp: return "log_sum_exp";
         case Algorithm::two_pass: return "two_pass";
+        case Algorithm::guarded: return "guarded";
         case Algorithm::auto_pick: return "auto";
     }
     return "?";

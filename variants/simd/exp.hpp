@@ -234,8 +234,12 @@ SMB_INLINE fbatch<Arch> poly(fbatch<Arch> r) {
 // 2^n for an integral float n in [-126, 127] given v = n + kMagicBiased (exact).
 template <class Arch>
 SMB_INLINE fbatch<Arch> pow2_from_biased(fbatch<Arch> v) {
-    using I = xsimd::batch<std::int32_t, Arch>;
-    return xsimd::bitwise_cast<fbatch<Arch>>(xsimd::bitwise_cast<I>(v) << 23);
+    if constexpr (kAvx512<Arch>) {
+        return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll16, _mm512_castps_si512(v), 23));
+    } else {
+        using I = xsimd::batch<std::int32_t, Arch>;
+        return xsimd::bitwise_cast<fbatch<Arch>>(xsimd::bitwise_cast<I>(v) << 23);
+    }
 }
 template <class Arch>
 SMB_INLINE dbatch<Arch> pow2_from_biased(dbatch<Arch> v) {
@@ -293,6 +297,37 @@ template <int Degree, class Arch>
 SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
     return exp_detail::exp_neg_impl<Degree, Arch, false>(t, fbatch<Arch>(0.0f));
 }
+
+// exp(x - q ln2) for an integral float q with |q| <= kExpShiftMaxQ, for x up to
+// (q + 127) ln2 (the caller bounds x: the `guarded` kernels check it and fall back): the shift
+// goes into the exponent, so x itself is reduced (exactly, as in exp_neg: x - n*ln2_hi with
+// |n| <= 4096 for the guarded window) and no x - m is rounded. The result is p * 2^(n - q),
+// with exp_neg's accuracy (kExpNegDeg*MaxUlp; tests/test_exp.cpp checks it for several q).
+// Every ISA builds 2^(n - q) in the exponent field and multiplies: on Zen 4 a 512-bit vscalefps
+// takes two FMA-pipe slots and a compare into a mask one, against one for the multiply, and
+// the clamps below run on the add pipes (measured with a throughput microbenchmark; the FMA
+// pipes bound this kernel). Small results flush: n - q is clamped to >= -127, whose 2^-127
+// encodes as +0, so exactly the lanes with n - q <= -127 (results below 2^-126 * sqrt(2)) are
+// +0 and every other lane is p * 2^(n - q) rounded once (gradual for n - q = -126). Callers keep
+// their outputs at or below the term (q = floor(x0 log2e) makes the sum >= 1), so only outputs
+// below 2^-126 are flushed. x is first clamped to >= (q - 130) ln2, so -inf gives +0; NaN -> NaN.
+inline constexpr float kExpShiftMaxQ = 2048.0f;
+template <int Degree, class Arch>
+struct ExpShiftPow2 {
+    using B = fbatch<Arch>;
+    B c_n, lo;
+    explicit ExpShiftPow2(float q) : c_n(kMagicBiased - q), lo((q - 130.0f) * 0.693147182f) {}
+    SMB_INLINE B operator()(B x) const {
+        using namespace exp_detail;
+        const B xc = max_keep_nan<Arch>(lo, x);
+        const B v = fmadd<Arch>(xc, B(kLog2e), c_n);  // low bits: n - q + 127
+        const B n = v - c_n;
+        const B p = poly<Degree, Arch>(reduce<Arch, false>(xc, n, B(0.0f)));
+        // n - q >= -127 (2^-127 encodes as +0); a NaN lane keeps NaN through p.
+        const B vc = max_keep_nan<Arch>(B(kMagicBiased - 127.0f), v);
+        return p * pow2_from_biased<Arch>(vc);
+    }
+};
 
 // exp(x) ~= p * 2^n for any float x, without overflow: n = round(x*log2e) (always an integral
 // float, possibly huge), p = poly(x - n*ln2).

@@ -430,6 +430,100 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     }
 }
 
+// Guarded: no max pass. Every term is exp(x - q ln2) = p * 2^(n - q) with the integral
+// q = floor(x[0] log2e): the shift goes into the exponent (ExpShiftPow2), so no x - m is rounded
+// and no TwoSum is needed, and x[0]'s own term is >= 1, so the sum is >= 1. The sum pass checks
+// that every x <= (q + kGuardSpan) ln2 (each term < 2^(kGuardSpan + 1), the sum of up to 2^26
+// of them < 2^123, its reciprocal a normal float). A row outside that window (or holding NaN
+// or +inf: the check or the sum shows it), |x[0]| > ~1280 and log_softmax all take max_shifted
+// instead, so the results and special values are exactly max_shifted's there. Costs: a row
+// outside the window pays the sum pass and then max_shifted's three.
+//   y apart from x: exp, store, sum; scale (like max_shifted, without its max pass and TwoSum);
+//   in place: sum; then exp again and scale on the way out (the stores would destroy the x a
+//     fallback needs). Both forms give e * float(1/s) with the same e: bit-identical.
+// Storing wins at every length on the development machine (AVX-512, one thread, G elem/s,
+// store / recompute: 2.8 / 2.2 at 64K, 3.6 / 2.6 at 1M, 2.3 / 2.2 at 16M): the second exp
+// costs more than the extra pass over y, even out of cache.
+inline constexpr int kGuardSpan = 96;
+inline constexpr std::size_t kGuardMaxN = std::size_t(1) << 26;
+
+struct GuardWindow {
+    float q = 0, xhi = 0;
+    bool ok = false;
+};
+inline GuardWindow guard_window(float x0, std::size_t n) {
+    GuardWindow w;
+    if (!(std::fabs(x0) <= (kExpShiftMaxQ - 2 * kGuardSpan) * 0.69f) || n > kGuardMaxN) return w;
+    constexpr double kLog2eD = 1.4426950408889634074, kLn2D = 0.69314718055994530942;
+    w.q = float(std::floor(double(x0) * kLog2eD));
+    // The largest float <= (q + span) ln2: any x <= xhi has round(x log2e) - q <= span + 1.
+    const double hi = (double(w.q) + kGuardSpan) * kLn2D;
+    w.xhi = float(hi);
+    if (double(w.xhi) > hi) w.xhi = std::nextafter(w.xhi, -std::numeric_limits<float>::infinity());
+    w.ok = true;
+    return w;
+}
+
+// Sum of exp(x - q ln2) (and, with Store, the terms in y); false when some x > xhi or the sum
+// is NaN (a NaN or +inf entry), i.e. when the caller must fall back.
+template <class Arch, class Cfg, bool Store>
+bool guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w, double& sum) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(w.q);
+    DAcc<Arch, Cfg::accurate> acc;
+    const B ninf(-std::numeric_limits<float>::infinity());
+    B mx0 = ninf, mx1 = ninf;
+    auto term = [&](B v, float* out) {
+        const B e = ex(v);
+        if constexpr (Store) e.store_unaligned(out);
+        return e;
+    };
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + W);
+        const B v2 = B::load_unaligned(x + i + 2 * W), v3 = B::load_unaligned(x + i + 3 * W);
+        mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
+        mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
+        acc.add4(term(v0, y + i), term(v1, y + i + W), term(v2, y + i + 2 * W), term(v3, y + i + 3 * W));
+    }
+    for (; i + W <= n; i += W) {
+        const B v = B::load_unaligned(x + i);
+        mx0 = xsimd::max(mx0, v);
+        acc.add(term(v, y + i));
+    }
+    if (i < n) {
+        const B v = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
+        mx1 = xsimd::max(mx1, v);
+        B e = ex(v);
+        if constexpr (Store) store_partial<Arch>(y + i, e, n - i);
+        acc.add(e);
+    }
+    sum = acc.total();
+    return sum == sum && xsimd::all(xsimd::max(mx0, mx1) <= B(w.xhi));
+}
+
+template <class Arch, class Cfg>
+void guarded(const float* x, float* y, std::size_t n, RowParams p) {
+    static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
+    if (n <= 1) return n ? detail::single(x, y, p) : void();
+    const bool apart = y + n <= x || x + n <= y;
+    const bool store = apart;
+    const GuardWindow w = guard_window(x[0], n);
+    if (p.output == Output::log_softmax || !w.ok) return max_shifted<Arch, Cfg>(x, y, n, p);
+    double s = 0;
+    const bool inside = store ? guarded_sum<Arch, Cfg, true>(x, y, n, w, s) : guarded_sum<Arch, Cfg, false>(x, y, n, w, s);
+    if (!inside) return max_shifted<Arch, Cfg>(x, y, n, p);  // x is intact: stores went to y only
+    if (store) {
+        scale_in_place<Arch>(y, n, float(1.0 / s));
+    } else {
+        using B = fbatch<Arch>;
+        const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(w.q);
+        const B inv(float(1.0 / s));
+        map_row<Arch>(x, y, n, [&](B v) { return ex(v) * inv; });
+    }
+}
+
 // softmax as exp(x - lse): pass 1 max, pass 2 sum (without the max's 1), pass 3 exp(x - m - l).
 template <class Arch, class Cfg>
 void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {

@@ -18,7 +18,7 @@
 namespace smb {
 
 // auto_pick: the `auto` entries, which pick one of the others per call (see select_variant).
-enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass, auto_pick };
+enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass, guarded, auto_pick };
 enum class Isa { scalar, sse2, avx2, avx512 };
 enum class Output { softmax, log_softmax };
 // What a variant does with outputs whose exact value lies below FLT_MIN (2^-126).
