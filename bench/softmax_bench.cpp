@@ -9,6 +9,9 @@
 //   --smb_shapes=all|headline     all shapes (default) or the headline subset
 //   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
 //                                 ISA or scalar (peers are always registered)
+//   --smb_input=DIST              the input distribution (default normal_1; any of
+//                                 smb::ref::distributions(), e.g. normal_20 to time guarded's
+//                                 fallback)
 //   --smb_on_check_failure=skip|time
 //                                 a failed correctness check skips the benchmark with the error
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
@@ -86,6 +89,7 @@ struct Options {
     bool headline_only = false;
     bool best_isa_only = false;
     bool time_failed = false;
+    std::string input = "normal_1";
 };
 Options g_opt;
 
@@ -98,6 +102,9 @@ constexpr const char* kHelp =
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
     "                              peers are always registered\n"
+    "  --smb_input=DIST            input distribution (default normal_1): normal_0.1, normal_1,\n"
+    "                              normal_5, normal_20, uniform, offset_1e4, dominant, ties,\n"
+    "                              near_uniform\n"
     "  --smb_on_check_failure=skip|time\n"
     "                              an implementation failing its correctness check skips with\n"
     "                              the error (default), or is timed anyway with a label starting\n"
@@ -130,6 +137,12 @@ Options parse_options(int& argc, char** argv) {
                 std::exit(2);
             }
             o.best_isa_only = v == "best";
+        } else if (value_of("--smb_input=", v)) {
+            if (!smb::ref::find_distribution(v)) {
+                std::fprintf(stderr, "softmax_bench: --smb_input: unknown distribution '%.*s'\n", int(v.size()), v.data());
+                std::exit(2);
+            }
+            o.input = std::string(v);
         } else if (value_of("--smb_on_check_failure=", v)) {
             if (v != "skip" && v != "time") {
                 std::fprintf(stderr, "softmax_bench: --smb_on_check_failure must be skip or time\n");
@@ -211,12 +224,14 @@ struct OutputPool {
 };
 OutputPool g_outputs;
 
-// Input: row r of every shape is smb::ref::make_row("normal_1", cols, kSeed + r), N(0, 1) logits
-// from the project's own deterministic generator. Row 0 therefore depends only on cols, which is
+// Input: row r of every shape is smb::ref::make_row(<--smb_input, default "normal_1">, cols,
+// kSeed + r), N(0, 1) logits by default, from the project's own deterministic generator. Row 0 therefore depends only on cols, which is
 // what lets the check and the reference be cached per cols. The current shape's input is kept.
 constexpr std::uint64_t kSeed = 20240601;
-constexpr const char* kInputDescription =
-    "row r = smb::ref::make_row(\"normal_1\", cols, 20240601 + r): N(0,1) logits, fixed seed";
+std::string input_description() {
+    return "row r = smb::ref::make_row(\"" + g_opt.input + "\", cols, 20240601 + r): " +
+           std::string(smb::ref::find_distribution(g_opt.input)->description) + ", fixed seed";
+}
 
 const float* input_for(std::size_t rows, std::size_t cols) {
     static Buffer buf;
@@ -225,7 +240,7 @@ const float* input_for(std::size_t rows, std::size_t cols) {
         buf.reset();
         buf = alloc_floats(rows * cols);
         for (std::size_t r = 0; r < rows; ++r) {
-            const std::vector<float> row = smb::ref::make_row("normal_1", cols, kSeed + r);
+            const std::vector<float> row = smb::ref::make_row(g_opt.input, cols, kSeed + r);
             std::memcpy(buf.get() + r * cols, row.data(), cols * sizeof(float));
         }
         cur_rows = rows;
@@ -474,7 +489,8 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"llc_bytes", std::to_string(llc_bytes())},
         {"cold_output_rule",
          "input+output > llc_bytes: rotate 1+ceil(2*llc/(in+out)) output buffers; else warm"},
-        {"input", kInputDescription},
+        {"input", input_description()},
+        {"input_distribution", opt.input},
         {"correctness_check",
          "once per (impl, cols, threads) on row 0: ours max ULP <= documented max_ulp "
          "(max_ulp_log for :log), MPFR reference for cols <= 65536, double reference + 0.01 ulp "

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "accuracy.hpp"
@@ -144,9 +145,12 @@ TEST_CASE("shift invariance: softmax(x + c) == softmax(x) when the shift is exac
         for (Output out : {Output::softmax, Output::log_softmax}) {
             const std::vector<float> a = run(*v, s, out), b = run(*v, s100, out);
             INFO(v->name << " " << to_string(out));
-            if (v->algorithm == Algorithm::two_pass || (v->algorithm == Algorithm::guarded && out == Output::softmax)) {
+            const bool no_max = v->algorithm == Algorithm::two_pass ||
+                                ((v->algorithm == Algorithm::guarded || v->algorithm == Algorithm::auto_pick) &&
+                                 out == Output::softmax);
+            if (no_max) {
                 // No max is subtracted (guarded's shift is x[0]'s power of two, which moves with
-                // c), so rounding differs; both must still meet the bound.
+                // c; auto may pick guarded), so rounding differs; both must still meet the bound.
                 const ref::RowReference r = ref::reference_row(s, out);
                 CHECK(test::check_row(*v, s100, r, out).failure == "");
             } else {
@@ -240,7 +244,7 @@ TEST_CASE("registry: names are unique, well formed, and findable") {
         CHECK(find_variant(std::string(a) + ".scalar") != nullptr);
 }
 
-TEST_CASE("guarded: outside its window it is max_shifted bit for bit; long rows keep the bound") {
+TEST_CASE("guarded: specials are max_shifted's bit for bit; rows outside x[0]'s window keep the bound") {
     for (const char* isa : {"scalar", "sse2", "avx2", "avx512"}) {
         const Variant* g = find_variant(std::string("guarded.") + isa);
         const Variant* m = find_variant(std::string("max_shifted.") + isa);
@@ -248,13 +252,11 @@ TEST_CASE("guarded: outside its window it is max_shifted bit for bit; long rows 
         REQUIRE(m);
         if (!available(*g)) continue;
         INFO(g->name);
-        // One logit 70 above x[0] (past (q + 96) ln2 ~ x[0] + 66), |x[0]| past the window's
-        // limit, a NaN and a +inf after a finite x[0]: all fall back.
+        // |x[0]| and every logit past the window's limit, a NaN and a +inf after a finite x[0]:
+        // all max_shifted's.
         std::vector<std::vector<float>> rows;
-        std::vector<float> r = ref::make_row("normal_1", 100, 7);
-        r[57] = r[0] + 70.0f;
-        rows.push_back(r);
         rows.push_back(ref::make_row("offset_1e4", 37, 8));
+        std::vector<float> r;
         r = ref::make_row("normal_1", 50, 9);
         r[20] = kNaN;
         rows.push_back(r);
@@ -264,10 +266,22 @@ TEST_CASE("guarded: outside its window it is max_shifted bit for bit; long rows 
             const std::vector<float> a = run(*g, x, Output::softmax), b = run(*m, x, Output::softmax);
             CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);  // NaN rows too
         }
-        // One logit 60 above x[0]: inside the window, and every output within the bound.
-        r = ref::make_row("normal_1", 100, 10);
-        r[57] = r[0] + 60.0f;
-        CHECK(check_row(*g, r, ref::reference_row(r, Output::softmax), Output::softmax).failure == "");
+        // One logit 60 above x[0] (inside its window, ~x[0] + 66), or 70 / 500 above it (outside:
+        // early, mid-row past the first 1024-element chunk, and in the tail), x[0] = -inf, a
+        // wide row: every output within the bound, in place the same bits.
+        for (const auto& [n, at, up] : std::vector<std::tuple<std::size_t, std::size_t, float>>{
+                 {100, 57, 60.0f}, {100, 57, 70.0f}, {5000, 3000, 500.0f}, {5000, 4999, 70.0f}, {37, 0, -kInf}}) {
+            r = ref::make_row("normal_1", n, 10);
+            r[at] = at == 0 ? up : r[0] + up;
+            INFO("n=" << n << " at=" << at << " up=" << up);
+            CHECK(check_row(*g, r, ref::reference_row(r, Output::softmax), Output::softmax).failure == "");
+            std::vector<float> z = r;
+            g->row(z.data(), z.data(), n, RowParams{Output::softmax, false});
+            const std::vector<float> a = run(*g, r, Output::softmax);
+            CHECK(std::memcmp(a.data(), z.data(), n * sizeof(float)) == 0);
+        }
+        const std::vector<float> wide = ref::make_row("normal_20", 70000, 12);
+        CHECK(check_row(*g, wide, ref::reference_row(wide, Output::softmax), Output::softmax).failure == "");
         // A long row.
         const std::vector<float> big = ref::make_row("normal_5", (std::size_t(1) << 17) + 33, 11);
         CHECK(check_row(*g, big, ref::reference_row(big, Output::softmax), Output::softmax).failure == "");

@@ -34,19 +34,20 @@ const Variant* by_name(const std::string& name, Output out, double max_ulp) {
 }
 
 // Built-in preference, from benchmark runs on the development machine (AMD EPYC Zen 4,
-// results/<machine-id>/): in cache the three-pass max_shifted is fastest (exp computed once,
-// the other passes are cheap); past the LLC two_pass's 2 reads + 1 write win. The accurate
-// tier: max_shifted.accurate. Tried on the dispatch ISA first, then lower ones, then anything
-// within the bound (the double-internal scalar variants reach 0.51 ULP).
+// results/<machine-id>/): softmax, fast tier: guarded at every length (no max pass, no TwoSum;
+// on rows outside its window it is max_shifted plus one pass); log_softmax: max_shifted (exp
+// computed once, the other passes cheap). The accurate tier: max_shifted.accurate in cache,
+// online.accurate (2 reads + 1 write) past the LLC. Tried on the dispatch ISA first, then lower
+// ones, then anything within the bound (the double-internal scalar variants reach 0.51 ULP).
 const Variant* heuristic(std::size_t cols, Output out, double max_ulp) {
     const bool huge = cols > (std::size_t(1) << 22);
     std::vector<std::string> prefs;
     if (max_ulp >= 6) {
-        if (out == Output::softmax) prefs = {huge ? "two_pass" : "max_shifted", "max_shifted", "online", "log_sum_exp"};
+        if (out == Output::softmax) prefs = {"guarded", "max_shifted", "online", "log_sum_exp"};
         else prefs = {"max_shifted", "log_sum_exp", "online"};
     }
     for (const char* suffix : {"", ".p6", ".accurate"})
-        for (const char* alg : {"max_shifted", "online", "log_sum_exp"})
+        for (const char* alg : {huge ? "online" : "max_shifted", huge ? "max_shifted" : "online", "log_sum_exp"})
             prefs.push_back(std::string(alg) + "\x01" + suffix);
     for (Isa isa : {Isa::avx512, Isa::avx2, Isa::sse2}) {
         if (!isa_available(isa)) continue;

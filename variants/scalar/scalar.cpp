@@ -176,20 +176,32 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     }
 }
 
-// Guarded: no max pass. The shift is q ln2 with q = floor(x[0] log2e), an integer, so x[0]'s
-// term is >= 1 and the sum >= 1; the row is accepted when every x <= (q + 96) ln2 (the SIMD
-// kernels' window, where float terms cannot overflow), else it is max_shifted's. Internals in
-// double, like the other scalar variants; exp and sum in one pass, the terms stored as float.
+// Guarded: no max pass when the row allows. The shift is q ln2 with q = floor(x[0] log2e), an
+// integer, so x[0]'s term is >= 1 and the sum >= 1; the row must have every x <= (q + 96) ln2
+// (the SIMD kernels' window, where float terms cannot overflow). Otherwise q comes from the row
+// max (the SIMD kernels find that out mid-pass); NaN, +inf, all -inf and logits past 1280 are
+// max_shifted's. Internals in double, like the other scalar variants; terms stored as float.
 void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     if (n <= 1) return n ? detail::single(x, y, p) : void();
-    const bool apart = y + n <= x || x + n <= y;
-    if (p.output == Output::log_softmax || !(std::fabs(x[0]) <= 1280.0f)) return max_shifted(x, y, n, p);
+    if (p.output == Output::log_softmax) return max_shifted(x, y, n, p);
     constexpr double kLog2e = 1.4426950408889634074, kLn2 = 0.69314718055994530942;
-    const double q = std::floor(double(x[0]) * kLog2e), shift = q * kLn2, hi = (q + 96) * kLn2;
+    auto q_of = [](float v) { return std::floor(double(v) * kLog2e); };
+    auto inside = [&](double q) {
+        for (std::size_t j = 0; j < n; ++j)
+            if (!(double(x[j]) <= (q + 96) * kLn2)) return false;  // also NaN
+        return true;
+    };
+    double q = q_of(x[0]);
+    if (!(std::fabs(x[0]) <= 1280.0f) || !inside(q)) {
+        const MaxScan mx = scan_max(x, n);
+        if (mx.nan || !(std::fabs(mx.m) <= 1280.0f)) return max_shifted(x, y, n, p);
+        q = q_of(mx.m);
+    }
+    const bool apart = y + n <= x || x + n <= y;
+    const double shift = q * kLn2;
     auto term = [&](float v) { return std::exp(double(v) - shift); };
     double s = 0;
     for (std::size_t j = 0; j < n; ++j) {
-        if (!(double(x[j]) <= hi)) return max_shifted(x, y, n, p);  // also NaN; x is intact
         const double e = term(x[j]);
         if (apart) y[j] = float(e);
         s += e;

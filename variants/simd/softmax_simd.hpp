@@ -516,10 +516,11 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
 // q = floor(x[0] log2e): the shift goes into the exponent (ExpShiftPow2), so no x - m is rounded
 // and no TwoSum is needed, and x[0]'s own term is >= 1, so the sum is >= 1. The sum pass checks
 // that every x <= (q + kGuardSpan) ln2 (each term < 2^(kGuardSpan + 1), the sum of up to 2^26
-// of them < 2^123, its reciprocal a normal float). A row outside that window (or holding NaN
-// or +inf: the check or the sum shows it), |x[0]| > ~1280 and log_softmax all take max_shifted
-// instead, so the results and special values are exactly max_shifted's there. Costs: a row
-// outside the window pays the sum pass and then max_shifted's three.
+// of them < 2^123, its reciprocal a normal float). A row that leaves the window is redone with
+// q from the row max (then x[0]'s term may be tiny, but the max's is >= 1): it costs the
+// chunks scanned so far, a max pass over the rest, and the guarded passes again. Rows holding
+// NaN or +inf (the check or the sum shows them), all -inf rows, logits past ~1280 and
+// log_softmax take max_shifted, so results and special values are exactly max_shifted's there.
 //   y apart from x: exp, store, sum; scale (like max_shifted, without its max pass and TwoSum);
 //   in place: sum; then exp again and scale on the way out (the stores would destroy the x a
 //     fallback needs). Both forms give e * float(1/s) with the same e: bit-identical.
@@ -546,28 +547,43 @@ inline GuardWindow guard_window(float x0, std::size_t n) {
     return w;
 }
 
-// Sum of exp(x - q ln2) (and, with Store, the terms in y); false when some x > xhi or the sum
-// is NaN (a NaN or +inf entry), i.e. when the caller must fall back.
+// Sum of exp(x - q ln2) (and, with Store, the terms in y). inside: every x <= w.xhi (the sum
+// is then valid unless it is NaN: a NaN or +inf entry). Otherwise the pass stops at the end of
+// the first 1024-element chunk whose running max passed xhi: the check costs one compare per
+// chunk, and a row far outside the window wastes at most a chunk past the offending entry.
+// seen_max: the max of x[0, scanned) (NaN entries may be dropped from it).
+struct GuardPass {
+    std::size_t scanned = 0;
+    bool inside = false;
+    float seen_max = -std::numeric_limits<float>::infinity();
+    double sum = 0;
+};
 template <class Arch, class Cfg, bool Store>
-bool guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w, double& sum) {
+GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
+    constexpr std::size_t kChunkBlocks = 1024 / (4 * W);
     const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(w.q);
     DAcc<Arch, Cfg::accurate> acc;
-    const B ninf(-std::numeric_limits<float>::infinity());
+    const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
     B mx0 = ninf, mx1 = ninf;
     auto term = [&](B v, float* out) {
         const B e = ex(v);
         if constexpr (Store) e.store_unaligned(out);
         return e;
     };
-    std::size_t i = 0;
+    auto outside = [&] { return !xsimd::all(xsimd::max(mx0, mx1) <= xhi); };
+    std::size_t i = 0, blocks = 0;
     for (; i + 4 * W <= n; i += 4 * W) {
         const B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + W);
         const B v2 = B::load_unaligned(x + i + 2 * W), v3 = B::load_unaligned(x + i + 3 * W);
         mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
         mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
         acc.add4(term(v0, y + i), term(v1, y + i + W), term(v2, y + i + 2 * W), term(v3, y + i + 3 * W));
+        if (++blocks == kChunkBlocks) {
+            blocks = 0;
+            if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
+        }
     }
     for (; i + W <= n; i += W) {
         const B v = B::load_unaligned(x + i);
@@ -581,21 +597,32 @@ bool guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w, 
         if constexpr (Store) store_partial<Arch>(y + i, e, n - i);
         acc.add(e);
     }
-    sum = acc.total();
-    return sum == sum && xsimd::all(xsimd::max(mx0, mx1) <= B(w.xhi));
+    return {n, !outside(), hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
 }
 
 template <class Arch, class Cfg>
 void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
     if (n <= 1) return n ? detail::single(x, y, p) : void();
-    const bool apart = y + n <= x || x + n <= y;
-    const bool store = apart;
-    const GuardWindow w = guard_window(x[0], n);
-    if (p.output == Output::log_softmax || !w.ok) return max_shifted<Arch, Cfg>(x, y, n, p);
-    double s = 0;
-    const bool inside = store ? guarded_sum<Arch, Cfg, true>(x, y, n, w, s) : guarded_sum<Arch, Cfg, false>(x, y, n, w, s);
-    if (!inside) return max_shifted<Arch, Cfg>(x, y, n, p);  // x is intact: stores went to y only
+    if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
+    const bool store = y + n <= x || x + n <= y;  // in place: recompute (x must survive a retry)
+    auto sum_pass = [&](const GuardWindow& win) {
+        return store ? guarded_sum<Arch, Cfg, true>(x, y, n, win) : guarded_sum<Arch, Cfg, false>(x, y, n, win);
+    };
+    GuardWindow w = guard_window(x[0], n);
+    GuardPass g = w.ok ? sum_pass(w) : GuardPass{};
+    if (!g.inside) {
+        // Outside x[0]'s window (or x[0] unusable): shift by the row max instead, with which
+        // every x is inside; the rest of the row's max costs one read of what was not scanned.
+        bool nan = false;
+        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned, nan)) : g.seen_max;
+        w = guard_window(m, n);
+        if (w.ok) g = sum_pass(w);
+    }
+    // NaN or +inf in the row, all -inf, or logits past ~1280: max_shifted's special-value
+    // policy and TwoSum path. x is intact: stores went to y only.
+    if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
+    const double s = g.sum;
     if (store) {
         scale_in_place<Arch>(y, n, float(1.0 / s));
     } else {
