@@ -539,10 +539,9 @@ inline GuardWindow guard_window(float x0, std::size_t n) {
     if (!(std::fabs(x0) <= (kExpShiftMaxQ - 2 * kGuardSpan) * 0.69f) || n > kGuardMaxN) return w;
     constexpr double kLog2eD = 1.4426950408889634074, kLn2D = 0.69314718055994530942;
     w.q = float(std::floor(double(x0) * kLog2eD));
-    // The largest float <= (q + span) ln2: any x <= xhi has round(x log2e) - q <= span + 1.
-    const double hi = (double(w.q) + kGuardSpan) * kLn2D;
-    w.xhi = float(hi);
-    if (double(w.xhi) > hi) w.xhi = std::nextafter(w.xhi, -std::numeric_limits<float>::infinity());
+    // A float below (q + span) ln2 (the 0.01 ln2 margin exceeds float's rounding there, ~1e-4):
+    // any x <= xhi has round(x log2e) - q <= span + 1.
+    w.xhi = float((double(w.q) + kGuardSpan - 0.01) * kLn2D);
     w.ok = true;
     return w;
 }
@@ -551,7 +550,7 @@ inline GuardWindow guard_window(float x0, std::size_t n) {
 // is then valid unless it is NaN: a NaN or +inf entry). Otherwise the pass stops at the end of
 // the first 1024-element chunk whose running max passed xhi: the check costs one compare per
 // chunk, and a row far outside the window wastes at most a chunk past the offending entry.
-// seen_max: the max of x[0, scanned) (NaN entries may be dropped from it).
+// seen_max: the max of x[0, scanned) when outside (NaN entries may be dropped from it).
 struct GuardPass {
     std::size_t scanned = 0;
     bool inside = false;
@@ -597,7 +596,8 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
         if constexpr (Store) store_partial<Arch>(y + i, e, n - i);
         acc.add(e);
     }
-    return {n, !outside(), hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
+    const bool in = !outside();
+    return {n, in, in ? -std::numeric_limits<float>::infinity() : hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
 }
 
 template <class Arch, class Cfg>
