@@ -341,6 +341,45 @@ def scaling(doc: Doc, m: Machine, report: Path) -> None:
     doc.add(figure(m.folder / f"{run.path.stem}-scaling.png", report, "thread scaling"))
 
 
+def input_files(folder: Path) -> list[Path]:
+    """input-*.json: benchmark runs on another input distribution (softmax_bench --smb_input)."""
+    return sorted(folder.glob("input-*.json"))
+
+
+def input_rows(run: C.BenchRun) -> list[list]:
+    """Per 1-thread shape: each of our timed softmax variants' G elem/s, and guarded's ratio to
+    max_shifted of the same ISA (the variant whose speed does not depend on the input)."""
+    rows = []
+    for s in run.shapes():
+        ours = sorted((r for r in run.ours("softmax", s)), key=lambda r: r.impl)
+        for r in ours:
+            if not r.impl.startswith("guarded."):
+                continue
+            base = run.find("max_shifted." + r.impl.split(".", 1)[1], "softmax", s)
+            ratio = (f"{r.items_per_second / base.items_per_second:.2f}×"
+                     if base and base.ok else "—")
+            rows.append([s.label, code(r.impl), gps(r), gps(base), ratio])
+    return rows
+
+
+def input_sensitivity(doc: Doc, m: Machine, report: Path) -> None:
+    files = input_files(m.folder)
+    if not files:
+        doc.add(not_run("no input-*.json in this folder (scripts/bench.sh --out "
+                        "results/<machine-id>/input-<dist>-<date>.json -- --smb_input=<dist>)."))
+        return
+    for f in files:
+        run = C.load_bench(f, m.folder)
+        dist = run.context.get("input_distribution", "?")
+        doc.add([f"From [{f.name}]({rel(f, report)}) (commit {code(run.commit)}, {run.statistic}), "
+                 f"input {code(str(dist))}: {run.context.get('input', '')}. `guarded` skips the max "
+                 f"pass only while a row stays within ~66 of its first logit; elsewhere it redoes "
+                 f"the row shifted by its max. `max_shifted` costs the same on any input.", ""])
+        rows = input_rows(run)
+        doc.add(table(["Shape", "guarded", "G elem/s", "max_shifted G elem/s", "guarded ÷ max_shifted"],
+                      rows) if rows else not_run("no guarded variant in that run."))
+
+
 # ---- accuracy ---------------------------------------------------------------------------------
 
 def worst(rows: list[dict]) -> dict | None:
@@ -613,6 +652,8 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     speedup(doc, m, report)
     doc.h(1, "Thread scaling")
     scaling(doc, m, report)
+    doc.h(1, "Input sensitivity")
+    input_sensitivity(doc, m, report)
     doc.h(1, "Accuracy")
     accuracy(doc, m, report)
     doc.h(1, "Special values")
@@ -692,6 +733,9 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
     best = m.folder / f"{run.path.stem}-throughput-best-1t.png"
     if best.is_file():
         doc.add(figure(best, readme, "throughput vs row length, 1 thread"))
+    for f in input_files(m.folder):
+        doc.add([f"Input sensitivity of `guarded` (another input distribution, from "
+                 f"[{f.name}]({rel(f, readme)})): see the report's *Input sensitivity* section.", ""])
     for scaling in sorted(m.folder.glob("threads-*-scaling.png")):
         raw = scaling.with_name(scaling.name.removesuffix("-scaling.png") + ".json")
         doc.add([f"Thread scaling (1 and 2 threads, the six scaling shapes, from "
