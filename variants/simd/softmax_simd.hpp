@@ -369,7 +369,17 @@ void write_ratio_ff_avx512(const float* x, float* y, std::size_t n, float mf, do
         const B yy = th + fmadd<A>(th, qq, tl);
         return B(_mm512_maskz_scalef_ps(kAll16, yy, _mm512_maskz_mul_ps(kAll16, nf, B(0.0625f))));
     };
-    map_row<A>(x, y, n, f);
+    std::size_t i = 0;
+    constexpr std::size_t W = B::size;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B a0 = f(B::load_unaligned(x + i)), a1 = f(B::load_unaligned(x + i + W));
+        const B a2 = f(B::load_unaligned(x + i + 2 * W)), a3 = f(B::load_unaligned(x + i + 3 * W));
+        a0.store_unaligned(y + i);
+        a1.store_unaligned(y + i + W);
+        a2.store_unaligned(y + i + 2 * W);
+        a3.store_unaligned(y + i + 3 * W);
+    }
+    map_row<A>(x + i, y + i, n - i, f);
 }
 
 // The accurate tier's output, rounded once from double. x - m is exact in double.
