@@ -523,11 +523,12 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
 }
 
 // Guarded: no max pass. Every term is exp(x - q ln2) = p * 2^(n - q) with the integral
-// q = floor(x[0] log2e): the shift goes into the exponent (ExpShiftPow2), so no x - m is rounded
-// and no TwoSum is needed, and x[0]'s own term is >= 1, so the sum is >= 1. The sum pass checks
+// q = floor(a log2e), a = x[0] (rows past kGuardProbe elements: the max of the first ones): the
+// shift goes into the exponent (ExpShiftPow2), so no x - m is rounded and no TwoSum is needed,
+// and a's own term is >= 1, so the sum is >= 1. The sum pass checks
 // that every x <= (q + kGuardSpan) ln2 (each term < 2^(kGuardSpan + 1), the sum of up to 2^26
 // of them < 2^123, its reciprocal a normal float). A row that leaves the window is redone with
-// q from the row max (then x[0]'s term may be tiny, but the max's is >= 1): it costs the
+// q from the row max (then a's term may be tiny, but the max's is >= 1): it costs the
 // chunks scanned so far, a max pass over the rest, and the guarded passes again. Rows holding
 // NaN or +inf (the check or the sum shows them), all -inf rows, logits past ~1280 and
 // log_softmax take max_shifted, so results and special values are exactly max_shifted's there.
@@ -538,6 +539,7 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
 // store / recompute: 2.8 / 2.2 at 64K, 3.6 / 2.6 at 1M, 2.3 / 2.2 at 16M): the second exp
 // costs more than the extra pass over y, even out of cache.
 inline constexpr int kGuardSpan = 96;
+inline constexpr std::size_t kGuardProbe = 1024;
 inline constexpr std::size_t kGuardMaxN = std::size_t(1) << 26;
 
 struct GuardWindow {
@@ -619,12 +621,15 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     auto sum_pass = [&](const GuardWindow& win) {
         return store ? guarded_sum<Arch, Cfg, true>(x, y, n, win) : guarded_sum<Arch, Cfg, false>(x, y, n, win);
     };
-    GuardWindow w = guard_window(x[0], n);
+    // The shift's anchor: x[0] for short rows (no max pass at all); past kGuardProbe elements
+    // the max of the first kGuardProbe, a far better guess of the row max for its cost (N(0, 20^2)
+    // logits at 1x16M: anchored on x[0], rows failed late and guarded ran at 0.72x max_shifted).
+    bool nan = false;
+    GuardWindow w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe, nan) : x[0], n);
     GuardPass g = w.ok ? sum_pass(w) : GuardPass{};
     if (!g.inside) {
         // Outside x[0]'s window (or x[0] unusable): shift by the row max instead, with which
         // every x is inside; the rest of the row's max costs one read of what was not scanned.
-        bool nan = false;
         const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned, nan)) : g.seen_max;
         w = guard_window(m, n);
         if (w.ok) g = sum_pass(w);
