@@ -373,8 +373,9 @@ def input_sensitivity(doc: Doc, m: Machine, report: Path) -> None:
         dist = run.context.get("input_distribution", "?")
         doc.add([f"From [{f.name}]({rel(f, report)}) (commit {code(run.commit)}, {run.statistic}), "
                  f"input {code(str(dist))}: {run.context.get('input', '')}. `guarded` skips the max "
-                 f"pass only while a row stays within ~66 of its first logit; elsewhere it redoes "
-                 f"the row shifted by its max. `max_shifted` costs the same on any input.", ""])
+                 f"pass only while a row stays within ~66 of its anchor (the first logit; past "
+                 f"1024 logits, the max of the first 1024); elsewhere it redoes the row shifted "
+                 f"by its max. `max_shifted` costs the same on any input.", ""])
         rows = input_rows(run)
         doc.add(table(["Shape", "guarded", "G elem/s", "max_shifted G elem/s", "guarded ÷ max_shifted"],
                       rows) if rows else not_run("no guarded variant in that run."))
