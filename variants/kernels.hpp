@@ -31,7 +31,7 @@ SMB_DECLARE_ROW(guarded);
     SMB_DECLARE_ROW(guarded);                    \
     extern const ::smb::RowSplit split_max_shifted, split_max_shifted_p6, split_max_shifted_xsimd, \
         split_max_shifted_accurate, split_online, split_online_accurate, split_log_sum_exp,        \
-        split_log_sum_exp_accurate, split_two_pass;                                                \
+        split_log_sum_exp_accurate, split_two_pass, split_guarded;                                                \
     }
 SMB_DECLARE_SIMD_ROWS(sse2)
 SMB_DECLARE_SIMD_ROWS(avx2)

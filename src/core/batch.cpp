@@ -88,8 +88,8 @@ SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
 }
 
 // After the merge: writes the whole row when it is special; returns true then.
-bool special_row(const Variant& v, const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
-    if (v.split->base == RowSplit::Base::pow2) {
+bool special_row(const RowSplit& sp, const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (sp.base == RowSplit::Base::pow2) {
         if (!t.nan && t.d > 0) return false;
         if (!detail::special_by_scan(x, y, n, p)) detail::fill_nan(y, n);
         return true;
@@ -106,7 +106,10 @@ std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) {
 }
 
 void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy, RowParams p, int threads) {
-    const RowSplit& sp = *v.split;
+    const RowSplit* chosen = v.split;
+    if (p.output == Output::log_softmax && chosen->log_split) chosen = chosen->log_split;
+    else if (chosen->long_split && a.cols >= chosen->long_from) chosen = chosen->long_split;
+    const RowSplit& sp = *chosen;
     const float ninf = -std::numeric_limits<float>::infinity();
     std::vector<SplitState> parts(static_cast<std::size_t>(threads));
     SplitState total;
@@ -158,7 +161,7 @@ void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size
 #pragma omp single
                 {
                     total = merge(std::vector<SplitState>(first, last), sp.base);
-                    special = special_row(v, x, y, a.cols, p, total);
+                    special = special_row(sp, x, y, a.cols, p, total);
                 }
             }
             // Implicit barrier after each single: everyone sees total and special.

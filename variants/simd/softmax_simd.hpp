@@ -540,6 +540,11 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
 // costs more than the extra pass over y, even out of cache.
 inline constexpr int kGuardSpan = 96;
 inline constexpr std::size_t kGuardProbe = 1024;
+// Split rows (threads > rows): the max-first store form below this many elements, the one-pass
+// form from it: 2^23 floats = 32 MiB, the L3 of the development machine. Measured there at 2
+// threads, medians of 5, two alternating runs each (noisy): 1x4M max-first 0.71 / 1.06 ms,
+// one-pass 1.04 / 1.17 ms; 1x16M max-first 7.47 / 9.51 ms, one-pass 7.49 / 5.98 ms.
+inline constexpr std::size_t kGuardSplitOnePassFrom = std::size_t(1) << 23;
 inline constexpr std::size_t kGuardMaxN = std::size_t(1) << 26;
 
 struct GuardWindow {
@@ -578,9 +583,9 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
     DAcc<Arch, Cfg::accurate> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
     B mx0 = ninf, mx1 = ninf;
-    auto term = [&](B v, float* out) {
+    auto term = [&](B v, std::size_t at) {  // y is not touched without Store (it may be null)
         const B e = ex(v);
-        if constexpr (Store) e.store_unaligned(out);
+        if constexpr (Store) e.store_unaligned(y + at);
         return e;
     };
     auto outside = [&] { return !xsimd::all(xsimd::max(mx0, mx1) <= xhi); };
@@ -590,7 +595,7 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
         const B v2 = B::load_unaligned(x + i + 2 * W), v3 = B::load_unaligned(x + i + 3 * W);
         mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
         mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
-        acc.add4(term(v0, y + i), term(v1, y + i + W), term(v2, y + i + 2 * W), term(v3, y + i + 3 * W));
+        acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
         if (++blocks == kChunkBlocks) {
             blocks = 0;
             if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
@@ -599,7 +604,7 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
     for (; i + W <= n; i += W) {
         const B v = B::load_unaligned(x + i);
         mx0 = xsimd::max(mx0, v);
-        acc.add(term(v, y + i));
+        acc.add(term(v, i));
     }
     if (i < n) {
         const B v = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
@@ -612,30 +617,37 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
     return {n, in, in ? -std::numeric_limits<float>::infinity() : hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
 }
 
+// The guarded sum pass with its anchor and its retry. The anchor: x[0] for short rows (no max
+// pass at all); past kGuardProbe elements the max of the first kGuardProbe, a far better guess
+// of the row max for its cost (N(0, 20^2) logits at 1x16M: anchored on x[0], rows failed late
+// and guarded ran at 0.72x max_shifted). Outside the anchor's window (or with the anchor
+// unusable) the pass is redone with q from the row max, with which every x is inside; the rest
+// of the row's max costs one read of what was not scanned. On return, inside with a non-NaN
+// sum: sum = sum of exp(x - w.q ln2); otherwise the row holds NaN or +inf, is all -inf, or has
+// logits past ~1280, and the caller falls back (x is intact: stores go to y only).
+template <class Arch, class Cfg, bool Store>
+GuardPass guarded_anchored(const float* x, float* y, std::size_t n, GuardWindow& w) {
+    bool nan = false;
+    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe, nan) : x[0], n);
+    GuardPass g = w.ok ? guarded_sum<Arch, Cfg, Store>(x, y, n, w) : GuardPass{};
+    if (!g.inside) {
+        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned, nan)) : g.seen_max;
+        w = guard_window(m, n);
+        if (w.ok) g = guarded_sum<Arch, Cfg, Store>(x, y, n, w);
+    }
+    return g;
+}
+
 template <class Arch, class Cfg>
 void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
     const bool store = y + n <= x || x + n <= y;  // in place: recompute (x must survive a retry)
-    auto sum_pass = [&](const GuardWindow& win) {
-        return store ? guarded_sum<Arch, Cfg, true>(x, y, n, win) : guarded_sum<Arch, Cfg, false>(x, y, n, win);
-    };
-    // The shift's anchor: x[0] for short rows (no max pass at all); past kGuardProbe elements
-    // the max of the first kGuardProbe, a far better guess of the row max for its cost (N(0, 20^2)
-    // logits at 1x16M: anchored on x[0], rows failed late and guarded ran at 0.72x max_shifted).
-    bool nan = false;
-    GuardWindow w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe, nan) : x[0], n);
-    GuardPass g = w.ok ? sum_pass(w) : GuardPass{};
-    if (!g.inside) {
-        // Outside x[0]'s window (or x[0] unusable): shift by the row max instead, with which
-        // every x is inside; the rest of the row's max costs one read of what was not scanned.
-        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned, nan)) : g.seen_max;
-        w = guard_window(m, n);
-        if (w.ok) g = sum_pass(w);
-    }
+    GuardWindow w;
+    const GuardPass g = store ? guarded_anchored<Arch, Cfg, true>(x, y, n, w) : guarded_anchored<Arch, Cfg, false>(x, y, n, w);
     // NaN or +inf in the row, all -inf, or logits past ~1280: max_shifted's special-value
-    // policy and TwoSum path. x is intact: stores went to y only.
+    // policy and TwoSum path.
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
     const double s = g.sum;
     if (store) {
@@ -937,6 +949,55 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     if ((st.nan || !(st.d > 0)) && detail::special_by_scan(x, y, n, p)) return;
     if (st.nan || !(st.d > 0)) return detail::fill_nan(y, n);  // e.g. a NaN special_by_scan missed: none
     two_pass_write<Arch, Cfg>(x, y, n, p, st);
+}
+
+// Split rows, one-pass form (RowSplit::Base::pow2, as two_pass): each slice gives (q, S) with
+// its sum of exp(x) = S 2^q; a slice the window cannot take (NaN, +inf, all -inf, logits past
+// ~1280) gives two_pass's (N, S) pair instead, which means the same. Then every slice writes
+// exp(x - N ln2) / S from the merged (N, S): 2 reads + 1 write, each pass split. log_softmax
+// splits as max_shifted (RowSplit::log_split).
+template <class Arch, class Cfg>
+void guarded_split_reduce(const float* x, std::size_t n, RowParams p, SplitState* out) {
+    GuardWindow w;
+    const GuardPass g = n ? guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w) : GuardPass{};
+    if (n && g.inside && g.sum == g.sum) {
+        out->m = w.q;
+        out->d = g.sum;
+        out->c = 0;
+        out->nan = false;
+        return;
+    }
+    two_pass_reduce<Arch, Cfg>(x, n, p, out);
+}
+
+// Max-first form (rows that fit the caches): the merged row max m, then each slice stores and
+// sums exp(x - q ln2) with q = floor(m log2e) (every x is inside the window), then scales.
+// Logits past ~1280: max_shifted's slice sum at m instead (every slice decides alike, as they
+// share m); the write (scale_in_place by 1 / the summed d) serves both.
+template <class Arch, class Cfg>
+void guarded_split_reduce_at(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out) {
+    const GuardWindow w = guard_window(m, n);
+    if (!w.ok) return split_reduce_at<Arch, Cfg, false>(x, y, n, p, m, out);
+    const GuardPass g = guarded_sum<Arch, Cfg, true>(x, y, n, w);
+    out->m = m;
+    out->d = g.sum;
+    out->c = 0;
+    out->nan = !(g.sum == g.sum);  // a NaN the max dropped
+}
+
+// The fast form while the merged exponent is in ExpShiftPow2's range and S >= 1 (the slice of
+// the largest q was a guarded one, whose anchor's term is >= 1: every output is then at most
+// its term, as the flush below 2^-126 needs); two_pass's writer otherwise.
+template <class Arch, class Cfg>
+void guarded_split_write(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (p.output == Output::softmax && std::fabs(t.m) <= kExpShiftMaxQ - 2 * kGuardSpan && t.d >= 1.0) {
+        using B = fbatch<Arch>;
+        const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(t.m);
+        const B inv(float(1.0 / t.d));
+        map_row<Arch>(x, y, n, [&](B v) { return ex(v) * inv; });
+    } else {
+        two_pass_write<Arch, Cfg>(x, y, n, p, t);
+    }
 }
 
 }  // namespace smb::simd

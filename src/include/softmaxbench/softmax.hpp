@@ -54,6 +54,12 @@ struct RowSplit {
     void (*reduce_at)(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out);
     // Writes y[0, n) for a slice from the merged state (never special: the caller handles that).
     void (*write)(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total);
+    // When set, log_softmax rows split this way instead (guarded: max_shifted's split).
+    const RowSplit* log_split = nullptr;
+    // When set, rows of at least long_from elements split this way instead (guarded: the
+    // one-pass form past the caches, the max-first store form below).
+    const RowSplit* long_split = nullptr;
+    std::size_t long_from = 0;
 };
 
 struct Variant {
