@@ -305,8 +305,8 @@ SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
 // with exp_neg's accuracy (kExpNegDeg*MaxUlp; tests/test_exp.cpp checks it for several q).
 // Every ISA builds 2^(n - q) in the exponent field and multiplies: on Zen 4 a 512-bit vscalefps
 // takes two FMA-pipe slots and a compare into a mask one, against one for the multiply, and
-// the clamps below run on the add pipes (measured with a throughput microbenchmark; the FMA
-// pipes bound this kernel). Small results flush: n - q is clamped to >= -127, whose 2^-127
+// the clamps below run on the add pipes (bench/uarch/pipes.c; the FMA pipes bound this
+// kernel). Small results flush: n - q is clamped to >= -127, whose 2^-127
 // encodes as +0, so exactly the lanes with n - q <= -127 (results below 2^-126 * sqrt(2)) are
 // +0 and every other lane is p * 2^(n - q) rounded once (gradual for n - q = -126). Callers keep
 // their outputs at or below the term (q = floor(x0 log2e) makes the sum >= 1), so only outputs
