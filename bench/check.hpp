@@ -15,6 +15,8 @@
 //   abs:  max |y - r|: peer log_softmax, bound 1e-3.
 //   exact: y must equal x bit for bit (memcpy).
 // Any NaN/inf output where the reference is finite counts as an infinite error.
+// Whatever the metric, max_ulp records the ULP error over the normal band as well (softmax and
+// log_softmax alike), so ours and the peers are compared in one unit (counter max_ulp).
 #pragma once
 
 #include <cstddef>
@@ -43,6 +45,8 @@ struct CheckResult {
     bool ok = false;
     double error = 0;        // the measured metric
     double bound = 0;        // the bound it was held to (margin included)
+    double max_ulp = 0;      // max ULP error over the normal band, whatever the metric (peers
+                             // too): the accuracy comparison the report tabulates
     std::string reference;   // "mpfr" or "double"
     std::string summary;     // one line for the label, e.g. "max 0.61 ulp <= 8 (mpfr row 0)"
 };

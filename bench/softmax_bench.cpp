@@ -334,6 +334,7 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
     const auto items = static_cast<std::int64_t>(elems) * state.iterations();
     state.SetItemsProcessed(items);
     state.counters["check_error"] = chk.error;  // ULP (ours) or rel/abs error (peers), row 0
+    state.counters["max_ulp"] = chk.max_ulp;    // ULP for everyone, row 0 (accuracy comparison)
     // bytes_per_element_convention: 8 bytes per element = one 4-byte read of x + one 4-byte write
     // of y, the minimum traffic of an out-of-place softmax (and exactly what memcpy moves). Extra
     // passes over the row (max, sum, re-read) are not counted, so bytes/s is comparable to the
@@ -494,7 +495,9 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"correctness_check",
          "once per (impl, cols, threads) on row 0: ours max ULP <= documented max_ulp "
          "(max_ulp_log for :log), MPFR reference for cols <= 65536, double reference + 0.01 ulp "
-         "above; peers max rel err <= 1e-3 (softmax), max abs err <= 1e-3 (log_softmax)"},
+         "above; peers max rel err <= 1e-3 (softmax), max abs err <= 1e-3 (log_softmax); "
+         "counter check_error = that metric, counter max_ulp = the normal-band max ULP error of "
+         "row 0 for every implementation"},
         {"timing",
          "1 thread: CPU time of the calling thread (Google Benchmark default); >1 thread: wall "
          "clock (UseRealTime, names end in /real_time); real_time and cpu_time are both recorded"},

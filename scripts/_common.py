@@ -248,6 +248,7 @@ class Result:
     label: str = ""
     error: str | None = None
     cv: float | None = None  # coefficient of variation over repetitions, when aggregated
+    max_ulp: float | None = None  # counter max_ulp: row 0's normal-band max ULP (ours and peers)
 
     @property
     def ok(self) -> bool:
@@ -386,8 +387,10 @@ def _merge(key: tuple, rows: list[dict]) -> tuple[Result, str]:
     cvs = [r.get("items_per_second") for r in rows
            if r.get("run_type") == "aggregate" and r.get("aggregate_name") == "cv"]
     cv = float(cvs[0]) if cvs and isinstance(cvs[0], (int, float)) else None
+    ulp = row.get("max_ulp")  # older runs have no such counter
+    ulp = float(ulp) if isinstance(ulp, (int, float)) and not isinstance(ulp, bool) else None
     return Result(impl, output, shape, float(ips), _seconds(row), row.get("label", ""),
-                  cv=cv), how
+                  cv=cv, max_ulp=ulp), how
 
 
 def _label_bounds(results: list[Result]) -> dict:

@@ -478,6 +478,42 @@ def accuracy(doc: Doc, m: Machine, report: Path) -> None:
         doc.add(figure(m.folder / name, report, alt))
 
 
+def ulp_cell(r: C.Result | None, name: bool = False) -> str:
+    if r is None or not r.ok or r.max_ulp is None:
+        return "—"
+    v = "inf" if math.isinf(r.max_ulp) else f"{r.max_ulp:.3g}"
+    return f"{v} ({code(r.impl)})" if name else v
+
+
+def peer_accuracy_rows(run: C.BenchRun, output: str) -> list[list]:
+    rows = []
+    for s in run.shapes(output):
+        if s.threads != 1:
+            continue
+        fast, acc = run.fastest(output, s), run.fastest(output, s, ACC)
+        peers = [run.find(p, output, s) for p in C.RIVALS[output]]
+        if all(r is None or r.max_ulp is None for r in [fast, acc] + peers):
+            continue
+        rows.append([s.label, ulp_cell(fast, True), ulp_cell(acc, True)] + [ulp_cell(p) for p in peers])
+    return rows
+
+
+def peer_accuracy(doc: Doc, m: Machine) -> None:
+    run = m.run
+    doc.h(2, "Ours and the peers on the benchmark input")
+    doc.add([f"From {code(run.path.name)}: the max ULP error over the normal band of row 0 of "
+             f"each benchmark's input (counter `max_ulp`), against the MPFR reference up to 65536 "
+             f"columns and a double-precision reference above; one row, one input distribution "
+             f"({code(str(run.context.get('input_distribution', 'normal_1')))}), so a sample, not a "
+             f"bound. *Fastest* and *accurate* are the variants of the throughput table.", ""])
+    for output in ("softmax", "log_softmax"):
+        rows = peer_accuracy_rows(run, output)
+        peers = [C.PEER_LABEL[p] for p in C.RIVALS[output]]
+        doc.add([f"{output}:", ""])
+        doc.add(table(["Shape", "Fastest", f"Accurate (≤{ACC:g} ULP)"] + peers, rows)
+                if rows else not_run("no max_ulp counters in this run (older softmax_bench)."))
+
+
 def special(doc: Doc, m: Machine) -> None:
     rows = m.special
     if rows is None:
@@ -657,6 +693,7 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     input_sensitivity(doc, m, report)
     doc.h(1, "Accuracy")
     accuracy(doc, m, report)
+    peer_accuracy(doc, m)
     doc.h(1, "Special values")
     special(doc, m)
     doc.h(1, "Tuning winners")
