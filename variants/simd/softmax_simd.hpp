@@ -33,11 +33,13 @@ enum class ExpImpl { poly5, poly6, xsimd };
 template <ExpImpl E, bool Compensated>
 struct Fast {  // float pipeline
     static constexpr ExpImpl exp = E;
+    static constexpr int degree = E == ExpImpl::poly6 ? 6 : 5;  // of our exp (unused for xsimd)
     static constexpr bool compensated = Compensated;  // TwoSum error of x - m folded into exp
     static constexpr bool accurate = false;
 };
 struct Accurate {  // float sums of compensated exp in double; output computed in double
     static constexpr ExpImpl exp = ExpImpl::poly6;
+    static constexpr int degree = 6;
     static constexpr bool compensated = true;
     static constexpr bool accurate = true;
 };
@@ -178,26 +180,54 @@ struct DAcc {
     }
 };
 
+// The loop the sum passes share: f(v, at, k) for every vector of x[0, n) (k lanes: W, or the
+// tail's count, loaded with -inf filling the rest), four at a time in the main loop, summed
+// into acc (add4 per group of four, so cutting a row into pieces that are multiples of 4W
+// changes nothing in the rounding).
+template <class Arch, bool Accurate, class F>
+SMB_INLINE void sum_vectors(const float* x, std::size_t n, DAcc<Arch, Accurate>& acc, F f) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B e0 = f(B::load_unaligned(x + i), i, W);
+        const B e1 = f(B::load_unaligned(x + i + W), i + W, W);
+        const B e2 = f(B::load_unaligned(x + i + 2 * W), i + 2 * W, W);
+        const B e3 = f(B::load_unaligned(x + i + 3 * W), i + 3 * W, W);
+        acc.add4(e0, e1, e2, e3);
+    }
+    for (; i + W <= n; i += W) acc.add(f(B::load_unaligned(x + i), i, W));
+    if (i < n) acc.add(f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), i, n - i));
+}
+
+// The store of a term: a whole vector, or the tail's k lanes.
+template <class Arch>
+SMB_INLINE void store_k(float* p, fbatch<Arch> v, std::size_t k) {
+    if (k == fbatch<Arch>::size) v.store_unaligned(p);
+    else store_partial<Arch>(p, v, k);
+}
+
 // exp(x - m) for x <= m under the configuration (compensated or not, which exp).
 template <class Arch, class Cfg>
 SMB_INLINE fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
     if constexpr (Cfg::exp == ExpImpl::xsimd) {
         return exp_xsimd<Arch>(x - m);
     } else {
-        constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
         if constexpr (Cfg::compensated) {
             fbatch<Arch> t, e;
             two_diff<Arch>(x, m, t, e);
-            return exp_neg<deg, Arch>(t, e);
+            return exp_neg<Cfg::degree, Arch>(t, e);
         } else {
-            return exp_neg<deg, Arch>(x - m, fbatch<Arch>(0.0f));
+            return exp_neg<Cfg::degree, Arch>(x - m, fbatch<Arch>(0.0f));
         }
     }
 }
 
 // ---- pass: row max ------------------------------------------------------------------------------
+// NaN entries may be dropped: a NaN the max drops resurfaces in the sum (exp of NaN), and an
+// all -inf max makes special_by_max scan the row, so no NaN bookkeeping is needed here.
 template <class Arch>
-float row_max(const float* x, std::size_t n, bool& nan) {
+float row_max(const float* x, std::size_t n) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     const B ninf(-std::numeric_limits<float>::infinity());
@@ -211,9 +241,6 @@ float row_max(const float* x, std::size_t n, bool& nan) {
     }
     for (; i + W <= n; i += W) m0 = xsimd::max(m0, B::load_unaligned(x + i));
     if (i < n) m1 = xsimd::max(m1, load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()));
-    // No NaN bookkeeping needed here: a NaN the max drops resurfaces in the sum (exp of NaN),
-    // and an all -inf max makes special_by_max scan the row.
-    (void)nan;
     return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
 
@@ -228,34 +255,20 @@ struct SumParts {
 template <class Arch, class Cfg, bool Store, bool Rest>
 SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
     const B m(mf), zero(0.0f), one(1.0f);
     DAcc<Arch, Cfg::accurate> acc;
     B cnt = zero;  // exact: at most n / W per lane
     // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
-    auto term = [&](B v, float* out, std::size_t k) {
+    sum_vectors<Arch>(x, n, acc, [&](B v, std::size_t at, std::size_t k) {
         B e = exp_shifted<Arch, Cfg>(v, m);
-        if constexpr (Store) {
-            if (k == W) e.store_unaligned(out);
-            else store_partial<Arch>(out, e, k);
-        }
+        if constexpr (Store) store_k<Arch>(y + at, e, k);
         if constexpr (Rest) {
             const auto eq = v == m;
             e = xsimd::select(eq, zero, e);
             cnt += xsimd::select(eq, one, zero);
         }
         return e;
-    };
-    std::size_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const B e0 = term(B::load_unaligned(x + i), y + i, W);
-        const B e1 = term(B::load_unaligned(x + i + W), y + i + W, W);
-        const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
-        const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
-        acc.add4(e0, e1, e2, e3);
-    }
-    for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
-    if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
+    });
     return {acc.total(), Rest ? hsum_double<Arch>(cnt) : 0.0};
 }
 
@@ -457,7 +470,7 @@ void write_lse(const float* x, float* y, std::size_t n, float m, double l) {
             B u, e2;
             two_diff_guarded<Arch>(t, lb, u, e2);
             if constexpr (Cfg::exp == ExpImpl::xsimd) return exp_xsimd<Arch>(u);
-            else return exp_neg<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch>(u, (e + e2) - llo);
+            else return exp_neg<Cfg::degree, Arch>(u, (e + e2) - llo);
         });
     }
 }
@@ -480,14 +493,8 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
     // exp(x) = exp(x - 0) through the shifted kernel is wrong for x > 0, so use xsimd's exp,
     // which covers the whole range and overflows like expf.
     using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
     DAcc<Arch, false> acc;
-    std::size_t i = 0;
-    for (; i + 4 * W <= n; i += 4 * W)
-        acc.add4(exp_xsimd<Arch>(B::load_unaligned(x + i)), exp_xsimd<Arch>(B::load_unaligned(x + i + W)),
-                 exp_xsimd<Arch>(B::load_unaligned(x + i + 2 * W)), exp_xsimd<Arch>(B::load_unaligned(x + i + 3 * W)));
-    for (; i + W <= n; i += W) acc.add(exp_xsimd<Arch>(B::load_unaligned(x + i)));
-    if (i < n) acc.add(exp_xsimd<Arch>(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())));
+    sum_vectors<Arch>(x, n, acc, [](B v, std::size_t, std::size_t) { return exp_xsimd<Arch>(v); });
     const float s = float(acc.total());
     if (!(s > 0 && s < std::numeric_limits<float>::infinity()) && detail::special_by_scan(x, y, n, p)) return;
     if (p.output == Output::softmax) {
@@ -503,9 +510,8 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
 template <class Arch, class Cfg>
 void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    bool nan = false;
-    const float m = row_max<Arch>(x, n, nan);
-    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    const float m = row_max<Arch>(x, n);
+    if (detail::special_by_max(x, y, n, m, false, p)) return;
     if (p.output == Output::log_softmax) {
         const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
         if (rest != rest) return detail::fill_nan(y, n);
@@ -563,9 +569,9 @@ inline GuardWindow guard_window(float x0, std::size_t n) {
     return w;
 }
 
-// Sum of exp(x - q ln2) (and, with Store, the terms in y). inside: every x <= w.xhi (the sum
-// is then valid unless it is NaN: a NaN or +inf entry). Otherwise the pass stops at the end of
-// the first 1024-element chunk whose running max passed xhi: the check costs one compare per
+// Sum of exp(x - q ln2) (and, with Store, the terms in y), in 1024-element chunks. inside:
+// every x <= w.xhi (the sum is then valid unless it is NaN: a NaN or +inf entry). Otherwise the
+// pass stops after the first chunk whose running max passed xhi: the check costs one compare per
 // chunk, and a row far outside the window wastes at most a chunk past the offending entry.
 // seen_max: the max of x[0, scanned) when outside (NaN entries may be dropped from it).
 struct GuardPass {
@@ -577,44 +583,31 @@ struct GuardPass {
 template <class Arch, class Cfg, bool Store>
 GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w) {
     using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
-    constexpr std::size_t kChunkBlocks = 1024 / (4 * W);
-    const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(w.q);
+    constexpr std::size_t kChunk = 1024;  // a multiple of 4W on every ISA
+    const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
     DAcc<Arch, Cfg::accurate> acc;
-    const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
-    B mx0 = ninf, mx1 = ninf;
-    auto term = [&](B v, std::size_t at) {  // y is not touched without Store (it may be null)
-        const B e = ex(v);
-        if constexpr (Store) e.store_unaligned(y + at);
-        return e;
-    };
-    auto outside = [&] { return !xsimd::all(xsimd::max(mx0, mx1) <= xhi); };
-    std::size_t i = 0, blocks = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + W);
-        const B v2 = B::load_unaligned(x + i + 2 * W), v3 = B::load_unaligned(x + i + 3 * W);
-        mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
-        mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
-        acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
-        if (++blocks == kChunkBlocks) {
-            blocks = 0;
-            if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
-        }
+    B mx(-std::numeric_limits<float>::infinity());
+    for (std::size_t c = 0; c < n; c += kChunk) {
+        const std::size_t len = std::min(kChunk, n - c);
+        // y is not touched without Store (it may be null).
+        sum_vectors<Arch>(x + c, len, acc, [&](B v, std::size_t at, std::size_t k) {
+            mx = xsimd::max(mx, v);
+            const B e = ex(v);
+            if constexpr (Store) store_k<Arch>(y + c + at, e, k);
+            return e;
+        });
+        if (!xsimd::all(mx <= B(w.xhi))) return {c + len, false, hmax<Arch>(mx), 0.0};
     }
-    for (; i + W <= n; i += W) {
-        const B v = B::load_unaligned(x + i);
-        mx0 = xsimd::max(mx0, v);
-        acc.add(term(v, i));
-    }
-    if (i < n) {
-        const B v = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
-        mx1 = xsimd::max(mx1, v);
-        B e = ex(v);
-        if constexpr (Store) store_partial<Arch>(y + i, e, n - i);
-        acc.add(e);
-    }
-    const bool in = !outside();
-    return {n, in, in ? -std::numeric_limits<float>::infinity() : hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
+    return {n, true, -std::numeric_limits<float>::infinity(), acc.total()};
+}
+
+// y = exp(x - q ln2) / s, recomputed on the way out (guarded in place, and its split rows).
+template <class Arch, class Cfg>
+void guarded_write(const float* x, float* y, std::size_t n, float q, double s) {
+    using B = fbatch<Arch>;
+    const ExpShiftPow2<Cfg::degree, Arch> ex(q);
+    const B inv(float(1.0 / s));
+    map_row<Arch>(x, y, n, [&](B v) { return ex(v) * inv; });
 }
 
 // The guarded sum pass with its anchor and its retry. The anchor: x[0] for short rows (no max
@@ -627,11 +620,10 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
 // logits past ~1280, and the caller falls back (x is intact: stores go to y only).
 template <class Arch, class Cfg, bool Store>
 GuardPass guarded_anchored(const float* x, float* y, std::size_t n, GuardWindow& w) {
-    bool nan = false;
-    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe, nan) : x[0], n);
+    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe) : x[0], n);
     GuardPass g = w.ok ? guarded_sum<Arch, Cfg, Store>(x, y, n, w) : GuardPass{};
     if (!g.inside) {
-        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned, nan)) : g.seen_max;
+        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned)) : g.seen_max;
         w = guard_window(m, n);
         if (w.ok) g = guarded_sum<Arch, Cfg, Store>(x, y, n, w);
     }
@@ -649,24 +641,16 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     // NaN or +inf in the row, all -inf, or logits past ~1280: max_shifted's special-value
     // policy and TwoSum path.
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
-    const double s = g.sum;
-    if (store) {
-        scale_in_place<Arch>(y, n, float(1.0 / s));
-    } else {
-        using B = fbatch<Arch>;
-        const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(w.q);
-        const B inv(float(1.0 / s));
-        map_row<Arch>(x, y, n, [&](B v) { return ex(v) * inv; });
-    }
+    if (store) scale_in_place<Arch>(y, n, float(1.0 / g.sum));
+    else guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum);
 }
 
 // softmax as exp(x - lse): pass 1 max, pass 2 sum (without the max's 1), pass 3 exp(x - m - l).
 template <class Arch, class Cfg>
 void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    bool nan = false;
-    const float m = row_max<Arch>(x, n, nan);
-    if (detail::special_by_max(x, y, n, m, nan, p)) return;
+    const float m = row_max<Arch>(x, n);
+    if (detail::special_by_max(x, y, n, m, false, p)) return;
     const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
     if (rest != rest) return detail::fill_nan(y, n);
     if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, m, rest);
@@ -823,8 +807,8 @@ void split_write_exp(const float* x, float* y, std::size_t n, RowParams p, const
 // Max-first split (max_shifted, log_sum_exp): the slices' max, then each slice's sum at the
 // merged max (max_shifted's fast tier also stores its exps), then the write.
 template <class Arch>
-float split_slice_max(const float* x, std::size_t n, bool* nan) {
-    return row_max<Arch>(x, n, *nan);
+float split_slice_max(const float* x, std::size_t n, bool*) {
+    return row_max<Arch>(x, n);  // NaN: see row_max (the merged sum shows it)
 }
 
 template <class Arch, class Cfg, bool Lse>
@@ -854,7 +838,7 @@ template <class Arch, class Cfg>
 void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
-    constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
+    constexpr int deg = Cfg::degree;
     // Per lane: N, the largest exponent so far, and SS (double) = sum of p * 2^(k - N).
     // Per group of 4 vectors the group's max exponent comes first; SS is rescaled by the exact
     // power of two 2^(N_old - N_new) only when some lane's N moved; the group's terms are
@@ -918,7 +902,7 @@ void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) 
 template <class Arch, class Cfg>
 void two_pass_write(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total) {
     using B = fbatch<Arch>;
-    constexpr int deg = Cfg::exp == ExpImpl::poly5 ? 5 : 6;
+    constexpr int deg = Cfg::degree;
     const double sum = total.d, big = double(total.m);
     if (p.output == Output::log_softmax) {
         const double l = std::log(sum) + big * 0.69314718055994530942;
@@ -990,14 +974,10 @@ void guarded_split_reduce_at(const float* x, float* y, std::size_t n, RowParams 
 // its term, as the flush below 2^-126 needs); two_pass's writer otherwise.
 template <class Arch, class Cfg>
 void guarded_split_write(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
-    if (p.output == Output::softmax && std::fabs(t.m) <= kExpShiftMaxQ - 2 * kGuardSpan && t.d >= 1.0) {
-        using B = fbatch<Arch>;
-        const ExpShiftPow2<Cfg::exp == ExpImpl::poly5 ? 5 : 6, Arch> ex(t.m);
-        const B inv(float(1.0 / t.d));
-        map_row<Arch>(x, y, n, [&](B v) { return ex(v) * inv; });
-    } else {
+    if (p.output == Output::softmax && std::fabs(t.m) <= kExpShiftMaxQ - 2 * kGuardSpan && t.d >= 1.0)
+        guarded_write<Arch, Cfg>(x, y, n, t.m, t.d);
+    else
         two_pass_write<Arch, Cfg>(x, y, n, p, t);
-    }
 }
 
 }  // namespace smb::simd
