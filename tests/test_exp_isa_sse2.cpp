@@ -107,27 +107,26 @@ void SMB_EXP_FN(eval_shift)(float q, const float* x, float* out, std::size_t cou
     });
 }
 
-// k * exp(t) by ExpF64Lut on AVX-512; false (nothing written) on the other ISAs.
+// exp(t) by exp_f64_lut on AVX-512; false (nothing written) on the other ISAs.
 namespace {
 template <class Arch>
-bool exp_f64_lut(double k, const double* t, double* out, std::size_t n) {
+bool exp_f64_lut(const double* t, double* out, std::size_t n) {
     if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) {
-        const simd::ExpF64Lut<Arch> ex(k);
         for_lanes<double, WD>(n, [&](std::size_t i, std::size_t m) {
             alignas(64) double bt[WD] = {}, bo[WD];
             std::memcpy(bt, t + i, m * sizeof(double));
-            ex(D::load_aligned(bt)).store_aligned(bo);
+            simd::exp_f64_lut<Arch>(D::load_aligned(bt)).store_aligned(bo);
             std::memcpy(out + i, bo, m * sizeof(double));
         });
         return true;
     } else {
-        (void)k, (void)t, (void)out, (void)n;
+        (void)t, (void)out, (void)n;
         return false;
     }
 }
 }  // namespace
-bool SMB_EXP_FN(eval_exp_f64_lut)(double k, const double* t, double* out, std::size_t n) {
-    return exp_f64_lut<A>(k, t, out, n);
+bool SMB_EXP_FN(eval_exp_f64_lut)(const double* t, double* out, std::size_t n) {
+    return exp_f64_lut<A>(t, out, n);
 }
 
 void SMB_EXP_FN(eval_exp_f64)(const double* t, double* out, std::size_t n) {

@@ -434,47 +434,44 @@ SMB_INLINE dbatch<Arch> exp_neg_f64(dbatch<Arch> t) {
     }
 }
 
-// k * exp(t) in double for the accurate tier's output pass, AVX-512 only (SSE2/AVX2 use
+// exp(t) in double for the accurate tier's lse-form output pass, AVX-512 only (SSE2/AVX2 use
 // exp_neg_f64): t in [-inf, ~700], never NaN (callers write special rows before). Table-driven:
-// N = round(8 t log2e), j = N mod 8 picked from one register of k * 2^(j/8) by vpermpd,
+// N = round(8 t log2e), j = N mod 8 picked from one register of 2^(j/8) by vpermpd,
 // r = t - N ln2/8 (|r| <= ln2/16, one fma: N*fl(ln2/8) errs by < 2^-46 for |N| <= 8*870),
 // exp(r) - 1 by its degree-5 Taylor polynomial (truncation r^6/720 < 2^-36.6), and 2^(N >> 3)
 // added to the exponent field with integer instructions (t is clamped to >= -600 first, so the
-// result stays a normal double for any k >= 2^-400; its float rounding is +0 there anyway).
+// result stays a normal double; its float rounding is +0 there anyway).
 // Relative error <= kExpF64LutMaxRelErr (tests/test_exp.cpp): ample for a result rounded once
-// to float (2^-24). 7.6 FMA-pipe slots per 8 lanes against ~15 for exp_neg_f64 * k: the
+// to float (2^-24). 7.6 FMA-pipe slots per 8 lanes against ~15 for exp_neg_f64: the
 // degree-9 polynomial and vscalefpd (two slots on Zen 4) are gone.
 inline constexpr double kExpF64LutMaxRelErr = 1.0e-11;  // measured 9.53e-12, the truncation
 template <class Arch>
-struct ExpF64Lut {
-    static_assert(exp_detail::kAvx512<Arch>, "ExpF64Lut: AVX-512 only");
+SMB_INLINE dbatch<Arch> exp_f64_lut(dbatch<Arch> t) {
+    static_assert(exp_detail::kAvx512<Arch>, "exp_f64_lut: AVX-512 only");
     using D = dbatch<Arch>;
-    __m512d tab;
-    explicit ExpF64Lut(double k)
-        // 2^(j/8), j = 7 .. 0, rounded to double (printed by Python's float.hex).
-        : tab(_mm512_set_pd(k * 0x1.d5818dcfba487p+0, k * 0x1.ae89f995ad3adp+0, k * 0x1.8ace5422aa0dbp+0,
-                            k * 0x1.6a09e667f3bcdp+0, k * 0x1.4bfdad5362a27p+0, k * 0x1.306fe0a31b715p+0,
-                            k * 0x1.172b83c7d517bp+0, k)) {}
-    SMB_INLINE D operator()(D t) const {
-        using namespace exp_detail;
-        constexpr double k8Log2e = 8 * kLog2eF64, kLn2Over8 = 0x1.62e42fefa39efp-4;
-        t = max_keep_nan<Arch>(D(-600.0), t);
-        const D v = fmadd<Arch>(t, D(k8Log2e), D(kMagicF64));  // low bits: N + 2^51
-        const D nf = v - D(kMagicF64);
-        const D r = fmadd<Arch>(nf, D(-kLn2Over8), t);
-        // exp(r) - 1 = r + r^2 ((1/2 + r/6) + r^2 (1/24 + r/120)): Estrin, depth 3 against
-        // Horner's 5 (the loop is latency-bound, not only FMA-bound, on Zen 4).
-        const D r2 = _mm512_maskz_mul_pd(kAll8, r, r);
-        const D a = fmadd<Arch>(r, D(1.0 / 6), D(0.5));
-        const D b = fmadd<Arch>(r, D(1.0 / 120), D(1.0 / 24));
-        const D q = fmadd<Arch>(r2, fmadd<Arch>(r2, b, a), r);
-        const __m512i vi = _mm512_castpd_si512(v);
-        const __m512d l = _mm512_maskz_permutexvar_pd(kAll8, vi, tab);  // k * 2^(j/8), j = N mod 8
-        const D y = fmadd<Arch>(D(l), q, D(l));
-        const __m512i nn = _mm512_maskz_sub_epi64(kAll8, vi, _mm512_castpd_si512(_mm512_set1_pd(kMagicF64)));
-        const __m512i e = _mm512_maskz_slli_epi64(kAll8, _mm512_maskz_srai_epi64(kAll8, nn, 3), 52);
-        return _mm512_castsi512_pd(_mm512_maskz_add_epi64(kAll8, _mm512_castpd_si512(y), e));
-    }
-};
+    using namespace exp_detail;
+    // 2^(j/8), j = 0 .. 7, rounded to double (printed by Python's float.hex).
+    alignas(64) static constexpr double kPow2j8[8] = {
+        0x1.0000000000000p+0, 0x1.172b83c7d517bp+0, 0x1.306fe0a31b715p+0, 0x1.4bfdad5362a27p+0,
+        0x1.6a09e667f3bcdp+0, 0x1.8ace5422aa0dbp+0, 0x1.ae89f995ad3adp+0, 0x1.d5818dcfba487p+0,
+    };
+    constexpr double k8Log2e = 8 * kLog2eF64, kLn2Over8 = 0x1.62e42fefa39efp-4;
+    t = max_keep_nan<Arch>(D(-600.0), t);
+    const D v = fmadd<Arch>(t, D(k8Log2e), D(kMagicF64));  // low bits: N + 2^51
+    const D nf = v - D(kMagicF64);
+    const D r = fmadd<Arch>(nf, D(-kLn2Over8), t);
+    // exp(r) - 1 = r + r^2 ((1/2 + r/6) + r^2 (1/24 + r/120)): Estrin, depth 3 against
+    // Horner's 5 (the loop is latency-bound, not only FMA-bound, on Zen 4).
+    const D r2 = _mm512_maskz_mul_pd(kAll8, r, r);
+    const D a = fmadd<Arch>(r, D(1.0 / 6), D(0.5));
+    const D b = fmadd<Arch>(r, D(1.0 / 120), D(1.0 / 24));
+    const D q = fmadd<Arch>(r2, fmadd<Arch>(r2, b, a), r);
+    const __m512i vi = _mm512_castpd_si512(v);
+    const __m512d l = _mm512_maskz_permutexvar_pd(kAll8, vi, _mm512_load_pd(kPow2j8));  // 2^(j/8)
+    const D y = fmadd<Arch>(D(l), q, D(l));
+    const __m512i nn = _mm512_maskz_sub_epi64(kAll8, vi, _mm512_castpd_si512(_mm512_set1_pd(kMagicF64)));
+    const __m512i e = _mm512_maskz_slli_epi64(kAll8, _mm512_maskz_srai_epi64(kAll8, nn, 3), 52);
+    return _mm512_castsi512_pd(_mm512_maskz_add_epi64(kAll8, _mm512_castpd_si512(y), e));
+}
 
 }  // namespace smb::simd

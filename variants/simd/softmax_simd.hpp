@@ -410,8 +410,7 @@ void write_accurate(const float* x, float* y, std::size_t n, float mf, double k,
         if (form != AccurateForm::log) {
             // ratio: float-float (above); lse: exp((x - m) - l) in double, x - m exact there.
             if (form == AccurateForm::ratio) return write_ratio_ff_avx512<Arch>(x, y, n, mf, k);
-            const ExpF64Lut<Arch> ex(1.0);
-            write_f64_halves(x, y, n, [&](D t) { return ex((t - m) - kd); });
+            write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
             return;
         }
     }
