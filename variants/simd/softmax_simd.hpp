@@ -302,11 +302,13 @@ void map_row(const float* x, float* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
-    for (; i + 2 * W <= n; i += 2 * W) {
-        const B a = f(B::load_unaligned(x + i));
-        const B b = f(B::load_unaligned(x + i + W));
-        a.store_unaligned(y + i);
-        b.store_unaligned(y + i + W);
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B a0 = f(B::load_unaligned(x + i)), a1 = f(B::load_unaligned(x + i + W));
+        const B a2 = f(B::load_unaligned(x + i + 2 * W)), a3 = f(B::load_unaligned(x + i + 3 * W));
+        a0.store_unaligned(y + i);
+        a1.store_unaligned(y + i + W);
+        a2.store_unaligned(y + i + 2 * W);
+        a3.store_unaligned(y + i + 3 * W);
     }
     for (; i + W <= n; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
     if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);
@@ -382,17 +384,7 @@ void write_ratio_ff_avx512(const float* x, float* y, std::size_t n, float mf, do
         const B yy = th + fmadd<A>(th, qq, tl);
         return B(_mm512_maskz_scalef_ps(kAll16, yy, _mm512_maskz_mul_ps(kAll16, nf, B(0.0625f))));
     };
-    std::size_t i = 0;
-    constexpr std::size_t W = B::size;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const B a0 = f(B::load_unaligned(x + i)), a1 = f(B::load_unaligned(x + i + W));
-        const B a2 = f(B::load_unaligned(x + i + 2 * W)), a3 = f(B::load_unaligned(x + i + 3 * W));
-        a0.store_unaligned(y + i);
-        a1.store_unaligned(y + i + W);
-        a2.store_unaligned(y + i + 2 * W);
-        a3.store_unaligned(y + i + 3 * W);
-    }
-    map_row<A>(x + i, y + i, n - i, f);
+    map_row<A>(x, y, n, f);
 }
 
 // The accurate tier's output, rounded once from double. x - m is exact in double.
