@@ -263,8 +263,6 @@ struct CaseResult {
     std::string status;  // pass, fail, out_of_domain
 };
 
-const char* out_name(Output o) { return o == Output::softmax ? "softmax" : "log_softmax"; }
-
 // ---- progress ----------------------------------------------------------------------------------
 
 class Progress {
@@ -426,7 +424,7 @@ std::vector<Field> fields_of(const CaseResult& c) {
     f.push_back(str_field("isa", to_string(c.v->isa)));
     f.push_back(str_field("tier", c.v->tier));
     f.push_back(str_field("exp_kernel", c.v->exp_kernel));
-    f.push_back(str_field("output", out_name(c.out)));
+    f.push_back(str_field("output", std::string(to_string(c.out))));
     f.push_back(str_field("distribution", c.dist));
     f.push_back(count("n", c.n));
     f.push_back(num("bound", s.check.bound));
@@ -473,7 +471,7 @@ struct SpecialRow {
 std::string special_csv(const std::vector<SpecialRow>& rows) {
     std::string out = "variant,case,output,masked_safe,pass,detail\n";
     for (const SpecialRow& r : rows)
-        out += std::string(r.v->name) + "," + r.c.name + "," + out_name(r.c.output) + "," +
+        out += std::string(r.v->name) + "," + r.c.name + "," + std::string(to_string(r.c.output)) + "," +
                (r.c.masked_safe ? "true" : "false") + "," + (r.c.pass ? "true" : "false") + "," +
                util::csv_field(r.c.detail) + "\n";
     return out;
@@ -515,7 +513,7 @@ std::string results_json(const Meta& meta, const std::vector<CaseResult>& cases,
     for (std::size_t i = 0; i < special.size(); ++i) {
         const SpecialRow& r = special[i];
         o << (i ? ",\n    " : "\n    ") << "{\"variant\": " << json_string(r.v->name)
-          << ", \"case\": " << json_string(r.c.name) << ", \"output\": " << json_string(out_name(r.c.output))
+          << ", \"case\": " << json_string(r.c.name) << ", \"output\": " << json_string(std::string(to_string(r.c.output)))
           << ", \"masked_safe\": " << (r.c.masked_safe ? "true" : "false")
           << ", \"pass\": " << (r.c.pass ? "true" : "false") << ", \"detail\": " << json_string(r.c.detail) << "}";
     }
@@ -560,7 +558,7 @@ void print_summary(std::ostream& os, const std::vector<const Variant*>& variants
         }
         if (c.status == "fail") {
             ++p.failed;
-            p.failures.push_back(std::string(out_name(c.out)) + " " + std::string(c.dist) + " n=" +
+            p.failures.push_back(std::string(to_string(c.out)) + " " + std::string(c.dist) + " n=" +
                                  std::to_string(c.n) + ": " + c.s.check.failure);
         }
     }
@@ -569,7 +567,7 @@ void print_summary(std::ostream& os, const std::vector<const Variant*>& variants
         ++p.special;
         if (!r.c.pass) {
             ++p.special_failed;
-            p.failures.push_back("special " + r.c.name + " " + out_name(r.c.output) +
+            p.failures.push_back("special " + r.c.name + " " + std::string(to_string(r.c.output)) +
                                  (r.c.masked_safe ? " masked_safe" : "") + ": " + r.c.detail);
         }
     }
@@ -633,10 +631,7 @@ int cmd_accuracy(const AccuracyOptions& opt) {
             const Variant* v = find_variant(name);
             if (v == nullptr) throw std::runtime_error("unknown variant '" + name + "'");  // validated before
             if (!available(*v))
-                throw std::runtime_error("variant '" + name + "' needs " + std::string(to_string(v->isa)) +
-                                         ", which is not available here (dispatch ISA " +
-                                         std::string(to_string(dispatch)) +
-                                         "); run 'softmaxbench list' to see the available variants");
+                throw std::runtime_error(unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
             if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
         }
     }

@@ -190,17 +190,9 @@ int cmd_run(const RunOptions& opt) {
         throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
     if (opt.max_ulp && !(*opt.max_ulp > 0))
         throw UsageError("--max-ulp must be a positive number of ULP");
-    const smb::Isa dispatch = smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
-    if (!smb::available(*v)) {
-        const char* forced = std::getenv("SOFTMAXBENCH_FORCE_ISA");
-        std::string why = (forced != nullptr && *forced != '\0')
-                              ? "SOFTMAXBENCH_FORCE_ISA=" + std::string(forced) + " limits dispatch to " +
-                                    str(smb::to_string(dispatch))
-                              : "this CPU/OS supports up to " + str(smb::to_string(dispatch));
-        throw std::runtime_error("variant '" + opt.variant + "' needs " + str(smb::to_string(v->isa)) +
-                                 ", which is not available here (" + why +
-                                 "); run 'softmaxbench list' to see the available variants");
-    }
+    smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
+    if (!smb::available(*v))
+        throw std::runtime_error(smb::unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
     check_output_path(opt.output);
 
     smb::npy::Array a = smb::npy::read(opt.input);

@@ -128,7 +128,7 @@ int cmd_tune(const TuneOptions& opt) {
 
     std::vector<const Variant*> candidates;
     for (const Variant& v : all_variants())
-        if (available(v) && v.tier != "unsafe" && v.name.rfind("auto", 0) != 0) candidates.push_back(&v);
+        if (available(v) && pickable(v)) candidates.push_back(&v);
     if (candidates.empty()) throw std::runtime_error("no variant to measure on this CPU");
 
     std::vector<int> thread_counts{1};
@@ -171,8 +171,7 @@ int cmd_tune(const TuneOptions& opt) {
     struct Row {
         std::string label;
         int threads;
-        Measurement fast, accurate;
-        bool has_accurate;
+        Measurement fast, accurate;  // accurate.v == nullptr: none within kAccurateMaxUlp
     };
     std::vector<Row> rows;
 
@@ -183,12 +182,10 @@ int cmd_tune(const TuneOptions& opt) {
         for (double ns : last_ns) c += 6.0 * std::max(target, ns * 1e-9 * double(cols));
         return c;
     };
-    std::size_t slot_index = 0;
     for (const tuning::SizeClass& sc : classes) {
         const std::size_t cols = sc.probe_cols;
         std::vector<float> x, y;
         for (int t : thread_counts) {
-            slot_index = slots_done;
             const std::string label = class_label(sc) + " x " + std::to_string(t) + (t == 1 ? " thread" : " threads");
             const double remaining = opt.budget - seconds_since(start);
             const double min_cost = least_cost(cols, 0);
@@ -212,7 +209,7 @@ int cmd_tune(const TuneOptions& opt) {
             // reserving the least cost of every later slot (with a margin), so the cheap small
             // classes cannot starve the expensive long rows.
             double reserved = 0;
-            for (std::size_t j = slot_index + 1; j < slots_total; ++j)
+            for (std::size_t j = slots_done + 1; j < slots_total; ++j)
                 reserved += kMargin * least_cost(classes[j / thread_counts.size()].probe_cols, kMinTarget);
             const double slack = std::max(0.0, remaining - min_cost - reserved);
             const double slot_budget = min_cost + slack / double(slots_total - slots_done);
@@ -247,13 +244,12 @@ int cmd_tune(const TuneOptions& opt) {
             std::fprintf(stderr, "tune: %s: %zu variants at %zu columns, %.1f s\n", label.c_str(), ms.size(), cols,
                          seconds_since(slot_start));
             std::fflush(stderr);
-            Row row{label, t, {}, {}, false};
+            Row row{class_label(sc), t, {}, {}};
             for (const Measurement& m : ms) {
                 if (row.fast.v == nullptr || m.ns_per_element < row.fast.ns_per_element) row.fast = m;
-                if (m.v->max_ulp <= 1.0 && (!row.has_accurate || m.ns_per_element < row.accurate.ns_per_element)) {
+                if (m.v->max_ulp <= kAccurateMaxUlp &&
+                    (row.accurate.v == nullptr || m.ns_per_element < row.accurate.ns_per_element))
                     row.accurate = m;
-                    row.has_accurate = true;
-                }
             }
             auto entry = [&](const char* tier, const Measurement& m) {
                 tuning::Entry e;
@@ -267,8 +263,7 @@ int cmd_tune(const TuneOptions& opt) {
                 table.entries.push_back(e);
             };
             entry("fast", row.fast);
-            if (row.has_accurate) entry("accurate", row.accurate);
-            row.label = class_label(sc);
+            if (row.accurate.v != nullptr) entry("accurate", row.accurate);
             rows.push_back(row);
         }
     }
@@ -280,8 +275,8 @@ int cmd_tune(const TuneOptions& opt) {
     cells.push_back({"CLASS", "THREADS", "FAST", "G ELEM/S", "ACCURATE (<= 1 ULP)", "G ELEM/S"});
     for (const Row& r : rows)
         cells.push_back({r.label, std::to_string(r.threads), std::string(r.fast.v->name), gps(r.fast.items_per_second()),
-                         r.has_accurate ? std::string(r.accurate.v->name) : "-",
-                         r.has_accurate ? gps(r.accurate.items_per_second()) : "-"});
+                         r.accurate.v ? std::string(r.accurate.v->name) : "-",
+                         r.accurate.v ? gps(r.accurate.items_per_second()) : "-"});
     util::print_table(std::cout, cells);
     char secs[32];
     std::snprintf(secs, sizeof secs, "%.1f", seconds_since(start));

@@ -24,8 +24,7 @@ const std::optional<tuning::Table>& table(std::string* why = nullptr) {
 double bound_for(const Variant& v, Output out) { return out == Output::softmax ? v.max_ulp : v.max_ulp_log; }
 
 bool eligible(const Variant& v, Output out, double max_ulp) {
-    return v.algorithm != Algorithm::auto_pick && v.tier != "unsafe" && available(v) &&
-           bound_for(v, out) <= max_ulp;
+    return pickable(v) && available(v) && bound_for(v, out) <= max_ulp;
 }
 
 const Variant* by_name(const std::string& name, Output out, double max_ulp) {
@@ -67,7 +66,7 @@ const Variant* heuristic(std::size_t cols, Output out, double max_ulp) {
 
 const Variant& pick(std::size_t cols, int threads, Output out, double max_ulp) {
     if (const auto& t = table()) {
-        const std::string tier = max_ulp <= 1.0 ? "accurate" : "fast";
+        const std::string tier = max_ulp <= kAccurateMaxUlp ? "accurate" : "fast";
         const tuning::Entry* best = nullptr;
         for (const tuning::Entry& e : t->entries) {
             if (e.tier != tier || cols < e.cols_min || cols > e.cols_max) continue;
@@ -129,7 +128,7 @@ void fast(const float* x, float* y, std::size_t n, RowParams p) {
     select_variant(1, n, 1, p.output, 8.0).row(x, y, n, p);
 }
 void accurate(const float* x, float* y, std::size_t n, RowParams p) {
-    select_variant(1, n, 1, p.output, 1.0).row(x, y, n, p);
+    select_variant(1, n, 1, p.output, kAccurateMaxUlp).row(x, y, n, p);
 }
 }  // namespace kernels::autopick
 

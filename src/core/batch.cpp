@@ -57,10 +57,7 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
     const bool in_place = xb == yb && ldx == ldy;
     if (!in_place && xb < ye && yb < xe)
         throw std::invalid_argument("x and y overlap without being the same rows (in place needs x == y and equal strides)");
-    if (!available(v))
-        throw std::runtime_error("variant " + std::string(v.name) + " needs " +
-                                 std::string(to_string(v.isa)) + ", not available here (dispatch ISA: " +
-                                 std::string(to_string(dispatch_isa())) + ")");
+    if (!available(v)) throw std::runtime_error(unavailable_reason(v));
 }
 
 // Merges the slices' partial states (see RowSplit in softmax.hpp).

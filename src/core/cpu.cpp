@@ -108,25 +108,30 @@ namespace {
 struct Dispatch {
     Isa isa = Isa::scalar;
     std::string error;  // non-empty: SOFTMAXBENCH_FORCE_ISA is unknown or unsupported
+    std::string forced;  // the variable's value when it capped the dispatch
 };
 
 Dispatch decide() {
     const Isa best = best_isa_of_cpu();
     const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
-    if (env == nullptr || *env == '\0') return {best, {}};
+    if (env == nullptr || *env == '\0') return {best, {}, {}};
     Isa forced;
     if (!parse_isa(env, forced))
         return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
-                          "' is not an ISA (use scalar, sse2, avx2 or avx512)"};
+                          "' is not an ISA (use scalar, sse2, avx2 or avx512)", {}};
     if (forced > best)
         return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env + "' is not supported by this CPU/OS (best here: " +
-                          std::string(to_string(best)) + ")"};
-    return {forced, {}};
+                          std::string(to_string(best)) + ")", {}};
+    return {forced, {}, env};
+}
+const Dispatch& dispatch() {
+    static const Dispatch d = decide();
+    return d;
 }
 }  // namespace
 
 Isa dispatch_isa() {
-    static const Dispatch d = decide();
+    const Dispatch& d = dispatch();
     if (!d.error.empty()) throw std::runtime_error(d.error);
     return d.isa;
 }
@@ -151,5 +156,17 @@ std::string machine_id() {
     return slug + "-" + tag;
 }
 bool available(const Variant& v) { return isa_available(v.isa); }
+
+std::string unavailable_reason(const Variant& v) {
+    const Isa d = dispatch_isa();
+    const std::string why = dispatch().forced.empty()
+                                ? "this CPU/OS supports up to " + std::string(to_string(d))
+                                : "SOFTMAXBENCH_FORCE_ISA=" + dispatch().forced + " limits dispatch to " +
+                                      std::string(to_string(d));
+    return "variant '" + std::string(v.name) + "' needs " + std::string(to_string(v.isa)) +
+           ", which is not available here (" + why + ")";
+}
+
+bool pickable(const Variant& v) { return v.algorithm != Algorithm::auto_pick && v.tier != "unsafe"; }
 
 }  // namespace smb

@@ -405,7 +405,7 @@ Table parse(std::string_view json) {
         if (v == nullptr)
             throw std::runtime_error(where + ".variant: unknown variant '" + out.variant + "'");
         // What auto may pick: never itself (it would recurse), never the unsafe tier.
-        if (out.variant.rfind("auto", 0) == 0)
+        if (v->algorithm == Algorithm::auto_pick)
             throw std::runtime_error(where + ".variant: '" + out.variant + "' is an auto entry, not a variant to pick");
         if (v->tier == "unsafe")
             throw std::runtime_error(where + ".variant: '" + out.variant + "' is in the unsafe tier");

@@ -210,9 +210,7 @@ std::string all_nan_failure(const std::vector<float>& y, const char* what, std::
 
 
 std::vector<SpecialCase> run_special_table(const Variant& v) {
-    if (!available(v))
-        throw std::runtime_error("run_special_table: variant " + std::string(v.name) +
-                                 " is not available on this CPU");
+    if (!available(v)) throw std::runtime_error("run_special_table: " + unavailable_reason(v));
     std::vector<SpecialCase> cases;
     for (Output out : {Output::softmax, Output::log_softmax}) {
         for (bool masked : {false, true}) {

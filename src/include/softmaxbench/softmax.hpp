@@ -103,6 +103,15 @@ bool isa_available(Isa isa);     // isa <= dispatch_isa()
 // e.g. "amd-epyc-1a2b3c". results/<machine_id()>/ holds every raw file a run writes.
 std::string machine_id();
 bool available(const Variant& v);
+// Why v cannot run here, as one sentence: "variant 'X' needs avx512, which is not available
+// here (this CPU/OS supports up to avx2)" or "(SOFTMAXBENCH_FORCE_ISA=sse2 limits dispatch to
+// sse2)". Every place that refuses an unavailable variant says this.
+std::string unavailable_reason(const Variant& v);
+// What `auto` may pick (and `tune` measures): a real variant, not an auto entry, and not the
+// unsafe tier. Availability on this CPU is separate (available()).
+bool pickable(const Variant& v);
+// The bound that makes a variant "accurate" for auto.accurate, tune and the reports.
+inline constexpr double kAccurateMaxUlp = 1.0;
 
 std::string_view to_string(Algorithm a);
 std::string_view to_string(Isa i);
