@@ -51,8 +51,11 @@ struct CheckResult {
     std::string summary;     // one line for the label, e.g. "max 0.61 ulp <= 8 (mpfr row 0)"
 };
 
-// x0, y0: row 0 of the input and of the implementation's output.
-CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Output out,
-                      Metric metric, double bound);
+// x0, y0: row 0 of the input and of the implementation's output; v: our variant (metric ulp,
+// judged by smb::ref::check_output against the MPFR reference, its documented bound + the
+// margin against the double one), or nullptr for a peer (metric rel / abs / exact, the
+// constant bounds above).
+CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Output out, const Variant* v,
+                      Metric metric);
 
 }  // namespace smb::bench

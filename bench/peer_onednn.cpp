@@ -67,7 +67,6 @@ private:
 
 }  // namespace
 
-bool onednn_built() { return true; }
 
 std::string onednn_version() {
     const dnnl_version_t* v = dnnl_version();
@@ -87,7 +86,6 @@ std::unique_ptr<PeerRunner> make_onednn(const PeerShape& s) {
 
 #else  // !SMB_HAVE_DNNL
 
-bool onednn_built() { return false; }
 std::string onednn_version() { return "not built"; }
 std::unique_ptr<PeerRunner> make_onednn(const PeerShape&) {
     throw PeerNotBuilt("oneDNN not found at build time");

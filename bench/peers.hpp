@@ -38,7 +38,6 @@ struct PeerNotBuilt : std::runtime_error {
 };
 
 // oneDNN 2.x softmax_v2 (softmax_accurate / softmax_log); OpenMP threads set per call.
-bool onednn_built();
 std::string onednn_version();  // "major.minor.patch (git hash)" or "not built"
 std::unique_ptr<PeerRunner> make_onednn(const PeerShape& s);
 

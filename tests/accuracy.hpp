@@ -20,6 +20,5 @@ using ref::check_output;
 using ref::check_row;
 using ref::in_domain;
 using ref::log_abs_excess;
-using ref::special_mismatches;
 
 }  // namespace smb::test

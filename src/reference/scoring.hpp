@@ -2,7 +2,7 @@
 // (tests/accuracy.hpp re-exports it), `softmaxbench accuracy` and anything else that judges a
 // variant's output. A variant is judged by its own documented contract (variants/list.inc):
 //   - normal band (exact |r| >= FLT_MIN, finite): max ULP error <= max_ulp / max_ulp_log;
-//   - special entries (exact NaN, +-inf or 0): exact match (one exception, special_mismatches);
+//   - special entries (exact NaN, +-inf or 0): exact match (one exception, see scoring.cpp);
 //   - subnormal band (0 < |r| < FLT_MIN): by the variant's Subnormal policy;
 //   - log_softmax: the absolute contract |y - exact| <= 2^-20 (1 + |exact|) (not the unsafe tier).
 #pragma once
@@ -23,13 +23,6 @@ namespace smb::ref {
 // one underflows: |x| <= 80 keeps sum exp(x) finite and its largest term normal. Every other
 // algorithm accepts any row.
 bool in_domain(const Variant& v, std::span<const float> x);
-
-// Entries whose exact value is NaN, +-inf or 0 must match exactly; measure() counts those that
-// do not. One exception: a log_softmax form without a ULP bound (x - log sum, no max) cannot
-// give an exact 0 (one finite entry among -inf ones) except by luck; there the 0 is held to
-// the absolute contract instead. NaN and infinities still must match exactly.
-std::size_t special_mismatches(const Variant& v, std::span<const float> y, const RowReference& r,
-                               Output out);
 
 // Absolute-error contract every log_softmax output meets: |y - exact| <= 2^-20 * (1 + |exact|).
 // Returns the worst ratio |y - exact| / (2^-20 (1 + |exact|)) over the entries with a finite
