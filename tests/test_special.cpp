@@ -245,6 +245,27 @@ TEST_CASE("registry: names are unique, well formed, and findable") {
 }
 
 TEST_CASE("guarded: specials are max_shifted's bit for bit; rows outside x[0]'s window keep the bound") {
+    // One logit 60 above x[0] (inside its window, ~x[0] + 66), or 70 / 500 above it (outside:
+    // early, mid-row past the first 1024-element chunk, and in the tail), x[0] = -inf, a wide
+    // row, a long row. The same rows for every ISA: their references are computed once.
+    struct Scored {
+        std::vector<float> x;
+        ref::RowReference r;
+        std::string what;
+    };
+    std::vector<Scored> scored;
+    auto add = [&](std::vector<float> x, std::string what) {
+        ref::RowReference r = ref::reference_row(x, Output::softmax);
+        scored.push_back({std::move(x), std::move(r), std::move(what)});
+    };
+    for (const auto& [n, at, up] : std::vector<std::tuple<std::size_t, std::size_t, float>>{
+             {100, 57, 60.0f}, {100, 57, 70.0f}, {5000, 3000, 500.0f}, {5000, 4999, 70.0f}, {37, 0, -kInf}}) {
+        std::vector<float> x = ref::make_row("normal_1", n, 10);
+        x[at] = at == 0 ? up : x[0] + up;
+        add(std::move(x), "n=" + std::to_string(n) + " at=" + std::to_string(at) + " up=" + std::to_string(up));
+    }
+    add(ref::make_row("normal_20", 70000, 12), "normal_20 n=70000");
+    add(ref::make_row("normal_5", (std::size_t(1) << 17) + 33, 11), "normal_5 n=131105");
     for (const char* isa : {"scalar", "sse2", "avx2", "avx512"}) {
         const Variant* g = find_variant(std::string("guarded.") + isa);
         const Variant* m = find_variant(std::string("max_shifted.") + isa);
@@ -266,24 +287,15 @@ TEST_CASE("guarded: specials are max_shifted's bit for bit; rows outside x[0]'s 
             const std::vector<float> a = run(*g, x, Output::softmax), b = run(*m, x, Output::softmax);
             CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);  // NaN rows too
         }
-        // One logit 60 above x[0] (inside its window, ~x[0] + 66), or 70 / 500 above it (outside:
-        // early, mid-row past the first 1024-element chunk, and in the tail), x[0] = -inf, a
-        // wide row: every output within the bound, in place the same bits.
-        for (const auto& [n, at, up] : std::vector<std::tuple<std::size_t, std::size_t, float>>{
-                 {100, 57, 60.0f}, {100, 57, 70.0f}, {5000, 3000, 500.0f}, {5000, 4999, 70.0f}, {37, 0, -kInf}}) {
-            r = ref::make_row("normal_1", n, 10);
-            r[at] = at == 0 ? up : r[0] + up;
-            INFO("n=" << n << " at=" << at << " up=" << up);
-            CHECK(check_row(*g, r, ref::reference_row(r, Output::softmax), Output::softmax).failure == "");
-            std::vector<float> z = r;
-            g->row(z.data(), z.data(), n, RowParams{Output::softmax, false});
-            const std::vector<float> a = run(*g, r, Output::softmax);
-            CHECK(std::memcmp(a.data(), z.data(), n * sizeof(float)) == 0);
+        // Scored rows (built with their references once, above): every output within the bound,
+        // and in place the same bits.
+        for (const Scored& t : scored) {
+            INFO(t.what);
+            const std::vector<float> a = run(*g, t.x, Output::softmax);
+            CHECK(ref::check_output(*g, t.x, a, t.r, Output::softmax).failure == "");
+            std::vector<float> z = t.x;
+            g->row(z.data(), z.data(), z.size(), RowParams{Output::softmax, false});
+            CHECK(std::memcmp(a.data(), z.data(), z.size() * sizeof(float)) == 0);
         }
-        const std::vector<float> wide = ref::make_row("normal_20", 70000, 12);
-        CHECK(check_row(*g, wide, ref::reference_row(wide, Output::softmax), Output::softmax).failure == "");
-        // A long row.
-        const std::vector<float> big = ref::make_row("normal_5", (std::size_t(1) << 17) + 33, 11);
-        CHECK(check_row(*g, big, ref::reference_row(big, Output::softmax), Output::softmax).failure == "");
     }
 }

@@ -114,6 +114,17 @@ TEST_CASE("a long row split across threads meets the variant's documented bound"
 }
 
 TEST_CASE("split rows: NaN, +inf and -inf in different slices follow the policy") {
+    // The rows, and the reference of the half -inf one, once for every form and thread count.
+    auto nan_end = ref::make_row("normal_1", kLong, 5), inf_first = nan_end;
+    nan_end[kLong - 10] = kNaN;
+    inf_first[3] = kInf;
+    std::vector<float> nan_among_ninf(kLong, -kInf);
+    nan_among_ninf[kLong / 2 + 100] = kNaN;
+    auto half = ref::make_row("normal_1", kLong, 6);
+    for (std::size_t i = 0; i < kLong / 2; ++i) half[i] = -kInf;
+    const ref::RowReference half_ref[2] = {ref::reference_row(half, Output::softmax),
+                                           ref::reference_row(half, Output::log_softmax)};
+    const std::vector<float> all(kLong, -kInf);
     for (const Variant& form : split_forms()) {
         const Variant* v = &form;
         if (!v->split) continue;
@@ -121,28 +132,18 @@ TEST_CASE("split rows: NaN, +inf and -inf in different slices follow the policy"
             for (Output out : {Output::softmax, Output::log_softmax}) {
                 INFO(v->name << form_of(*v) << " threads=" << t << " " << to_string(out));
                 // NaN near the end (last slice), the rest finite.
-                auto x = ref::make_row("normal_1", kLong, 5);
-                x[kLong - 10] = kNaN;
-                CHECK(all_nan(batch(*v, x, 1, kLong, out, t)));
+                CHECK(all_nan(batch(*v, nan_end, 1, kLong, out, t)));
                 // +inf in the first slice.
-                x = ref::make_row("normal_1", kLong, 5);
-                x[3] = kInf;
-                CHECK(all_nan(batch(*v, x, 1, kLong, out, t)));
+                CHECK(all_nan(batch(*v, inf_first, 1, kLong, out, t)));
                 // NaN in the second half, every other entry -inf: a NaN-dropping max sees -inf.
-                std::vector<float> z(kLong, -kInf);
-                z[kLong / 2 + 100] = kNaN;
-                CHECK(all_nan(batch(*v, z, 1, kLong, out, t, true)));
+                CHECK(all_nan(batch(*v, nan_among_ninf, 1, kLong, out, t, true)));
                 // First half all -inf, second half finite: exact 0 / -inf there, the rest scored.
-                x = ref::make_row("normal_1", kLong, 6);
-                for (std::size_t i = 0; i < kLong / 2; ++i) x[i] = -kInf;
-                const auto y = batch(*v, x, 1, kLong, out, t);
-                const ref::RowReference r = ref::reference_row(x, out);
-                const ref::Check c = ref::check_output(*v, x, y, r, out);
+                const auto y = batch(*v, half, 1, kLong, out, t);
+                const ref::Check c = ref::check_output(*v, half, y, half_ref[out == Output::softmax ? 0 : 1], out);
                 INFO(c.failure);
                 CHECK(c.failure.empty());
                 CHECK(y[0] == (out == Output::softmax ? 0.0f : -kInf));
                 // All -inf: NaN, or the masked value.
-                const std::vector<float> all(kLong, -kInf);
                 CHECK(all_nan(batch(*v, all, 1, kLong, out, t)));
                 const auto ym = batch(*v, all, 1, kLong, out, t, true);
                 const float want = out == Output::softmax ? 0.0f : -kInf;
