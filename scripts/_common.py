@@ -292,6 +292,24 @@ class BenchRun:
     def shapes(self, output: str = "softmax") -> list[Shape]:
         return sorted({r.shape for r in self.results if r.output == output})
 
+    def scaled_shapes(self, output: str = "softmax") -> list[Shape]:
+        """The shapes timed with more than one thread whose 1-thread twin (same rows and cols)
+        was timed too; timed = at least one result of that output without error."""
+        timed = {r.shape for r in self.results if r.output == output and r.ok}
+        return sorted(s for s in timed
+                      if s.threads > 1 and Shape(s.rows, s.cols, 1) in timed)
+
+    def thread_speedup(self, impl: str, output: str, shape: Shape) -> float | None:
+        """impl's wall-clock throughput on shape over its throughput on shape's 1-thread twin;
+        None unless both runs are timed (ok) and have a real time."""
+        one = self.find(impl, output, Shape(shape.rows, shape.cols, 1))
+        many = self.find(impl, output, shape)
+        if one is None or many is None or not (one.ok and many.ok):
+            return None
+        if not (one.real_gelems and many.real_gelems):
+            return None
+        return many.real_gelems / one.real_gelems
+
     def unsafe(self, variant: str) -> bool:
         """Tier 'unsafe' (naive: no max shift, overflows for logits above ~88.7)."""
         return self.tiers.get(variant, "unsafe" if variant.startswith("naive.") else "") == "unsafe"

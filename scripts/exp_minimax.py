@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Minimax coefficients for the exp kernels of variants/simd/exp.hpp.
 
-    ${PYTHON:-/usr/bin/python3} scripts/exp_minimax.py [--weight rel|ulp] [--double-degree N]
+    scripts/pyrun.sh scripts/exp_minimax.py [--weight rel|ulp] [--double-degree N] [--verbose]
+
+(scripts/pyrun.sh picks a Python that has numpy, the one dependency, or says what to install.)
 
 exp(r) on the reduced interval r in [-ln2/2, ln2/2] is approximated by
 
@@ -29,40 +31,12 @@ re-checked at the extrema with Python's decimal module (60 significant digits).
 (relative error times the result's significand, 2p for p < 1, p for p >= 1): an option for
 experiments; the kernels use the default (relative error).
 """
-import os
-import sys
+import argparse
+import decimal
+from decimal import Decimal
+from fractions import Fraction
 
-
-def _need_numpy():
-    try:
-        import numpy  # noqa: F401
-        return None
-    except ImportError:
-        pass
-    # Honour $PYTHON first, then the system interpreter (Debian's python3-numpy lives there).
-    tried = os.environ.get("SMB_EXP_MINIMAX_REEXEC", "")
-    for cand in (os.environ.get("PYTHON"), "/usr/bin/python3"):
-        if cand and cand not in tried.split(":") and os.path.realpath(cand) != os.path.realpath(sys.executable) \
-                and os.access(cand, os.X_OK):
-            os.environ["SMB_EXP_MINIMAX_REEXEC"] = tried + ":" + cand
-            os.execv(cand, [cand] + sys.argv)
-    return ("error: this script needs numpy, which %s cannot import.\n"
-            "Install it with:   apt-get install python3-numpy\n"
-            "and run:           /usr/bin/python3 scripts/exp_minimax.py\n"
-            "(or point $PYTHON at an interpreter that has numpy)." % sys.executable)
-
-
-_msg = _need_numpy()
-if _msg:
-    sys.stderr.write(_msg + "\n")
-    sys.exit(2)
-
-import argparse  # noqa: E402
-import decimal  # noqa: E402
-from decimal import Decimal  # noqa: E402
-from fractions import Fraction  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 LD = np.longdouble
 decimal.getcontext().prec = 60
@@ -103,20 +77,17 @@ def round_bits(x, bits):
     return Fraction(round(fx * scale)) / scale
 
 
-def hex_f32(v):
+def hex_f64(v):
     s = float(v).hex()  # e.g. 0x1.62e4300000000p-1
     mant, exp = s.split("p")
     if "." in mant:
         mant = mant.rstrip("0").rstrip(".")
-    return mant + "p" + exp + "f"
-
-
-def hex_f64(v):
-    s = float(v).hex()
-    mant, exp = s.split("p")
-    if "." in mant:
-        mant = mant.rstrip("0").rstrip(".")
     return mant + "p" + exp
+
+
+def hex_f32(v):
+    """A C++ float literal: the hex form of hex_f64 with the f suffix."""
+    return hex_f64(v) + "f"
 
 
 # ---- linear algebra in long double -----------------------------------------------------------
@@ -185,8 +156,8 @@ def dense_grid(n=40000):
     return g[g != 0]
 
 
-def alternating_extrema(fun, grid):
-    v = fun(grid)
+def alternating_extrema(grid, v):
+    """(x, v) at the largest |v| of each run of one sign of v = fun(grid)."""
     sgn = np.sign(v)
     runs = []
     start = 0
@@ -210,6 +181,7 @@ def remez(kind, degree, fixed, iters=60, verbose=False):
     width = (A_HI - A_LO) / 40000 * 3
     coeffs = None
     last = None
+    grid = dense_grid()
     for _ in range(iters):
         w = weight(ref, kind)
         # unknowns: gamma_k = c_k S^k (scaled), then h
@@ -234,7 +206,8 @@ def remez(kind, degree, fixed, iters=60, verbose=False):
         def fun(r, coeffs=coeffs):
             return np.sign(r) ** (len(fixed) + 1) * weight(r, kind) * rel_error(coeffs, r)
 
-        runs = alternating_extrema(fun, dense_grid())
+        on_grid = fun(grid)
+        runs = alternating_extrema(grid, on_grid)
         xs = refine_extrema(fun, [x for x, _ in runs], A_LO, A_HI, width)
         vals = fun(xs)
         pts = list(zip(xs, vals))
@@ -244,7 +217,7 @@ def remez(kind, degree, fixed, iters=60, verbose=False):
             else:
                 pts.pop()
         emax = max(abs(v) for _, v in pts)
-        gmax = np.max(np.abs(fun(dense_grid())))
+        gmax = np.max(np.abs(on_grid))
         emax = max(emax, gmax)
         emin = min(abs(v) for _, v in pts)
         if verbose:
@@ -305,11 +278,11 @@ def step_f32(c, k):
     return c
 
 
-def float_coeffs(kind, degree, K=3):
+def float_coeffs(kind, degree, K=3, verbose=False):
     """Float coefficients: c1 and c2 searched over +-K ulps around their refitted values, the
     higher ones rounded one at a time with a Lawson refit of the rest after each rounding;
     then a +-1 ulp coordinate search on the exact (refined) error."""
-    exact = remez(kind, degree, [])
+    exact = remez(kind, degree, [], verbose=verbose)
 
     def err(cs, n=20000):
         return max_error([LD(float(c)) for c in cs], kind, n=n)[0]
@@ -362,7 +335,8 @@ def main():
     ap.add_argument("--weight", choices=["rel", "ulp"], default="rel")
     ap.add_argument("--double-degree", type=int, default=0,
                     help="degree of the double kernel (default: smallest with error <= 2^-44)")
-    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--verbose", action="store_true",
+                    help="print each Remez iteration's levelled error |h| and max/min extremum")
     args = ap.parse_args()
     kind = args.weight
 
@@ -412,7 +386,7 @@ def main():
 
     # ---- float kernels ----
     for degree in (5, 6):
-        exact, cur, best = float_coeffs(kind, degree)
+        exact, cur, best = float_coeffs(kind, degree, verbose=args.verbose)
         e_exact, _ = max_error(exact, kind)
         print("Float kernel, degree %d:" % degree)
         print("  max %s error, exact coefficients: %.4e (2^%.2f)" % (kind, float(e_exact), np.log2(float(e_exact))))
@@ -430,7 +404,7 @@ def main():
     degrees = [args.double_degree] if args.double_degree else list(range(7, 13))
     tried = []
     for degree in degrees:
-        exact = remez("rel", degree, [])
+        exact = remez("rel", degree, [], verbose=args.verbose)
         rounded = [LD(round_f64(Fraction(float(c)) + Fraction(float(c - LD(float(c)))))) for c in exact]
         e_exact, _ = max_error(exact)
         e_round, xs = max_error(rounded)

@@ -168,8 +168,9 @@ def metadata(doc: Doc, m: Machine) -> None:
     doc.add(table(["", ""], rows))
     doc.add("Raw files (dates as recorded in each file):")
     doc.add("")
-    doc.add(table(["File", "Date", "Git commit", "Written by"], raw_files_rows(m)))
-    commits = {r[2] for r in raw_files_rows(m)}
+    files = raw_files_rows(m)
+    doc.add(table(["File", "Date", "Git commit", "Written by"], files))
+    commits = {r[2] for r in files}
     if len(commits) > 1:
         doc.add(["**Note:** the raw files come from different commits: "
                  + ", ".join(sorted(map(str, commits))) + ".", ""])
@@ -214,6 +215,13 @@ def skipped_lines(run: C.BenchRun, output: str) -> list[str]:
     for (name, reason), shapes in sorted(groups.items()):
         out.append(f"- {code(name)} on {', '.join(shapes)}: {reason}")
     return out + [""]
+
+
+def throughput_header(output: str) -> list[str]:
+    """The header of the throughput table (the columns of throughput_rows)."""
+    peers = [C.PEER_LABEL[p] for p in C.RIVALS[output]]
+    return (["Shape", "Threads", "Fastest", "G elem/s", f"Accurate (≤{ACC:g} ULP)", "G elem/s"]
+            + peers + ["memcpy"] + [f"Fastest ÷ {p}" for p in peers] + ["Fastest ÷ memcpy"])
 
 
 def throughput_rows(run: C.BenchRun, output: str) -> list[list]:
@@ -274,12 +282,8 @@ def throughput(doc: Doc, m: Machine, report: Path) -> None:
         if not run.shapes(output):
             continue
         doc.h(2, output)
-        peers = [C.PEER_LABEL[p] for p in C.RIVALS[output]]
-        header = (["Shape", "Threads", "Fastest", "G elem/s", f"Accurate (≤{ACC:g} ULP)",
-                   "G elem/s"] + peers + ["memcpy"] + [f"Fastest ÷ {p}" for p in peers]
-                  + ["Fastest ÷ memcpy"])
         rows = throughput_rows(run, output)
-        doc.add(table(header, rows))
+        doc.add(table(throughput_header(output), rows))
         if any(r[4] == "—" for r in rows):
             doc.add([f"— under Accurate: no variant documented within {ACC:g} ULP was timed "
                      f"on that shape in this run.", ""])
@@ -316,8 +320,7 @@ def speedup(doc: Doc, m: Machine, report: Path) -> None:
 
 def scaling(doc: Doc, m: Machine, report: Path) -> None:
     run = m.run
-    bases = {(s.rows, s.cols) for s in run.shapes() if s.threads == 1}
-    multi = [s for s in run.shapes() if s.threads > 1 and (s.rows, s.cols) in bases]
+    multi = run.scaled_shapes("softmax")
     if not multi:
         doc.add(not_run("no shape in this run was timed with both 1 and more threads "
                         f"(thread counts registered: {run.context.get('threads', '?')})."))
@@ -325,13 +328,10 @@ def scaling(doc: Doc, m: Machine, report: Path) -> None:
     rows = []
     for s in multi:
         best = run.fastest("softmax", s)
-        row = [f"{s.rows}x{s.cols}", s.threads, code(best.impl) if best else "—"]
-        for impl in ([best.impl] if best else []) + list(C.RIVALS["softmax"]):
-            one, many = (run.find(impl, "softmax", C.Shape(s.rows, s.cols, t))
-                         for t in (1, s.threads))
-            ok = one and many and one.ok and many.ok and one.real_gelems and many.real_gelems
-            row.append(f"{many.real_gelems / one.real_gelems:.2f}×" if ok else "—")
-        rows.append(row if best else row + ["—"])
+        speedups = [run.thread_speedup(best.impl, "softmax", s) if best else None]
+        speedups += [run.thread_speedup(p, "softmax", s) for p in C.RIVALS["softmax"]]
+        rows.append([f"{s.rows}x{s.cols}", s.threads, code(best.impl) if best else "—"]
+                    + [f"{x:.2f}×" if x is not None else "—" for x in speedups])
     peers = [C.PEER_LABEL[p] for p in C.RIVALS["softmax"]]
     doc.add(["Speedup over one thread of the same implementation, wall-clock throughput "
              "(`real_time`) on both sides; *ours* is our fastest variant at that thread count.",
@@ -356,9 +356,7 @@ def input_rows(run: C.BenchRun) -> list[list]:
             if not r.impl.startswith("guarded."):
                 continue
             base = run.find("max_shifted." + r.impl.split(".", 1)[1], "softmax", s)
-            ratio = (f"{r.items_per_second / base.items_per_second:.2f}×"
-                     if base and base.ok else "—")
-            rows.append([s.label, code(r.impl), gps(r), gps(base), ratio])
+            rows.append([s.label, code(r.impl), gps(r), gps(base), times(r, base)])
     return rows
 
 
@@ -764,10 +762,7 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
              f"[{shown(report)}]({rel(report, readme)}). G elem/s = 10⁹ elements per second; "
              f"ratios > 1: ours is faster; fastest excludes the unsafe `naive` and the `auto` "
              f"dispatchers; accurate = documented within {ACC:g} ULP.", ""])
-    peers = [C.PEER_LABEL[p] for p in C.RIVALS["softmax"]]
-    header = (["Shape", "Threads", "Fastest", "G elem/s", f"Accurate (≤{ACC:g} ULP)", "G elem/s"]
-              + peers + ["memcpy"] + [f"Fastest ÷ {p}" for p in peers] + ["Fastest ÷ memcpy"])
-    doc.add(table(header, throughput_rows(run, "softmax")))
+    doc.add(table(throughput_header("softmax"), throughput_rows(run, "softmax")))
     best = m.folder / f"{run.path.stem}-throughput-best-1t.png"
     if best.is_file():
         doc.add(figure(best, readme, "throughput vs row length, 1 thread"))

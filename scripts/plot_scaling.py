@@ -18,27 +18,25 @@ import _common as C  # noqa: E402
 
 
 def scaled_shapes(run: C.BenchRun) -> dict[tuple, list[int]]:
-    """(rows, cols) -> sorted thread counts, for softmax shapes run with 1 and more threads."""
-    counts: dict[tuple, set] = {}
-    for r in run.results:
-        if r.output == "softmax" and r.ok:
-            counts.setdefault((r.shape.rows, r.shape.cols), set()).add(r.shape.threads)
-    return {k: sorted(v) for k, v in sorted(counts.items()) if len(v) > 1 and 1 in v}
+    """(rows, cols) -> sorted thread counts (1 first), for softmax shapes timed with 1 and more
+    threads (BenchRun.scaled_shapes)."""
+    counts: dict[tuple, list[int]] = {}
+    for s in run.scaled_shapes("softmax"):
+        counts.setdefault((s.rows, s.cols), [1]).append(s.threads)
+    return counts
 
 
 def curve(run: C.BenchRun, impl: str, rows: int, cols: int, threads: list[int]):
     """(thread counts, speedups vs 1 thread, G elem/s at each) from real_time, or None."""
-    base = run.find(impl, "softmax", C.Shape(rows, cols, 1))
-    if base is None or not base.ok or not base.real_gelems:
-        return None
     xs, ys, gs = [], [], []
     for t in threads:
-        r = run.find(impl, "softmax", C.Shape(rows, cols, t))
-        if r is not None and r.ok and r.real_gelems:
+        shape = C.Shape(rows, cols, t)
+        speedup = run.thread_speedup(impl, "softmax", shape)
+        if speedup is not None:
             xs.append(t)
-            ys.append(r.real_gelems / base.real_gelems)
-            gs.append(r.real_gelems)
-    return xs, ys, gs
+            ys.append(speedup)
+            gs.append(run.find(impl, "softmax", shape).real_gelems)
+    return (xs, ys, gs) if xs else None
 
 
 def ours_at_max(run: C.BenchRun, rows: int, cols: int, threads: list[int]) -> str | None:

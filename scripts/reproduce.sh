@@ -23,7 +23,8 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
-The mode and each step's exit status and duration are recorded in results/<id>/reproduce.json.
+The mode, each step's exit status and duration, and the git commit the measured binaries were
+built from (as `softmaxbench --version` reports it) are recorded in results/<id>/reproduce.json.
 Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-numpy).
 
   --quick         (default) headline shapes, our variants of the dispatch ISA and scalar, one
@@ -37,8 +38,7 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
   -h, --help      this text
 
 Each step prints a header with the elapsed time. Any other failure stops the pipeline with the
-step's name and exit status. When the build has no `accuracy` or `tune` subcommand, that step
-is skipped with a notice and its report section says "not run".
+step's name and exit status.
 USAGE
 }
 
@@ -88,24 +88,19 @@ on_error() {
 }
 trap on_error ERR
 
-has_subcommand() {
-  "$cli" --help 2>/dev/null | grep -Eq "^[[:space:]]+$1[[:space:]]"
+# The commit the built binaries were made from, as the CLI reports it (cmake/GitCommit.cmake):
+# `softmaxbench --version` prints "softmaxbench <version> (git <commit>)".
+built_commit() {
+  "$cli" --version | sed -n 's/^softmaxbench .* (git \(.*\))$/\1/p'
 }
 
-# Like CMakeLists.txt: 12 hex digits, "-dirty" when tracked files have uncommitted changes.
-git_commit() {
-  local c
-  c="$(git rev-parse --short=12 HEAD 2>/dev/null)" || { echo unknown; return; }
-  [[ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]] || c+="-dirty"
-  echo "$c"
-}
-
+# write_record FILE COMMIT
 write_record() {
-  local out="$1" tmp
+  local out="$1" commit="$2" tmp
   tmp="$(mktemp "$out.XXXXXX.tmp")"
   {
     printf '{\n  "mode": "%s",\n  "repetitions": %s,\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
-      "$mode" "$reps" "$started" "$(git_commit)"
+      "$mode" "$reps" "$started" "$commit"
     local i
     for i in "${!steps_json[@]}"; do
       printf '    %s%s\n' "${steps_json[$i]}" "$([[ $i -lt $((${#steps_json[@]} - 1)) ]] && echo ,)"
@@ -145,37 +140,27 @@ record machine_id 0 "$id"
 
 # ---- 4. accuracy ----
 header "accuracy ($mode)"
-if has_subcommand accuracy; then
-  rc=0
-  marker="$(mktemp)"
-  "$cli" accuracy "--$mode" --out "$out/accuracy.csv" || rc=$?
-  # Exit 1 is also a runtime error; it means "some case failed" only with a fresh CSV.
-  fresh=0
-  [[ "$out/accuracy.csv" -nt "$marker" ]] && fresh=1
-  rm -f "$marker"
-  if [[ $rc -eq 1 && $fresh -eq 1 ]]; then
-    echo "accuracy: exit 1 -- at least one accuracy or special-value case failed; recorded, continuing"
-    record accuracy 1 "at least one accuracy or special-value case failed"
-  elif [[ $rc -ne 0 ]]; then
-    echo "reproduce.sh: step 'accuracy' failed (exit $rc); stopping." >&2
-    exit "$rc"
-  else
-    record accuracy 0 "every case passed"
-  fi
+rc=0
+marker="$(mktemp)"
+"$cli" accuracy "--$mode" --out "$out/accuracy.csv" || rc=$?
+# Exit 1 is also a runtime error; it means "some case failed" only with a fresh CSV.
+fresh=0
+[[ "$out/accuracy.csv" -nt "$marker" ]] && fresh=1
+rm -f "$marker"
+if [[ $rc -eq 1 && $fresh -eq 1 ]]; then
+  echo "accuracy: exit 1 -- at least one accuracy or special-value case failed; recorded, continuing"
+  record accuracy 1 "at least one accuracy or special-value case failed"
+elif [[ $rc -ne 0 ]]; then
+  echo "reproduce.sh: step 'accuracy' failed (exit $rc); stopping." >&2
+  exit "$rc"
 else
-  echo "skipped: $cli has no 'accuracy' subcommand (the report will say not run)"
-  record accuracy 0 "skipped: no accuracy subcommand in this build"
+  record accuracy 0 "every case passed"
 fi
 
 # ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
 header "tune"
-if has_subcommand tune; then
-  "$cli" tune --out "$out/tuning.json"
-  record tune 0 "tuning.json"
-else
-  echo "skipped: $cli has no 'tune' subcommand (the report will say not run)"
-  record tune 0 "skipped: no tune subcommand in this build"
-fi
+"$cli" tune --out "$out/tuning.json"
+record tune 0 "tuning.json"
 
 # ---- 6. bench ----
 header "benchmark ($mode)"
@@ -203,7 +188,9 @@ record plots 0 "PNG files in $out"
 
 # ---- 8. report ----
 header "report"
-write_record "$out/reproduce.json"
+commit="$(built_commit)"
+[[ -n "$commit" ]] || { echo "reproduce.sh: '$cli --version' names no git commit" >&2; false; }
+write_record "$out/reproduce.json" "$commit"
 "${py[@]}" scripts/make_report.py --results "$out" --bench "$bench_file"
 
 trap - ERR

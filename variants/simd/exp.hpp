@@ -49,7 +49,7 @@ template <class Arch>
 using dbatch = xsimd::batch<double, Arch>;
 
 // ---- coefficients ------------------------------------------------------------------------------
-// Printed by scripts/exp_minimax.py (Remez exchange for the relative error of
+// Printed by scripts/pyrun.sh scripts/exp_minimax.py (Remez exchange for the relative error of
 // p(r) = 1 + c1 r + ... + cd r^d against exp(r) on [-ln2/2, ln2/2], p(0) = 1 fixed; float
 // coefficients chosen by a search around the rounded minimax solution), copied verbatim.
 //   degree 5: max relative error 9.1477e-08 (2^-23.38) exact coefficients,
