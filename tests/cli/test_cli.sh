@@ -14,10 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
 harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
 BIN=$1
 WORK=$2
-if [[ ! -x $BIN ]]; then
-    echo "error: '$BIN' is not an executable" >&2
-    exit 2
-fi
+require_exec "$BIN"
 unset SOFTMAXBENCH_FORCE_ISA
 export LC_ALL=C
 rm -rf -- "$WORK"
@@ -25,17 +22,9 @@ mkdir -p -- "$WORK/in"
 IN=$WORK/in
 
 
-# Python for JSON, and whether it has NumPy.
-PY=
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1; then PY=$(command -v "$p"); break; fi
-done
-NUMPY_PY=
-for p in /usr/bin/python3 python3; do
-    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import numpy' >/dev/null 2>&1; then
-        NUMPY_PY=$(command -v "$p"); break
-    fi
-done
+# Python for JSON, and one with NumPy (empty when there is none).
+PY=$(find_python)
+NUMPY_PY=$(find_python numpy)
 
 # ---- helpers ----------------------------------------------------------------------------------
 
@@ -81,51 +70,7 @@ floats_of() {
 
 header_of() { tail -c +11 "$1" | head -n 1; }
 
-# run_cmd ARGS...: runs the binary, setting RC, OUT (stdout) and ERR (stderr).
-run_cmd() {
-    "$BIN" "$@" >"$WORK/stdout" 2>"$WORK/stderr"
-    RC=$?
-    OUT=$(cat "$WORK/stdout")
-    ERR=$(cat "$WORK/stderr")
-}
-
-# expect_error DESC RC PATTERN ARGS...: the command must exit with RC, print nothing on stdout,
-# exactly one stderr line starting with "softmaxbench: error: " and containing PATTERN, and leave
-# its output directory empty (no output, no temporary). "@OUT@" in ARGS is replaced by a fresh
-# OUTPUT path in an empty directory; "@DIR@" by that directory.
-case_no=0
-expect_error() {
-    local desc=$1 want_rc=$2 pattern=$3
-    shift 3
-    case_no=$((case_no + 1))
-    local dir=$WORK/err$case_no
-    mkdir -p -- "$dir"
-    local args=() a
-    for a in "$@"; do
-        a=${a//@OUT@/$dir/out.npy}
-        args+=("${a//@DIR@/$dir}")
-    done
-    run_cmd "${args[@]}"
-    local lines
-    lines=$(wc -l <"$WORK/stderr")
-    local left
-    left=$(ls -A -- "$dir")
-    if [[ $RC -ne $want_rc ]]; then
-        fail "$desc" "exit status $RC, expected $want_rc (stderr: $ERR)"
-    elif [[ $lines -ne 1 ]]; then
-        fail "$desc" "stderr has $lines lines, expected 1: $ERR"
-    elif [[ $ERR != "softmaxbench: error: "* ]]; then
-        fail "$desc" "stderr does not start with 'softmaxbench: error: ': $ERR"
-    elif [[ $ERR != *"$pattern"* ]]; then
-        fail "$desc" "stderr lacks '$pattern': $ERR"
-    elif [[ -n $OUT ]]; then
-        fail "$desc" "unexpected stdout: $OUT"
-    elif [[ -n $left ]]; then
-        fail "$desc" "files left in the output directory: $left"
-    else
-        pass "$desc [exit $RC: ${ERR#softmaxbench: error: }]"
-    fi
-}
+# run_cmd and expect_error: tests/lib/harness.sh.
 
 VAR=max_shifted.scalar
 

@@ -5,10 +5,10 @@
 #
 # Runs BUILD_DIR/bench/softmax_bench on 1x64 and 1x4096 (max_shifted scalar and AVX2, the
 # peers, memcpy) with a tiny min time, and `BUILD_DIR/softmaxbench accuracy` on two scalar
-# variants and one distribution (skipped with a notice when the build has no such subcommand),
-# then every scripts/plot_*.py and scripts/make_report.py through scripts/pyrun.sh, and checks
-# the PNGs (signature, IHDR size), REPORT.md (tables, metadata, figure links, BibTeX), the
-# error path on malformed input, and pyrun.sh without a usable Python.
+# variants and one distribution, then every scripts/plot_*.py and scripts/make_report.py
+# through scripts/pyrun.sh, and checks the PNGs (signature, IHDR size), REPORT.md (tables,
+# metadata, figure links, BibTeX), the error path on malformed input, and pyrun.sh without a
+# usable Python.
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
 set -u
 
@@ -20,7 +20,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BENCH_BIN="$BUILD/bench/softmax_bench"
 CLI="$BUILD/softmaxbench"
 for b in "$BENCH_BIN" "$CLI"; do
-  [[ -x $b ]] || { echo "error: '$b' is not an executable (build it first)" >&2; exit 2; }
+  require_exec "$b" "build it first"
 done
 unset SOFTMAXBENCH_FORCE_ISA
 export LC_ALL=C
@@ -69,38 +69,24 @@ run_plot() {
 check "softmax_bench small run exits 0 and writes JSON" "[[ $? -eq 0 && -s '$RES/bench-test.json' ]]" \
   "$(tail -n 5 "$WORK/bench.log")"
 
-ACCURACY=0
-if "$CLI" --help 2>/dev/null | grep -Eq '^[[:space:]]+accuracy[[:space:]]'; then
-  "$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar --distributions normal_1 \
-    --out "$RES/accuracy.csv" > "$WORK/accuracy.log" 2>&1
-  rc=$?
-  # 1 = some case above its bound: still a complete result set.
-  check "softmaxbench accuracy exits 0 or 1 and writes accuracy.csv" \
-    "[[ ( $rc -eq 0 || $rc -eq 1 ) && -s '$RES/accuracy.csv' ]]" "$(tail -n 5 "$WORK/accuracy.log")"
-  [[ -s $RES/accuracy.csv ]] && ACCURACY=1
-else
-  notice "this build of softmaxbench has no 'accuracy' subcommand: accuracy checks skipped"
-fi
+"$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar --distributions normal_1 \
+  --out "$RES/accuracy.csv" > "$WORK/accuracy.log" 2>&1
+rc=$?
+# 1 = some case above its bound: still a complete result set.
+check "softmaxbench accuracy exits 0 or 1 and writes accuracy.csv" \
+  "[[ ( $rc -eq 0 || $rc -eq 1 ) && -s '$RES/accuracy.csv' ]]" "$(tail -n 5 "$WORK/accuracy.log")"
 
 # ---- plots ----------------------------------------------------------------------------------
 run_plot plot_throughput.py --results "$RES"
 check "plot_throughput.py wrote a figure" "[[ $LAST_PNG_COUNT -ge 1 ]]"
 run_plot plot_throughput.py --results "$RES" --best-only
 run_plot plot_speedup.py --results "$RES"
-# Threaded runs have names ending in /real_time; the filter above selects 1-thread shapes today.
-THREADED=0
-grep -q '/real_time"' "$RES/bench-test.json" && THREADED=1
+# The filter above selects 1-thread shapes only (threaded names end in /<threads>/real_time).
 run_plot plot_scaling.py --results "$RES"
-if [[ $THREADED -eq 1 ]]; then
-  check "plot_scaling.py wrote a figure for the threaded shapes" "[[ $LAST_PNG_COUNT -eq 1 ]]"
-else
-  check "plot_scaling.py says there is nothing to plot for 1-thread-only runs" \
-    "[[ $LAST_PNG_COUNT -eq 0 && '$LAST_OUT' == *'more than one thread count'* ]]" "$LAST_OUT"
-fi
-if [[ $ACCURACY -eq 1 ]]; then
-  run_plot plot_accuracy.py --results "$RES"
-  check "plot_accuracy.py wrote the heatmaps and the CDF" "[[ $LAST_PNG_COUNT -ge 2 ]]"
-fi
+check "plot_scaling.py says there is nothing to plot for 1-thread-only runs" \
+  "[[ $LAST_PNG_COUNT -eq 0 && '$LAST_OUT' == *'more than one thread count'* ]]" "$LAST_OUT"
+run_plot plot_accuracy.py --results "$RES"
+check "plot_accuracy.py wrote the heatmaps and the CDF" "[[ $LAST_PNG_COUNT -ge 2 ]]"
 
 # ---- the report -----------------------------------------------------------------------------
 pyrun "$ROOT/scripts/make_report.py" --results "$RES" > "$WORK/report.out" 2>&1
@@ -114,16 +100,10 @@ check "throughput table has a header row" "grep -q '^| Shape | Threads | Fastest
 check "throughput table has a 1x4096 data row" "grep -Eq '^\| 1x4096 \| 1 \| \`max_shifted' '$REPORT'"
 check "throughput section names the bench file" "grep -Fq 'From \`bench-test.json\`' '$REPORT'"
 check "speedup table present" "grep -q '^| Shape | Threads | Fastest ÷ oneDNN | Fastest ÷ XNNPACK' '$REPORT'"
-if [[ $THREADED -eq 0 ]]; then
-  check "thread scaling says not run" "grep -A2 '^## Thread scaling' '$REPORT' | grep -q '^Not run'"
-fi
+check "thread scaling says not run" "grep -A2 '^## Thread scaling' '$REPORT' | grep -q '^Not run'"
 check "tuning section says not run (no tuning.json)" "grep -A2 'Tuning winners' '$REPORT' | grep -q '^Not run'"
-if [[ $ACCURACY -eq 1 ]]; then
-  check "accuracy table present" "grep -q '^| Variant | Tier | softmax worst' '$REPORT'"
-  check "accuracy table has max_shifted.scalar" "grep -q '^| \`max_shifted.scalar\` |' '$REPORT'"
-else
-  check "accuracy section says not run" "grep -A2 '^## Accuracy' '$REPORT' | grep -q '^Not run'"
-fi
+check "accuracy table present" "grep -q '^| Variant | Tier | softmax worst' '$REPORT'"
+check "accuracy table has max_shifted.scalar" "grep -q '^| \`max_shifted.scalar\` |' '$REPORT'"
 check "How to cite with a BibTeX block" \
   "grep -q '^## How to cite' '$REPORT' && grep -q '^\`\`\`bibtex' '$REPORT' && grep -q '@misc{softmaxbench-' '$REPORT'"
 check "BibTeX names the commit" "grep -q 'note .*git commit $commit' '$REPORT'"
