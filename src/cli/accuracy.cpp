@@ -354,17 +354,21 @@ ref::RowReference reference(std::span<const float> x, Output out, int threads) {
     ref::ChunkedReference c(x, out, false, chunk);
     const auto chunks = static_cast<std::ptrdiff_t>(c.chunks());
     std::string error;
-#pragma omp parallel num_threads(threads)
-    {
+    // Every chunk through one step, inside the parallel region (the first error is kept).
+    auto each_chunk = [&](void (ref::ChunkedReference::*step)(std::size_t)) {
 #pragma omp for schedule(dynamic, 1)
         for (std::ptrdiff_t k = 0; k < chunks; ++k) {
             try {
-                c.sum_chunk(std::size_t(k));
+                (c.*step)(std::size_t(k));
             } catch (const std::exception& e) {
 #pragma omp critical(smb_accuracy_error)
                 error = e.what();
             }
         }
+    };
+#pragma omp parallel num_threads(threads)
+    {
+        each_chunk(&ref::ChunkedReference::sum_chunk);
 #pragma omp single
         {
             if (error.empty()) {
@@ -376,17 +380,7 @@ ref::RowReference reference(std::span<const float> x, Output out, int threads) {
             }
         }
         // The implicit barrier after single: every thread sees the combined sum (or the error).
-        if (error.empty()) {
-#pragma omp for schedule(dynamic, 1)
-            for (std::ptrdiff_t k = 0; k < chunks; ++k) {
-                try {
-                    c.write_chunk(std::size_t(k));
-                } catch (const std::exception& e) {
-#pragma omp critical(smb_accuracy_error)
-                    error = e.what();
-                }
-            }
-        }
+        if (error.empty()) each_chunk(&ref::ChunkedReference::write_chunk);
     }
     if (!error.empty()) throw std::runtime_error("reference: " + error);
     return c.take();
