@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "reference/scoring.hpp"
+#include "softmaxbench/softmax.hpp"
 
 namespace smb::test {
 
@@ -20,5 +21,28 @@ using ref::check_output;
 using ref::check_row;
 using ref::in_domain;
 using ref::log_abs_excess;
+
+// Helpers the special-value and thread tests share.
+inline constexpr float kInf = std::numeric_limits<float>::infinity();
+inline constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+inline std::vector<const Variant*> available_variants() {
+    std::vector<const Variant*> vs;
+    for (const Variant& v : all_variants())
+        if (available(v)) vs.push_back(&v);
+    return vs;
+}
+
+inline bool all_equal(const std::vector<float>& y, float want) {
+    for (float t : y)
+        if (!(t == want)) return false;
+    return true;
+}
+
+inline bool all_nan(const std::vector<float>& y) {
+    for (float t : y)
+        if (!std::isnan(t)) return false;
+    return true;
+}
 
 }  // namespace smb::test

@@ -17,32 +17,16 @@ using namespace smb;
 
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-std::vector<const Variant*> available_variants() {
-    std::vector<const Variant*> vs;
-    for (const Variant& v : all_variants())
-        if (available(v)) vs.push_back(&v);
-    return vs;
-}
+using test::all_equal;
+using test::all_nan;
+using test::available_variants;
+using test::kInf;
+using test::kNaN;
 
 std::vector<float> run(const Variant& v, const std::vector<float>& x, Output out, bool masked = false) {
     std::vector<float> y(x.size(), -777.0f);
     v.row(x.data(), y.data(), x.size(), RowParams{out, masked});
     return y;
-}
-
-bool all_nan(const std::vector<float>& y) {
-    for (float t : y)
-        if (!std::isnan(t)) return false;
-    return true;
-}
-
-bool all_equal(const std::vector<float>& y, float want) {
-    for (float t : y)
-        if (!(t == want)) return false;
-    return true;
 }
 
 // Row sizes that exercise the scalar path and (for SIMD variants) the vector body and tails.

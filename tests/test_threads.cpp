@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "accuracy.hpp"
 #include "reference/distributions.hpp"
 #include "reference/scoring.hpp"
 #include "softmaxbench/reference.hpp"
@@ -18,8 +19,11 @@ using namespace smb;
 
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
-constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+using test::all_equal;
+using test::all_nan;
+using test::available_variants;
+using test::kInf;
+using test::kNaN;
 // Longer than the split threshold in src/core/batch.cpp (32768), not a multiple of 16.
 constexpr std::size_t kLong = 100003;
 
@@ -36,19 +40,6 @@ std::vector<float> batch(const Variant& v, const std::vector<float>& x, std::siz
     a.masked_safe = masked;
     softmax_batch(v, a);
     return y;
-}
-
-bool all_nan(const std::vector<float>& y) {
-    for (float t : y)
-        if (!std::isnan(t)) return false;
-    return true;
-}
-
-std::vector<const Variant*> available_variants() {
-    std::vector<const Variant*> vs;
-    for (const Variant& v : all_variants())
-        if (available(v)) vs.push_back(&v);
-    return vs;
 }
 
 // Every variant, plus a copy of each variant whose split has a second form for long rows
@@ -145,11 +136,7 @@ TEST_CASE("split rows: NaN, +inf and -inf in different slices follow the policy"
                 CHECK(y[0] == (out == Output::softmax ? 0.0f : -kInf));
                 // All -inf: NaN, or the masked value.
                 CHECK(all_nan(batch(*v, all, 1, kLong, out, t)));
-                const auto ym = batch(*v, all, 1, kLong, out, t, true);
-                const float want = out == Output::softmax ? 0.0f : -kInf;
-                bool ok = true;
-                for (float q : ym) ok = ok && q == want;
-                CHECK(ok);
+                CHECK(all_equal(batch(*v, all, 1, kLong, out, t, true), out == Output::softmax ? 0.0f : -kInf));
             }
         }
     }
