@@ -380,9 +380,7 @@ void run_case(benchmark::State& state, const Case& c) {
 }
 
 // ---- registration ---------------------------------------------------------------------------
-bool wants_log(const smb::Variant& v) {
-    return v.algorithm == smb::Algorithm::log_sum_exp || v.algorithm == smb::Algorithm::max_shifted;
-}
+bool wants_log(const smb::Variant& v) { return smb::info(v.algorithm).bench_log; }
 
 std::set<int> register_all(const Options& opt) {
     bool have_dispatch = true;

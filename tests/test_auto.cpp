@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 #include "softmaxbench/tuning.hpp"
 
@@ -40,14 +41,14 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     REQUIRE(setenv("SOFTMAXBENCH_TUNING", path.c_str(), 1) == 0);
 
     // Steered by the file.
-    CHECK(select_variant(1, 1000, 1, Output::softmax, 8.0).name == online);
+    CHECK(select_variant(1000, 1, Output::softmax, 8.0).name == online);
     CHECK(auto_source().find(path) != std::string::npos);
     // A winner outside auto's bound is not used; the heuristic picks within it.
-    const Variant& mid = select_variant(1, 4096, 1, Output::softmax, 8.0);
+    const Variant& mid = select_variant(4096, 1, Output::softmax, 8.0);
     CHECK(mid.name != xs);
     CHECK(mid.max_ulp <= 8.0);
     // A class with no entry: the heuristic.
-    CHECK(select_variant(1, 32, 1, Output::softmax, 8.0).max_ulp <= 8.0);
+    CHECK(select_variant(32, 1, Output::softmax, 8.0).max_ulp <= 8.0);
     std::remove(path.c_str());
 }
 
@@ -55,15 +56,15 @@ TEST_CASE("select_variant honours any max-ULP bound, for softmax and log_softmax
     for (Output out : {Output::softmax, Output::log_softmax}) {
         for (double bound : {8.0, 3.0, 1.0, 0.6}) {
             for (std::size_t cols : {16u, 4096u, 1u << 23}) {
-                const Variant& v = select_variant(1, cols, 1, out, bound);
+                const Variant& v = select_variant(cols, 1, out, bound);
                 INFO(to_string(out) << " bound " << bound << " cols " << cols << " -> " << v.name);
                 CHECK((out == Output::softmax ? v.max_ulp : v.max_ulp_log) <= bound);
                 CHECK(available(v));
-                CHECK(v.tier != "unsafe");
+                CHECK(v.tier != Tier::unsafe);
                 CHECK(v.algorithm != Algorithm::auto_pick);
             }
         }
-        CHECK_THROWS_AS(select_variant(1, 100, 1, out, 0.1), std::invalid_argument);
+        CHECK_THROWS_AS(select_variant(100, 1, out, 0.1), std::invalid_argument);
     }
 }
 

@@ -129,9 +129,10 @@ TEST_CASE("shift invariance: softmax(x + c) == softmax(x) when the shift is exac
         for (Output out : {Output::softmax, Output::log_softmax}) {
             const std::vector<float> a = run(*v, s, out), b = run(*v, s100, out);
             INFO(v->name << " " << to_string(out));
-            const bool no_max = v->algorithm == Algorithm::two_pass ||
-                                ((v->algorithm == Algorithm::guarded || v->algorithm == Algorithm::auto_pick) &&
-                                 out == Output::softmax);
+            // The registry's fact; auto may pick a form without a max (its entry says false).
+            const AlgorithmInfo& alg = info(v->algorithm);
+            const bool no_max = !(out == Output::softmax ? alg.max_shift_softmax : alg.max_shift_log) &&
+                                !(v->algorithm == Algorithm::auto_pick && out == Output::log_softmax);
             if (no_max) {
                 // No max is subtracted (guarded's shift is x[0]'s power of two, which moves with
                 // c; auto may pick guarded), so rounding differs; both must still meet the bound.

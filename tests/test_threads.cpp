@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "accuracy.hpp"
+#include "detail/split.hpp"
 #include "reference/distributions.hpp"
 #include "reference/scoring.hpp"
 #include "softmaxbench/reference.hpp"

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 #include "softmaxbench/tuning.hpp"
 

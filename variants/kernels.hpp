@@ -1,41 +1,54 @@
-// Row functions of every variant, by ISA. The registry (src/core/registry.cpp) is the only user.
+// Row functions and split forms of every list entry (variants/list.inc), by ISA: declared here
+// from the list, defined by the unit of that ISA (variants/simd/isa_*.cpp from the generic
+// kernels, variants/scalar/scalar.cpp from the scalar forms). The registry
+// (variants/registry.cpp) is the only other user.
+//
+// Entry (algorithm A, isa I, exp E, tier T, dtype D):
+//   row    smb::kernels::I::A_E_T_D          e.g. kernels::avx512::max_shifted_poly5_fast_f32
+//   split  smb::kernels::I::A_E_T_D_split    (entries whose split form is not `none`)
 #pragma once
 #include <cstddef>
+#include <limits>
 
+#include "detail/split.hpp"
 #include "softmaxbench/softmax.hpp"
 
 #define SMB_DECLARE_ROW(fn) void fn(const float* x, float* y, std::size_t n, ::smb::RowParams p)
 
-namespace smb::kernels::scalar {
-SMB_DECLARE_ROW(naive);
-SMB_DECLARE_ROW(max_shifted);
-SMB_DECLARE_ROW(online);
-SMB_DECLARE_ROW(log_sum_exp);
-SMB_DECLARE_ROW(two_pass);
-SMB_DECLARE_ROW(guarded);
-}  // namespace smb::kernels::scalar
+// Token helpers for the list's X-macros.
+#define SMB_CAT_(a, b) a##b
+#define SMB_CAT(a, b) SMB_CAT_(a, b)
+#define SMB_KERNEL_FN(alg, exp, tier, dtype) alg##_##exp##_##tier##_##dtype
+#define SMB_KERNEL_SPLIT(alg, exp, tier, dtype) alg##_##exp##_##tier##_##dtype##_split
+// SMB_HAS_SPLIT_<form>: 0 for `none`, 1 for every split form.
+#define SMB_HAS_SPLIT_none 0
+#define SMB_HAS_SPLIT_max_first 1
+#define SMB_HAS_SPLIT_one_pass 1
+#define SMB_HAS_SPLIT_max_first_or_one_pass 1
+// SMB_WHEN(c)(tokens): the tokens when c is 1, nothing when 0.
+#define SMB_WHEN_0(...)
+#define SMB_WHEN_1(...) __VA_ARGS__
+#define SMB_WHEN(c) SMB_CAT(SMB_WHEN_, c)
+// SMB_IS_THIS_ISA(isa): 1 in the unit that defined SMB_THIS_ISA_<isa> as SMB_PROBE, else 0.
+#define SMB_PROBE ~, 1
+#define SMB_SECOND_(a, b, ...) b
+#define SMB_SECOND(...) SMB_SECOND_(__VA_ARGS__)
+#define SMB_IS_PROBE(...) SMB_SECOND(__VA_ARGS__, 0, ~)
+#define SMB_IS_THIS_ISA(isa) SMB_IS_PROBE(SMB_CAT(SMB_THIS_ISA_, isa))
 
-// SIMD instantiations (variants/simd/isa_*.cpp); the same set of rows for every ISA.
-#define SMB_DECLARE_SIMD_ROWS(ns)                \
-    namespace smb::kernels::ns {                 \
-    SMB_DECLARE_ROW(naive);                      \
-    SMB_DECLARE_ROW(max_shifted);                \
-    SMB_DECLARE_ROW(max_shifted_p6);             \
-    SMB_DECLARE_ROW(max_shifted_xsimd);          \
-    SMB_DECLARE_ROW(max_shifted_accurate);       \
-    SMB_DECLARE_ROW(online);                     \
-    SMB_DECLARE_ROW(online_accurate);            \
-    SMB_DECLARE_ROW(log_sum_exp);                \
-    SMB_DECLARE_ROW(log_sum_exp_accurate);       \
-    SMB_DECLARE_ROW(two_pass);                   \
-    SMB_DECLARE_ROW(guarded);                    \
-    extern const ::smb::RowSplit split_max_shifted, split_max_shifted_p6, split_max_shifted_xsimd, \
-        split_max_shifted_accurate, split_online, split_online_accurate, split_log_sum_exp,        \
-        split_log_sum_exp_accurate, split_two_pass, split_guarded;                                                \
+// Constants the list's rows use.
+namespace smb::kernels {
+inline constexpr double kNoUlpBound = std::numeric_limits<double>::infinity();
+inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
+}  // namespace smb::kernels
+
+#define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)            \
+    namespace smb::kernels::isa {                                                             \
+    SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype));                                    \
+    SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const ::smb::RowSplit SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
     }
-SMB_DECLARE_SIMD_ROWS(sse2)
-SMB_DECLARE_SIMD_ROWS(avx2)
-SMB_DECLARE_SIMD_ROWS(avx512)
+#include "list.inc"
+#undef SMB_VARIANT
 
 // The auto entries (src/core/auto.cpp): resolve to another variant per call.
 namespace smb::kernels::autopick {

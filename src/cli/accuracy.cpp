@@ -29,6 +29,7 @@
 #include "reference/scoring.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "softmaxbench/reference.hpp"
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb::cli {
@@ -416,8 +417,8 @@ std::vector<Field> fields_of(const CaseResult& c) {
     std::vector<Field> f;
     f.push_back(str_field("variant", c.v->name));
     f.push_back(str_field("isa", to_string(c.v->isa)));
-    f.push_back(str_field("tier", c.v->tier));
-    f.push_back(str_field("exp_kernel", c.v->exp_kernel));
+    f.push_back(str_field("tier", to_string(c.v->tier)));
+    f.push_back(str_field("exp_kernel", to_string(c.v->exp_kernel)));
     f.push_back(str_field("output", std::string(to_string(c.out))));
     f.push_back(str_field("distribution", c.dist));
     f.push_back(count("n", c.n));

@@ -28,6 +28,7 @@
 #include "cli/commands.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace {
@@ -49,8 +50,9 @@ constexpr const char* kFooter =
     "Errors are reported as one line on stderr starting with 'softmaxbench: error: '.\n";
 
 constexpr const char* kListDetails =
-    "Columns: NAME (<algorithm>.<isa>[.<tier>]), ALGORITHM, ISA it needs, TIER (reference,\n"
-    "accurate, fast, unsafe), EXP kernel, AVAILABLE (ISA <= dispatch ISA), MAX_ULP and\n"
+    "Columns: NAME (<algorithm>.<isa>[.<exp>][.<tier>][.<dtype>]), ALGORITHM, ISA it needs,\n"
+    "TIER (accurate: <= 1 ULP, fast, unsafe), EXP kernel, AVAILABLE (on this CPU, within\n"
+    "SOFTMAXBENCH_FORCE_ISA), MAX_ULP and\n"
     "MAX_ULP_LOG (documented bound on the ULP error of softmax / log_softmax outputs\n"
     ">= FLT_MIN; inf: no bound), SUBNORMAL (gradual or flush for outputs below FLT_MIN), SUMMARY.\n\n";
 
@@ -111,21 +113,40 @@ int cmd_list(const ListOptions& opt) {
     const auto variants = smb::all_variants();
     const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
 
+    const auto aliases_of = [](const smb::Variant& v) {
+        std::vector<std::string_view> a;
+        for (const smb::VariantAlias& x : smb::variant_aliases())
+            if (x.name == v.name) a.push_back(x.alias);
+        return a;
+    };
     if (opt.json) {
         std::cout << "[";
         bool first = true;
         for (const smb::Variant& v : variants) {
+            const smb::AlgorithmInfo& alg = smb::info(v.algorithm);
+            std::string aliases = "[";
+            for (std::string_view a : aliases_of(v)) aliases += (aliases.size() > 1 ? ", " : "") + json_string(a);
+            aliases += "]";
             std::cout << (first ? "\n" : ",\n") << "  {"
                       << "\"name\": " << json_string(v.name)
+                      << ", \"aliases\": " << aliases
                       << ", \"algorithm\": " << json_string(smb::to_string(v.algorithm))
                       << ", \"isa\": " << json_string(smb::to_string(v.isa))
-                      << ", \"tier\": " << json_string(v.tier)
-                      << ", \"exp_kernel\": " << json_string(v.exp_kernel)
+                      << ", \"exp_kernel\": " << json_string(smb::to_string(v.exp_kernel))
+                      << ", \"tier\": " << json_string(smb::to_string(v.tier))
+                      << ", \"dtype\": " << json_string(smb::to_string(v.dtype))
                       << ", \"available\": " << json_bool(is_available(v))
                       << ", \"max_ulp\": " << json_number(v.max_ulp)
                       << ", \"max_ulp_log\": " << json_number(v.max_ulp_log)
+                      << ", \"accurate_max_ulp\": " << json_number(smb::kAccurateMaxUlp)
                       << ", \"subnormal\": " << json_string(smb::to_string(v.subnormal))
                       << ", \"parallel\": " << json_string(smb::parallelism(v))
+                      << ", \"split_form\": " << json_string(smb::to_string(v.split_form))
+                      << ", \"passes\": " << alg.passes
+                      << ", \"max_abs_logit\": " << json_number(alg.max_abs_logit)
+                      << ", \"max_shift_softmax\": " << json_bool(alg.max_shift_softmax)
+                      << ", \"max_shift_log\": " << json_bool(alg.max_shift_log)
+                      << ", \"bench_log\": " << json_bool(alg.bench_log)
                       << ", \"summary\": " << json_string(v.summary) << "}";
             first = false;
         }
@@ -138,7 +159,7 @@ int cmd_list(const ListOptions& opt) {
                     "SUBNORMAL", "PARALLEL", "SUMMARY"});
     for (const smb::Variant& v : variants)
         rows.push_back({str(v.name), str(smb::to_string(v.algorithm)), str(smb::to_string(v.isa)),
-                        str(v.tier), str(v.exp_kernel), is_available(v) ? "yes" : "no",
+                        str(smb::to_string(v.tier)), str(smb::to_string(v.exp_kernel)), is_available(v) ? "yes" : "no",
                         number_text(v.max_ulp), number_text(v.max_ulp_log),
                         str(smb::to_string(v.subnormal)), str(smb::parallelism(v)), str(v.summary)});
     print_table(std::cout, rows);
@@ -147,6 +168,9 @@ int cmd_list(const ListOptions& opt) {
               << "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
                  "log_softmax outputs >= FLT_MIN;\nPARALLEL: with --threads, `rows` splits the rows among "
                  "threads; `rows+split` also splits one long row (>= 32768 elements) when rows < threads\n";
+    std::cout << "Older names that still resolve:";
+    for (const smb::VariantAlias& a : smb::variant_aliases()) std::cout << ' ' << a.alias << " -> " << a.name << ';';
+    std::cout << '\n';
     return 0;
 }
 
@@ -207,7 +231,7 @@ int cmd_run(const RunOptions& opt) {
     args.threads = opt.threads;
     if (v->algorithm == smb::Algorithm::auto_pick && (opt.max_ulp || opt.explain)) {
         // Resolve auto here (as softmax_batch would) to apply --max-ulp and to say what ran.
-        v = &smb::select_variant(args.rows, args.cols, args.threads, args.output,
+        v = &smb::select_variant(args.cols, args.threads, args.output,
                                  opt.max_ulp ? *opt.max_ulp : v->max_ulp);
         if (opt.explain)
             std::cerr << "softmaxbench: " << opt.variant << " -> " << v->name << " (" << smb::parallelism(*v)
@@ -335,8 +359,10 @@ int main(int argc, char** argv) {
     CLI::App* list = app.add_subcommand(
         "list", "List every compiled softmax variant and whether this CPU can run it");
     list->add_flag("--json", list_opt.json,
-                   "Print a JSON array of objects (keys: name, algorithm, isa, tier, exp_kernel, "
-                   "available, max_ulp, max_ulp_log, subnormal, summary) instead of a table; "
+                   "Print a JSON array of objects (keys: name, aliases, algorithm, isa, exp_kernel, tier, "
+                   "dtype, available, max_ulp, max_ulp_log, accurate_max_ulp, subnormal, parallel, "
+                   "split_form, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, "
+                   "summary) instead of a table; "
                    "an unbounded (infinite) max_ulp or max_ulp_log is null");
     list->footer(std::string(kListDetails) + kFooter);
 

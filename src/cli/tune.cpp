@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/build_info.hpp"
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 #include "softmaxbench/tuning.hpp"
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "softmaxbench/softmax.hpp"
@@ -32,6 +33,14 @@ const Variant* by_name(const std::string& name, Output out, double max_ulp) {
     return v && eligible(*v, out, max_ulp) ? v : nullptr;
 }
 
+// The variant with these fields, if it is eligible.
+const Variant* by_fields(Algorithm a, Isa i, ExpKernel e, Tier t, Output out, double max_ulp) {
+    for (const Variant& v : all_variants())
+        if (v.algorithm == a && v.isa == i && v.exp_kernel == e && v.tier == t && v.dtype == Dtype::f32)
+            return eligible(v, out, max_ulp) ? &v : nullptr;
+    return nullptr;
+}
+
 // Built-in preference, from benchmark runs on the development machine (AMD EPYC Zen 4,
 // results/<machine-id>/): softmax, fast tier: guarded at every length (no max pass, no TwoSum;
 // on rows outside its window it is max_shifted plus one pass); log_softmax: max_shifted (exp
@@ -40,29 +49,35 @@ const Variant* by_name(const std::string& name, Output out, double max_ulp) {
 // ones, then anything within the bound (the double-internal scalar variants reach 0.51 ULP).
 const Variant* heuristic(std::size_t cols, Output out, double max_ulp) {
     const bool huge = cols > (std::size_t(1) << 22);
-    std::vector<std::string> prefs;
+    struct Pref {
+        Algorithm a;
+        ExpKernel e;
+        Tier t;
+    };
+    std::vector<Pref> prefs;
     if (max_ulp >= 6) {
-        if (out == Output::softmax) prefs = {"guarded", "max_shifted", "online", "log_sum_exp"};
-        else prefs = {"max_shifted", "log_sum_exp", "online"};
+        const std::vector<Algorithm> fast =
+            out == Output::softmax
+                ? std::vector<Algorithm>{Algorithm::guarded, Algorithm::max_shifted, Algorithm::online, Algorithm::log_sum_exp}
+                : std::vector<Algorithm>{Algorithm::max_shifted, Algorithm::log_sum_exp, Algorithm::online};
+        for (Algorithm a : fast) prefs.push_back({a, ExpKernel::poly5, Tier::fast});
     }
-    for (const char* suffix : {"", ".p6", ".accurate"})
-        for (const char* alg : {huge ? "online" : "max_shifted", huge ? "max_shifted" : "online", "log_sum_exp"})
-            prefs.push_back(std::string(alg) + "\x01" + suffix);
+    const Algorithm first = huge ? Algorithm::online : Algorithm::max_shifted;
+    const Algorithm second = huge ? Algorithm::max_shifted : Algorithm::online;
+    for (const auto& [e, t] : {std::pair{ExpKernel::poly5, Tier::fast}, std::pair{ExpKernel::poly6, Tier::fast},
+                               std::pair{ExpKernel::poly6_f64, Tier::accurate}})
+        for (Algorithm a : {first, second, Algorithm::log_sum_exp}) prefs.push_back({a, e, t});
     for (Isa isa : {Isa::avx512, Isa::avx2, Isa::sse2}) {
         if (!isa_available(isa)) continue;
-        for (const std::string& p : prefs) {
-            const auto sep = p.find('\x01');
-            const std::string name = sep == std::string::npos
-                                         ? p + "." + std::string(to_string(isa))
-                                         : p.substr(0, sep) + "." + std::string(to_string(isa)) + p.substr(sep + 1);
-            if (const Variant* v = by_name(name, out, max_ulp)) return v;
-        }
+        for (const Pref& p : prefs)
+            if (const Variant* v = by_fields(p.a, isa, p.e, p.t, out, max_ulp)) return v;
     }
-    for (const char* name : {"online.scalar", "log_sum_exp.scalar", "max_shifted.scalar"})
-        if (const Variant* v = by_name(name, out, max_ulp)) return v;
+    for (const Pref& p : {Pref{Algorithm::online, ExpKernel::libm_double, Tier::accurate},
+                          Pref{Algorithm::log_sum_exp, ExpKernel::libm_double, Tier::accurate},
+                          Pref{Algorithm::max_shifted, ExpKernel::libm_double, Tier::fast}})
+        if (const Variant* v = by_fields(p.a, Isa::scalar, p.e, p.t, out, max_ulp)) return v;
     return nullptr;
 }
-
 
 const Variant& pick(std::size_t cols, int threads, Output out, double max_ulp) {
     if (const auto& t = table()) {
@@ -98,8 +113,7 @@ int class_index(std::size_t cols) {
 
 }  // namespace
 
-const Variant& select_variant(std::size_t rows, std::size_t cols, int threads, Output out, double max_ulp) {
-    (void)rows;
+const Variant& select_variant(std::size_t cols, int threads, Output out, double max_ulp) {
     static Memo memo;
     static const double kAutoBounds[2] = {find_variant("auto")->max_ulp, find_variant("auto.accurate")->max_ulp};
     const int tier = max_ulp == kAutoBounds[0] ? 0 : max_ulp == kAutoBounds[1] ? 1 : -1;
@@ -125,10 +139,11 @@ std::string auto_source() {
 
 namespace kernels::autopick {
 void fast(const float* x, float* y, std::size_t n, RowParams p) {
-    select_variant(1, n, 1, p.output, 8.0).row(x, y, n, p);
+    static const double bound = find_variant("auto")->max_ulp;
+    select_variant(n, 1, p.output, bound).row(x, y, n, p);
 }
 void accurate(const float* x, float* y, std::size_t n, RowParams p) {
-    select_variant(1, n, 1, p.output, kAccurateMaxUlp).row(x, y, n, p);
+    select_variant(n, 1, p.output, kAccurateMaxUlp).row(x, y, n, p);
 }
 }  // namespace kernels::autopick
 

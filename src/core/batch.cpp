@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "detail/special.hpp"
+#include "detail/split.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb {
@@ -60,7 +61,7 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
     if (!available(v)) throw std::runtime_error(unavailable_reason(v));
 }
 
-// Merges the slices' partial states (see RowSplit in softmax.hpp).
+// Merges the slices' partial states (see RowSplit in detail/split.hpp).
 SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
     SplitState t;
     t.m = -std::numeric_limits<float>::infinity();
@@ -124,7 +125,7 @@ void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size
             mine.m = ninf;
             if (sp.slice_max) {
                 // Max-first: the row max, then every slice's sum at that max.
-                if (e > b) mine.m = sp.slice_max(x + b, e - b, &mine.nan);
+                if (e > b) mine.m = sp.slice_max(x + b, e - b);
 #pragma omp barrier
 #pragma omp single
                 {
@@ -177,7 +178,7 @@ void softmax_batch(const Variant& chosen, const BatchArgs& a) {
     if (a.rows == 0 || a.cols == 0) return;
     // An auto entry picks once for the whole call, so its pick can also split a long row.
     const Variant& v = chosen.algorithm == Algorithm::auto_pick
-                           ? select_variant(a.rows, a.cols, a.threads, a.output, chosen.max_ulp)
+                           ? select_variant(a.cols, a.threads, a.output, chosen.max_ulp)
                            : chosen;
     const RowParams p{a.output, a.masked_safe};
     const bool small = a.rows * a.cols < kMinParallelElements;

@@ -10,7 +10,9 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb {
@@ -90,20 +92,69 @@ const CpuInfo& cpu_info() {
     return info;
 }
 
+namespace {
+
+// CPU features as bits, for the list's ISA table (SMB_ISA rows in variants/list.inc).
+enum Feature : unsigned {
+    kSse2 = 1u << 0, kAvx = 1u << 1, kAvx2 = 1u << 2, kFma = 1u << 3,
+    kAvx512f = 1u << 4, kAvx512dq = 1u << 5, kAvx512bw = 1u << 6, kAvx512vl = 1u << 7,
+    kOsAvx = 1u << 8, kOsAvx512 = 1u << 9,
+};
+
+struct IsaRow {
+    Isa isa;
+    unsigned required;
+};
+constexpr IsaRow kIsas[] = {
+#define SMB_ISA(name, features) IsaRow{Isa::name, unsigned(features)},
+#include "list.inc"
+#undef SMB_ISA
+};
+
+unsigned required(Isa i) {
+    for (const IsaRow& r : kIsas)
+        if (r.isa == i) return r.required;
+    return ~0u;
+}
+
+unsigned cpu_features() {
+    static const unsigned f = [] {
+        const CpuInfo& c = cpu_info();
+        const std::pair<bool, Feature> bits[] = {
+            {c.sse2, kSse2},         {c.avx, kAvx},           {c.avx2, kAvx2},         {c.fma, kFma},
+            {c.avx512f, kAvx512f},   {c.avx512dq, kAvx512dq}, {c.avx512bw, kAvx512bw}, {c.avx512vl, kAvx512vl},
+            {c.os_avx, kOsAvx},      {c.os_avx512, kOsAvx512}};
+        unsigned m = 0;
+        for (const auto& [on, b] : bits)
+            if (on) m |= b;
+        return m;
+    }();
+    return f;
+}
+
+std::string isa_names() {
+    std::string s;
+    for (std::size_t k = 0; k < std::size(kIsas); ++k)
+        s += std::string(k == 0 ? "" : k + 1 == std::size(kIsas) ? " or " : ", ") + std::string(to_string(kIsas[k].isa));
+    return s;
+}
+
+}  // namespace
+
+bool isa_supported_by_cpu(Isa isa) { return (required(isa) & ~cpu_features()) == 0; }
+
 Isa best_isa_of_cpu() {
     static const Isa best = [] {
-        const CpuInfo& c = cpu_info();
-        if (c.os_avx512 && c.avx512f && c.avx512dq && c.avx512bw && c.avx512vl && c.avx2 && c.fma)
-            return Isa::avx512;
-        if (c.os_avx && c.avx && c.avx2 && c.fma) return Isa::avx2;
-        if (c.sse2) return Isa::sse2;
-        return Isa::scalar;
+        Isa b = Isa::scalar;
+        for (const IsaRow& r : kIsas)  // preference order: the last supported row wins
+            if (isa_supported_by_cpu(r.isa)) b = r.isa;
+        return b;
     }();
     return best;
 }
 
 namespace {
-// The dispatch ISA, decided once per process (the environment is read at the first call): the
+// The dispatch cap, decided once per process (the environment is read at the first call): the
 // batch call asks on every call, and parsing the variable each time cost more than a short row.
 struct Dispatch {
     Isa isa = Isa::scalar;
@@ -117,9 +168,8 @@ Dispatch decide() {
     if (env == nullptr || *env == '\0') return {best, {}, {}};
     Isa forced;
     if (!parse_isa(env, forced))
-        return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env +
-                          "' is not an ISA (use scalar, sse2, avx2 or avx512)", {}};
-    if (forced > best)
+        return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env + "' is not an ISA (use " + isa_names() + ")", {}};
+    if (!isa_supported_by_cpu(forced))
         return {best, std::string("SOFTMAXBENCH_FORCE_ISA='") + env + "' is not supported by this CPU/OS (best here: " +
                           std::string(to_string(best)) + ")", {}};
     return {forced, {}, env};
@@ -136,7 +186,9 @@ Isa dispatch_isa() {
     return d.isa;
 }
 
-bool isa_available(Isa isa) { return isa <= dispatch_isa(); }
+bool isa_available(Isa isa) {
+    return isa_supported_by_cpu(isa) && (required(isa) & ~required(dispatch_isa())) == 0;
+}
 
 std::string machine_id() {
     std::string slug;
@@ -167,6 +219,6 @@ std::string unavailable_reason(const Variant& v) {
            ", which is not available here (" + why + ")";
 }
 
-bool pickable(const Variant& v) { return v.algorithm != Algorithm::auto_pick && v.tier != "unsafe"; }
+bool pickable(const Variant& v) { return v.algorithm != Algorithm::auto_pick && v.tier != Tier::unsafe; }
 
 }  // namespace smb

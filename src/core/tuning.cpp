@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "detail/json_text.hpp"
+#include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb::tuning {
@@ -407,7 +408,7 @@ Table parse(std::string_view json) {
         // What auto may pick: never itself (it would recurse), never the unsafe tier.
         if (v->algorithm == Algorithm::auto_pick)
             throw std::runtime_error(where + ".variant: '" + out.variant + "' is an auto entry, not a variant to pick");
-        if (v->tier == "unsafe")
+        if (v->tier == Tier::unsafe)
             throw std::runtime_error(where + ".variant: '" + out.variant + "' is in the unsafe tier");
         out.items_per_second = get_double(e, "items_per_second", where, false);
         if (out.items_per_second < 0)

@@ -19,10 +19,11 @@
 
 namespace smb::ref {
 
-// The rows a variant promises to handle. naive is exact only while no exp overflows or every
-// one underflows: |x| <= 80 keeps sum exp(x) finite and its largest term normal. Every other
-// algorithm accepts any row.
-bool in_domain(const Variant& v, std::span<const float> x);
+// The rows a variant promises to handle: the registry's fact (AlgorithmInfo::max_abs_logit,
+// variants/list.inc). naive is exact only while no exp overflows or every one underflows:
+// |x| <= 80 keeps sum exp(x) finite and its largest term normal. Every other algorithm accepts
+// any row.
+using smb::in_domain;
 
 // Absolute-error contract every log_softmax output meets: |y - exact| <= 2^-20 * (1 + |exact|).
 // Returns the worst ratio |y - exact| / (2^-20 (1 + |exact|)) over the entries with a finite

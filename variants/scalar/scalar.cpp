@@ -9,6 +9,8 @@
 #include "kernels.hpp"
 
 namespace smb::kernels::scalar {
+// The scalar form of each algorithm (the list's `scalar::<algorithm>`), internal to this unit:
+// the registry reaches them through the rows defined at the end from the list.
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
@@ -45,7 +47,6 @@ void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float((double(x[j]) - double(m)) - l);
 }
 
-}  // namespace
 
 // exp(x)/sum exp(x) with no shift: the float exp overflows once a logit passes ~88.7 and
 // underflows once every logit is below ~-103.9. Kept to show why the shift exists. The sum is
@@ -128,7 +129,6 @@ void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp((double(x[j]) - double(mx.m)) - l));
 }
 
-namespace {
 // exp(x) = p * 2^e with p in [sqrt(1/2), sqrt(2)] and e an integer-valued double.
 struct Split {
     double p, e;
@@ -141,7 +141,6 @@ Split split_exp(float x) {
 }
 // 2^d for d <= 0, without overflowing the int that ldexp takes.
 double pow2_nonpos(double d) { return d < -2000 ? 0.0 : std::ldexp(1.0, int(d)); }
-}  // namespace
 
 // Dukhan & Ablavatski: no max pass. Pass 1 accumulates exp(x) as an extended-exponent pair
 // (S, N) meaning S * 2^N, so nothing overflows; pass 2 writes p * 2^(e - N) / S.
@@ -210,4 +209,15 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float(double(apart ? y[j] : float(term(x[j]))) / s);
 }
 
+}  // namespace
+
 }  // namespace smb::kernels::scalar
+
+// The list's scalar entries: each row is its algorithm's scalar form.
+#define SMB_THIS_ISA_scalar SMB_PROBE
+#define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
+    SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                  \
+        SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype)) { alg(x, y, n, p); } \
+    })
+#include "list.inc"
+#undef SMB_VARIANT

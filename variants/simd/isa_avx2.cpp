@@ -1,5 +1,5 @@
 // avx2 instantiations of the generic kernels (compiled with this ISA's flags only; see
 // cmake/SmbIsaFlags.cmake). Nothing else belongs here.
 #define SMB_ARCH xsimd::fma3<xsimd::avx2>
-#define SMB_NS avx2
+#define SMB_THIS_ISA_avx2 SMB_PROBE
 #include "simd/isa_body.inc"

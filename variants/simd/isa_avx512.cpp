@@ -7,5 +7,5 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 #define SMB_ARCH xsimd::avx512bw
-#define SMB_NS avx512
+#define SMB_THIS_ISA_avx512 SMB_PROBE
 #include "simd/isa_body.inc"

@@ -17,12 +17,24 @@
 
 namespace smb {
 
+// The axes of a variant (variants/list.inc lists every variant with its fields).
 // auto_pick: the `auto` entries, which pick one of the others per call (see select_variant).
 enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass, guarded, auto_pick };
 enum class Isa { scalar, sse2, avx2, avx512 };
+// Which exp: the C library's (float or double), our degree-5 or degree-6 polynomial, xsimd's,
+// our degree-6 exp with sums and outputs in double (the accurate tier), or the pick's (auto).
+enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick };
+// The accuracy contract: accurate = documented max ULP <= kAccurateMaxUlp in both outputs; fast =
+// a documented bound above that; unsafe = no bound on part of the finite inputs (its domain).
+enum class Tier { unsafe, fast, accurate };
+enum class Dtype { f32 };  // of the logits and the outputs
 enum class Output { softmax, log_softmax };
 // What a variant does with outputs whose exact value lies below FLT_MIN (2^-126).
 enum class Subnormal { gradual, flush };
+// How the batch call splits one long row across threads: not at all (threads take whole rows),
+// max-first (the slices' max, merged, then each slice's sum and write), one pass (each slice's
+// partial state, merged, then each slice's write), or by row length one of these (guarded).
+enum class SplitForm { none, max_first, one_pass, max_first_or_one_pass };
 
 struct RowParams {
     Output output = Output::softmax;
@@ -32,42 +44,28 @@ struct RowParams {
 // One row: x and y may be the same pointer (in place); otherwise they must not overlap.
 using RowFn = void (*)(const float* x, float* y, std::size_t n, RowParams p);
 
-// Splitting one long row across threads: each thread reduces its slice to a partial state,
-// the partials are merged, then each thread writes its slice from the merged state.
-//   exp base:  sum over the slice of exp(x - m) = d + c, where c counts the entries equal
-//              to m and d holds the rest: (m_a,d_a,c_a) (+) (m_b,d_b,c_b) = (M, ...) with
-//              the smaller side rescaled by exp(m_i - M) (Milakov & Gimelshein's merge).
-//   base 2:    sum over the slice of exp(x) = d * 2^m (Dukhan & Ablavatski's (S, N) pairs).
-struct SplitState {
-    float m = 0;
-    double d = 0, c = 0;
-    bool nan = false;  // the slice holds a NaN (or, base 2, +inf)
-};
-struct RowSplit {
-    enum class Base { exp, pow2 } base;
-    // One-pass form (online, two_pass): reduce every slice, merge, write.
-    void (*reduce)(const float* x, std::size_t n, RowParams p, SplitState* out);
-    // Max-first form (max_shifted, log_sum_exp), used when slice_max is set: the row max is
-    // merged from slice_max first; then reduce_at gives each slice's (d, c) relative to that
-    // max, and may store into its slice of y what write needs (max_shifted: the exps).
-    float (*slice_max)(const float* x, std::size_t n, bool* nan);
-    void (*reduce_at)(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out);
-    // Writes y[0, n) for a slice from the merged state (never special: the caller handles that).
-    void (*write)(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total);
-    // When set, log_softmax rows split this way instead (guarded: max_shifted's split).
-    const RowSplit* log_split = nullptr;
-    // When set, rows of at least long_from elements split this way instead (guarded: the
-    // one-pass form past the caches, the max-first store form below).
-    const RowSplit* long_split = nullptr;
-    std::size_t long_from = 0;
+// The split plumbing of a variant (internal; the batch call uses it).
+struct RowSplit;
+
+// Facts about an algorithm, one row of variants/list.inc each.
+struct AlgorithmInfo {
+    Algorithm algorithm;
+    std::string_view name;
+    int passes;                 // passes over the row (reads)
+    double max_abs_logit;       // domain: a row with a finite |x| above this is outside (+inf: none)
+    bool max_shift_softmax;     // the output is computed from x - max(x), exactly: shift invariant
+    bool max_shift_log;         // the same for log_softmax
+    bool bench_log;             // the benchmark times its log_softmax too
+    std::string_view summary;
 };
 
 struct Variant {
-    std::string_view name;         // "<algorithm>.<isa>[.<tier>]", e.g. "online.avx512"
+    std::string_view name;         // <algorithm>.<isa>[.<exp>][.<tier>][.<dtype>] (README, list.inc)
     Algorithm algorithm;
     Isa isa;
-    std::string_view exp_kernel;   // which exp: "libm-double", "libm-float", "poly5", ...
-    std::string_view tier;         // "reference" (double internals), "fast", "accurate", "unsafe"
+    ExpKernel exp_kernel;
+    Tier tier;
+    Dtype dtype;
     double max_ulp;                // documented max ULP error, softmax, outputs >= FLT_MIN
     double max_ulp_log;            // documented max ULP error, log_softmax; +inf when the form
                                    // x - log(sum) has no relative bound (see variants/list.inc)
@@ -75,6 +73,12 @@ struct Variant {
     RowFn row;
     std::string_view summary;      // one line for `softmaxbench list` and the README
     const RowSplit* split;         // nullptr: threads split the rows only, never one row
+    SplitForm split_form;
+};
+
+// Another name of a variant that still resolves (older names, e.g. max_shifted.avx512.p6).
+struct VariantAlias {
+    std::string_view alias, name;
 };
 
 // How the batch call uses threads for this variant: "rows" or "rows+split".
@@ -82,7 +86,14 @@ std::string_view parallelism(const Variant& v);
 
 // ---- registry --------------------------------------------------------------------------
 std::span<const Variant> all_variants();            // every compiled variant, fixed order
-const Variant* find_variant(std::string_view name); // nullptr when unknown
+std::span<const VariantAlias> variant_aliases();    // older names, and the variant each names
+std::span<const AlgorithmInfo> all_algorithms();    // every algorithm, auto's entry last
+const AlgorithmInfo& info(Algorithm a);
+const Variant* find_variant(std::string_view name); // by name or alias; nullptr when unknown
+// The name the list's rule gives these fields (the registry's names are made by it).
+std::string variant_name(Algorithm a, Isa i, ExpKernel e, Tier t, Dtype d);
+// Whether a row lies in the variant's algorithm's domain (every finite |x| <= max_abs_logit).
+bool in_domain(const Variant& v, std::span<const float> x);
 
 // ---- CPU ----------------------------------------------------------------------------------
 struct CpuInfo {
@@ -92,16 +103,16 @@ struct CpuInfo {
     bool os_avx = false, os_avx512 = false;  // XCR0: OS saves YMM / ZMM+opmask state
 };
 const CpuInfo& cpu_info();       // detected once (CPUID + XCR0)
-Isa best_isa_of_cpu();           // what the hardware and OS support, ignoring the override
-// The ISA dispatch may use: best_isa_of_cpu(), capped by SOFTMAXBENCH_FORCE_ISA when set (read
-// once, at the first call). Throws std::runtime_error when the variable names an unknown ISA or
-// one this CPU lacks.
+// Each ISA is a set of required CPU features (hardware and OS state), not a rung of a ladder:
+// isa_supported_by_cpu(i) holds when the CPU has all of them.
+bool isa_supported_by_cpu(Isa isa);
+Isa best_isa_of_cpu();           // the widest ISA the CPU supports (the one dispatch prefers)
+// The ISA dispatch prefers: best_isa_of_cpu(), or SOFTMAXBENCH_FORCE_ISA when set (read once,
+// at the first call), which caps dispatch: only ISAs whose feature set is contained in the
+// forced one's are available then. Throws std::runtime_error when the variable names an unknown
+// ISA or one this CPU lacks.
 Isa dispatch_isa();
-bool isa_available(Isa isa);     // isa <= dispatch_isa()
-// Names this machine's results folder: the CPU model in lowercase with runs of other characters
-// turned into '-', then '-' and 6 hex digits of the FNV-1a hash of the host name,
-// e.g. "amd-epyc-1a2b3c". results/<machine_id()>/ holds every raw file a run writes.
-std::string machine_id();
+bool isa_available(Isa isa);     // supported by the CPU and within the SOFTMAXBENCH_FORCE_ISA cap
 bool available(const Variant& v);
 // Why v cannot run here, as one sentence: "variant 'X' needs avx512, which is not available
 // here (this CPU/OS supports up to avx2)" or "(SOFTMAXBENCH_FORCE_ISA=sse2 limits dispatch to
@@ -115,6 +126,10 @@ inline constexpr double kAccurateMaxUlp = 1.0;
 
 std::string_view to_string(Algorithm a);
 std::string_view to_string(Isa i);
+std::string_view to_string(ExpKernel e);
+std::string_view to_string(Tier t);
+std::string_view to_string(Dtype d);
+std::string_view to_string(SplitForm s);
 std::string_view to_string(Subnormal s);
 std::string_view to_string(Output o);
 bool parse_isa(std::string_view s, Isa& out);
@@ -125,7 +140,7 @@ bool parse_isa(std::string_view s, Isa& out);
 // built-in heuristic. select_variant does the same for any bound: the fastest available variant
 // documented within max_ulp for this output (never the unsafe tier, never an auto entry).
 // Throws std::invalid_argument when no variant meets max_ulp.
-const Variant& select_variant(std::size_t rows, std::size_t cols, int threads, Output out, double max_ulp);
+const Variant& select_variant(std::size_t cols, int threads, Output out, double max_ulp);
 // Where auto's choices come from: the tuning file in use, or why none is used.
 std::string auto_source();
 
@@ -139,7 +154,8 @@ struct BatchArgs {
     bool masked_safe = false;
     int threads = 1;
 };
-// Applies the variant to every row (an auto entry is resolved once per call, for the shape). Throws std::invalid_argument on bad arguments (stride
+// Applies the variant to every row (an auto entry is resolved once per call, for the shape).
+// Throws std::invalid_argument on bad arguments (stride
 // smaller than cols, null pointers with non-empty shape, threads < 1, partial overlap of x
 // and y) and std::runtime_error when the variant is not available on this CPU.
 void softmax_batch(const Variant& v, const BatchArgs& a);

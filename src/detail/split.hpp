@@ -1,0 +1,41 @@
+// Splitting one long row across threads (internal: the batch call and the kernels' split forms).
+// Each thread reduces its slice to a partial state, the partials are merged, then each thread
+// writes its slice from the merged state.
+//   exp base:  sum over the slice of exp(x - m) = d + c, where c counts the entries equal
+//              to m and d holds the rest: (m_a,d_a,c_a) (+) (m_b,d_b,c_b) = (M, ...) with
+//              the smaller side rescaled by exp(m_i - M) (Milakov & Gimelshein's merge).
+//   base 2:    sum over the slice of exp(x) = d * 2^m (Dukhan & Ablavatski's (S, N) pairs).
+#pragma once
+#include <cstddef>
+
+#include "softmaxbench/softmax.hpp"
+
+namespace smb {
+
+struct SplitState {
+    float m = 0;
+    double d = 0, c = 0;
+    bool nan = false;  // the slice holds a NaN (or, base 2, +inf)
+};
+
+struct RowSplit {
+    enum class Base { exp, pow2 } base;
+    // One-pass form (online, two_pass): reduce every slice, merge, write.
+    void (*reduce)(const float* x, std::size_t n, RowParams p, SplitState* out);
+    // Max-first form (max_shifted, log_sum_exp), used when slice_max is set: the row max is
+    // merged from slice_max first (a NaN it drops resurfaces in the merged sum); then reduce_at
+    // gives each slice's (d, c) relative to that max, and may store into its slice of y what
+    // write needs (max_shifted: the exps).
+    float (*slice_max)(const float* x, std::size_t n);
+    void (*reduce_at)(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out);
+    // Writes y[0, n) for a slice from the merged state (never special: the caller handles that).
+    void (*write)(const float* x, float* y, std::size_t n, RowParams p, const SplitState& total);
+    // When set, log_softmax rows split this way instead (guarded: max_shifted's split).
+    const RowSplit* log_split = nullptr;
+    // When set, rows of at least long_from elements split this way instead (guarded: the
+    // one-pass form past the caches, the max-first store form below).
+    const RowSplit* long_split = nullptr;
+    std::size_t long_from = 0;
+};
+
+}  // namespace smb

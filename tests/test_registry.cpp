@@ -1,0 +1,154 @@
+// The list and its registry: the name grammar, aliases, and the facts other code reads.
+//   <algorithm>.<isa>[.<exp>][.<tier>][.<dtype>]   (variants/list.inc; auto: auto[.<tier>])
+// exp is shown only when it is not the tier's default exp on that ISA, tier only when it is
+// accurate, dtype only when it is not f32. This test parses every name by that grammar on its
+// own (it does not call the registry's rule) and compares with the variant's fields.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "softmaxbench/softmax.hpp"
+
+using namespace smb;
+
+namespace {
+
+std::vector<std::string> split_dots(std::string_view s) {
+    std::vector<std::string> parts(1);
+    for (char c : s) {
+        if (c == '.') parts.emplace_back();
+        else parts.back() += c;
+    }
+    return parts;
+}
+
+template <class E>
+bool parse_enum(const std::string& tok, std::initializer_list<E> all, E& out) {
+    for (E e : all)
+        if (to_string(e) == tok) {
+            out = e;
+            return true;
+        }
+    return false;
+}
+
+constexpr auto kAlgs = {Algorithm::naive, Algorithm::max_shifted, Algorithm::online, Algorithm::log_sum_exp,
+                        Algorithm::two_pass, Algorithm::guarded, Algorithm::auto_pick};
+constexpr auto kIsas = {Isa::scalar, Isa::sse2, Isa::avx2, Isa::avx512};
+constexpr auto kExps = {ExpKernel::libm_float, ExpKernel::libm_double, ExpKernel::poly5, ExpKernel::poly6,
+                        ExpKernel::xsimd, ExpKernel::poly6_f64, ExpKernel::per_pick};
+constexpr auto kTiers = {Tier::unsafe, Tier::fast, Tier::accurate};
+constexpr auto kDtypes = {Dtype::f32};
+
+ExpKernel default_exp(Isa i, Tier t) {
+    if (i == Isa::scalar) return t == Tier::unsafe ? ExpKernel::libm_float : ExpKernel::libm_double;
+    return t == Tier::unsafe ? ExpKernel::xsimd : t == Tier::accurate ? ExpKernel::poly6_f64 : ExpKernel::poly5;
+}
+
+}  // namespace
+
+TEST_CASE("every name follows the grammar and states the variant's fields") {
+    std::set<std::string_view> names;
+    for (const Variant& v : all_variants()) {
+        INFO(v.name);
+        CHECK(names.insert(v.name).second);  // unique
+        CHECK(v.name == variant_name(v.algorithm, v.isa, v.exp_kernel, v.tier, v.dtype));
+        const auto parts = split_dots(v.name);
+        std::size_t k = 0;
+        Algorithm a{};
+        REQUIRE(parse_enum(parts[k++], kAlgs, a));
+        CHECK(a == v.algorithm);
+        if (a == Algorithm::auto_pick) {
+            CHECK(v.exp_kernel == ExpKernel::per_pick);
+        } else {
+            Isa i{};
+            REQUIRE(k < parts.size());
+            REQUIRE(parse_enum(parts[k++], kIsas, i));
+            CHECK(i == v.isa);
+            ExpKernel e{};
+            if (k < parts.size() && parse_enum(parts[k], kExps, e)) {
+                ++k;
+                CHECK(e == v.exp_kernel);
+                CHECK(e != default_exp(v.isa, v.tier));  // shown only when not the default
+            } else {
+                CHECK(v.exp_kernel == default_exp(v.isa, v.tier));
+            }
+        }
+        Tier t{};
+        if (k < parts.size() && parse_enum(parts[k], kTiers, t)) {
+            ++k;
+            CHECK(t == v.tier);
+            CHECK(t == Tier::accurate);  // fast and unsafe are never spelled
+        } else {
+            CHECK(v.tier != Tier::accurate);
+        }
+        Dtype d{};
+        if (k < parts.size() && parse_enum(parts[k], kDtypes, d)) {
+            ++k;
+            CHECK(d == v.dtype);
+            CHECK(d != Dtype::f32);
+        } else {
+            CHECK(v.dtype == Dtype::f32);
+        }
+        CHECK(k == parts.size());
+    }
+}
+
+TEST_CASE("tiers match the documented bounds") {
+    for (const Variant& v : all_variants()) {
+        INFO(v.name);
+        const double worst = std::max(v.max_ulp, std::isinf(v.max_ulp_log) ? 0.0 : v.max_ulp_log);
+        if (v.tier == Tier::accurate) CHECK(worst <= kAccurateMaxUlp);
+        if (v.tier == Tier::fast) CHECK(v.max_ulp > kAccurateMaxUlp);
+        if (v.tier == Tier::unsafe) CHECK(info(v.algorithm).max_abs_logit < INFINITY);
+    }
+}
+
+TEST_CASE("older names resolve as aliases, and only to other names") {
+    REQUIRE(!variant_aliases().empty());
+    for (const VariantAlias& a : variant_aliases()) {
+        INFO(a.alias << " -> " << a.name);
+        const Variant* v = find_variant(a.alias);
+        REQUIRE(v != nullptr);
+        CHECK(v->name == a.name);
+        CHECK(v->name != a.alias);
+    }
+    // Names committed results and scripts use.
+    for (const char* old : {"max_shifted.avx512.p6", "max_shifted.sse2.p6", "max_shifted.avx2.xsimd",
+                            "online.avx512.accurate", "online.scalar", "max_shifted.scalar", "guarded.avx512", "auto",
+                            "auto.accurate"})
+        CHECK(find_variant(old) != nullptr);
+    CHECK(find_variant("max_shifted.avx512.p7") == nullptr);
+}
+
+TEST_CASE("the algorithms' facts are the registry's") {
+    CHECK(all_algorithms().size() == 7);
+    CHECK(info(Algorithm::naive).max_abs_logit == 80.0);
+    const Variant& naive = *find_variant("naive.scalar");
+    const Variant& shifted = *find_variant("max_shifted.scalar");
+    const std::vector<float> big = {1e4f, 1e4f + 1};
+    CHECK_FALSE(in_domain(naive, big));
+    CHECK(in_domain(shifted, big));
+    CHECK(in_domain(naive, std::vector<float>{-INFINITY, 80.0f}));
+    CHECK(info(Algorithm::two_pass).max_shift_softmax == false);
+    CHECK(info(Algorithm::guarded).max_shift_softmax == false);
+    CHECK(info(Algorithm::guarded).max_shift_log == true);
+    for (const Variant& v : all_variants()) {
+        INFO(v.name);
+        CHECK((v.split == nullptr) == (v.split_form == SplitForm::none));
+        CHECK(to_string(v.algorithm) == info(v.algorithm).name);
+    }
+}
+
+TEST_CASE("ISAs are feature sets: availability follows the CPU and the cap") {
+    CHECK(isa_available(Isa::scalar));
+    CHECK(isa_supported_by_cpu(best_isa_of_cpu()));
+    for (Isa i : kIsas) {
+        INFO(to_string(i));
+        if (isa_available(i)) CHECK(isa_supported_by_cpu(i));
+    }
+    for (const Variant& v : all_variants()) CHECK(available(v) == isa_available(v.isa));
+}

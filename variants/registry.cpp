@@ -1,0 +1,213 @@
+// The registry: the rows of variants/list.inc as Variant descriptors, their names made by one
+// rule from their fields, the algorithms' facts and the older names.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <string>
+
+#include "kernels.hpp"
+#include "softmaxbench/softmax.hpp"
+
+namespace smb {
+namespace {
+
+using kernels::kAnyFinite;
+using kernels::kNoUlpBound;
+
+constexpr AlgorithmInfo kAlgorithms[] = {
+#define SMB_ALGORITHM(name, passes, max_abs, shift_sm, shift_log, bench_log, summary) \
+    AlgorithmInfo{Algorithm::name, #name, passes, max_abs, shift_sm, shift_log, bench_log, summary},
+#include "list.inc"
+#undef SMB_ALGORITHM
+    AlgorithmInfo{Algorithm::auto_pick, "auto", 0, kAnyFinite, false, false, false,
+                  "picks, per call, the fastest variant within a bound"},
+};
+
+// ---- names: <algorithm>.<isa>[.<exp>][.<tier>][.<dtype>] ---------------------------------------
+// exp only when it is not the tier's default exp on that ISA, tier only when accurate, dtype only
+// when not f32; auto entries: "auto" and the tier rule.
+constexpr ExpKernel default_exp(Isa i, Tier t) {
+    if (i == Isa::scalar) return t == Tier::unsafe ? ExpKernel::libm_float : ExpKernel::libm_double;
+    return t == Tier::unsafe ? ExpKernel::xsimd : t == Tier::accurate ? ExpKernel::poly6_f64 : ExpKernel::poly5;
+}
+
+constexpr std::string_view algorithm_name(Algorithm a) {
+    for (const AlgorithmInfo& i : kAlgorithms)
+        if (i.algorithm == a) return i.name;
+    return "?";
+}
+constexpr std::string_view isa_name(Isa i) {
+    switch (i) {
+        case Isa::scalar: return "scalar";
+        case Isa::sse2: return "sse2";
+        case Isa::avx2: return "avx2";
+        case Isa::avx512: return "avx512";
+    }
+    return "?";
+}
+constexpr std::string_view exp_name(ExpKernel e) {
+    switch (e) {
+        case ExpKernel::libm_float: return "libm_float";
+        case ExpKernel::libm_double: return "libm_double";
+        case ExpKernel::poly5: return "poly5";
+        case ExpKernel::poly6: return "poly6";
+        case ExpKernel::xsimd: return "xsimd";
+        case ExpKernel::poly6_f64: return "poly6_f64";
+        case ExpKernel::per_pick: return "per_pick";
+    }
+    return "?";
+}
+constexpr std::string_view tier_name(Tier t) {
+    switch (t) {
+        case Tier::unsafe: return "unsafe";
+        case Tier::fast: return "fast";
+        case Tier::accurate: return "accurate";
+    }
+    return "?";
+}
+constexpr std::string_view dtype_name(Dtype) { return "f32"; }
+
+struct Name {
+    char s[64] = {};
+    std::size_t n = 0;
+    constexpr void add(std::string_view part) {
+        if (n) s[n++] = '.';
+        for (char c : part) s[n++] = c;
+    }
+    constexpr std::string_view view() const { return {s, n}; }
+};
+
+constexpr Name make_name(Algorithm a, Isa i, ExpKernel e, Tier t, Dtype d) {
+    Name r;
+    r.add(algorithm_name(a));
+    if (a != Algorithm::auto_pick) {
+        r.add(isa_name(i));
+        if (e != default_exp(i, t)) r.add(exp_name(e));
+    }
+    if (t == Tier::accurate) r.add(tier_name(t));
+    if (d != Dtype::f32) r.add(dtype_name(d));
+    return r;
+}
+
+// The rows without their names, in list order.
+struct Row {
+    Algorithm a;
+    Isa i;
+    ExpKernel e;
+    Tier t;
+    Dtype d;
+    double ulp, ulp_log;
+    Subnormal sub;
+    RowFn row;
+    std::string_view summary;
+    const RowSplit* split;
+    SplitForm split_form;
+};
+
+constexpr Row kRows[] = {
+#define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                              \
+    Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,          \
+        &kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype), summary,                                          \
+        SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)), \
+        SplitForm::split},
+#define SMB_SPLIT_PTR_0(p) nullptr
+#define SMB_SPLIT_PTR_1(p) p
+#define SMB_AUTO(tier, ulp, sub, summary)                                                                 \
+    Row{Algorithm::auto_pick, Isa::scalar, ExpKernel::per_pick, Tier::tier, Dtype::f32, ulp, ulp, Subnormal::sub, \
+        &kernels::autopick::tier, summary, nullptr, SplitForm::none},
+#include "list.inc"
+#undef SMB_VARIANT
+#undef SMB_AUTO
+#undef SMB_SPLIT_PTR_0
+#undef SMB_SPLIT_PTR_1
+};
+constexpr std::size_t kCount = std::size(kRows);
+
+constexpr std::array<Name, kCount> kNames = [] {
+    std::array<Name, kCount> n{};
+    for (std::size_t k = 0; k < kCount; ++k) n[k] = make_name(kRows[k].a, kRows[k].i, kRows[k].e, kRows[k].t, kRows[k].d);
+    return n;
+}();
+
+constexpr std::array<Variant, kCount> kVariants = [] {
+    std::array<Variant, kCount> v{};
+    for (std::size_t k = 0; k < kCount; ++k) {
+        const Row& r = kRows[k];
+        v[k] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary, r.split,
+                       r.split_form};
+    }
+    return v;
+}();
+
+constexpr VariantAlias kAliases[] = {
+#define SMB_ALIAS(old_name, name) VariantAlias{old_name, name},
+#include "list.inc"
+#undef SMB_ALIAS
+};
+
+const Variant* find_canonical(std::string_view name) {
+    const auto it = std::find_if(kVariants.begin(), kVariants.end(), [&](const Variant& v) { return v.name == name; });
+    return it == kVariants.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::span<const Variant> all_variants() { return kVariants; }
+std::span<const VariantAlias> variant_aliases() { return kAliases; }
+std::span<const AlgorithmInfo> all_algorithms() { return kAlgorithms; }
+
+const AlgorithmInfo& info(Algorithm a) {
+    for (const AlgorithmInfo& i : kAlgorithms)
+        if (i.algorithm == a) return i;
+    return kAlgorithms[std::size(kAlgorithms) - 1];
+}
+
+std::string_view parallelism(const Variant& v) { return v.split ? "rows+split" : "rows"; }
+
+const Variant* find_variant(std::string_view name) {
+    if (const Variant* v = find_canonical(name)) return v;
+    for (const VariantAlias& a : kAliases)
+        if (a.alias == name) return find_canonical(a.name);
+    return nullptr;
+}
+
+std::string variant_name(Algorithm a, Isa i, ExpKernel e, Tier t, Dtype d) {
+    return std::string(make_name(a, i, e, t, d).view());
+}
+
+bool in_domain(const Variant& v, std::span<const float> x) {
+    const double lim = info(v.algorithm).max_abs_logit;
+    if (!(lim < kAnyFinite)) return true;
+    for (float t : x)
+        if (std::isfinite(t) && std::fabs(t) > lim) return false;
+    return true;
+}
+
+std::string_view to_string(Algorithm a) { return algorithm_name(a); }
+std::string_view to_string(Isa i) { return isa_name(i); }
+std::string_view to_string(ExpKernel e) { return exp_name(e); }
+std::string_view to_string(Tier t) { return tier_name(t); }
+std::string_view to_string(Dtype d) { return dtype_name(d); }
+std::string_view to_string(SplitForm s) {
+    switch (s) {
+        case SplitForm::none: return "none";
+        case SplitForm::max_first: return "max_first";
+        case SplitForm::one_pass: return "one_pass";
+        case SplitForm::max_first_or_one_pass: return "max_first_or_one_pass";
+    }
+    return "?";
+}
+std::string_view to_string(Subnormal s) { return s == Subnormal::gradual ? "gradual" : "flush"; }
+std::string_view to_string(Output o) { return o == Output::softmax ? "softmax" : "log_softmax"; }
+
+bool parse_isa(std::string_view s, Isa& out) {
+    for (Isa i : {Isa::scalar, Isa::sse2, Isa::avx2, Isa::avx512})
+        if (to_string(i) == s) {
+            out = i;
+            return true;
+        }
+    return false;
+}
+
+}  // namespace smb

@@ -1,0 +1,41 @@
+// max_shifted: the textbook three-pass softmax (SIMD row form and split form).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+
+#include "simd/passes.hpp"
+
+namespace smb::simd {
+
+// Three passes: max; exp, store, sum; scale in cache. Accurate tier: max; sum; write from double.
+template <class Arch, class Cfg>
+void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    const float m = row_max<Arch>(x, n);
+    if (detail::special_by_max(x, y, n, m, false, p)) return;
+    if (p.output == Output::log_softmax) {
+        const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
+        if (rest != rest) return detail::fill_nan(y, n);
+        return write_log<Arch, Cfg>(x, y, n, m, rest);
+    }
+    if constexpr (Cfg::accurate) {
+        const double s = sum_exp<Arch, Cfg, false, false>(x, y, n, m);
+        if (s != s) return detail::fill_nan(y, n);
+        write_ratio<Arch, Cfg>(x, y, n, m, s);
+    } else {
+        const double s = sum_exp<Arch, Cfg, true, false>(x, y, n, m);
+        if (s != s) return detail::fill_nan(y, n);
+        scale_in_place<Arch>(y, n, float(1.0 / s));
+    }
+}
+
+
+// Split form (max-first, detail/split.hpp): the slices' max; each slice's exp, store and sum at
+// the merged max (the accurate tier only sums); each slice scales (or writes from double).
+template <class Arch, class Cfg>
+inline constexpr RowSplit max_shifted_split{RowSplit::Base::exp, nullptr, &split_slice_max<Arch>,
+                                            &split_reduce_at<Arch, Cfg, false>, &split_write_max_first<Arch, Cfg, false>};
+
+}  // namespace smb::simd

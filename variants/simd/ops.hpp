@@ -1,0 +1,55 @@
+// The ops layer: the few primitives whose form depends on the architecture, one specialisation
+// of Ops<Arch> per target (Highway's per-target ops; XNNPACK's src/xnnpack/simd/f32-*.h):
+//   ops_generic.hpp  OpsGeneric<Arch>: portable forms through an aligned buffer or xsimd, the
+//                    base every target starts from (a new target overrides what it does better)
+//   ops_sse2.hpp     Ops<xsimd::sse2>
+//   ops_avx2.hpp     Ops<xsimd::fma3<xsimd::avx2>>
+//   ops_avx512.hpp   Ops<xsimd::avx512bw>
+// Everything that names an intrinsic or tests which architecture it is lives in these files;
+// the exp kernels (exp.hpp), the passes (passes.hpp) and the algorithms (<algorithm>.hpp) call
+// Ops<Arch>::... and test its traits (kFma, kScalef, kFloatFloat), never an architecture.
+//
+// Primitives (every Ops<Arch> has all of them; traits say which optional ones exist):
+//   fmadd(x, y, z)                   x*y + z, fused where the ISA has FMA (float and double)
+//   max_keep_nan(lo, x), min_keep_nan(hi, x)   clamps that return x when x is NaN
+//   pow2_from_biased(v)              2^n from v = n + kMagicBiased (exponent-field trick)
+//   load_partial(p, k, fill), store_partial(p, v, k)   the first k lanes, nothing beyond
+//   hmax(v), hsum_double(v), hadd(lo + hi of double lanes)   horizontal reductions
+//   widen(v, lo, hi), narrow(lo, hi)  float <-> two double batches
+//   kScalef: scalef(p, n) = p * 2^n rounded once (gradual underflow);
+//            scalef_unless_below(p, n, t, lo): the same, +0 where t < lo (NaN t kept)
+//   kFma == false: reduce_ln2_f64(x, n) = x - n ln2 computed in double (no-FMA reduction)
+//   kFloatFloat: the accurate tier's AVX-512 output forms (write_f64_halves, RatioFF,
+//            exp_f64_lut; described at their definitions)
+//
+// ODR: every member is either a member of a class template (OpsGeneric<Arch>) or of a full
+// specialisation for one architecture, used only by the unit compiled for that architecture's
+// flags (variants/simd/isa_*.cpp); SMB_INLINE makes each one inline into its caller.
+#pragma once
+
+// Vector helpers must inline into the kernels' loops: a call passes each batch through memory.
+#ifndef SMB_INLINE
+#define SMB_INLINE inline __attribute__((always_inline))
+#endif
+
+#include <xsimd/xsimd.hpp>
+
+namespace smb::simd {
+
+template <class Arch>
+using fbatch = xsimd::batch<float, Arch>;
+template <class Arch>
+using dbatch = xsimd::batch<double, Arch>;
+
+template <class Arch>
+struct Traits;  // per target: kFma, kScalef, kFloatFloat (defined for every target in every unit)
+template <class Arch>
+struct Ops;  // per target: the primitives (defined only in units compiled for that target)
+
+}  // namespace smb::simd
+
+#include "simd/exp_constants.hpp"
+#include "simd/ops_generic.hpp"
+#include "simd/ops_sse2.hpp"
+#include "simd/ops_avx2.hpp"
+#include "simd/ops_avx512.hpp"

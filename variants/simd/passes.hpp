@@ -1,0 +1,363 @@
+// The passes and writers every SIMD algorithm is built from, written once, generic over the
+// xsimd architecture; they call the ops layer (ops.hpp) for anything architecture-specific.
+// The algorithms themselves are one header each (naive.hpp, max_shifted.hpp, online.hpp,
+// log_sum_exp.hpp, two_pass.hpp, guarded.hpp), instantiated only in the per-ISA translation
+// units (isa_sse2.cpp, isa_avx2.cpp, isa_avx512.cpp), each compiled with that ISA's flags. ODR:
+// everything here is a template on Arch, so no copy compiled for one ISA can be linked into
+// another.
+//
+// Shape of every kernel (n floats, W lanes):
+//   * hot loops use 4 independent accumulators and no horizontal reduction;
+//   * sums are blocked: each group of 4 exps is summed in float (two roundings) and folded into
+//     double lanes (the accurate tier widens every exp), so the error does not grow with n;
+//   * tails use masked or buffered partial loads/stores: nothing outside [x, x+n) is read and
+//     nothing outside [y, y+n) is written;
+//   * special values per softmax.hpp: a NaN dropped by max resurfaces in the sum (exp of NaN is
+//     NaN), +inf and all -inf rows are caught from the max (detail/special.hpp).
+#pragma once
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "detail/special.hpp"
+#include "detail/split.hpp"
+#include "simd/exp.hpp"
+
+namespace smb::simd {
+
+// ---- kernel configuration: the list entry's exp kernel and tier ----------------------------------
+// Cfg<E, T> (variants/list.inc): the float pipeline with our degree-5 or degree-6 exp of the
+// TwoSum-compensated x - m (poly5, poly6), or xsimd's exp of the plain x - m (xsimd); the
+// accurate tier (poly6_f64): float exps (degree 6, compensated) summed in double, every output
+// computed in double and rounded once.
+template <ExpKernel E, Tier T>
+struct Cfg {
+    static_assert(E == ExpKernel::poly5 || E == ExpKernel::poly6 || E == ExpKernel::xsimd ||
+                      (E == ExpKernel::poly6_f64 && T == Tier::accurate),
+                  "SIMD exp kernels: poly5, poly6, xsimd; poly6_f64 for the accurate tier");
+    static constexpr ExpKernel exp = E;
+    static constexpr int degree = E == ExpKernel::poly6 || E == ExpKernel::poly6_f64 ? 6 : 5;  // unused for xsimd
+    static constexpr bool accurate = T == Tier::accurate;
+};
+
+// ---- thin names for the ops the passes use most (ops.hpp) ---------------------------------------
+template <class Arch>
+SMB_INLINE fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) {
+    return Ops<Arch>::load_partial(p, k, fill);
+}
+template <class Arch>
+SMB_INLINE void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
+    Ops<Arch>::store_partial(p, v, k);
+}
+template <class Arch>
+double hsum_double(fbatch<Arch> v) {
+    return Ops<Arch>::hsum_double(v);
+}
+// Horizontal max without NaN bookkeeping: callers detect NaN separately (online's merge checks
+// its lanes for NaN before taking the max).
+template <class Arch>
+SMB_INLINE float hmax(fbatch<Arch> v) {
+    return Ops<Arch>::hmax(v);
+}
+// Float <-> double for the accurate tier: one float batch is two double batches.
+template <class Arch>
+SMB_INLINE void widen(fbatch<Arch> v, dbatch<Arch>& lo, dbatch<Arch>& hi) {
+    Ops<Arch>::widen(v, lo, hi);
+}
+template <class Arch>
+SMB_INLINE fbatch<Arch> narrow(dbatch<Arch> lo, dbatch<Arch> hi) {
+    return Ops<Arch>::narrow(lo, hi);
+}
+
+// t = a - b rounded, with err the exact rounding error (Knuth's TwoSum: a - b == t + err).
+// When t is infinite (a = -inf: a -inf entry or a tail lane) err is NaN: exp_neg zeroes such
+// lanes whatever err holds; other users take two_diff_guarded.
+template <class Arch>
+SMB_INLINE void two_diff(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
+    t = a - b;
+    const fbatch<Arch> bb = a - t;  // the part of b that made it into t
+    const fbatch<Arch> ab = t + bb; // the part of a
+    err = (a - ab) - (b - bb);
+}
+// The same with err = 0 where t is infinite, so (t - l) + err stays -inf.
+template <class Arch>
+SMB_INLINE void two_diff_guarded(fbatch<Arch> a, fbatch<Arch> b, fbatch<Arch>& t, fbatch<Arch>& err) {
+    using B = fbatch<Arch>;
+    two_diff<Arch>(a, b, t, err);
+    err = xsimd::select(xsimd::abs(t) <= B(std::numeric_limits<float>::max()), err, B(0.0f));
+}
+
+
+// Double-lane accumulator. add4 takes a group of 4 float vectors: the fast tier sums them in
+// float as a tree (two roundings) and folds the group into double; the accurate tier widens
+// each one. Either way no float partial grows with n.
+template <class Arch, bool Accurate>
+struct DoubleSum {
+    dbatch<Arch> lo = dbatch<Arch>(0.0), hi = dbatch<Arch>(0.0);
+    SMB_INLINE void add(fbatch<Arch> e) {
+        dbatch<Arch> l, h;
+        widen<Arch>(e, l, h);
+        lo += l;
+        hi += h;
+    }
+    SMB_INLINE void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
+        if constexpr (Accurate) {
+            add(e0);
+            add(e1);
+            add(e2);
+            add(e3);
+        } else {
+            add((e0 + e1) + (e2 + e3));
+        }
+    }
+    double total() const { return Ops<Arch>::hadd(lo + hi); }
+};
+
+// exp(x - m) for x <= m under the configuration: our exp of the TwoSum-compensated x - m, or
+// xsimd's exp of the plain x - m.
+template <class Arch, class Cfg>
+SMB_INLINE fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
+    if constexpr (Cfg::exp == ExpKernel::xsimd) {
+        return exp_xsimd<Arch>(x - m);
+    } else {
+        fbatch<Arch> t, e;
+        two_diff<Arch>(x, m, t, e);
+        return exp_neg<Cfg::degree, Arch>(t, e);
+    }
+}
+
+// ---- pass: row max ------------------------------------------------------------------------------
+// NaN entries may be dropped: a NaN the max drops resurfaces in the sum (exp of NaN), and an
+// all -inf max makes special_by_max scan the row, so no NaN bookkeeping is needed here.
+template <class Arch>
+float row_max(const float* x, std::size_t n) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B ninf(-std::numeric_limits<float>::infinity());
+    B m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        m0 = xsimd::max(m0, B::load_unaligned(x + i));
+        m1 = xsimd::max(m1, B::load_unaligned(x + i + W));
+        m2 = xsimd::max(m2, B::load_unaligned(x + i + 2 * W));
+        m3 = xsimd::max(m3, B::load_unaligned(x + i + 3 * W));
+    }
+    for (; i + W <= n; i += W) m0 = xsimd::max(m0, B::load_unaligned(x + i));
+    if (i < n) m1 = xsimd::max(m1, load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()));
+    return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
+}
+
+// ---- pass: sum of exp(x - m), optionally storing the exps, optionally without the max's 1s ----
+// With Rest: returns sum over x != m of exp(x - m) plus (count(x == m) - 1): the normaliser
+// minus the 1 of one maximum, so log1p of it keeps full accuracy when one logit dominates.
+struct SumParts {
+    double total = 0;  // Rest: without the entries equal to m
+    double count = 0;  // Rest: how many entries equal m
+};
+
+template <class Arch, class Cfg, bool Store, bool Rest>
+SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B m(mf), zero(0.0f), one(1.0f);
+    DoubleSum<Arch, Cfg::accurate> acc;
+    B cnt = zero;  // exact: at most n / W per lane
+    // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
+    auto term = [&](B v, float* out, std::size_t k) {
+        B e = exp_shifted<Arch, Cfg>(v, m);
+        if constexpr (Store) {
+            if (k == W) e.store_unaligned(out);
+            else store_partial<Arch>(out, e, k);
+        }
+        if constexpr (Rest) {
+            const auto eq = v == m;
+            e = xsimd::select(eq, zero, e);
+            cnt += xsimd::select(eq, one, zero);
+        }
+        return e;
+    };
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B e0 = term(B::load_unaligned(x + i), y + i, W);
+        const B e1 = term(B::load_unaligned(x + i + W), y + i + W, W);
+        const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
+        const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
+        acc.add4(e0, e1, e2, e3);
+    }
+    for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
+    if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
+    return {acc.total(), Rest ? hsum_double<Arch>(cnt) : 0.0};
+}
+
+template <class Arch, class Cfg, bool Store, bool Rest>
+double sum_exp(const float* x, float* y, std::size_t n, float mf) {
+    const SumParts s = sum_exp_parts<Arch, Cfg, Store, Rest>(x, y, n, mf);
+    return Rest ? s.total + (s.count - 1.0) : s.total;
+}
+
+// ---- pass: y *= scale (in place over the stored exps) ------------------------------------------
+template <class Arch>
+void scale_in_place(float* y, std::size_t n, float s) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const B f(s);
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        (B::load_unaligned(y + i) * f).store_unaligned(y + i);
+        (B::load_unaligned(y + i + W) * f).store_unaligned(y + i + W);
+        (B::load_unaligned(y + i + 2 * W) * f).store_unaligned(y + i + 2 * W);
+        (B::load_unaligned(y + i + 3 * W) * f).store_unaligned(y + i + 3 * W);
+    }
+    for (; i + W <= n; i += W) (B::load_unaligned(y + i) * f).store_unaligned(y + i);
+    if (i < n) store_partial<Arch>(y + i, load_partial<Arch>(y + i, n - i, 0.0f) * f, n - i);
+}
+
+// ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
+// Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
+template <class Arch, class F>
+void map_row(const float* x, float* y, std::size_t n, F f) {
+    using B = fbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    std::size_t i = 0;
+    for (; i + 4 * W <= n; i += 4 * W) {
+        const B a0 = f(B::load_unaligned(x + i)), a1 = f(B::load_unaligned(x + i + W));
+        const B a2 = f(B::load_unaligned(x + i + 2 * W)), a3 = f(B::load_unaligned(x + i + 3 * W));
+        a0.store_unaligned(y + i);
+        a1.store_unaligned(y + i + W);
+        a2.store_unaligned(y + i + 2 * W);
+        a3.store_unaligned(y + i + 3 * W);
+    }
+    for (; i + W <= n; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
+    if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);
+}
+
+// The accurate tier's output, rounded once from double. x - m is exact in double.
+//   softmax, ratio form:  exp(x - m) * inv      (inv = 1/d)
+//   softmax, lse form:    exp((x - m) - l)      (l = log d)
+//   log_softmax:          (x - m) - l
+enum class AccurateForm { ratio, lse, log };
+
+template <class Arch>
+void write_accurate(const float* x, float* y, std::size_t n, float mf, double k, AccurateForm form) {
+    using B = fbatch<Arch>;
+    using D = dbatch<Arch>;
+    const D m = D(double(mf)), kd = D(k);
+    if constexpr (Ops<Arch>::kFloatFloat) {
+        if (form != AccurateForm::log) {
+            // ratio: float-float (Ops::RatioFF); lse: exp((x - m) - l) in double, x - m exact.
+            if (form == AccurateForm::ratio) {
+                const typename Ops<Arch>::RatioFF ff(k);
+                const B mb(mf);
+                map_row<Arch>(x, y, n, [&](B v) {
+                    B t, e;
+                    two_diff<Arch>(v, mb, t, e);
+                    return ff(t, e);
+                });
+                return;
+            }
+            Ops<Arch>::write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
+            return;
+        }
+    }
+    auto f = [&](D t) {
+        t = t - m;
+        switch (form) {
+            case AccurateForm::ratio: return exp_neg_f64<Arch>(t) * kd;
+            case AccurateForm::lse: return exp_neg_f64<Arch>(t - kd);
+            case AccurateForm::log: break;
+        }
+        return t - kd;
+    };
+    map_row<Arch>(x, y, n, [&](B v) {
+        D lo, hi;
+        widen<Arch>(v, lo, hi);
+        return narrow<Arch>(f(lo), f(hi));
+    });
+}
+
+// Float log_softmax output: (x - m) - l, with the rounding error of x - m added back.
+template <class Arch>
+void write_log_float(const float* x, float* y, std::size_t n, float mf, float l) {
+    using B = fbatch<Arch>;
+    const B m(mf), lb(l);
+    map_row<Arch>(x, y, n, [&](B v) {
+        B t, e;
+        two_diff_guarded<Arch>(v, m, t, e);
+        return (t - lb) + e;
+    });
+}
+
+// ---- output writers shared by the one-thread paths and the split-row paths -----------------------
+// softmax = exp(x - m) / d
+template <class Arch, class Cfg>
+void write_ratio(const float* x, float* y, std::size_t n, float m, double d) {
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, 1.0 / d, AccurateForm::ratio);
+    } else {
+        using B = fbatch<Arch>;
+        const B mb = B(m), inv = B(float(1.0 / d));
+        map_row<Arch>(x, y, n, [&](B v) { return exp_shifted<Arch, Cfg>(v, mb) * inv; });
+    }
+}
+
+// softmax = exp((x - m) - l), l = log d: (x - m) exact via TwoSum, l's own error kept.
+template <class Arch, class Cfg>
+void write_lse(const float* x, float* y, std::size_t n, float m, double l) {
+    if constexpr (Cfg::accurate) {
+        write_accurate<Arch>(x, y, n, m, l, AccurateForm::lse);
+    } else {
+        using B = fbatch<Arch>;
+        const B mb = B(m), lb = B(float(l)), llo = B(float(l - double(float(l))));
+        map_row<Arch>(x, y, n, [&](B v) {
+            B t, e;
+            two_diff_guarded<Arch>(v, mb, t, e);
+            B u, e2;
+            two_diff_guarded<Arch>(t, lb, u, e2);
+            if constexpr (Cfg::exp == ExpKernel::xsimd) return exp_xsimd<Arch>(u);
+            else return exp_neg<Cfg::degree, Arch>(u, (e + e2) - llo);
+        });
+    }
+}
+
+// log_softmax = (x - m) - log1p(rest), rest = the normaliser minus the max's own 1.
+template <class Arch, class Cfg>
+void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
+    if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(rest), AccurateForm::log);
+    else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
+}
+
+
+// Max-first split (max_shifted, log_sum_exp): the slices' max, then each slice's sum at the
+// merged max (max_shifted's fast tier also stores its exps), then the write.
+template <class Arch>
+float split_slice_max(const float* x, std::size_t n) {
+    return row_max<Arch>(x, n);  // NaN: see row_max (the merged sum shows it)
+}
+
+template <class Arch, class Cfg, bool Lse>
+void split_reduce_at(const float* x, float* y, std::size_t n, RowParams p, float m, SplitState* out) {
+    SumParts s;
+    if (Lse || p.output == Output::log_softmax) s = sum_exp_parts<Arch, Cfg, false, true>(x, y, n, m);
+    else if constexpr (Cfg::accurate) s = sum_exp_parts<Arch, Cfg, false, false>(x, y, n, m);
+    else s = sum_exp_parts<Arch, Cfg, true, false>(x, y, n, m);
+    out->m = m;
+    out->d = s.total;
+    out->c = s.count;
+    out->nan = s.total != s.total;
+}
+
+template <class Arch, class Cfg, bool Lse>
+void split_write_max_first(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+    if (p.output == Output::log_softmax) write_log<Arch, Cfg>(x, y, n, t.m, t.d + (t.c - 1.0));
+    else if constexpr (Lse) write_lse<Arch, Cfg>(x, y, n, t.m, std::log1p(t.d + (t.c - 1.0)));
+    else if constexpr (Cfg::accurate) write_ratio<Arch, Cfg>(x, y, n, t.m, t.d);
+    else scale_in_place<Arch>(y, n, float(1.0 / t.d));  // y holds this slice's exps
+}
+
+
+}  // namespace smb::simd
