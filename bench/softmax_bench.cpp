@@ -34,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "detail/list_json.hpp"
 #include "bench_config.hpp"
 #include "check.hpp"
 #include "peers.hpp"
@@ -491,6 +492,9 @@ void add_context(const Options& opt, const std::set<int>& threads) {
          "input+output > llc_bytes: rotate 1+ceil(2*llc/(in+out)) output buffers; else warm"},
         {"input", input_description()},
         {"input_distribution", opt.input},
+        // The registry (`softmaxbench list --json`): every variant's fields, bounds and facts,
+        // which the scripts read instead of copying tables.
+        {"variants", smb::detail::list_json()},
         {"correctness_check",
          "once per (impl, cols, threads) on row 0: ours by smb::ref::check_output against the "
          "MPFR reference for cols <= 65536 (the tests' contract: documented max_ulp or "

@@ -33,15 +33,15 @@ PEER_LABEL = {"onednn": "oneDNN", "onednn_log": "oneDNN", "xnnpack": "XNNPACK",
               "memcpy": "memcpy"}
 # The comparison peers per output (memcpy is the bandwidth reference, not a competitor).
 RIVALS = {"softmax": ("onednn", "xnnpack"), "log_softmax": ("onednn_log",)}
-ALGORITHMS = ("naive", "max_shifted", "online", "log_sum_exp", "two_pass", "guarded")
-ISAS = ("scalar", "sse2", "avx2", "avx512")
-# "Accurate tier" in throughput comparisons: documented max ULP error <= 1 (as `tune` uses).
+# Every fact about our variants (algorithms, ISAs, bounds, tiers, their order) comes from the
+# registry as `softmaxbench list --json` prints it: the benchmark records it in its context
+# (key "variants") and reproduce.sh saves it as variants.json; nothing here copies a table.
+# "Accurate tier" in throughput comparisons: documented max ULP error <= 1, the registry's
+# kAccurateMaxUlp (`accurate_max_ulp` in the list); this default is only for runs without it.
 ACCURATE_MAX_ULP = 1.0
 
 _TIME_UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 _BENCH_NAME = re.compile(r"^bench-(\d{8}-\d{6})\.json$")
-# Check summary in a benchmark label: "max 0.503 ulp <= 1.5 (mpfr ref, row 0)".
-_LABEL_BOUND = re.compile(r"\bulp (?:<=|>) ([0-9.eE+-]+|inf) \((mpfr|double) ref")
 
 
 class InputError(Exception):
@@ -135,10 +135,11 @@ def is_peer(impl: str) -> bool:
 
 
 def parse_variant(name: str) -> tuple[str, str, str]:
-    """'max_shifted.avx2.p6' -> ('max_shifted', 'avx2', 'p6'); 'auto.accurate' -> ('auto', '',
+    """By the name grammar <algorithm>.<isa>[.<exp>][.<tier>][.<dtype>] (auto: auto[.<tier>]):
+    'max_shifted.avx2.poly6' -> ('max_shifted', 'avx2', 'poly6'); 'auto.accurate' -> ('auto', '',
     'accurate'); missing parts are ''."""
     algorithm, *rest = name.split(".")
-    isa = rest.pop(0) if rest and rest[0] in ISAS else ""
+    isa = rest.pop(0) if rest and algorithm != "auto" else ""
     return algorithm, isa, ".".join(rest)
 
 
@@ -278,6 +279,7 @@ class BenchRun:
     statistic: str                    # how each number was obtained, for the report
     bounds: dict = field(default_factory=dict)   # (variant, output) -> documented max ULP
     tiers: dict = field(default_factory=dict)    # variant -> registry tier, when known
+    registry: list = field(default_factory=list)  # the list's objects, in registry order
 
     @property
     def commit(self) -> str:
@@ -311,8 +313,14 @@ class BenchRun:
         return many.real_gelems / one.real_gelems
 
     def unsafe(self, variant: str) -> bool:
-        """Tier 'unsafe' (naive: no max shift, overflows for logits above ~88.7)."""
-        return self.tiers.get(variant, "unsafe" if variant.startswith("naive.") else "") == "unsafe"
+        """Tier 'unsafe' in the registry (naive: no max shift, overflows for logits above ~88.7);
+        a variant the registry does not know is not called unsafe."""
+        return self.tiers.get(variant, "") == "unsafe"
+
+    def rank(self, key: str, value: str) -> int:
+        """Position of an algorithm or ISA (key "algorithm" / "isa") in registry order."""
+        order = list(dict.fromkeys(str(v.get(key, "")) for v in self.registry))
+        return order.index(value) if value in order else len(order)
 
     def ours(self, output: str, shape: Shape) -> list[Result]:
         """Our timed variants on shape that can be "our fastest": not the unsafe tier, not the
@@ -411,34 +419,48 @@ def _merge(key: tuple, rows: list[dict]) -> tuple[Result, str]:
                   cv=cv, max_ulp=ulp), how
 
 
-def _label_bounds(results: list[Result]) -> dict:
-    """(variant, output) -> the bound the correctness check printed in its label (the smallest:
-    the MPFR-reference checks print the documented bound, the double-reference ones + 0.01)."""
-    bounds: dict = {}
-    for r in results:
-        m = _LABEL_BOUND.search(r.label or "") if not r.peer else None
-        if m:
-            key = (r.impl, r.output)
-            bounds[key] = min(bounds.get(key, math.inf), float(m.group(1)))
-    return bounds
-
-
-def _registry(folder: Path) -> tuple[dict, dict]:
-    """From variants.json (`softmaxbench list --json`, saved by reproduce.sh) when present:
-    (variant, output) -> max_ulp / max_ulp_log (null = unbounded), and variant -> tier."""
-    path = folder / "variants.json"
-    if not path.is_file():
-        return {}, {}
+def registry_from(entries, where: str) -> tuple[dict, dict, list]:
+    """A `softmaxbench list --json` array -> ((variant, output) -> max_ulp / max_ulp_log (null =
+    unbounded), variant -> tier, the entries). Older names (aliases) map like their variant."""
     try:
         bounds, tiers = {}, {}
-        for v in json.loads(path.read_text()):
-            tiers[v["name"]] = str(v.get("tier", ""))
-            for output, key in (("softmax", "max_ulp"), ("log_softmax", "max_ulp_log")):
-                b = v.get(key)
-                bounds[(v["name"], output)] = math.inf if b is None else float(b)
-        return bounds, tiers
+        for v in entries:
+            for name in [v["name"], *v.get("aliases", [])]:
+                tiers[name] = str(v.get("tier", ""))
+                for output, key in (("softmax", "max_ulp"), ("log_softmax", "max_ulp_log")):
+                    b = v.get(key)
+                    bounds[(name, output)] = math.inf if b is None else float(b)
+        return bounds, tiers, list(entries)
     except (ValueError, TypeError, KeyError, AttributeError) as e:
+        raise InputError(f"{where}: not a `softmaxbench list --json` output ({e})") from e
+
+
+def _registry(folder: Path, context: dict) -> tuple[dict, dict, list]:
+    """The registry of a run: the benchmark context's "variants" (the list as the binary that
+    ran saw it), else variants.json (`softmaxbench list --json`, saved by reproduce.sh) in the
+    results folder; neither: nothing is known (no bounds, no tiers)."""
+    text = context.get("variants")
+    if isinstance(text, str) and text.strip():
+        try:
+            return registry_from(json.loads(text), "the benchmark context's variants")
+        except ValueError as e:
+            raise InputError(f"the benchmark context's variants is not JSON ({e})") from e
+    path = folder / "variants.json"
+    if not path.is_file():
+        return {}, {}, []
+    try:
+        entries = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
         raise InputError(f"{path}: not a `softmaxbench list --json` output ({e})") from e
+    return registry_from(entries, str(path))
+
+
+def accurate_max_ulp(registry: list) -> float:
+    """The registry's accurate-tier bound (kAccurateMaxUlp), else ACCURATE_MAX_ULP."""
+    for v in registry:
+        if isinstance(v.get("accurate_max_ulp"), (int, float)):
+            return float(v["accurate_max_ulp"])
+    return ACCURATE_MAX_ULP
 
 
 def load_bench(path: Path, folder: Path | None = None) -> BenchRun:
@@ -471,8 +493,8 @@ def load_bench(path: Path, folder: Path | None = None) -> BenchRun:
     statistic = ("median of the repetitions" if "median" in hows
                  else "result of a single run (no repetitions)")
     context = doc.get("context") if isinstance(doc.get("context"), dict) else {}
-    bounds, tiers = _registry(folder or path.parent)
-    return BenchRun(path, context, results, statistic, {**_label_bounds(results), **bounds}, tiers)
+    bounds, tiers, registry = _registry(folder or path.parent, context)
+    return BenchRun(path, context, results, statistic, bounds, tiers, registry)
 
 
 def bench_from_args(args) -> BenchRun:

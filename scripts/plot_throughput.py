@@ -46,13 +46,12 @@ def best_per_algorithm(series: dict[str, list[C.Result]]) -> set[str]:
     return {k[2] for k in best.values()}
 
 
-def plot_order(impl: str) -> tuple:
+def plot_order(run: C.BenchRun, impl: str) -> tuple:
+    """Peers last; ours by algorithm and ISA in registry order."""
     if C.is_peer(impl):
         return (1, impl)
     algo, isa, suffix = C.parse_variant(impl)
-    a = C.ALGORITHMS.index(algo) if algo in C.ALGORITHMS else len(C.ALGORITHMS)
-    i = C.ISAS.index(isa) if isa in C.ISAS else len(C.ISAS)
-    return (0, a, algo, i, suffix)
+    return (0, run.rank("algorithm", algo), algo, run.rank("isa", isa), suffix)
 
 
 def line_style(run: C.BenchRun, impl: str) -> dict:
@@ -89,7 +88,7 @@ def draw(plt, run: C.BenchRun, folder: Path, threads: int, best_only: bool):
         keep = best_per_algorithm(series)
         series = {k: v for k, v in series.items() if C.is_peer(k) or k in keep}
     fig, ax = plt.subplots(figsize=(10, 5.6))
-    for impl in sorted(series, key=plot_order):
+    for impl in sorted(series, key=lambda i: plot_order(run, i)):
         pts = series[impl]
         ax.plot([p.shape.cols for p in pts], [p.gelems for p in pts], **line_style(run, impl))
     cols = sorted({p.shape.cols for pts in series.values() for p in pts})

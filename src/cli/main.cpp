@@ -28,6 +28,7 @@
 #include "cli/commands.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
+#include "detail/list_json.hpp"
 #include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -113,44 +114,8 @@ int cmd_list(const ListOptions& opt) {
     const auto variants = smb::all_variants();
     const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
 
-    const auto aliases_of = [](const smb::Variant& v) {
-        std::vector<std::string_view> a;
-        for (const smb::VariantAlias& x : smb::variant_aliases())
-            if (x.name == v.name) a.push_back(x.alias);
-        return a;
-    };
     if (opt.json) {
-        std::cout << "[";
-        bool first = true;
-        for (const smb::Variant& v : variants) {
-            const smb::AlgorithmInfo& alg = smb::info(v.algorithm);
-            std::string aliases = "[";
-            for (std::string_view a : aliases_of(v)) aliases += (aliases.size() > 1 ? ", " : "") + json_string(a);
-            aliases += "]";
-            std::cout << (first ? "\n" : ",\n") << "  {"
-                      << "\"name\": " << json_string(v.name)
-                      << ", \"aliases\": " << aliases
-                      << ", \"algorithm\": " << json_string(smb::to_string(v.algorithm))
-                      << ", \"isa\": " << json_string(smb::to_string(v.isa))
-                      << ", \"exp_kernel\": " << json_string(smb::to_string(v.exp_kernel))
-                      << ", \"tier\": " << json_string(smb::to_string(v.tier))
-                      << ", \"dtype\": " << json_string(smb::to_string(v.dtype))
-                      << ", \"available\": " << json_bool(is_available(v))
-                      << ", \"max_ulp\": " << json_number(v.max_ulp)
-                      << ", \"max_ulp_log\": " << json_number(v.max_ulp_log)
-                      << ", \"accurate_max_ulp\": " << json_number(smb::kAccurateMaxUlp)
-                      << ", \"subnormal\": " << json_string(smb::to_string(v.subnormal))
-                      << ", \"parallel\": " << json_string(smb::parallelism(v))
-                      << ", \"split_form\": " << json_string(smb::to_string(v.split_form))
-                      << ", \"passes\": " << alg.passes
-                      << ", \"max_abs_logit\": " << json_number(alg.max_abs_logit)
-                      << ", \"max_shift_softmax\": " << json_bool(alg.max_shift_softmax)
-                      << ", \"max_shift_log\": " << json_bool(alg.max_shift_log)
-                      << ", \"bench_log\": " << json_bool(alg.bench_log)
-                      << ", \"summary\": " << json_string(v.summary) << "}";
-            first = false;
-        }
-        std::cout << (first ? "]\n" : "\n]\n");
+        std::cout << smb::detail::list_json();
         return 0;
     }
 

@@ -57,7 +57,7 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
         _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
     }
     static SMB_INLINE float hmax(B v) { return _mm512_reduce_max_ps(v); }
-    static double hadd(D v) { return _mm512_reduce_add_pd(v); }
+    static SMB_INLINE double hadd(D v) { return _mm512_reduce_add_pd(v); }
 
     static SMB_INLINE void widen(B v, D& lo, D& hi) {
         const __m512 r = v;

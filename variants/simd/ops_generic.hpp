@@ -48,7 +48,7 @@ struct OpsGeneric {
     }
 
     // Sum of the lanes in double, in lane order.
-    static double hsum_double(B v) {
+    static SMB_INLINE double hsum_double(B v) {
         alignas(64) float buf[W];
         v.store_aligned(buf);
         double s = 0;
@@ -64,7 +64,7 @@ struct OpsGeneric {
         return m;
     }
     // Sum of the double lanes, in lane order.
-    static double hadd(D v) {
+    static SMB_INLINE double hadd(D v) {
         constexpr std::size_t WD = D::size;
         alignas(64) double buf[WD];
         v.store_aligned(buf);
