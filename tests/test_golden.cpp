@@ -11,7 +11,7 @@
 // hashed on it) and one 512 x 33 batch per distribution (row-parallel).
 //
 // Across CPUs: no kernel uses an instruction whose result differs between vendors. The
-// approximations SSE rcpps/rsqrtps (Intel and AMD differ) do not occur in libsoftmax.a
+// approximations SSE rcpps/rsqrtps (Intel and AMD differ) do not occur in libsoftmaxbench.a
 // (objdump -d shows no rcp* or rsqrt* instruction); the rest is IEEE-exact arithmetic (add, mul,
 // FMA, div, sqrt, conversions, min/max, vscalefps/pd, permutes, integer ops), so an AVX-512 Intel
 // Xeon and an AMD Zen 4/5 give the same bits. The scalar variants call glibc's exp/log, whose
