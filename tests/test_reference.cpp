@@ -337,7 +337,7 @@ void check_entry(const RowReference& r, std::size_t i, E e) {
     }
 }
 
-void check_row(const std::vector<float>& x, Output out, bool masked, const std::vector<E>& want) {
+void expect_policy(const std::vector<float>& x, Output out, bool masked, const std::vector<E>& want) {
     const RowReference r = reference_row(x, out, masked);
     REQUIRE(r.exact.size() == want.size());
     REQUIRE(r.rounded.size() == want.size());
@@ -354,28 +354,28 @@ TEST_CASE("special-value policy of the reference", "[reference][special]") {
             const bool sm = out == Output::softmax;
             INFO("output " << (sm ? "softmax" : "log_softmax"));
             // n == 0: empty result.
-            check_row({}, out, masked, {});
+            expect_policy({}, out, masked, {});
             // n == 1 finite: exactly 1 / +0, whatever the value.
             for (float v : {0.0f, -0.0f, 3.5f, -1e30f, FLT_MAX, -FLT_MAX, 0x1p-149f})
-                check_row({v}, out, masked, {sm ? E::one : E::pos_zero});
+                expect_policy({v}, out, masked, {sm ? E::one : E::pos_zero});
             // NaN or +inf anywhere: every output NaN, masked or not.
-            check_row({kNaN}, out, masked, {E::nan});
-            check_row({kInf}, out, masked, {E::nan});
-            check_row({1.0f, kNaN, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
-            check_row({1.0f, nan_neg, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
-            check_row({1.0f, kInf, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
-            check_row({-kInf, kNaN}, out, masked, {E::nan, E::nan});
-            check_row({kInf, -kInf}, out, masked, {E::nan, E::nan});
-            check_row({kInf, kInf}, out, masked, {E::nan, E::nan});
+            expect_policy({kNaN}, out, masked, {E::nan});
+            expect_policy({kInf}, out, masked, {E::nan});
+            expect_policy({1.0f, kNaN, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
+            expect_policy({1.0f, nan_neg, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
+            expect_policy({1.0f, kInf, 2.0f}, out, masked, {E::nan, E::nan, E::nan});
+            expect_policy({-kInf, kNaN}, out, masked, {E::nan, E::nan});
+            expect_policy({kInf, -kInf}, out, masked, {E::nan, E::nan});
+            expect_policy({kInf, kInf}, out, masked, {E::nan, E::nan});
             // -inf entries with the rest finite: exact +0 / -inf there.
-            check_row({1.0f, -kInf, 2.0f}, out, masked,
+            expect_policy({1.0f, -kInf, 2.0f}, out, masked,
                       {E::value, sm ? E::pos_zero : E::neg_inf, E::value});
-            check_row({-kInf, 5.0f}, out, masked, {sm ? E::pos_zero : E::neg_inf,
+            expect_policy({-kInf, 5.0f}, out, masked, {sm ? E::pos_zero : E::neg_inf,
                                                    sm ? E::one : E::pos_zero});
             // every entry -inf: NaN, or 0 / -inf when masked_safe.
             const E all = !masked ? E::nan : (sm ? E::pos_zero : E::neg_inf);
-            check_row({-kInf}, out, masked, {all});
-            check_row({-kInf, -kInf, -kInf}, out, masked, {all, all, all});
+            expect_policy({-kInf}, out, masked, {all});
+            expect_policy({-kInf, -kInf, -kInf}, out, masked, {all, all, all});
         }
     }
     // The finite part of a row with -inf entries is the softmax of the finite entries alone.

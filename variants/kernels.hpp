@@ -51,7 +51,7 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
 #undef SMB_VARIANT
 
 // The auto entries (src/core/auto.cpp): resolve to another variant per call.
-namespace smb::kernels::autopick {
+namespace smb::kernels::auto_pick {
 SMB_DECLARE_ROW(fast);
 SMB_DECLARE_ROW(accurate);
-}  // namespace smb::kernels::autopick
+}  // namespace smb::kernels::auto_pick

@@ -115,7 +115,7 @@ constexpr Row kRows[] = {
 #define SMB_SPLIT_PTR_1(p) p
 #define SMB_AUTO(tier, ulp, sub, summary)                                                                 \
     Row{Algorithm::auto_pick, Isa::scalar, ExpKernel::per_pick, Tier::tier, Dtype::f32, ulp, ulp, Subnormal::sub, \
-        &kernels::autopick::tier, summary, nullptr, SplitForm::none},
+        &kernels::auto_pick::tier, summary, nullptr, SplitForm::none},
 #include "list.inc"
 #undef SMB_VARIANT
 #undef SMB_AUTO

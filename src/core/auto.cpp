@@ -137,7 +137,7 @@ std::string auto_source() {
     return t ? why : "built-in heuristic; tuning file " + why;
 }
 
-namespace kernels::autopick {
+namespace kernels::auto_pick {
 void fast(const float* x, float* y, std::size_t n, RowParams p) {
     static const double bound = find_variant("auto")->max_ulp;
     select_variant(n, 1, p.output, bound).row(x, y, n, p);
@@ -145,6 +145,6 @@ void fast(const float* x, float* y, std::size_t n, RowParams p) {
 void accurate(const float* x, float* y, std::size_t n, RowParams p) {
     select_variant(n, 1, p.output, kAccurateMaxUlp).row(x, y, n, p);
 }
-}  // namespace kernels::autopick
+}  // namespace kernels::auto_pick
 
 }  // namespace smb

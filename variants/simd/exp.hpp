@@ -1,8 +1,9 @@
 // Vectorised exp kernels for the softmax variants, generic over the xsimd architecture.
 //
 // ODR: every function here is a template on Arch (so the copy instantiated in the AVX-512 unit
-// is a different function from the SSE2 one) and calls only xsimd operations, intrinsics and
-// other Arch templates; the only non-template entities are constexpr scalars.
+// is a different function from the SSE2 one) and calls only xsimd operations, the ops layer
+// (Ops<Arch>, ops.hpp: every intrinsic and per-target choice) and other Arch templates; the
+// constants are in exp_constants.hpp.
 //
 // Method (float kernels; the double kernel is the same in double):
 //   n = round(t * log2e)                  by the magic-number trick: v = t*log2e + 1.5*2^23

@@ -1,4 +1,4 @@
-// avx2 instantiations of the generic kernels (compiled with this ISA's flags only; see
+// avx2: the list's avx2 entries, instantiated from the generic kernels (compiled with this ISA's flags only; see
 // cmake/SmbIsaFlags.cmake). Nothing else belongs here.
 #define SMB_ARCH xsimd::fma3<xsimd::avx2>
 #define SMB_THIS_ISA_avx2 SMB_PROBE

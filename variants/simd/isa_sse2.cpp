@@ -1,4 +1,4 @@
-// sse2 instantiations of the generic kernels (compiled with this ISA's flags only; see
+// sse2: the list's sse2 entries, instantiated from the generic kernels (compiled with this ISA's flags only; see
 // cmake/SmbIsaFlags.cmake). Nothing else belongs here.
 #define SMB_ARCH xsimd::sse2
 #define SMB_THIS_ISA_sse2 SMB_PROBE
