@@ -37,13 +37,24 @@ constexpr std::string_view algorithm_name(Algorithm a) {
         if (i.algorithm == a) return i.name;
     return "?";
 }
+// The ISA table's names and order (SMB_ISA rows; their features are read by src/core/cpu.cpp).
+struct IsaName {
+    Isa isa;
+    std::string_view name;
+};
+constexpr IsaName kIsaNames[] = {
+#define SMB_ISA(name, features) IsaName{Isa::name, #name},
+#include "list.inc"
+#undef SMB_ISA
+};
+constexpr auto kIsaOrder = [] {
+    std::array<Isa, std::size(kIsaNames)> a{};
+    for (std::size_t k = 0; k < a.size(); ++k) a[k] = kIsaNames[k].isa;
+    return a;
+}();
 constexpr std::string_view isa_name(Isa i) {
-    switch (i) {
-        case Isa::scalar: return "scalar";
-        case Isa::sse2: return "sse2";
-        case Isa::avx2: return "avx2";
-        case Isa::avx512: return "avx512";
-    }
+    for (const IsaName& n : kIsaNames)
+        if (n.isa == i) return n.name;
     return "?";
 }
 constexpr std::string_view exp_name(ExpKernel e) {
@@ -202,12 +213,14 @@ std::string_view to_string(Subnormal s) { return s == Subnormal::gradual ? "grad
 std::string_view to_string(Output o) { return o == Output::softmax ? "softmax" : "log_softmax"; }
 
 bool parse_isa(std::string_view s, Isa& out) {
-    for (Isa i : {Isa::scalar, Isa::sse2, Isa::avx2, Isa::avx512})
-        if (to_string(i) == s) {
-            out = i;
+    for (const IsaName& n : kIsaNames)
+        if (n.name == s) {
+            out = n.isa;
             return true;
         }
     return false;
 }
+
+std::span<const Isa> all_isas() { return kIsaOrder; }
 
 }  // namespace smb

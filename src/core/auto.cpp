@@ -67,8 +67,10 @@ const Variant* heuristic(std::size_t cols, Output out, double max_ulp) {
     for (const auto& [e, t] : {std::pair{ExpKernel::poly5, Tier::fast}, std::pair{ExpKernel::poly6, Tier::fast},
                                std::pair{ExpKernel::poly6_f64, Tier::accurate}})
         for (Algorithm a : {first, second, Algorithm::log_sum_exp}) prefs.push_back({a, e, t});
-    for (Isa isa : {Isa::avx512, Isa::avx2, Isa::sse2}) {
-        if (!isa_available(isa)) continue;
+    const auto isas = all_isas();
+    for (auto it = isas.rbegin(); it != isas.rend(); ++it) {  // most preferred first
+        const Isa isa = *it;
+        if (isa == Isa::scalar || !isa_available(isa)) continue;
         for (const Pref& p : prefs)
             if (const Variant* v = by_fields(p.a, isa, p.e, p.t, out, max_ulp)) return v;
     }

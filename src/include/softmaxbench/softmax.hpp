@@ -88,6 +88,7 @@ std::string_view parallelism(const Variant& v);
 std::span<const Variant> all_variants();            // every compiled variant, fixed order
 std::span<const VariantAlias> variant_aliases();    // older names, and the variant each names
 std::span<const AlgorithmInfo> all_algorithms();    // every algorithm, auto's entry last
+std::span<const Isa> all_isas();                    // every ISA, least preferred first
 const AlgorithmInfo& info(Algorithm a);
 const Variant* find_variant(std::string_view name); // by name or alias; nullptr when unknown
 // The name the list's rule gives these fields (the registry's names are made by it).
