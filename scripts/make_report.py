@@ -776,13 +776,36 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
     return doc.lines
 
 
-def update_readme(readme: Path, block: list[str]) -> None:
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise C.InputError(f"{readme}: no {README_BEGIN} ... {README_END} markers")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    C.write_atomic(readme, head + README_BEGIN + "\n" + "\n".join(block).rstrip() + "\n" + README_END + tail)
+def readme_block_span(lines: list[str], readme: Path) -> tuple[int, int]:
+    """The line numbers (0-based) of the README's begin and end markers. Each must be a line of
+    its own, exactly once, begin before end; a marker quoted inside other text does not count.
+    Anything else is an InputError: the block is replaced, never appended."""
+    where = {m: [i for i, line in enumerate(lines) if line.strip() == m]
+             for m in (README_BEGIN, README_END)}
+    for m, found in where.items():
+        if len(found) != 1:
+            at = f" (lines {', '.join(str(i + 1) for i in found)})" if found else ""
+            raise C.InputError(f"{readme}: expected exactly one line {m}, found {len(found)}{at}; "
+                               f"repair the README so that one {README_BEGIN} line and one "
+                               f"{README_END} line enclose the results block")
+    begin, end = where[README_BEGIN][0], where[README_END][0]
+    if begin > end:
+        raise C.InputError(f"{readme}: {README_END} (line {end + 1}) comes before "
+                           f"{README_BEGIN} (line {begin + 1})")
+    return begin, end
+
+
+def updated_readme(readme: Path, block: list[str]) -> tuple[str, str]:
+    """(the README's text, the text with the lines between the markers replaced by block; the
+    marker lines stay as they are)."""
+    try:
+        text = readme.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise C.InputError(f"cannot read {readme}: {e}") from e
+    lines = text.splitlines(keepends=True)
+    begin, end = readme_block_span([line.rstrip("\r\n") for line in lines], readme)
+    body = "\n".join(block).rstrip() + "\n"
+    return text, "".join(lines[:begin + 1]) + body + "".join(lines[end:])
 
 
 def main() -> None:
@@ -793,17 +816,23 @@ def main() -> None:
                    "(default: its newest bench-*.json)")
     p.add_argument("--out", type=Path, help="the report file (default: FIRST_DIR/REPORT.md)")
     p.add_argument("--readme", type=Path, help="also rewrite the results section of this README "
-                   "(between its <!-- results:begin --> and <!-- results:end --> markers) from "
-                   "the first folder's run")
+                   "(the lines between its <!-- results:begin --> and <!-- results:end --> "
+                   "lines, each present exactly once, on a line of its own) from the first "
+                   "folder's run; a README without them, or with either twice, is an error")
     args = p.parse_args()
     if args.bench is not None and len(args.results) > 1:
         raise C.InputError("--bench applies to a single --results folder")
     machines = [load_machine(f, args.bench) for f in args.results]
     out = args.out or args.results[0] / "REPORT.md"
+    # A malformed README fails before anything is written.
+    readme = (updated_readme(args.readme, readme_block(machines[0], args.readme))
+              if args.readme is not None else None)
     C.write_atomic(out, render(machines, out))
     print(out)
-    if args.readme is not None:
-        update_readme(args.readme, readme_block(machines[0], args.readme))
+    if readme is not None:
+        old, new = readme
+        if new != old:  # unchanged: leave the file (and its time stamp) alone
+            C.write_atomic(args.readme, new)
         print(args.readme)
 
 

@@ -7,8 +7,11 @@
 # peers, memcpy) with a tiny min time, and `BUILD_DIR/softmaxbench accuracy` on two scalar
 # variants and one distribution, then every scripts/plot_*.py and scripts/make_report.py
 # through scripts/pyrun.sh, and checks the PNGs (signature, IHDR size), REPORT.md (tables,
-# metadata, figure links, BibTeX), the error path on malformed input, and pyrun.sh without a
-# usable Python.
+# metadata, figure links, BibTeX), that running every generator again gives byte-identical
+# files, make_report.py --readme on a scratch README (the block between the marker lines
+# replaced, the same bytes when run twice, a README without exactly one begin and one end
+# marker line rejected), the error path on malformed input, and pyrun.sh without a usable
+# Python.
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
 set -u
 
@@ -114,6 +117,78 @@ while IFS= read -r link; do
 done < <(sed -n 's/^!\[[^]]*\](\([^)]*\))$/\1/p' "$REPORT")
 nlinks=$(grep -c '^!\[' "$REPORT")
 check "every figure link in REPORT.md resolves ($nlinks links)" "[[ $nlinks -ge 2 && -z '$missing' ]]" "$missing"
+
+# ---- generated files are idempotent: every generator again, on the same inputs --------------
+# The plots and REPORT.md are regenerated from the same raw files: every file in the results
+# folder must come out byte for byte the same (PNG metadata included).
+rm -rf -- "$WORK/first"
+cp -a -- "$RES" "$WORK/first"
+regen_ok=1
+for args in "plot_throughput.py --results $RES" "plot_throughput.py --results $RES --best-only" \
+            "plot_speedup.py --results $RES" "plot_scaling.py --results $RES" \
+            "plot_accuracy.py --results $RES" "make_report.py --results $RES"; do
+  read -r -a argv <<< "$args"
+  pyrun "$ROOT/scripts/${argv[0]}" "${argv[@]:1}" > /dev/null 2> "$WORK/stderr" || { regen_ok=0; cat "$WORK/stderr"; }
+done
+check "every plot script and make_report.py runs again" "[[ $regen_ok -eq 1 ]]"
+diff -r -q -- "$WORK/first" "$RES" > "$WORK/regen.diff" 2>&1
+rc=$?
+check "regenerating gives byte-identical files ($(ls "$RES" | wc -l) files: PNGs, REPORT.md, raw)" \
+  "[[ $rc -eq 0 ]]" "$(head -c 500 "$WORK/regen.diff")"
+
+# The README's results block: replaced between the marker lines, never appended, the same bytes
+# when regenerated. This README quotes the markers in its prose first, as a README explaining
+# them would: only lines that are a marker on their own count.
+README="$WORK/readme/README.md"
+mkdir -p "$WORK/readme"
+cat > "$README" <<'MD'
+# A project
+
+The block between `<!-- results:begin -->` and `<!-- results:end -->` is generated.
+
+<!-- results:begin -->
+stale table
+<!-- results:end -->
+
+Text after the block.
+MD
+pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/readme/REPORT.md" --readme "$README" \
+  > /dev/null 2> "$WORK/stderr"
+check "make_report.py --readme exits 0" "[[ $? -eq 0 ]]" "$(cat "$WORK/stderr")"
+check "README: exactly one begin and one end marker line after --readme" \
+  "[[ \$(grep -cx '<!-- results:begin -->' '$README') -eq 1 && \$(grep -cx '<!-- results:end -->' '$README') -eq 1 ]]" \
+  "$(grep -n 'results:' "$README")"
+check "README: the block replaced (stale table gone, table in), prose before and after kept" \
+  "! grep -q '^stale table' '$README' && grep -q '^| 1x4096 | 1 | ' '$README' && grep -Fqx 'The block between \`<!-- results:begin -->\` and \`<!-- results:end -->\` is generated.' '$README' && [[ \$(tail -n 1 '$README') == 'Text after the block.' ]] && [[ \$(sed -n '/^<!-- results:begin -->$/,/^<!-- results:end -->$/p' '$README' | sed -n '2p') == '### Results on '* ]]" \
+  "$(head -c 600 "$README")"
+cp -- "$README" "$WORK/readme/first.md"
+pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/readme/REPORT.md" --readme "$README" \
+  > /dev/null 2> "$WORK/stderr"
+check "README: --readme again gives the same bytes" \
+  "[[ $? -eq 0 ]] && cmp -s '$WORK/readme/first.md' '$README'" "$(diff "$WORK/readme/first.md" "$README" | head -n 8)"
+
+# A README without exactly one begin and one end marker line (begin first): exit 1, one line
+# naming the problem, the README untouched, no REPORT.md written.
+bad_readme() {  # bad_readme DESC PATTERN LINES...
+  local desc=$1 pattern=$2 rc
+  shift 2
+  rm -rf -- "$WORK/badreadme"
+  mkdir -p "$WORK/badreadme"
+  printf '%s\n' "$@" > "$WORK/badreadme/README.md"
+  cp -- "$WORK/badreadme/README.md" "$WORK/badreadme/before.md"
+  pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/badreadme/REPORT.md" \
+    --readme "$WORK/badreadme/README.md" > /dev/null 2> "$WORK/stderr"
+  rc=$?
+  check "make_report.py --readme, $desc: exit 1, one line, README unchanged, no report" \
+    "[[ $rc -eq 1 && \$(wc -l < '$WORK/stderr') -eq 1 ]] && grep -Fq -- '$pattern' '$WORK/stderr' && cmp -s '$WORK/badreadme/before.md' '$WORK/badreadme/README.md' && [[ ! -e '$WORK/badreadme/REPORT.md' ]]" \
+    "rc=$rc: $(head -c 400 "$WORK/stderr")"
+}
+B='<!-- results:begin -->' E='<!-- results:end -->'
+bad_readme "no markers" "found 0" "# x" "text"
+bad_readme "no end marker" "exactly one line $E, found 0" "$B" "old"
+bad_readme "the end marker twice" "exactly one line $E, found 2 (lines 3, 4)" "$B" "old" "$E" "$E"
+bad_readme "the begin marker twice" "exactly one line $B, found 2 (lines 1, 3)" "$B" "old" "$B" "old" "$E"
+bad_readme "end before begin" "$E (line 1) comes before $B (line 3)" "$E" "old" "$B"
 
 # ---- malformed and missing input ------------------------------------------------------------
 : > "$WORK/bad/bench-20000101-000000.json"
