@@ -16,10 +16,11 @@ a temporary file next to the destination and moved into place only when the run 
 Google Benchmark's console lines (one per finished benchmark, or per aggregate with
 repetitions) go to stdout as the run proceeds; after each finished benchmark a progress line
   bench: [k/N] NAME, P% of the work, T elapsed, ETA R
-goes to stderr. N comes from --benchmark_list_tests with the same flags. The work left is
-estimated from the benchmarks' sizes and the times so far: a least-squares fit of each finished
-benchmark's time to a + b x elements (x repetitions, the same for all), summed over the ones
-left. A failing benchmark binary fails the script.
+goes to stderr. N comes from --benchmark_list_tests with the same flags. The time left is
+estimated from the shapes' sizes and the times so far (which include the repetitions): a
+benchmark left takes the mean time of its shape so far, or, for a shape not run yet, the mean
+time of the sizes (rows x cols) run so far, interpolated between the nearest smaller and larger
+size (not extrapolated). A failing benchmark binary fails the script.
 
   --quick      (default) headline shapes, only our variants of the dispatch ISA and scalar
                (--smb_shapes=headline --smb_filter_isa=best), --benchmark_min_time=0.1;
@@ -99,26 +100,58 @@ fmt_seconds() {
   awk -v s="$1" 'BEGIN { if (s < 100) printf "%.1f s", s; else printf "%dm%02ds", int(s / 60), int(s) % 60 }'
 }
 
-# progress LIST REPS: copies Google Benchmark's console lines from stdin to stdout and prints a
-# progress line to stderr whenever a benchmark of LIST (one name a line, from
-# --benchmark_list_tests) has finished. A benchmark is finished at its line when it runs once,
-# at its _cv aggregate (the last one Google Benchmark prints) when it repeats, and in any case
-# when a line of another benchmark appears (a benchmark skipped with an error has no
-# aggregates). The per-benchmark time is the time between two finished benchmarks.
+# The time left, from STATE/done ("index elements shape seconds" per finished benchmark) and
+# STATE/all (the same without seconds, every benchmark). A benchmark left is predicted to take
+# the mean time of its shape (rows/cols/threads) so far; a shape not run yet, the mean time per
+# benchmark of the sizes (rows x cols) seen so far, interpolated linearly in the size between
+# the nearest smaller and larger one, flat beyond them (a slope measured on short rows says
+# little about 16M-element ones: no extrapolation). The times include the repetitions.
+# Prints "P% of the work, T elapsed, ETA R" (P = elapsed / (elapsed + left)).
+ETA_AWK='
+function fmt(s) { return s < 100 ? sprintf("%.1f s", s) : sprintf("%dm%02ds", int(s / 60), int(s) % 60) }
+FNR == NR { fin[$1] = 1; ssum[$3] += $4; scnt[$3]++; nsum[$2] += $4; ncnt[$2]++; next }
+!($1 in fin) { left += ($3 in scnt) ? ssum[$3] / scnt[$3] : by_size($2 + 0) }
+function by_size(n,    s, lo, hi, tlo, thi) {
+  lo = -1; hi = -1
+  for (s in ncnt) {
+    s += 0
+    if (s <= n && (lo < 0 || s > lo)) lo = s
+    if (s >= n && (hi < 0 || s < hi)) hi = s
+  }
+  if (lo >= 0) tlo = nsum[lo] / ncnt[lo]
+  if (hi >= 0) thi = nsum[hi] / ncnt[hi]
+  if (lo < 0) return thi
+  if (hi < 0 || hi == lo) return tlo
+  return tlo + (thi - tlo) * (n - lo) / (hi - lo)
+}
+END {
+  el = now - start
+  pct = (el + left > 0) ? 100 * el / (el + left) : 100
+  printf "%.0f%% of the work, %s elapsed, ETA %s\n", pct, fmt(el), fmt(left)
+}'
+
+# progress LIST REPS STATE: copies Google Benchmark's console lines from stdin to stdout and
+# prints a progress line to stderr whenever a benchmark of LIST (one name a line, from
+# --benchmark_list_tests) has finished: at its line when it runs once, at its _cv aggregate
+# (the last one Google Benchmark prints) when it repeats, and in any case when a line of
+# another benchmark appears (a benchmark skipped with an error has no aggregates). A
+# benchmark's time is the time between two finished benchmarks. STATE: a scratch folder.
 progress() {
-  local list=$1 reps=$2 line tok base idx now k=0 total=0 name n
+  local list=$1 reps=$2 state=$3 line tok base idx now k=0 total=0 name
   local -A index_of=()
-  local -a names=() elems=() finished=()
+  local -a names=() finished=()
+  : > "$state/all"
+  : > "$state/done"
   while IFS= read -r name || [[ -n $name ]]; do
     [[ -n $name ]] || continue
     index_of[$name]=${#names[@]}
-    names+=("$name")
-    # <impl>/<rows>/<cols>[/<threads>/real_time]: elements = rows x cols; else unknown (0).
+    # <impl>/<rows>/<cols>[/<threads>/real_time]: size rows x cols, shape = all after <impl>.
     if [[ $name =~ ^[^/]+/([0-9]+)/([0-9]+)(/|$) ]]; then
-      elems+=($(( BASH_REMATCH[1] * BASH_REMATCH[2] )))
+      echo "${#names[@]} $(( BASH_REMATCH[1] * BASH_REMATCH[2] )) ${name#*/}" >> "$state/all"
     else
-      elems+=(0)
+      echo "${#names[@]} 0 ?" >> "$state/all"
     fi
+    names+=("$name")
   done < "$list"
   total=${#names[@]}
   if [[ $total -eq 0 ]]; then
@@ -126,44 +159,18 @@ progress() {
     cat
     return
   fi
-  local start=${EPOCHREALTIME/,/.} last=${EPOCHREALTIME/,/.} current=-1 left_c=$total left_n=0
-  for n in "${elems[@]}"; do left_n=$((left_n + n)); done
-  # The fit's sums over the finished benchmarks (count, sum n, sum n^2, sum t, sum n t, with
-  # n = elements x repetitions; awk does the floating point) and the count and elements of those
-  # left. A name of another form counts as 0 elements: the fit's constant part only.
-  local fit="0 0 0 0 0"
+  local start=${EPOCHREALTIME/,/.} last=${EPOCHREALTIME/,/.} current=-1
   finish() {  # finish IDX: marks benchmark IDX finished and prints the progress line
-    local i=$1 t out
+    local i=$1 rest
     [[ -z ${finished[$i]:-} ]] || return 0
     finished[$i]=1
     k=$((k + 1))
     now=${EPOCHREALTIME/,/.}
-    left_c=$((left_c - 1)); left_n=$((left_n - elems[i]))
-    out=$(awk -v fit="$fit" -v n="${elems[$i]}" -v t0="$last" -v t1="$now" -v start="$start" \
-              -v left_c="$left_c" -v left_n="$left_n" -v reps="$reps" '
-      function fmt(s) { return s < 100 ? sprintf("%.1f s", s) : sprintf("%dm%02ds", int(s / 60), int(s) % 60) }
-      BEGIN {
-        split(fit, f, " "); c = f[1] + 1; sn = f[2] + n * reps; snn = f[3] + (n * reps) ^ 2
-        d = t1 - t0; st = f[4] + d; snt = f[5] + n * reps * d
-        # t = a + b * (n * reps): least squares; b >= 0 and a >= 0 (else the one-parameter fit).
-        mn = sn / c; mt = st / c; var = snn / c - mn * mn
-        if (var > 1e-9 * (mn * mn + 1)) { b = (snt / c - mn * mt) / var; a = mt - b * mn }
-        else { b = 0; a = mt }
-        if (b < 0) { b = 0; a = mt }
-        if (a < 0) { a = 0; b = snt / snn }
-        left = a * left_c + b * left_n * reps
-        doneest = a * c + b * sn
-        pct = doneest + left > 0 ? 100 * doneest / (doneest + left) : 100
-        printf "%d %.17g %.17g %.17g %.17g\n", c, sn, snn, st, snt
-        printf "%.0f%% of the work, %s elapsed, ETA %s\n", pct, fmt(t1 - start), left_c ? fmt(left) : "0.0 s"
-      }') || out=""
+    read -r _ rest < <(sed -n "$((i + 1))p" "$state/all")
+    echo "$i $rest $(awk -v a="$last" -v b="$now" 'BEGIN { printf "%.6f", b - a }')" >> "$state/done"
     last=$now
-    if [[ -n $out ]]; then
-      fit=${out%%$'\n'*}
-      printf 'bench: [%d/%d] %s, %s\n' "$k" "$total" "${names[$i]}" "${out#*$'\n'}" >&2
-    else
-      printf 'bench: [%d/%d] %s\n' "$k" "$total" "${names[$i]}" >&2
-    fi
+    printf 'bench: [%d/%d] %s, %s\n' "$k" "$total" "${names[$i]}" \
+      "$(awk -v start="$start" -v now="$now" "$ETA_AWK" "$state/done" "$state/all")" >&2
   }
   while IFS= read -r line || [[ -n $line ]]; do
     printf '%s\n' "$line"
@@ -196,16 +203,16 @@ reps=1
 for a in "${args[@]}" "${extra[@]}"; do
   [[ $a =~ ^--benchmark_repetitions=([0-9]+)$ ]] && reps=${BASH_REMATCH[1]}
 done
-list="$(mktemp "$(dirname "$out")/.bench-XXXXXX.list.tmp")"
-trap 'rm -f "$tmp" "$list"' EXIT
-if ! "$bin" "${args[@]}" "${extra[@]}" --benchmark_list_tests=true > "$list" 2>/dev/null; then
-  : > "$list"  # no count: the run below still runs, the lines only lack N and the ETA
+state="$(mktemp -d)"
+trap 'rm -f "$tmp"; rm -rf "$state"' EXIT
+if ! "$bin" "${args[@]}" "${extra[@]}" --benchmark_list_tests=true > "$state/list" 2>/dev/null; then
+  : > "$state/list"  # no count: the run below still runs, without progress lines
 fi
 # stdbuf: Google Benchmark's console lines reach the progress reader as they are printed.
 unbuffered=()
 command -v stdbuf > /dev/null 2>&1 && unbuffered=(stdbuf -oL)
 "${unbuffered[@]}" "$bin" "${args[@]}" --benchmark_out="$tmp" --benchmark_out_format=json "${extra[@]}" \
-  | progress "$list" "$reps"
+  | progress "$state/list" "$reps" "$state"
 
 # Only a complete, parseable file is kept.
 py="${PYTHON:-$(command -v python3 || true)}"
@@ -215,7 +222,7 @@ if [[ -n "$py" ]]; then
 fi
 chmod 644 "$tmp"
 mv "$tmp" "$out"
-rm -f "$list"
+rm -rf "$state"
 trap - EXIT
 echo "machine id: $machine_id"
 echo "wrote:      $out"
