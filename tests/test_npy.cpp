@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +13,9 @@
 #include <string>
 #include <vector>
 
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "npy/npy.hpp"
@@ -329,9 +333,14 @@ TEST_CASE("npy: read rejects bad files with one clear line", "[npy]") {
         CHECK_THAT(read_error(dir, b), Contains("unsupported .npy format version 1.1"));
     }
     SECTION("truncated preamble and header") {
-        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01", 7)), Contains("truncated .npy preamble"));
+        // A file shorter than the 10-byte preamble reports its real size.
+        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01", 7)),
+                   Contains("truncated .npy preamble (the file ends inside the version field: it has 7 bytes)"));
         CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01\x00\x76", 9)),
-                   Contains("truncated .npy preamble"));
+                   Contains("truncated .npy preamble (the file ends inside the header length: it has 9 "
+                            "bytes, the preamble alone needs 10)"));
+        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x02\x00\x76\x00\x00", 11)),
+                   Contains("it has 11 bytes, the preamble alone needs 12"));
         const std::string b = npy_bytes(dict_of("<f4", "False", "(6,)"), data6);
         CHECK_THAT(read_error(dir, b.substr(0, 40)),
                    Contains("truncated header: the header length field says 118 bytes, the file has only 30"));
@@ -454,4 +463,86 @@ TEST_CASE("npy: Error is a std::runtime_error", "[npy]") {
     const Error e("a\nb.npy", "bad\tthing");
     const std::runtime_error& base = e;
     CHECK(std::string(base.what()) == "a\\x0ab.npy: bad\\x09thing");
+}
+TEST_CASE("npy: messages echo at most ~200 characters of a header, a dtype or a shape", "[npy]") {
+    TempDir dir;
+    const std::string long_key(5000, 'k');
+    const std::string long_descr = "<f4" + std::string(5000, 'x');
+    std::string many_dims = "(";
+    for (int i = 0; i < 3000; ++i) many_dims += "1, ";
+    many_dims += ")";
+    const auto short_enough = [](const std::string& msg) {
+        INFO(msg.substr(0, 300));
+        CHECK(msg.size() < 200 + 200);  // the file name, the fixed text and at most 200 echoed
+    };
+    SECTION("a long key") {
+        const std::string msg = error_of([&] {
+            smb::npy::parse_header("{'" + long_key + "': 1, 'descr': '<f4'}", "f.npy");
+        });
+        CHECK_THAT(msg, Contains("unexpected key 'kkkk"));
+        CHECK_THAT(msg, Contains("... (5000 bytes in all)"));
+        short_enough(msg);
+        const std::string msg2 = error_of([&] { smb::npy::parse_header("{'" + long_key + "' 1}", "f.npy"); });
+        CHECK_THAT(msg2, Contains("expected ':' after key 'kkkk"));
+        short_enough(msg2);
+        // Escaped control characters count as what is printed.
+        const std::string msg4 = error_of(
+            [&] { smb::npy::parse_header("{'" + std::string(3000, '\x01') + "': 1}", "f.npy"); });
+        CHECK_THAT(msg4, Contains("'\\x01\\x01"));
+        short_enough(msg4);
+    }
+    SECTION("a long dtype") {
+        const std::string msg =
+            read_error(dir, npy_bytes(dict_of(long_descr, "False", "(1,)"), float_bytes({1})));
+        CHECK_THAT(msg, Contains("unsupported dtype '<f4xxx"));
+        CHECK_THAT(msg, Contains("... (5003 bytes in all)'"));
+        short_enough(msg);
+    }
+    SECTION("a shape of 3000 dimensions") {
+        const std::string msg = read_error(dir, npy_bytes(dict_of("<f4", "False", many_dims), float_bytes({1})));
+        CHECK_THAT(msg, Contains("3000-d array of shape (1, 1, 1"));
+        CHECK_THAT(msg, Contains("... (3000 dimensions) is not supported"));
+        short_enough(msg);
+    }
+    SECTION("a short shape is echoed whole") {
+        CHECK_THAT(read_error(dir, npy_bytes(dict_of("<f4", "False", "(2, 3, 4)"), "")),
+                   Contains("3-d array of shape (2, 3, 4) is not supported"));
+    }
+}
+
+TEST_CASE("npy: a file whose size fstat under-reports (/proc) is read as a stream", "[npy]") {
+    // /proc/PID/cmdline is a regular file of st_size 0 that holds the process's argv, NUL
+    // separated. With argv[0] = "\x93NUMPY\x01" it starts as an .npy preamble: version 1.0 (the
+    // NUL after argv[0] is the minor version), header length "-c" = 0x632d = 25389 bytes, of
+    // which the file holds 8 more ("\0read x\0"). fstat's 0 must not underflow a byte count.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    std::string arg0 = "\x93NUMPY\x01", arg1 = "-c", arg2 = "read x";
+    char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = 0;
+    const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[0]);
+    REQUIRE(rc == 0);
+    const std::string proc = "/proc/" + std::to_string(pid) + "/cmdline";
+    // posix_spawn may return while the exec is still under way (the file is then empty).
+    for (int i = 0; i < 500 && slurp(proc).substr(0, 6) != "\x93NUMPY"; ++i) ::usleep(10000);
+    std::string msg;
+    try {
+        smb::npy::read(proc);
+    } catch (const Error& e) {
+        msg = e.what();
+    }
+    ::close(fds[1]);  // EOF: `read x` returns, the shell exits
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    struct stat st {};
+    const bool proc_file_is_sizeless = ::stat("/proc/self/cmdline", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+    REQUIRE(proc_file_is_sizeless);
+    CHECK(msg == proc + ": truncated header: the header length field says 25389 bytes, the file has only 8");
 }

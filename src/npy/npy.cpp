@@ -43,9 +43,26 @@ std::string printable(std::string_view s) {
     return out;
 }
 
+// At most this many characters of text taken from a file (a key, a dtype, a shape) go into a
+// message: a header may be a megabyte long.
+constexpr std::size_t kEchoMax = 200;
+
+// printable(s), cut after kEchoMax characters with "... (N bytes in all)".
+std::string excerpt(std::string_view s) {
+    std::string out;
+    std::size_t used = 0;
+    for (; used < s.size(); ++used) {
+        const std::string piece = printable(s.substr(used, 1));
+        if (out.size() + piece.size() > kEchoMax) break;
+        out += piece;
+    }
+    if (used < s.size()) out += "... (" + std::to_string(s.size()) + " bytes in all)";
+    return out;
+}
+
 std::string errno_text(int err) { return std::strerror(err); }
 
-std::string shape_text(std::span<const std::size_t> shape) {
+std::string full_shape_text(std::span<const std::size_t> shape) {
     std::string s = "(";
     for (std::size_t i = 0; i < shape.size(); ++i) {
         if (i > 0) s += ", ";
@@ -56,9 +73,17 @@ std::string shape_text(std::span<const std::size_t> shape) {
     return s;
 }
 
+// A shape for a message: "(2, 3)", cut after kEchoMax characters.
+std::string shape_text(std::span<const std::size_t> shape) {
+    std::string s = full_shape_text(shape);
+    if (s.size() > kEchoMax)
+        s = s.substr(0, kEchoMax) + "... (" + std::to_string(shape.size()) + " dimensions)";
+    return s;
+}
+
 // "'<f8' (float64, little-endian)" style description of a dtype string, for error messages.
 std::string describe_dtype(std::string_view d) {
-    std::string out = "'" + printable(d) + "'";
+    std::string out = "'" + excerpt(d) + "'";
     if (d.size() < 3) return out;
     std::string_view order;
     switch (d[0]) {
@@ -110,7 +135,7 @@ public:
         while (!at('}')) {
             const std::string key = parse_string("a quoted key");
             skip_ws();
-            expect(':', "expected ':' after key '" + key + "'");
+            expect(':', "expected ':' after key '" + excerpt(key) + "'");
             skip_ws();
             if (key == "descr") {
                 if (have_descr) fail("duplicate key 'descr'");
@@ -128,14 +153,14 @@ public:
                 have_shape = true;
                 h.shape = parse_shape();
             } else {
-                fail("unexpected key '" + key + "' (allowed: 'descr', 'fortran_order', 'shape')");
+                fail("unexpected key '" + excerpt(key) + "' (allowed: 'descr', 'fortran_order', 'shape')");
             }
             skip_ws();
             if (at(',')) {
                 ++pos_;
                 skip_ws();
             } else if (!at('}')) {
-                fail("expected ',' or '}' after the value of '" + key + "'");
+                fail("expected ',' or '}' after the value of '" + excerpt(key) + "'");
             }
         }
         ++pos_;  // '}'
@@ -366,29 +391,38 @@ Array read(const std::filesystem::path& path) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw Error(file, "cannot stat: " + errno_text(errno));
     if (S_ISDIR(st.st_mode)) throw Error(file, "cannot read: is a directory");
-    const bool sized = S_ISREG(st.st_mode);
     const auto file_size = static_cast<std::uint64_t>(st.st_size);
 
-    // Preamble: magic, version, header length.
+    // Preamble: magic, version, header length. Short files say how long they are.
     unsigned char pre[12];
     std::size_t got = read_fully(fd.get(), pre, 8, file);
     if (got == 0) throw Error(file, "not a NumPy .npy file (the file is empty)");
     if (got < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), pre))
         throw Error(file, "not a NumPy .npy file (no \\x93NUMPY magic at the start)");
-    if (got < 8) throw Error(file, "truncated .npy preamble (the file ends inside the version field)");
+    if (got < 8)
+        throw Error(file, "truncated .npy preamble (the file ends inside the version field: it has " +
+                              std::to_string(got) + " bytes)");
     const unsigned major = pre[6], minor = pre[7];
     if (!(minor == 0 && (major == 1 || major == 2 || major == 3)))
         throw Error(file, "unsupported .npy format version " + std::to_string(major) + "." +
                               std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
     const std::size_t len_bytes = major == 1 ? 2 : 4;
-    if (read_fully(fd.get(), pre + 8, len_bytes, file) < len_bytes)
-        throw Error(file, "truncated .npy preamble (the file ends inside the header length)");
+    const std::size_t preamble = 8 + len_bytes;
+    got += read_fully(fd.get(), pre + 8, len_bytes, file);
+    if (got < preamble)
+        throw Error(file, "truncated .npy preamble (the file ends inside the header length: it has " +
+                              std::to_string(got) + " bytes, the preamble alone needs " +
+                              std::to_string(preamble) + ")");
     const std::size_t header_len = le_u32(pre + 8, len_bytes);
-    const std::size_t data_offset = 8 + len_bytes + header_len;
+    const std::size_t data_offset = preamble + header_len;
+    // The size from fstat is trusted only for a regular file that holds at least what was read
+    // already: a file in /proc reports 0 bytes, and a file may shrink or grow while being read.
+    // Otherwise the file is read like a pipe, and every count in a message is bytes really read.
+    const bool sized = S_ISREG(st.st_mode) && file_size >= preamble;
     if (sized && file_size < data_offset)
         throw Error(file, "truncated header: the header length field says " +
                               std::to_string(header_len) + " bytes, the file has only " +
-                              std::to_string(file_size - 8 - len_bytes));
+                              std::to_string(file_size - preamble));
     if (header_len > kMaxHeaderLen)
         throw Error(file, "malformed header: header length " + std::to_string(header_len) +
                               " bytes is implausibly large");

@@ -6,7 +6,8 @@
 // is written to a temporary in the destination directory, fsync'ed and renamed over the
 // target, so the target is either the complete new file or left as it was.
 //
-// Every failure throws smb::npy::Error whose what() is a single line "<file>: <problem>".
+// Every failure throws smb::npy::Error whose what() is a single line "<file>: <problem>"; text
+// taken from the file (a key, a dtype, a shape) is cut after ~200 characters.
 #pragma once
 
 #include <cstddef>
