@@ -6,10 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -288,17 +286,6 @@ public:
         if (fd_ >= 0) ::close(fd_);
     }
     int get() const { return fd_; }
-    void reset(int fd) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-    // Closes now and reports close()'s error code (0 on success).
-    int close() {
-        int err = 0;
-        if (fd_ >= 0 && ::close(fd_) != 0) err = errno;
-        fd_ = -1;
-        return err;
-    }
 
 private:
     int fd_;
@@ -337,38 +324,6 @@ void check_no_trailing(int fd, std::string_view file, const std::string& shape, 
     if (read_fully(fd, probe, sizeof probe, file) > 0)
         throw Error(file, "unexpected trailing bytes after the data: shape " + shape + " needs " +
                               std::to_string(bytes) + " bytes of float32 data, the file has more");
-}
-
-void write_all(int fd, const void* buf, std::size_t n, std::string_view file) {
-    const auto* p = static_cast<const unsigned char*>(buf);
-    while (n > 0) {
-        const std::size_t chunk = std::min<std::size_t>(n, std::size_t{1} << 30);
-        const ssize_t w = ::write(fd, p, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw Error(file, "write failed: " + errno_text(errno));
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
-
-std::string temp_suffix() {
-    static std::atomic<std::uint64_t> counter{0};
-    const auto t = static_cast<std::uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
-    std::uint64_t x = t ^ (static_cast<std::uint64_t>(::getpid()) << 32) ^
-                      (counter.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 32;
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string s;
-    for (int i = 0; i < 10; ++i) {
-        s += alphabet[x % 36];
-        x /= 36;
-    }
-    return s;
 }
 
 }  // namespace
@@ -489,20 +444,18 @@ Array read(const std::filesystem::path& path) {
     return a;
 }
 
-void write(const std::filesystem::path& path, std::span<const std::size_t> shape,
-           std::span<const float> data) {
-    const std::string file = path.string();
+namespace {
+
+// The bytes before the data: magic, version 1.0, header length, the header dict padded with
+// spaces and ended by '\n' so that the data starts at a multiple of 64.
+std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, const std::string& file) {
     std::size_t count = 1;
     for (std::size_t d : shape)
         if (mul_overflows(count, d, count))
             throw Error(file, "cannot write: shape " + shape_text(shape) + " overflows size_t");
-    if (count != data.size())
-        throw Error(file, "cannot write: shape " + shape_text(shape) + " has " +
-                              std::to_string(count) + " elements but " +
-                              std::to_string(data.size()) + " values were given");
-    if (path.filename().empty()) throw Error(file, "cannot write: not a file name");
-
-    // Header: dict, space padding, '\n'; 10-byte preamble + header is a multiple of 64.
+    if (count != values)
+        throw Error(file, "cannot write: shape " + shape_text(shape) + " has " + std::to_string(count) +
+                              " elements but " + std::to_string(values) + " values were given");
     std::string header = format_header(shape);
     const std::size_t unpadded = 10 + header.size() + 1;
     header.append((kAlign - unpadded % kAlign) % kAlign, ' ');
@@ -514,29 +467,16 @@ void write(const std::filesystem::path& path, std::span<const std::size_t> shape
     pre += static_cast<char>(header.size() & 0xff);
     pre += static_cast<char>(header.size() >> 8);
     pre += header;
+    return pre;
+}
 
-    // Temporary file next to the target (same filesystem, so rename() is atomic).
-    std::filesystem::path dir = path.parent_path();
-    const std::string dir_text = dir.empty() ? std::string(".") : dir.string();
-    const std::string base = path.filename().string().substr(0, 100);
-    std::string tmp;
-    Fd fd;
-    for (int attempt = 0;; ++attempt) {
-        tmp = (dir / ("." + base + "." + temp_suffix() + ".tmp")).string();
-        const int f = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (f >= 0) {
-            fd.reset(f);
-            break;
-        }
-        const int err = errno;
-        if (err == EEXIST && attempt < 100) continue;
-        if (err == ENOENT)
-            throw Error(file, "cannot write: directory '" + dir_text + "' does not exist");
-        throw Error(file, "cannot create a temporary file in '" + dir_text + "': " + errno_text(err));
-    }
+}  // namespace
 
+void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data) {
+    const std::string file = out.target().string();
+    const std::string pre = preamble_of(shape, data.size(), file);
     try {
-        write_all(fd.get(), pre.data(), pre.size(), file);
+        out.write(pre);
         if constexpr (std::endian::native == std::endian::big) {
             std::vector<float> buf;
             for (std::size_t i = 0; i < data.size(); i += 4096) {
@@ -544,25 +484,27 @@ void write(const std::filesystem::path& path, std::span<const std::size_t> shape
                 buf.assign(data.begin() + static_cast<std::ptrdiff_t>(i),
                            data.begin() + static_cast<std::ptrdiff_t>(i + n));
                 byteswap_floats(buf);
-                write_all(fd.get(), buf.data(), n * sizeof(float), file);
+                out.write(buf.data(), n * sizeof(float));
             }
         } else {
-            write_all(fd.get(), data.data(), data.size() * sizeof(float), file);
+            out.write(data.data(), data.size() * sizeof(float));
         }
-        if (::fsync(fd.get()) != 0) throw Error(file, "fsync failed: " + errno_text(errno));
-        if (const int err = fd.close(); err != 0)
-            throw Error(file, "write failed on close: " + errno_text(err));
-        if (::rename(tmp.c_str(), file.c_str()) != 0)
-            throw Error(file, "cannot replace the file: " + errno_text(errno));
-    } catch (...) {
-        fd.close();
-        ::unlink(tmp.c_str());
-        throw;
+        out.commit();
+    } catch (const detail::FileError& e) {
+        throw Error(e.file(), e.problem());
     }
+}
 
-    // Make the rename itself durable; failure here does not undo the (complete) write.
-    Fd dfd(::open(dir_text.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.get() >= 0) (void)::fsync(dfd.get());
+void write(const std::filesystem::path& path, std::span<const std::size_t> shape,
+           std::span<const float> data) {
+    const std::string file = path.string();
+    (void)preamble_of(shape, data.size(), file);  // a bad shape fails before any file is created
+    try {
+        detail::AtomicFile out(path);
+        write(out, shape, data);
+    } catch (const detail::FileError& e) {
+        throw Error(e.file(), e.problem());
+    }
 }
 
 }  // namespace smb::npy

@@ -3,10 +3,12 @@
 #
 #   bash tests/cli/test_cli.sh <path-to-softmaxbench> <scratch-dir>
 #
-# Needs only bash, coreutils (od, cmp) and the binary. /usr/bin/python3 (or python3) is used to
-# parse the JSON output when present, and NumPy, when importable, for the numerical cross-check;
-# without them those checks are skipped with a notice. Every input file for the error cases is
-# written here with printf, so they run everywhere.
+# Needs bash, coreutils (od, cmp, env), perl (perl-base: in every Debian install) and the binary.
+# /usr/bin/python3 (or python3) is used to parse the JSON output when present, and NumPy, when
+# importable, for the numerical cross-check; without them those checks are skipped with a
+# notice. Every input file for the error cases is written here with printf, so they run
+# everywhere. The unreadable-directory cases need either a non-root user or, as root, setpriv
+# (util-linux) to drop CAP_DAC_OVERRIDE; otherwise they are skipped with a notice.
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
 set -u
 
@@ -325,6 +327,154 @@ if [[ $ok -eq 1 ]] && cmp -s "$d/out.npy" "$WORK/precious.copy" && [[ $(ls -A "$
 else
     fail "existing OUTPUT survives failed runs" "dir: $(ls -A "$d")"
 fi
+
+# ---- OUTPUT files: links, permissions, non-regular targets ---------------------------------------
+# The example's expected bytes: $WORK/ok/example.npy (above).
+o=$WORK/outputs
+mkdir -p "$o/links" "$o/real"
+ln -s ../real/y.npy "$o/links/rel.npy"
+printf 'old\n' >"$o/real/y.npy"
+run_cmd run --variant "$VAR" "$IN/example.npy" "$o/links/rel.npy"
+if [[ $RC -eq 0 && -L $o/links/rel.npy && $(readlink "$o/links/rel.npy") == ../real/y.npy ]] &&
+   cmp -s "$o/real/y.npy" "$WORK/ok/example.npy" && [[ $(ls -A "$o/links") == rel.npy && $(ls -A "$o/real") == y.npy ]]; then
+    pass "a symlinked OUTPUT is written through: the link survives, its target (another directory) is replaced, no temporary in either"
+else
+    fail "symlinked OUTPUT" "exit $RC ($ERR); links: $(ls -lA "$o/links"); real: $(ls -A "$o/real")"
+fi
+ln -s "$o/real/new.npy" "$o/links/dangling.npy"
+run_cmd run --variant "$VAR" "$IN/example.npy" "$o/links/dangling.npy"
+if [[ $RC -eq 0 && -L $o/links/dangling.npy ]] && cmp -s "$o/real/new.npy" "$WORK/ok/example.npy"; then
+    pass "a dangling symlink as OUTPUT: its target is created, the link kept"
+else
+    fail "dangling symlink OUTPUT" "exit $RC ($ERR); $(ls -lA "$o/links" "$o/real")"
+fi
+
+printf 'old\n' >"$o/mode.npy"
+chmod 0604 "$o/mode.npy"
+owner_note="(owner kept is not checked: not root)"
+if [[ $(id -u) -eq 0 ]]; then
+    chown 65534:65534 "$o/mode.npy"
+    owner_note="and its owner and group (65534:65534)"
+fi
+want_owner=$(stat -c %u:%g "$o/mode.npy")
+run_cmd run --variant "$VAR" "$IN/example.npy" "$o/mode.npy"
+if [[ $RC -eq 0 && $(stat -c %a "$o/mode.npy") == 604 && $(stat -c %u:%g "$o/mode.npy") == "$want_owner" ]] &&
+   cmp -s "$o/mode.npy" "$WORK/ok/example.npy"; then
+    pass "a replaced OUTPUT keeps its permission bits (0604) $owner_note"
+else
+    fail "replaced OUTPUT keeps its mode" "exit $RC ($ERR); $(stat -c '%a %u:%g' "$o/mode.npy"), want 604 $want_owner"
+fi
+
+# expect_refused DESC NODE TEST PATTERN: `run` onto the existing NODE fails with one error line
+# naming PATTERN, and NODE is still what `test TEST` says (-p FIFO, -S socket, -c device) with
+# nothing beside it. Nodes live in the scratch directory: before the fix, they were replaced.
+expect_refused() {
+    local desc=$1 node=$2 kind=$3 pattern=$4
+    run_cmd run --variant "$VAR" "$IN/example.npy" "$node"
+    local others
+    others=$(ls -A "$(dirname "$node")" | grep -vx "$(basename "$node")")
+    if [[ $RC -eq 1 && $(wc -l <"$WORK/stderr") -eq 1 && $ERR == "softmaxbench: error: "*"$pattern"* ]] &&
+       test "$kind" "$node" && [[ -z $others ]]; then
+        pass "$desc [${ERR#softmaxbench: error: }]"
+    else
+        fail "$desc" "exit $RC, stderr: $ERR; $(ls -lA "$(dirname "$node")")"
+    fi
+}
+mkdir -p "$o/fifo" "$o/sock" "$o/dev" "$o/tofifo"
+mkfifo "$o/fifo/out.npy"
+expect_refused "OUTPUT that is a FIFO is refused and left alone" "$o/fifo/out.npy" -p \
+    "it is a FIFO (named pipe); only a regular file is replaced"
+ln -s ../fifo/out.npy "$o/tofifo/link.npy"
+expect_refused "OUTPUT that is a symlink to a FIFO is refused" "$o/tofifo/link.npy" -L "is a FIFO"
+if perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_STREAM, 0) or die; bind($s, pack_sockaddr_un($ARGV[0])) or die' \
+       "$o/sock/out.npy" 2>/dev/null; then
+    expect_refused "OUTPUT that is a socket is refused and left alone" "$o/sock/out.npy" -S \
+        "it is a socket; only a regular file is replaced"
+else
+    notice "cannot create a UNIX socket file here: the socket OUTPUT case is not exercised"
+fi
+if mknod "$o/dev/null.npy" c 1 3 2>/dev/null; then
+    expect_refused "OUTPUT that is a character device (a copy of /dev/null's node) is refused and left alone" \
+        "$o/dev/null.npy" -c "it is a character device; only a regular file is replaced"
+else
+    notice "cannot create a device node here (mknod needs CAP_MKNOD): the device OUTPUT case is not exercised"
+fi
+
+# ---- a run stopped by SIGINT or SIGTERM leaves no temporary ---------------------------------------
+# INPUT is a FIFO this script holds open after writing part of a preamble: the run has created
+# OUTPUT's temporary (before reading INPUT) and is blocked reading the rest when the signal comes.
+# env --default-signal undoes the SIGINT-ignore that bash gives background jobs.
+if ! env --default-signal=INT true 2>/dev/null; then
+    notice "env --default-signal is missing (coreutils < 8.31): the signal cases are not exercised"
+else
+    for sig in INT TERM; do
+        s=$WORK/signal_$sig
+        mkdir -p "$s/out"
+        mkfifo "$s/in.npy"
+        env --default-signal=INT,TERM "$BIN" run --variant "$VAR" "$s/in.npy" "$s/out/y.npy" \
+            >"$s/stdout" 2>"$s/stderr" &
+        pid=$!
+        exec 3<>"$s/in.npy"  # read-write: never blocks, and keeps the FIFO open
+        printf '\x93NUMPY\x01\x00' >&3
+        tmp=""
+        for _ in $(seq 200); do
+            tmp=$(ls -A "$s/out")
+            [[ -n $tmp ]] && break
+            sleep 0.05
+        done
+        sleep 0.2  # let it block in read()
+        kill -s "$sig" "$pid"
+        wait "$pid"
+        rc=$?
+        exec 3>&-
+        left=$(ls -A "$s/out")
+        want=$((128 + $(kill -l "$sig")))
+        if [[ -n $tmp && $rc -eq $want && -z $left ]]; then
+            pass "SIG$sig while the run waits for INPUT (its temporary $tmp existed): killed by the signal (exit $rc), no temporary left"
+        else
+            fail "SIG$sig mid-run leaves no temporary" "temporary seen: '$tmp', exit $rc (want $want), left: '$left', stderr: $(cat "$s/stderr")"
+        fi
+    done
+fi
+
+# ---- unreadable directories are reported as such, not as missing ---------------------------------
+# Permission bits do not stop root: as root, the binary runs under setpriv without
+# CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so the bits apply to it as to any user.
+u=$WORK/unreadable
+mkdir -p "$u/locked/sub" "$u/open"
+cp "$IN/example.npy" "$u/locked/in.npy"
+printf 'old\n' >"$u/open/readonly.npy"
+chmod 0444 "$u/open/readonly.npy"
+chmod 000 "$u/locked"
+UNPRIV=""
+if [[ $(id -u) -ne 0 ]]; then
+    UNPRIV=$BIN
+elif command -v setpriv >/dev/null 2>&1 &&
+     setpriv --bounding-set=-dac_override,-dac_read_search -- true 2>/dev/null &&
+     ! setpriv --bounding-set=-dac_override,-dac_read_search -- test -x "$u/locked"; then
+    UNPRIV=$WORK/unprivileged.sh
+    printf '#!/bin/sh\nexec setpriv --bounding-set=-dac_override,-dac_read_search -- "%s" "$@"\n' "$BIN" >"$UNPRIV"
+    chmod +x "$UNPRIV"
+fi
+if [[ -z $UNPRIV ]]; then
+    notice "root, and setpriv cannot drop CAP_DAC_OVERRIDE here: the unreadable-directory cases are not exercised"
+else
+    BIN=$UNPRIV expect_error "OUTPUT under an unreadable directory: permission denied, not 'does not exist'" 1 \
+        "Permission denied" run --variant "$VAR" "$IN/example.npy" "$u/locked/sub/out.npy"
+    if [[ $ERR == *"does not exist"* ]]; then fail "unreadable OUTPUT directory not called missing" "$ERR"; fi
+    BIN=$UNPRIV expect_error "OUTPUT in an unreadable directory: permission denied" 1 \
+        "Permission denied" run --variant "$VAR" "$IN/example.npy" "$u/locked/out.npy"
+    BIN=$UNPRIV expect_error "INPUT in an unreadable directory: permission denied, not 'No such file'" 1 \
+        "cannot open: Permission denied" run --variant "$VAR" "$u/locked/in.npy" @OUT@
+    BIN=$UNPRIV expect_error "a read-only OUTPUT is refused, as np.save would" 1 \
+        "is not writable: Permission denied" run --variant "$VAR" "$IN/example.npy" "$u/open/readonly.npy"
+    if printf 'old\n' | cmp -s - "$u/open/readonly.npy" && [[ $(ls -A "$u/open") == readonly.npy ]]; then
+        pass "the read-only OUTPUT is unchanged, nothing beside it"
+    else
+        fail "the read-only OUTPUT is unchanged" "$(ls -lA "$u/open")"
+    fi
+fi
+chmod 755 "$u/locked"
 
 # ---- info, help, version ------------------------------------------------------------------------
 run_cmd info
