@@ -36,7 +36,7 @@
 
 #include "bench_config.hpp"
 #include "check.hpp"
-#include "peers.hpp"
+#include "peers/peer.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -46,8 +46,6 @@ namespace {
 using smb::Output;
 using smb::bench::CheckResult;
 using smb::bench::Metric;
-using smb::bench::PeerRunner;
-using smb::bench::PeerShape;
 
 // ---- shapes --------------------------------------------------------------------------------
 // Thread counts run for a shape unless the shape lists its own. To add threaded runs, change
@@ -251,25 +249,19 @@ const float* input_for(std::size_t rows, std::size_t cols) {
 }
 
 // ---- implementations ------------------------------------------------------------------------
-struct Peer {
-    std::string_view name;
-    Output output;
-    Metric metric;
-    std::unique_ptr<PeerRunner> (*make)(const PeerShape&);
-};
-
-// The one list of peers. Peers not found by CMake are still registered and skip with the reason.
-const Peer kPeers[] = {
-    {"onednn", Output::softmax, Metric::rel, smb::bench::make_onednn},
-    {"xnnpack", Output::softmax, Metric::rel, smb::bench::make_xnnpack},
-    {"memcpy", Output::softmax, Metric::exact, smb::bench::make_memcpy},
-    {"onednn_log", Output::log_softmax, Metric::abs, smb::bench::make_onednn},
-};
+// Peers come from the one list, smb::peers::all_peers() (bench/peers/), shared with
+// peer_accuracy. Peers not found by CMake are still registered and skip with the reason.
+// The sanity metric of a peer's check: memcpy must copy exactly; a softmax is held to a
+// relative bound, a log_softmax to an absolute one (check.hpp).
+Metric peer_metric(const smb::peers::Peer& p, Output out) {
+    if (p.name == "memcpy") return Metric::exact;
+    return out == Output::softmax ? Metric::rel : Metric::abs;
+}
 
 struct Case {
     std::string impl;                       // name prefix, e.g. "online.avx512:log"
     const smb::Variant* variant = nullptr;  // ours, or
-    const Peer* peer = nullptr;             // a peer
+    const smb::peers::Peer* peer = nullptr;  // a peer
     Output output = Output::softmax;
     std::size_t rows = 0, cols = 0;
     int threads = 1;
@@ -285,7 +277,7 @@ std::string bound_text(const Case& c) {
     if (c.variant != nullptr)
         return "the variant's documented contract (+" + fmt_g(smb::bench::kDoubleRefUlpMargin) +
                " ulp against the double reference)";
-    switch (c.peer->metric) {
+    switch (peer_metric(*c.peer, c.output)) {
         case Metric::rel: return "peer sanity bound: max relative error <= " + fmt_g(smb::bench::kPeerRelBound) + " for softmax";
         case Metric::abs: return "peer sanity bound: max absolute error <= " + fmt_g(smb::bench::kPeerAbsBound) + " for log_softmax";
         default: return "memcpy must copy exactly";
@@ -301,12 +293,14 @@ const CheckResult& checked(const Case& c, const float* x, float* y, auto&& call)
     if (it != cache.end()) return it->second;
     call(y);
     const std::span<const float> x0(x, c.cols), y0(y, c.cols);
-    const Metric metric = c.variant != nullptr ? Metric::ulp : c.peer->metric;
+    const Metric metric = c.variant != nullptr ? Metric::ulp : peer_metric(*c.peer, c.output);
     return cache.emplace(key, smb::bench::check_row(x0, y0, c.output, c.variant, metric)).first->second;
 }
 
-template <class Call>
-void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
+// `call` computes into y (checked once); `timed_call` is what the loop times (the same call,
+// except for a peer whose user-facing call allocates its own output).
+template <class Call, class TimedCall>
+void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, TimedCall&& timed_call,
            const std::string& impl_info) {
     const std::size_t elems = c.rows * c.cols;
     const std::size_t n_out = outputs_needed(elems);
@@ -321,14 +315,14 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
         }
         label = "CHECK FAILED: " + label + " [" + bound_text(c) + "]";
     }
-    if (n_out == 1) call(outs[0]);  // warm: input and output in cache
+    if (n_out == 1) timed_call(outs[0]);  // warm: input and output in cache
     else label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
 
     std::size_t k = 0;
     for (auto _ : state) {
         float* y = outs[k];
         if (++k == n_out) k = 0;
-        call(y);
+        timed_call(y);
         benchmark::DoNotOptimize(y);
         benchmark::ClobberMemory();
     }
@@ -361,18 +355,23 @@ void run_case(benchmark::State& state, const Case& c) {
             a.cols = c.cols;
             a.output = c.output;
             a.threads = c.threads;
-            timed(state, c, x, [&](float* y) { a.y = y; smb::softmax_batch(v, a); }, "");
+            auto call = [&](float* y) {
+                a.y = y;
+                smb::softmax_batch(v, a);
+            };
+            timed(state, c, x, call, call, "");
         } else {
-            std::unique_ptr<PeerRunner> peer;
+            std::unique_ptr<smb::peers::Runner> peer;
             try {
-                peer = c.peer->make(PeerShape{c.rows, c.cols, c.threads, c.output});
-            } catch (const smb::bench::PeerNotBuilt& e) {
+                peer = c.peer->make(smb::peers::Shape{c.rows, c.cols, c.threads, c.output});
+            } catch (const smb::peers::NotBuilt& e) {
                 state.SkipWithError(e.what());
                 return;
             }
             const float* x = input_for(c.rows, c.cols);
-            PeerRunner* p = peer.get();
-            timed(state, c, x, [&](float* y) { p->run(x, y); }, p->impl_info());
+            smb::peers::Runner* p = peer.get();
+            timed(state, c, x, [&](float* y) { p->run(x, y); }, [&](float* y) { p->run_timed(x, y); },
+                  p->impl_info());
         }
     } catch (const std::exception& e) {
         state.SkipWithError((std::string("error: ") + e.what()).c_str());
@@ -422,16 +421,17 @@ std::set<int> register_all(const Options& opt) {
             };
             for (const smb::Variant& v : smb::all_variants())
                 if (keep(v)) reg(Case{std::string(v.name), &v, nullptr, Output::softmax});
-            for (const Peer& p : kPeers)
-                if (p.output == Output::softmax) reg(Case{std::string(p.name), nullptr, &p, p.output});
+            for (const smb::peers::Peer& p : smb::peers::all_peers())
+                if (p.supports(Output::softmax))
+                    reg(Case{smb::peers::entry_name(p, Output::softmax), nullptr, &p, Output::softmax});
             // log_softmax: headline shapes only, to keep the count manageable.
             if (!s.headline) continue;
             for (const smb::Variant& v : smb::all_variants())
                 if (keep(v) && wants_log(v))
                     reg(Case{std::string(v.name) + ":log", &v, nullptr, Output::log_softmax});
-            for (const Peer& p : kPeers)
-                if (p.output == Output::log_softmax)
-                    reg(Case{std::string(p.name), nullptr, &p, p.output});
+            for (const smb::peers::Peer& p : smb::peers::all_peers())
+                if (p.supports(Output::log_softmax))
+                    reg(Case{smb::peers::entry_name(p, Output::log_softmax), nullptr, &p, Output::log_softmax});
         }
     }
     return threads_used;
@@ -479,8 +479,8 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"softmaxbench_version", smb::build::version},
         {"xsimd_version", smb::build::xsimd_version},
         {"mpfr_version", smb::build::mpfr_version},
-        {"onednn_version", smb::bench::onednn_version()},
-        {"xnnpack", smb::bench::xnnpack_built() ? "built" : "not built"},
+        {"onednn_version", smb::peers::onednn_version()},
+        {"xnnpack", smb::peers::xnnpack_built() ? "built" : "not built"},
         {"xnnpack_note", std::string("XNNPACK has no version API; distribution package version: ") +
                              SMB_XNNPACK_PACKAGE_VERSION},
         {"threads", thread_list},
