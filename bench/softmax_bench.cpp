@@ -3,8 +3,10 @@
 //
 // Names: <impl>/<rows>/<cols> (one thread) and <impl>/<rows>/<cols>/<threads>/real_time (more:
 //   wall-clock timed, and Google Benchmark appends /real_time to such names), with impl
-//   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer
-//   (onednn, onednn_log, xnnpack, memcpy).
+//   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer entry
+//   from smb::peers::all_peers() (onednn, onednn_log, xnnpack, pytorch, pytorch:log,
+//   pytorch_api, pytorch_api:log, memcpy; the pytorch ones named pytorch.<capability>... when
+//   ATEN_CPU_CAPABILITY is set).
 // Extra flags (removed from argv before benchmark::Initialize):
 //   --smb_shapes=all|headline     all shapes (default) or the headline subset
 //   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
@@ -17,6 +19,7 @@
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
 //                                 its label (diagnostics only)
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,7 +95,7 @@ struct Options {
 Options g_opt;
 
 constexpr const char* kHelp =
-    "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, memcpy) under Google "
+    "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, PyTorch, memcpy) under Google "
     "Benchmark.\n"
     "Extra flags (Google Benchmark's own follow):\n"
     "  --smb_shapes=all|headline   shapes to register (default all); headline = 1x64, 1x4096,\n"
@@ -108,8 +111,10 @@ constexpr const char* kHelp =
     "                              the error (default), or is timed anyway with a label starting\n"
     "                              \"CHECK FAILED:\" (diagnostics only)\n"
     "Names: <impl>/<rows>/<cols>, threaded <impl>/<rows>/<cols>/<threads>/real_time;\n"
-    "<variant>:log and onednn_log are log_softmax, registered on the headline shapes only,\n"
-    "for the log_sum_exp and max_shifted variants.\n\n";
+    "<variant>:log, onednn_log and pytorch*:log are log_softmax, registered on the headline\n"
+    "shapes only (our variants: log_sum_exp and max_shifted). With ATEN_CPU_CAPABILITY set, the\n"
+    "pytorch entries are named pytorch.<capability>, pytorch_api.<capability> (ATen reads it once\n"
+    "per process; scripts/bench.sh runs them a second time with avx512 and merges the JSON).\n\n";
 
 // Removes --smb_* flags from argv; exits with status 2 on a bad value.
 Options parse_options(int& argc, char** argv) {
@@ -318,6 +323,8 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, 
     if (n_out == 1) timed_call(outs[0]);  // warm: input and output in cache
     else label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
 
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
     std::size_t k = 0;
     for (auto _ : state) {
         float* y = outs[k];
@@ -326,7 +333,13 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, 
         benchmark::DoNotOptimize(y);
         benchmark::ClobberMemory();
     }
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
     const auto items = static_cast<std::int64_t>(elems) * state.iterations();
+    // Minor page faults (whole process, every thread) per timed call: 0 for a call that writes
+    // pre-faulted buffers; an allocating call (pytorch_api) pays its fresh pages here.
+    state.counters["minor_faults_per_iter"] =
+        state.iterations() > 0 ? double(after.ru_minflt - before.ru_minflt) / double(state.iterations()) : 0.0;
     state.SetItemsProcessed(items);
     state.counters["check_error"] = chk.error;  // ULP (ours) or rel/abs error (peers), row 0
     state.counters["max_ulp"] = chk.max_ulp;    // ULP for everyone, row 0 (accuracy comparison)
@@ -438,7 +451,22 @@ std::set<int> register_all(const Options& opt) {
 }
 
 // ---- run metadata -----------------------------------------------------------------------------
-void add_context(const Options& opt, const std::set<int>& threads) {
+// "name (version; capability), ..." for every peer of smb::peers::all_peers().
+std::string peer_list() {
+    std::string s;
+    for (const smb::peers::Peer& p : smb::peers::all_peers()) {
+        if (!s.empty()) s += ", ";
+        s += smb::peers::label(p) + " (" + p.version();
+        if (const std::string cap = p.built() ? p.capability() : std::string(); !cap.empty())
+            s += "; capability " + cap;
+        s += ")";
+    }
+    return s;
+}
+
+using Context = std::vector<std::pair<std::string, std::string>>;
+
+Context context_entries(const Options& opt, const std::set<int>& threads) {
     const smb::CpuInfo& cpu = smb::cpu_info();
     std::string flags;
     const std::pair<const char*, bool> features[] = {
@@ -467,7 +495,7 @@ void add_context(const Options& opt, const std::set<int>& threads) {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown");
 
-    const std::pair<const char*, std::string> ctx[] = {
+    return Context{
         {"cpu_model", cpu.model},
         {"cpu_vendor", cpu.vendor},
         {"isa_flags", flags},
@@ -483,6 +511,13 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"xnnpack", smb::peers::xnnpack_built() ? "built" : "not built"},
         {"xnnpack_note", std::string("XNNPACK has no version API; distribution package version: ") +
                              SMB_XNNPACK_PACKAGE_VERSION},
+        {"pytorch_version", smb::peers::pytorch_version()},
+        {"pytorch_cpu_capability",
+         smb::peers::pytorch_built() ? smb::peers::pytorch_capability() : std::string("not built")},
+        {"aten_cpu_capability_env", std::getenv("ATEN_CPU_CAPABILITY") != nullptr
+                                        ? std::string(std::getenv("ATEN_CPU_CAPABILITY"))
+                                        : std::string("(unset)")},
+        {"peers", peer_list()},
         {"threads", thread_list},
         {"bytes_per_element_convention",
          "8: one 4-byte read of the input + one 4-byte write of the output per element (the "
@@ -509,7 +544,10 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"smb_filter_isa", opt.best_isa_only ? "best" : "all"},
         {"smb_on_check_failure", opt.time_failed ? "time" : "skip"},
     };
-    for (const auto& [k, v] : ctx) benchmark::AddCustomContext(k, v);
+}
+
+void add_context(const Options& opt, const std::set<int>& threads) {
+    for (const auto& [k, v] : context_entries(opt, threads)) benchmark::AddCustomContext(k, v);
 }
 
 }  // namespace

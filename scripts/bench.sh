@@ -88,6 +88,43 @@ echo "output:     $out"
 echo "mode:       $mode (${args[*]} ${extra[*]})"
 "$bin" "${args[@]}" --benchmark_out="$tmp" --benchmark_out_format=json "${extra[@]}"
 
+# ---- PyTorch at ATEN_CPU_CAPABILITY=avx512 ----
+# ATen reads ATEN_CPU_CAPABILITY once per process and picks avx2 by default (1.13), so its
+# AVX-512 kernels need a second process. It runs the pytorch entries of the first run again
+# (named pytorch.avx512..., pytorch_api.avx512...) and its benchmarks are appended to the JSON.
+pytorch_second_run() {
+  local py2="${PYTHON:-$(command -v python3 || true)}"
+  [[ -n "$py2" ]] || { echo "bench.sh: no python3 to merge the PyTorch avx512 run; skipped" >&2; return 0; }
+  local filter
+  filter="$("$py2" - "$tmp" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+rests = sorted({m.group(3) for b in d["benchmarks"]
+                if (m := re.match(r"^(pytorch|pytorch_api)(:log)?/(.*)$", b["name"]))
+                and not b.get("error_occurred")})
+print("^(pytorch|pytorch_api)\\.[a-z0-9]+(:log)?/(" + "|".join(map(re.escape, rests)) + ")$" if rests else "")
+PY
+)"
+  [[ -n "$filter" ]] || return 0
+  local tmp2
+  tmp2="$(mktemp "$(dirname "$out")/.bench-avx512-XXXXXX.json.tmp")"
+  echo "PyTorch again with ATEN_CPU_CAPABILITY=avx512 (a second process)"
+  ATEN_CPU_CAPABILITY=avx512 "$bin" "${args[@]}" "${extra[@]}" --benchmark_filter="$filter" \
+    --benchmark_out="$tmp2" --benchmark_out_format=json
+  "$py2" - "$tmp" "$tmp2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a["benchmarks"] += b["benchmarks"]
+cb = b.get("context", {})
+a["context"]["pytorch_second_run"] = (
+    f"ATEN_CPU_CAPABILITY={cb.get('aten_cpu_capability_env', '?')}: capability "
+    f"{cb.get('pytorch_cpu_capability', '?')}, {len(b['benchmarks'])} runs appended")
+json.dump(a, open(sys.argv[1], "w"), indent=2)
+PY
+  rm -f "$tmp2"
+}
+pytorch_second_run
+
 # Only a complete, parseable file is kept.
 py="${PYTHON:-$(command -v python3 || true)}"
 if [[ -n "$py" ]]; then

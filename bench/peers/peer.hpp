@@ -92,6 +92,15 @@ bool xnnpack_built();
 std::string xnnpack_version();  // the distribution package version (no version API)
 std::unique_ptr<Runner> make_xnnpack(const Shape& s);
 
+// PyTorch (libtorch): at::_softmax_out / at::_log_softmax_out into a preallocated output
+// (pytorch), and torch::softmax / torch::log_softmax as users call them (pytorch_api).
+bool pytorch_built();
+std::string pytorch_version();
+std::string pytorch_capability();    // "avx2", "avx512", ... (ATen's choice in this process)
+std::string pytorch_label_suffix();  // "" unless ATEN_CPU_CAPABILITY is set: "." + capability
+std::unique_ptr<Runner> make_pytorch(const Shape& s);
+std::unique_ptr<Runner> make_pytorch_api(const Shape& s);
+
 // std::memcpy of the rows (split into `threads` contiguous chunks under OpenMP when > 1).
 std::unique_ptr<Runner> make_memcpy(const Shape& s);
 
