@@ -8,12 +8,16 @@
 //   pytorch_api, pytorch_api:log, memcpy; the pytorch ones named pytorch.<capability>... when
 //   ATEN_CPU_CAPABILITY is set).
 // Extra flags (removed from argv before benchmark::Initialize):
-//   --smb_shapes=all|headline     all shapes (default) or the headline subset
+//   --smb_shapes=all|headline|RxC,...
+//                                 all shapes (default), the headline subset, or a list of
+//                                 rows x cols shapes (one thread each)
 //   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
 //                                 ISA or scalar (peers are always registered)
 //   --smb_input=DIST              the input distribution (default normal_1; any of
 //                                 smb::ref::distributions(), e.g. normal_20 to time guarded's
 //                                 fallback)
+//   --smb_write_inputs=DIR        write every shape's input as DIR/x-<rows>x<cols>.npy and the
+//                                 context as DIR/context.json, then exit (scripts/bench_numpy.py)
 //   --smb_on_check_failure=skip|time
 //                                 a failed correctness check skips the benchmark with the error
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
@@ -28,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -38,6 +43,8 @@
 #include <vector>
 
 #include "bench_config.hpp"
+#include "detail/json_text.hpp"
+#include "npy/npy.hpp"
 #include "check.hpp"
 #include "peers/peer.hpp"
 #include "reference/distributions.hpp"
@@ -88,24 +95,42 @@ const std::vector<Shape> kShapes = {
 // ---- options --------------------------------------------------------------------------------
 struct Options {
     bool headline_only = false;
+    std::string shapes_flag = "all";  // all, headline, or a list R1xC1,R2xC2 (custom)
+    std::vector<Shape> custom;        // the list's shapes (one thread each)
     bool best_isa_only = false;
     bool time_failed = false;
     std::string input = "normal_1";
+    std::string write_inputs;  // --smb_write_inputs=DIR: write the inputs and exit
 };
 Options g_opt;
+
+// The shapes a run registers: the list of --smb_shapes, else kShapes (headline ones only with
+// --smb_shapes=headline).
+std::vector<Shape> selected_shapes(const Options& o) {
+    if (!o.custom.empty()) return o.custom;
+    std::vector<Shape> out;
+    for (const Shape& s : kShapes)
+        if (!o.headline_only || s.headline) out.push_back(s);
+    return out;
+}
 
 constexpr const char* kHelp =
     "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, PyTorch, memcpy) under Google "
     "Benchmark.\n"
     "Extra flags (Google Benchmark's own follow):\n"
-    "  --smb_shapes=all|headline   shapes to register (default all); headline = 1x64, 1x4096,\n"
-    "                              1x65536, 1x16777216, 4096x128, 32x32000\n"
+    "  --smb_shapes=all|headline|RxC,...\n"
+    "                              shapes to register (default all); headline = 1x64, 1x4096,\n"
+    "                              1x65536, 1x16777216, 4096x128, 32x32000; or a list such as\n"
+    "                              1x64,32x1000 (one thread each; tests, quick comparisons)\n"
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
     "                              peers are always registered\n"
     "  --smb_input=DIST            input distribution (default normal_1): normal_0.1, normal_1,\n"
     "                              normal_5, normal_20, uniform, offset_1e4, dominant, ties,\n"
     "                              near_uniform\n"
+    "  --smb_write_inputs=DIR      write every shape's input (of --smb_shapes, --smb_input) as\n"
+    "                              DIR/x-<rows>x<cols>.npy and the context as DIR/context.json,\n"
+    "                              then exit without timing (for scripts/bench_numpy.py)\n"
     "  --smb_on_check_failure=skip|time\n"
     "                              an implementation failing its correctness check skips with\n"
     "                              the error (default), or is timed anyway with a label starting\n"
@@ -115,6 +140,22 @@ constexpr const char* kHelp =
     "shapes only (our variants: log_sum_exp and max_shifted). With ATEN_CPU_CAPABILITY set, the\n"
     "pytorch entries are named pytorch.<capability>, pytorch_api.<capability> (ATen reads it once\n"
     "per process; scripts/bench.sh runs them a second time with avx512 and merges the JSON).\n\n";
+
+// "1x64,32x1000" -> shapes (one thread each); false on a malformed list.
+bool parse_shapes(std::string_view v, std::vector<Shape>& out) {
+    while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        const std::string item(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        unsigned long long r = 0, c = 0;
+        int used = 0;
+        if (std::sscanf(item.c_str(), "%llux%llu%n", &r, &c, &used) != 2 || used != int(item.size()) || r == 0 ||
+            c == 0 || item[0] == '-' || r * c > (1ull << 31))
+            return false;
+        out.push_back(Shape{std::size_t(r), std::size_t(c), false});
+    }
+    return !out.empty();
+}
 
 // Removes --smb_* flags from argv; exits with status 2 on a bad value.
 Options parse_options(int& argc, char** argv) {
@@ -129,8 +170,10 @@ Options parse_options(int& argc, char** argv) {
         };
         std::string_view v;
         if (value_of("--smb_shapes=", v)) {
-            if (v != "all" && v != "headline") {
-                std::fprintf(stderr, "softmax_bench: --smb_shapes must be all or headline\n");
+            o.shapes_flag = std::string(v);
+            if (v != "all" && v != "headline" && !parse_shapes(v, o.custom)) {
+                std::fprintf(stderr, "softmax_bench: --smb_shapes must be all, headline or a list "
+                                     "like 1x64,32x1000 (rows, cols >= 1)\n");
                 std::exit(2);
             }
             o.headline_only = v == "headline";
@@ -146,6 +189,12 @@ Options parse_options(int& argc, char** argv) {
                 std::exit(2);
             }
             o.input = std::string(v);
+        } else if (value_of("--smb_write_inputs=", v)) {
+            if (v.empty()) {
+                std::fprintf(stderr, "softmax_bench: --smb_write_inputs needs a directory\n");
+                std::exit(2);
+            }
+            o.write_inputs = std::string(v);
         } else if (value_of("--smb_on_check_failure=", v)) {
             if (v != "skip" && v != "time") {
                 std::fprintf(stderr, "softmax_bench: --smb_on_check_failure must be skip or time\n");
@@ -409,8 +458,7 @@ std::set<int> register_all(const Options& opt) {
     };
 
     std::set<int> threads_used;
-    for (const Shape& s : kShapes) {
-        if (opt.headline_only && !s.headline) continue;
+    for (const Shape& s : selected_shapes(opt)) {
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
                                          : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
                                                                      : benchmark::kNanosecond;
@@ -540,7 +588,7 @@ Context context_entries(const Options& opt, const std::set<int>& threads) {
         {"timing",
          "1 thread: CPU time of the calling thread (Google Benchmark default); >1 thread: wall "
          "clock (UseRealTime, names end in /real_time); real_time and cpu_time are both recorded"},
-        {"smb_shapes", opt.headline_only ? "headline" : "all"},
+        {"smb_shapes", opt.shapes_flag},
         {"smb_filter_isa", opt.best_isa_only ? "best" : "all"},
         {"smb_on_check_failure", opt.time_failed ? "time" : "skip"},
     };
@@ -548,6 +596,42 @@ Context context_entries(const Options& opt, const std::set<int>& threads) {
 
 void add_context(const Options& opt, const std::set<int>& threads) {
     for (const auto& [k, v] : context_entries(opt, threads)) benchmark::AddCustomContext(k, v);
+}
+
+// --smb_write_inputs=DIR: the input of every registered shape as DIR/x-<rows>x<cols>.npy and the
+// run's context as DIR/context.json, for scripts/bench_numpy.py (the same arrays, no second
+// generator). Returns the exit status.
+int write_inputs(const Options& opt, const std::set<int>& threads) {
+    namespace fs = std::filesystem;
+    const fs::path dir(opt.write_inputs);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "softmax_bench: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    try {
+        std::set<std::pair<std::size_t, std::size_t>> done;
+        for (const Shape& s : selected_shapes(opt)) {
+            if (!done.insert({s.rows, s.cols}).second) continue;
+            const std::size_t shape[2] = {s.rows, s.cols};
+            const fs::path file = dir / ("x-" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + ".npy");
+            smb::npy::write(file, shape, std::span<const float>(input_for(s.rows, s.cols), s.rows * s.cols));
+        }
+        std::string json = "{";
+        for (const auto& [k, v] : context_entries(opt, threads))
+            json += (json.size() > 1 ? ",\n  " : "\n  ") + smb::json::quote(k) + ": " + smb::json::quote(v);
+        json += "\n}\n";
+        std::ofstream f(dir / "context.json", std::ios::binary | std::ios::trunc);
+        f << json;
+        if (!f.flush()) throw std::runtime_error((dir / "context.json").string() + ": cannot write");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "softmax_bench: --smb_write_inputs: %s\n", e.what());
+        return 1;
+    }
+    std::printf("wrote the inputs of the shapes '%s' (input %s) to %s\n", opt.shapes_flag.c_str(),
+                opt.input.c_str(), dir.c_str());
+    return 0;
 }
 
 }  // namespace
@@ -558,6 +642,7 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     const std::set<int> threads = register_all(opt);
+    if (!opt.write_inputs.empty()) return write_inputs(opt, threads);
     add_context(opt, threads);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

@@ -14,6 +14,10 @@ Benchmark JSON to
 plus a short host tag), the same folder every script uses. The JSON is written to
 a temporary file next to the destination and moved into place only when the run succeeds.
 Progress (one line per benchmark) goes to stdout as the run proceeds.
+The same JSON also gets, from further processes: the pytorch entries again with
+ATEN_CPU_CAPABILITY=avx512 (names pytorch.avx512...; ATen reads it once per process), and the
+NumPy/SciPy peers of scripts/bench_numpy.py on the same shapes and inputs (needs a Python with
+numpy and scipy: $PYTHON, python3, /usr/bin/python3; skipped with a message otherwise).
 
   --quick      (default) headline shapes, only our variants of the dispatch ISA and scalar
                (--smb_shapes=headline --smb_filter_isa=best), --benchmark_min_time=0.1;
@@ -99,10 +103,12 @@ pytorch_second_run() {
   filter="$("$py2" - "$tmp" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
-rests = sorted({m.group(3) for b in d["benchmarks"]
-                if (m := re.match(r"^(pytorch|pytorch_api)(:log)?/(.*)$", b["name"]))
-                and not b.get("error_occurred")})
-print("^(pytorch|pytorch_api)\\.[a-z0-9]+(:log)?/(" + "|".join(map(re.escape, rests)) + ")$" if rests else "")
+# Exactly the entries the first run timed, under their capability-suffixed names.
+alts = sorted({re.escape(m.group(1)) + "\\.[a-z0-9]+" + re.escape(m.group(2) or "") + "/" + re.escape(m.group(3))
+               for b in d["benchmarks"]
+               if (m := re.match(r"^(pytorch|pytorch_api)(:log)?/(.*)$", b.get("run_name", b["name"])))
+               and not b.get("error_occurred")})
+print("^(" + "|".join(alts) + ")$" if alts else "")
 PY
 )"
   [[ -n "$filter" ]] || return 0
@@ -124,6 +130,56 @@ PY
   rm -f "$tmp2"
 }
 pytorch_second_run
+
+# ---- NumPy / SciPy (scripts/bench_numpy.py) ----
+# The seeds' NumPy code and scipy.special on the same shapes and the same input arrays (written by
+# the binary, --smb_write_inputs), with the mode's min time, repetitions and filter; appended to
+# the JSON like the runs above. Skipped, with what to install, when no Python has numpy + scipy.
+numpy_run() {
+  local py3="" p a shapes="all" input="" min_time=0.5 reps=1 filter="." agg="" inputs tmp3
+  [[ "$mode" == quick ]] && { shapes=headline; min_time=0.1; }
+  for a in "${args[@]}" "${extra[@]}"; do  # later flags win, as for the binary
+    case "$a" in
+      --smb_shapes=*) shapes="${a#*=}" ;;
+      --smb_input=*) input="${a#*=}" ;;
+      --benchmark_min_time=*) min_time="${a#*=}"; min_time="${min_time%s}" ;;
+      --benchmark_repetitions=*) reps="${a#*=}" ;;
+      --benchmark_filter=*) filter="${a#*=}" ;;
+      --benchmark_report_aggregates_only=true) agg=--aggregates-only ;;
+    esac
+  done
+  for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c "import numpy, scipy.special" >/dev/null 2>&1; then
+      py3="$(command -v "$p")"; break
+    fi
+  done
+  if [[ -z "$py3" ]]; then
+    echo "bench.sh: no Python with numpy and scipy (tried \$PYTHON, python3, /usr/bin/python3): the" \
+         "NumPy/SciPy peers are not run; install python3-numpy python3-scipy" >&2
+    return 0
+  fi
+  inputs="$(mktemp -d)"
+  tmp3="$(mktemp "$(dirname "$out")/.bench-numpy-XXXXXX.json.tmp")"
+  echo "NumPy/SciPy peers (scripts/bench_numpy.py, $py3)"
+  "$bin" --smb_write_inputs="$inputs" --smb_shapes="$shapes" ${input:+--smb_input="$input"} >/dev/null
+  "$py3" "$root/scripts/bench_numpy.py" --inputs "$inputs" --min-time "$min_time" \
+    --repetitions "$reps" --filter "$filter" $agg --out "$tmp3"
+  rm -rf -- "$inputs"
+  "$py3" - "$tmp" "$tmp3" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a["benchmarks"] += b["benchmarks"]
+cb = b["context"]
+a["context"]["numpy_run"] = (f"scripts/bench_numpy.py: python {cb['python_version']}, numpy "
+                             f"{cb['numpy_version']}, scipy {cb['scipy_version']}; "
+                             f"{len(b['benchmarks'])} runs appended")
+for k in ("python_version", "numpy_version", "scipy_version", "numpy_cpu_dispatch"):
+    a["context"][k] = cb[k]
+json.dump(a, open(sys.argv[1], "w"), indent=2)
+PY
+  rm -f "$tmp3"
+}
+numpy_run
 
 # Only a complete, parseable file is kept.
 py="${PYTHON:-$(command -v python3 || true)}"

@@ -21,6 +21,8 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 the benchmark's auto entries run with this machine's table
   6. bench      scripts/bench.sh --quick|--full --no-build
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
+                (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
+                the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
