@@ -15,6 +15,9 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv)
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
+                Then build/release/bench/peer_accuracy --quick|--full
+                  --out results/<id>/peer-accuracy.csv  (+ peer-accuracy-special.csv): the
+                peers scored the same way
   5. tune       build/release/softmaxbench tune --out results/<id>/tuning.json
                 (its default 120 s budget; it also installs the table where the `auto`
                 variants read it: $SOFTMAXBENCH_TUNING, else ~/.config/softmaxbench/), so
@@ -158,6 +161,11 @@ elif [[ $rc -ne 0 ]]; then
 else
   record accuracy 0 "every case passed"
 fi
+
+# The peers scored the same way (bench/peer_accuracy: oneDNN, XNNPACK, PyTorch at both ATen
+# capabilities, the seeds' NumPy code and SciPy), beside accuracy.csv.
+build/release/bench/peer_accuracy "--$mode" --out "$out/peer-accuracy.csv"
+record peer_accuracy 0 "peer-accuracy.csv, peer-accuracy-special.csv"
 
 # ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
 header "tune"
