@@ -121,7 +121,7 @@ constexpr const char* kHelp =
     "  --smb_shapes=all|headline|RxC,...\n"
     "                              shapes to register (default all); headline = 1x64, 1x4096,\n"
     "                              1x65536, 1x16777216, 4096x128, 32x32000; or a list such as\n"
-    "                              1x64,32x1000 (one thread each; tests, quick comparisons)\n"
+    "                              1x64,32x1000 (one thread each, log_softmax too; tests)\n"
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
     "                              peers are always registered\n"
@@ -152,7 +152,7 @@ bool parse_shapes(std::string_view v, std::vector<Shape>& out) {
         if (std::sscanf(item.c_str(), "%llux%llu%n", &r, &c, &used) != 2 || used != int(item.size()) || r == 0 ||
             c == 0 || item[0] == '-' || r * c > (1ull << 31))
             return false;
-        out.push_back(Shape{std::size_t(r), std::size_t(c), false});
+        out.push_back(Shape{std::size_t(r), std::size_t(c), true});  // asked for: log_softmax too
     }
     return !out.empty();
 }

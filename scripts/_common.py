@@ -559,6 +559,28 @@ def load_accuracy(folder: Path) -> list[dict] | None:
     return rows
 
 
+def load_peer_accuracy(folder: Path) -> list[dict] | None:
+    """peer-accuracy.csv (bench/peer_accuracy: the peers scored like accuracy.csv, same columns,
+    tier 'peer', no bound), converted as load_accuracy does; None when absent."""
+    path = folder / "peer-accuracy.csv"
+    if not path.is_file():
+        return None
+    rows = _read_csv(path, ACCURACY_COLUMNS)
+    for r in rows:
+        for k in ("bound", "max_ulp", "mean_ulp", "p999_ulp", "frac_correctly_rounded"):
+            r[k] = to_float(r.get(k))
+        n = to_float(r.get("n"))
+        r["n"] = int(n) if n is not None and math.isfinite(n) else 0
+        r["status"] = str(r.get("status", "")).strip()
+    return rows
+
+
+def load_peer_special(folder: Path) -> list[dict] | None:
+    """peer-accuracy-special.csv: variant,case,output,result,matches_policy; None when absent."""
+    path = folder / "peer-accuracy-special.csv"
+    return _read_csv(path, ("variant", "case", "output", "result", "matches_policy")) if path.is_file() else None
+
+
 def load_special(folder: Path) -> list[dict] | None:
     path = folder / "accuracy-special.csv"
     return _read_csv(path, SPECIAL_COLUMNS) if path.is_file() else None
