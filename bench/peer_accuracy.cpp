@@ -529,8 +529,9 @@ int run(const Options& o, int argc, char** argv) {
             skipped.push_back("NumPy/SciPy peers: no Python with numpy and scipy (tried --python, $PYTHON, "
                               "python3, /usr/bin/python3); install python3-numpy python3-scipy");
         } else {
-            char tmpl[] = "/tmp/peer-accuracy-XXXXXX";
-            if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+            // The rows go through .npy files in a scratch directory under $TMPDIR (or /tmp).
+            std::string tmpl = (fs::temp_directory_path() / "peer-accuracy-XXXXXX").string();
+            if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed in " + tmpl);
             scratch = fs::path(tmpl);
             py = std::make_unique<PythonServer>(python, (script_dir() / "bench_numpy.py").string(), *scratch);
             std::string version = python;
