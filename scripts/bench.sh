@@ -21,6 +21,10 @@ estimated from the shapes' sizes and the times so far (which include the repetit
 benchmark left takes the mean time of its shape so far, or, for a shape not run yet, the mean
 time of the sizes (rows x cols) run so far, interpolated between the nearest smaller and larger
 size (not extrapolated). A failing benchmark binary fails the script.
+The same JSON also gets, from further processes: the pytorch entries again with
+ATEN_CPU_CAPABILITY=avx512 (names pytorch.avx512...; ATen reads it once per process), and the
+NumPy/SciPy peers of scripts/bench_numpy.py on the same shapes and inputs (needs a Python with
+numpy and scipy: $PYTHON, python3, /usr/bin/python3; skipped with a message otherwise).
 
   --quick      (default) headline shapes, only our variants of the dispatch ISA and scalar
                (--smb_shapes=headline --smb_filter_isa=best), --benchmark_min_time=0.1;
@@ -213,6 +217,95 @@ unbuffered=()
 command -v stdbuf > /dev/null 2>&1 && unbuffered=(stdbuf -oL)
 "${unbuffered[@]}" "$bin" "${args[@]}" --benchmark_out="$tmp" --benchmark_out_format=json "${extra[@]}" \
   | progress "$state/list" "$reps" "$state"
+
+# ---- PyTorch at ATEN_CPU_CAPABILITY=avx512 ----
+# ATen reads ATEN_CPU_CAPABILITY once per process and picks avx2 by default (1.13), so its
+# AVX-512 kernels need a second process. It runs the pytorch entries of the first run again
+# (named pytorch.avx512..., pytorch_api.avx512...) and its benchmarks are appended to the JSON.
+pytorch_second_run() {
+  local py2="${PYTHON:-$(command -v python3 || true)}"
+  [[ -n "$py2" ]] || { echo "bench.sh: no python3 to merge the PyTorch avx512 run; skipped" >&2; return 0; }
+  local filter
+  filter="$("$py2" - "$tmp" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+# Exactly the entries the first run timed, under their capability-suffixed names.
+alts = sorted({re.escape(m.group(1)) + "\\.[a-z0-9]+" + re.escape(m.group(2) or "") + "/" + re.escape(m.group(3))
+               for b in d["benchmarks"]
+               if (m := re.match(r"^(pytorch|pytorch_api)(:log)?/(.*)$", b.get("run_name", b["name"])))
+               and not b.get("error_occurred")})
+print("^(" + "|".join(alts) + ")$" if alts else "")
+PY
+)"
+  [[ -n "$filter" ]] || return 0
+  local tmp2
+  tmp2="$(mktemp "$(dirname "$out")/.bench-avx512-XXXXXX.json.tmp")"
+  echo "PyTorch again with ATEN_CPU_CAPABILITY=avx512 (a second process)"
+  ATEN_CPU_CAPABILITY=avx512 "$bin" "${args[@]}" "${extra[@]}" --benchmark_filter="$filter" \
+    --benchmark_out="$tmp2" --benchmark_out_format=json
+  "$py2" - "$tmp" "$tmp2" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a["benchmarks"] += b["benchmarks"]
+cb = b.get("context", {})
+a["context"]["pytorch_second_run"] = (
+    f"ATEN_CPU_CAPABILITY={cb.get('aten_cpu_capability_env', '?')}: capability "
+    f"{cb.get('pytorch_cpu_capability', '?')}, {len(b['benchmarks'])} runs appended")
+json.dump(a, open(sys.argv[1], "w"), indent=2)
+PY
+  rm -f "$tmp2"
+}
+pytorch_second_run
+
+# ---- NumPy / SciPy (scripts/bench_numpy.py) ----
+# The seeds' NumPy code and scipy.special on the same shapes and the same input arrays (written by
+# the binary, --smb_write_inputs), with the mode's min time, repetitions and filter; appended to
+# the JSON like the runs above. Skipped, with what to install, when no Python has numpy + scipy.
+numpy_run() {
+  local py3="" p a shapes="all" input="" min_time=0.5 reps=1 filter="." agg="" inputs tmp3
+  [[ "$mode" == quick ]] && { shapes=headline; min_time=0.1; }
+  for a in "${args[@]}" "${extra[@]}"; do  # later flags win, as for the binary
+    case "$a" in
+      --smb_shapes=*) shapes="${a#*=}" ;;
+      --smb_input=*) input="${a#*=}" ;;
+      --benchmark_min_time=*) min_time="${a#*=}"; min_time="${min_time%s}" ;;
+      --benchmark_repetitions=*) reps="${a#*=}" ;;
+      --benchmark_filter=*) filter="${a#*=}" ;;
+      --benchmark_report_aggregates_only=true) agg=--aggregates-only ;;
+    esac
+  done
+  for p in ${PYTHON:-} python3 /usr/bin/python3; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c "import numpy, scipy.special" >/dev/null 2>&1; then
+      py3="$(command -v "$p")"; break
+    fi
+  done
+  if [[ -z "$py3" ]]; then
+    echo "bench.sh: no Python with numpy and scipy (tried \$PYTHON, python3, /usr/bin/python3): the" \
+         "NumPy/SciPy peers are not run; install python3-numpy python3-scipy" >&2
+    return 0
+  fi
+  inputs="$(mktemp -d)"
+  tmp3="$(mktemp "$(dirname "$out")/.bench-numpy-XXXXXX.json.tmp")"
+  echo "NumPy/SciPy peers (scripts/bench_numpy.py, $py3)"
+  "$bin" --smb_write_inputs="$inputs" --smb_shapes="$shapes" ${input:+--smb_input="$input"} >/dev/null
+  "$py3" "$root/scripts/bench_numpy.py" --inputs "$inputs" --min-time "$min_time" \
+    --repetitions "$reps" --filter "$filter" $agg --out "$tmp3"
+  rm -rf -- "$inputs"
+  "$py3" - "$tmp" "$tmp3" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+a["benchmarks"] += b["benchmarks"]
+cb = b["context"]
+a["context"]["numpy_run"] = (f"scripts/bench_numpy.py: python {cb['python_version']}, numpy "
+                             f"{cb['numpy_version']}, scipy {cb['scipy_version']}; "
+                             f"{len(b['benchmarks'])} runs appended")
+for k in ("python_version", "numpy_version", "scipy_version", "numpy_cpu_dispatch"):
+    a["context"][k] = cb[k]
+json.dump(a, open(sys.argv[1], "w"), indent=2)
+PY
+  rm -f "$tmp3"
+}
+numpy_run
 
 # Only a complete, parseable file is kept.
 py="${PYTHON:-$(command -v python3 || true)}"

@@ -15,12 +15,17 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv)
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
+                Then build/release/bench/peer_accuracy --quick|--full
+                  --out results/<id>/peer-accuracy.csv  (+ peer-accuracy-special.csv): the
+                peers scored the same way
   5. tune       build/release/softmaxbench tune --out results/<id>/tuning.json
                 (its default 120 s budget; it also installs the table where the `auto`
                 variants read it: $SOFTMAXBENCH_TUNING, else ~/.config/softmaxbench/), so
                 the benchmark's auto entries run with this machine's table
   6. bench      scripts/bench.sh --quick|--full --no-build
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
+                (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
+                the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
@@ -159,6 +164,11 @@ elif [[ $rc -ne 0 ]]; then
 else
   record accuracy 0 "every case passed"
 fi
+
+# The peers scored the same way (bench/peer_accuracy: oneDNN, XNNPACK, PyTorch at both ATen
+# capabilities, the seeds' NumPy code and SciPy), beside accuracy.csv.
+build/release/bench/peer_accuracy "--$mode" --out "$out/peer-accuracy.csv"
+record peer_accuracy 0 "peer-accuracy.csv, peer-accuracy-special.csv"
 
 # ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
 header "tune"
