@@ -3,20 +3,27 @@
 //
 // Names: <impl>/<rows>/<cols> (one thread) and <impl>/<rows>/<cols>/<threads>/real_time (more:
 //   wall-clock timed, and Google Benchmark appends /real_time to such names), with impl
-//   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer
-//   (onednn, onednn_log, xnnpack, memcpy).
+//   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer entry
+//   from smb::peers::all_peers() (onednn, onednn_log, xnnpack, pytorch, pytorch:log,
+//   pytorch_api, pytorch_api:log, memcpy; the pytorch ones named pytorch.<capability>... when
+//   ATEN_CPU_CAPABILITY is set).
 // Extra flags (removed from argv before benchmark::Initialize):
-//   --smb_shapes=all|headline     all shapes (default) or the headline subset
+//   --smb_shapes=all|headline|RxC,...
+//                                 all shapes (default), the headline subset, or a list of
+//                                 rows x cols shapes (one thread each)
 //   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
 //                                 ISA or scalar (peers are always registered)
 //   --smb_input=DIST              the input distribution (default normal_1; any of
 //                                 smb::ref::distributions(), e.g. normal_20 to time guarded's
 //                                 fallback)
+//   --smb_write_inputs=DIR        write every shape's input as DIR/x-<rows>x<cols>.npy and the
+//                                 context as DIR/context.json, then exit (scripts/bench_numpy.py)
 //   --smb_on_check_failure=skip|time
 //                                 a failed correctness check skips the benchmark with the error
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
 //                                 its label (diagnostics only)
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -36,8 +44,10 @@
 
 #include "detail/list_json.hpp"
 #include "bench_config.hpp"
+#include "detail/json_text.hpp"
+#include "npy/npy.hpp"
 #include "check.hpp"
-#include "peers.hpp"
+#include "peers/peer.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -47,8 +57,6 @@ namespace {
 using smb::Output;
 using smb::bench::CheckResult;
 using smb::bench::Metric;
-using smb::bench::PeerRunner;
-using smb::bench::PeerShape;
 
 // ---- shapes --------------------------------------------------------------------------------
 // Thread counts run for a shape unless the shape lists its own. To add threaded runs, change
@@ -88,31 +96,67 @@ const std::vector<Shape> kShapes = {
 // ---- options --------------------------------------------------------------------------------
 struct Options {
     bool headline_only = false;
+    std::string shapes_flag = "all";  // all, headline, or a list R1xC1,R2xC2 (custom)
+    std::vector<Shape> custom;        // the list's shapes (one thread each)
     bool best_isa_only = false;
     bool time_failed = false;
     std::string input = "normal_1";
+    std::string write_inputs;  // --smb_write_inputs=DIR: write the inputs and exit
 };
 Options g_opt;
 
+// The shapes a run registers: the list of --smb_shapes, else kShapes (headline ones only with
+// --smb_shapes=headline).
+std::vector<Shape> selected_shapes(const Options& o) {
+    if (!o.custom.empty()) return o.custom;
+    std::vector<Shape> out;
+    for (const Shape& s : kShapes)
+        if (!o.headline_only || s.headline) out.push_back(s);
+    return out;
+}
+
 constexpr const char* kHelp =
-    "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, memcpy) under Google "
+    "softmax_bench: softmaxbench variants and peers (oneDNN, XNNPACK, PyTorch, memcpy) under Google "
     "Benchmark.\n"
     "Extra flags (Google Benchmark's own follow):\n"
-    "  --smb_shapes=all|headline   shapes to register (default all); headline = 1x64, 1x4096,\n"
-    "                              1x65536, 1x16777216, 4096x128, 32x32000\n"
+    "  --smb_shapes=all|headline|RxC,...\n"
+    "                              shapes to register (default all); headline = 1x64, 1x4096,\n"
+    "                              1x65536, 1x16777216, 4096x128, 32x32000; or a list such as\n"
+    "                              1x64,32x1000 (one thread each, log_softmax too; tests)\n"
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
     "                              peers are always registered\n"
     "  --smb_input=DIST            input distribution (default normal_1): normal_0.1, normal_1,\n"
     "                              normal_5, normal_20, uniform, offset_1e4, dominant, ties,\n"
     "                              near_uniform\n"
+    "  --smb_write_inputs=DIR      write every shape's input (of --smb_shapes, --smb_input) as\n"
+    "                              DIR/x-<rows>x<cols>.npy and the context as DIR/context.json,\n"
+    "                              then exit without timing (for scripts/bench_numpy.py)\n"
     "  --smb_on_check_failure=skip|time\n"
     "                              an implementation failing its correctness check skips with\n"
     "                              the error (default), or is timed anyway with a label starting\n"
     "                              \"CHECK FAILED:\" (diagnostics only)\n"
     "Names: <impl>/<rows>/<cols>, threaded <impl>/<rows>/<cols>/<threads>/real_time;\n"
-    "<variant>:log and onednn_log are log_softmax, registered on the headline shapes only,\n"
-    "for the log_sum_exp and max_shifted variants.\n\n";
+    "<variant>:log, onednn_log and pytorch*:log are log_softmax, registered on the headline\n"
+    "shapes only (our variants: log_sum_exp and max_shifted). With ATEN_CPU_CAPABILITY set, the\n"
+    "pytorch entries are named pytorch.<capability>, pytorch_api.<capability> (ATen reads it once\n"
+    "per process; scripts/bench.sh runs them a second time with avx512 and merges the JSON).\n\n";
+
+// "1x64,32x1000" -> shapes (one thread each); false on a malformed list.
+bool parse_shapes(std::string_view v, std::vector<Shape>& out) {
+    while (!v.empty()) {
+        const std::size_t comma = v.find(',');
+        const std::string item(v.substr(0, comma));
+        v = comma == std::string_view::npos ? std::string_view{} : v.substr(comma + 1);
+        unsigned long long r = 0, c = 0;
+        int used = 0;
+        if (std::sscanf(item.c_str(), "%llux%llu%n", &r, &c, &used) != 2 || used != int(item.size()) || r == 0 ||
+            c == 0 || item[0] == '-' || r * c > (1ull << 31))
+            return false;
+        out.push_back(Shape{std::size_t(r), std::size_t(c), true});  // asked for: log_softmax too
+    }
+    return !out.empty();
+}
 
 // Removes --smb_* flags from argv; exits with status 2 on a bad value.
 Options parse_options(int& argc, char** argv) {
@@ -127,8 +171,10 @@ Options parse_options(int& argc, char** argv) {
         };
         std::string_view v;
         if (value_of("--smb_shapes=", v)) {
-            if (v != "all" && v != "headline") {
-                std::fprintf(stderr, "softmax_bench: --smb_shapes must be all or headline\n");
+            o.shapes_flag = std::string(v);
+            if (v != "all" && v != "headline" && !parse_shapes(v, o.custom)) {
+                std::fprintf(stderr, "softmax_bench: --smb_shapes must be all, headline or a list "
+                                     "like 1x64,32x1000 (rows, cols >= 1)\n");
                 std::exit(2);
             }
             o.headline_only = v == "headline";
@@ -144,6 +190,12 @@ Options parse_options(int& argc, char** argv) {
                 std::exit(2);
             }
             o.input = std::string(v);
+        } else if (value_of("--smb_write_inputs=", v)) {
+            if (v.empty()) {
+                std::fprintf(stderr, "softmax_bench: --smb_write_inputs needs a directory\n");
+                std::exit(2);
+            }
+            o.write_inputs = std::string(v);
         } else if (value_of("--smb_on_check_failure=", v)) {
             if (v != "skip" && v != "time") {
                 std::fprintf(stderr, "softmax_bench: --smb_on_check_failure must be skip or time\n");
@@ -252,25 +304,19 @@ const float* input_for(std::size_t rows, std::size_t cols) {
 }
 
 // ---- implementations ------------------------------------------------------------------------
-struct Peer {
-    std::string_view name;
-    Output output;
-    Metric metric;
-    std::unique_ptr<PeerRunner> (*make)(const PeerShape&);
-};
-
-// The one list of peers. Peers not found by CMake are still registered and skip with the reason.
-const Peer kPeers[] = {
-    {"onednn", Output::softmax, Metric::rel, smb::bench::make_onednn},
-    {"xnnpack", Output::softmax, Metric::rel, smb::bench::make_xnnpack},
-    {"memcpy", Output::softmax, Metric::exact, smb::bench::make_memcpy},
-    {"onednn_log", Output::log_softmax, Metric::abs, smb::bench::make_onednn},
-};
+// Peers come from the one list, smb::peers::all_peers() (bench/peers/), shared with
+// peer_accuracy. Peers not found by CMake are still registered and skip with the reason.
+// The sanity metric of a peer's check: memcpy must copy exactly; a softmax is held to a
+// relative bound, a log_softmax to an absolute one (check.hpp).
+Metric peer_metric(const smb::peers::Peer& p, Output out) {
+    if (p.name == "memcpy") return Metric::exact;
+    return out == Output::softmax ? Metric::rel : Metric::abs;
+}
 
 struct Case {
     std::string impl;                       // name prefix, e.g. "online.avx512:log"
     const smb::Variant* variant = nullptr;  // ours, or
-    const Peer* peer = nullptr;             // a peer
+    const smb::peers::Peer* peer = nullptr;  // a peer
     Output output = Output::softmax;
     std::size_t rows = 0, cols = 0;
     int threads = 1;
@@ -286,7 +332,7 @@ std::string bound_text(const Case& c) {
     if (c.variant != nullptr)
         return "the variant's documented contract (+" + fmt_g(smb::bench::kDoubleRefUlpMargin) +
                " ulp against the double reference)";
-    switch (c.peer->metric) {
+    switch (peer_metric(*c.peer, c.output)) {
         case Metric::rel: return "peer sanity bound: max relative error <= " + fmt_g(smb::bench::kPeerRelBound) + " for softmax";
         case Metric::abs: return "peer sanity bound: max absolute error <= " + fmt_g(smb::bench::kPeerAbsBound) + " for log_softmax";
         default: return "memcpy must copy exactly";
@@ -302,12 +348,14 @@ const CheckResult& checked(const Case& c, const float* x, float* y, auto&& call)
     if (it != cache.end()) return it->second;
     call(y);
     const std::span<const float> x0(x, c.cols), y0(y, c.cols);
-    const Metric metric = c.variant != nullptr ? Metric::ulp : c.peer->metric;
+    const Metric metric = c.variant != nullptr ? Metric::ulp : peer_metric(*c.peer, c.output);
     return cache.emplace(key, smb::bench::check_row(x0, y0, c.output, c.variant, metric)).first->second;
 }
 
-template <class Call>
-void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
+// `call` computes into y (checked once); `timed_call` is what the loop times (the same call,
+// except for a peer whose user-facing call allocates its own output).
+template <class Call, class TimedCall>
+void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, TimedCall&& timed_call,
            const std::string& impl_info) {
     const std::size_t elems = c.rows * c.cols;
     const std::size_t n_out = outputs_needed(elems);
@@ -322,18 +370,26 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call,
         }
         label = "CHECK FAILED: " + label + " [" + bound_text(c) + "]";
     }
-    if (n_out == 1) call(outs[0]);  // warm: input and output in cache
+    if (n_out == 1) timed_call(outs[0]);  // warm: input and output in cache
     else label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
 
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
     std::size_t k = 0;
     for (auto _ : state) {
         float* y = outs[k];
         if (++k == n_out) k = 0;
-        call(y);
+        timed_call(y);
         benchmark::DoNotOptimize(y);
         benchmark::ClobberMemory();
     }
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
     const auto items = static_cast<std::int64_t>(elems) * state.iterations();
+    // Minor page faults (whole process, every thread) per timed call: 0 for a call that writes
+    // pre-faulted buffers; an allocating call (pytorch_api) pays its fresh pages here.
+    state.counters["minor_faults_per_iter"] =
+        state.iterations() > 0 ? double(after.ru_minflt - before.ru_minflt) / double(state.iterations()) : 0.0;
     state.SetItemsProcessed(items);
     state.counters["check_error"] = chk.error;  // ULP (ours) or rel/abs error (peers), row 0
     state.counters["max_ulp"] = chk.max_ulp;    // ULP for everyone, row 0 (accuracy comparison)
@@ -362,18 +418,23 @@ void run_case(benchmark::State& state, const Case& c) {
             a.cols = c.cols;
             a.output = c.output;
             a.threads = c.threads;
-            timed(state, c, x, [&](float* y) { a.y = y; smb::softmax_batch(v, a); }, "");
+            auto call = [&](float* y) {
+                a.y = y;
+                smb::softmax_batch(v, a);
+            };
+            timed(state, c, x, call, call, "");
         } else {
-            std::unique_ptr<PeerRunner> peer;
+            std::unique_ptr<smb::peers::Runner> peer;
             try {
-                peer = c.peer->make(PeerShape{c.rows, c.cols, c.threads, c.output});
-            } catch (const smb::bench::PeerNotBuilt& e) {
+                peer = c.peer->make(smb::peers::Shape{c.rows, c.cols, c.threads, c.output});
+            } catch (const smb::peers::NotBuilt& e) {
                 state.SkipWithError(e.what());
                 return;
             }
             const float* x = input_for(c.rows, c.cols);
-            PeerRunner* p = peer.get();
-            timed(state, c, x, [&](float* y) { p->run(x, y); }, p->impl_info());
+            smb::peers::Runner* p = peer.get();
+            timed(state, c, x, [&](float* y) { p->run(x, y); }, [&](float* y) { p->run_timed(x, y); },
+                  p->impl_info());
         }
     } catch (const std::exception& e) {
         state.SkipWithError((std::string("error: ") + e.what()).c_str());
@@ -396,8 +457,7 @@ std::set<int> register_all(const Options& opt) {
     };
 
     std::set<int> threads_used;
-    for (const Shape& s : kShapes) {
-        if (opt.headline_only && !s.headline) continue;
+    for (const Shape& s : selected_shapes(opt)) {
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
                                          : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
                                                                      : benchmark::kNanosecond;
@@ -421,23 +481,39 @@ std::set<int> register_all(const Options& opt) {
             };
             for (const smb::Variant& v : smb::all_variants())
                 if (keep(v)) reg(Case{std::string(v.name), &v, nullptr, Output::softmax});
-            for (const Peer& p : kPeers)
-                if (p.output == Output::softmax) reg(Case{std::string(p.name), nullptr, &p, p.output});
+            for (const smb::peers::Peer& p : smb::peers::all_peers())
+                if (p.supports(Output::softmax))
+                    reg(Case{smb::peers::entry_name(p, Output::softmax), nullptr, &p, Output::softmax});
             // log_softmax: headline shapes only, to keep the count manageable.
             if (!s.headline) continue;
             for (const smb::Variant& v : smb::all_variants())
                 if (keep(v) && wants_log(v))
                     reg(Case{std::string(v.name) + ":log", &v, nullptr, Output::log_softmax});
-            for (const Peer& p : kPeers)
-                if (p.output == Output::log_softmax)
-                    reg(Case{std::string(p.name), nullptr, &p, p.output});
+            for (const smb::peers::Peer& p : smb::peers::all_peers())
+                if (p.supports(Output::log_softmax))
+                    reg(Case{smb::peers::entry_name(p, Output::log_softmax), nullptr, &p, Output::log_softmax});
         }
     }
     return threads_used;
 }
 
 // ---- run metadata -----------------------------------------------------------------------------
-void add_context(const Options& opt, const std::set<int>& threads) {
+// "name (version; capability), ..." for every peer of smb::peers::all_peers().
+std::string peer_list() {
+    std::string s;
+    for (const smb::peers::Peer& p : smb::peers::all_peers()) {
+        if (!s.empty()) s += ", ";
+        s += smb::peers::label(p) + " (" + p.version();
+        if (const std::string cap = p.built() ? p.capability() : std::string(); !cap.empty())
+            s += "; capability " + cap;
+        s += ")";
+    }
+    return s;
+}
+
+using Context = std::vector<std::pair<std::string, std::string>>;
+
+Context context_entries(const Options& opt, const std::set<int>& threads) {
     const smb::CpuInfo& cpu = smb::cpu_info();
     std::string flags;
     const std::pair<const char*, bool> features[] = {
@@ -466,7 +542,7 @@ void add_context(const Options& opt, const std::set<int>& threads) {
     char host[256] = {};
     if (gethostname(host, sizeof host - 1) != 0) std::strcpy(host, "unknown");
 
-    const std::pair<const char*, std::string> ctx[] = {
+    return Context{
         {"cpu_model", cpu.model},
         {"cpu_vendor", cpu.vendor},
         {"isa_flags", flags},
@@ -478,10 +554,17 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"softmaxbench_version", smb::build::version},
         {"xsimd_version", smb::build::xsimd_version},
         {"mpfr_version", smb::build::mpfr_version},
-        {"onednn_version", smb::bench::onednn_version()},
-        {"xnnpack", smb::bench::xnnpack_built() ? "built" : "not built"},
+        {"onednn_version", smb::peers::onednn_version()},
+        {"xnnpack", smb::peers::xnnpack_built() ? "built" : "not built"},
         {"xnnpack_note", std::string("XNNPACK has no version API; distribution package version: ") +
                              SMB_XNNPACK_PACKAGE_VERSION},
+        {"pytorch_version", smb::peers::pytorch_version()},
+        {"pytorch_cpu_capability",
+         smb::peers::pytorch_built() ? smb::peers::pytorch_capability() : std::string("not built")},
+        {"aten_cpu_capability_env", std::getenv("ATEN_CPU_CAPABILITY") != nullptr
+                                        ? std::string(std::getenv("ATEN_CPU_CAPABILITY"))
+                                        : std::string("(unset)")},
+        {"peers", peer_list()},
         {"threads", thread_list},
         {"bytes_per_element_convention",
          "8: one 4-byte read of the input + one 4-byte write of the output per element (the "
@@ -507,11 +590,50 @@ void add_context(const Options& opt, const std::set<int>& threads) {
         {"timing",
          "1 thread: CPU time of the calling thread (Google Benchmark default); >1 thread: wall "
          "clock (UseRealTime, names end in /real_time); real_time and cpu_time are both recorded"},
-        {"smb_shapes", opt.headline_only ? "headline" : "all"},
+        {"smb_shapes", opt.shapes_flag},
         {"smb_filter_isa", opt.best_isa_only ? "best" : "all"},
         {"smb_on_check_failure", opt.time_failed ? "time" : "skip"},
     };
-    for (const auto& [k, v] : ctx) benchmark::AddCustomContext(k, v);
+}
+
+void add_context(const Options& opt, const std::set<int>& threads) {
+    for (const auto& [k, v] : context_entries(opt, threads)) benchmark::AddCustomContext(k, v);
+}
+
+// --smb_write_inputs=DIR: the input of every registered shape as DIR/x-<rows>x<cols>.npy and the
+// run's context as DIR/context.json, for scripts/bench_numpy.py (the same arrays, no second
+// generator). Returns the exit status.
+int write_inputs(const Options& opt, const std::set<int>& threads) {
+    namespace fs = std::filesystem;
+    const fs::path dir(opt.write_inputs);
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        std::fprintf(stderr, "softmax_bench: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+        return 1;
+    }
+    try {
+        std::set<std::pair<std::size_t, std::size_t>> done;
+        for (const Shape& s : selected_shapes(opt)) {
+            if (!done.insert({s.rows, s.cols}).second) continue;
+            const std::size_t shape[2] = {s.rows, s.cols};
+            const fs::path file = dir / ("x-" + std::to_string(s.rows) + "x" + std::to_string(s.cols) + ".npy");
+            smb::npy::write(file, shape, std::span<const float>(input_for(s.rows, s.cols), s.rows * s.cols));
+        }
+        std::string json = "{";
+        for (const auto& [k, v] : context_entries(opt, threads))
+            json += (json.size() > 1 ? ",\n  " : "\n  ") + smb::json::quote(k) + ": " + smb::json::quote(v);
+        json += "\n}\n";
+        std::ofstream f(dir / "context.json", std::ios::binary | std::ios::trunc);
+        f << json;
+        if (!f.flush()) throw std::runtime_error((dir / "context.json").string() + ": cannot write");
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "softmax_bench: --smb_write_inputs: %s\n", e.what());
+        return 1;
+    }
+    std::printf("wrote the inputs of the shapes '%s' (input %s) to %s\n", opt.shapes_flag.c_str(),
+                opt.input.c_str(), dir.c_str());
+    return 0;
 }
 
 }  // namespace
@@ -522,6 +644,7 @@ int main(int argc, char** argv) {
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     const std::set<int> threads = register_all(opt);
+    if (!opt.write_inputs.empty()) return write_inputs(opt, threads);
     add_context(opt, threads);
     benchmark::RunSpecifiedBenchmarks();
     benchmark::Shutdown();

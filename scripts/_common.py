@@ -31,6 +31,15 @@ PEER_OUTPUT = {"onednn": "softmax", "xnnpack": "softmax", "memcpy": "softmax",
                "onednn_log": "log_softmax"}
 PEER_LABEL = {"onednn": "oneDNN", "onednn_log": "oneDNN", "xnnpack": "XNNPACK",
               "memcpy": "memcpy"}
+# PyTorch (bench/peers/pytorch.cpp; "pytorch.avx512" etc. with a forced ATen capability) and the
+# NumPy/SciPy peers of scripts/bench_numpy.py (merged into the same JSON by scripts/bench.sh).
+PEER_OUTPUT.update({"pytorch": "softmax", "pytorch_api": "softmax", "numpy_guide": "softmax",
+                    "numpy_guide_stable": "softmax", "numpy_guide_batch": "softmax",
+                    "numpy_wandb": "softmax", "scipy": "softmax"})
+PEER_LABEL.update({"pytorch": "PyTorch", "pytorch_api": "torch::softmax",
+                   "numpy_guide": "NumPy (guide)", "numpy_guide_stable": "NumPy (guide, stable)",
+                   "numpy_guide_batch": "NumPy (guide, batch)", "numpy_wandb": "NumPy (W&B)",
+                   "scipy": "SciPy"})
 # The comparison peers per output (memcpy is the bandwidth reference, not a competitor).
 RIVALS = {"softmax": ("onednn", "xnnpack"), "log_softmax": ("onednn_log",)}
 # Every fact about our variants (algorithms, ISAs, bounds, tiers, their order) comes from the
@@ -131,7 +140,8 @@ def pyplot():
 # ---- names ------------------------------------------------------------------------------------
 
 def is_peer(impl: str) -> bool:
-    return impl in PEER_OUTPUT
+    # "pytorch.avx512": a peer with the capability it was forced to (bench/README.md).
+    return impl in PEER_OUTPUT or impl.split(".")[0] in ("pytorch", "pytorch_api")
 
 
 def parse_variant(name: str) -> tuple[str, str, str]:
@@ -169,6 +179,14 @@ def peer_style(impl: str) -> dict:
                     label="memcpy (bandwidth reference)", zorder=1)
     if impl.startswith("onednn"):
         return dict(color="black", lw=2, ls="-", marker="*", ms=7, label="oneDNN", zorder=3)
+    if impl.startswith("pytorch"):
+        return dict(color="tab:red" if "." in impl else "darkred", lw=2,
+                    ls="-." if impl.startswith("pytorch_api") else "-", marker="X", ms=6,
+                    label=impl.replace("pytorch_api", "torch::softmax").replace("pytorch", "PyTorch"),
+                    zorder=3)
+    if impl.startswith(("numpy", "scipy")):
+        return dict(color="0.6", lw=1.5, ls=":", marker="v", ms=5,
+                    label=PEER_LABEL.get(impl, impl), zorder=3)
     return dict(color="0.35", lw=2, ls="--", marker="P", ms=6, label="XNNPACK", zorder=3)
 
 
@@ -561,6 +579,28 @@ def load_accuracy(folder: Path) -> list[dict] | None:
         r["n"] = int(n) if n is not None and math.isfinite(n) else 0
         r["status"] = str(r.get("status", "")).strip()
     return rows
+
+
+def load_peer_accuracy(folder: Path) -> list[dict] | None:
+    """peer-accuracy.csv (bench/peer_accuracy: the peers scored like accuracy.csv, same columns,
+    tier 'peer', no bound), converted as load_accuracy does; None when absent."""
+    path = folder / "peer-accuracy.csv"
+    if not path.is_file():
+        return None
+    rows = _read_csv(path, ACCURACY_COLUMNS)
+    for r in rows:
+        for k in ("bound", "max_ulp", "mean_ulp", "p999_ulp", "frac_correctly_rounded"):
+            r[k] = to_float(r.get(k))
+        n = to_float(r.get("n"))
+        r["n"] = int(n) if n is not None and math.isfinite(n) else 0
+        r["status"] = str(r.get("status", "")).strip()
+    return rows
+
+
+def load_peer_special(folder: Path) -> list[dict] | None:
+    """peer-accuracy-special.csv: variant,case,output,result,matches_policy; None when absent."""
+    path = folder / "peer-accuracy-special.csv"
+    return _read_csv(path, ("variant", "case", "output", "result", "matches_policy")) if path.is_file() else None
 
 
 def load_special(folder: Path) -> list[dict] | None:

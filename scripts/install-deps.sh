@@ -7,8 +7,8 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ make pkg-config git
   libxsimd-dev libbenchmark-dev catch2 libmpfr-dev libgmp-dev libcli11-dev
-  libdnnl-dev libxnnpack-dev libpthreadpool-dev
-  python3-matplotlib python3-numpy
+  libdnnl-dev libxnnpack-dev libpthreadpool-dev libtorch-dev
+  python3-matplotlib python3-numpy python3-scipy
 )
 
 missing=()

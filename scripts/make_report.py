@@ -678,6 +678,135 @@ def cite(doc: Doc, m: Machine) -> None:
 
 # ---- assembly ---------------------------------------------------------------------------------
 
+# ---- PyTorch and the seeds' NumPy code (issue 12) ------------------------------------------------
+
+NUMPY_GUIDE = "numpy_guide"  # the guide's basic softmax: what the README's ratio is measured from
+
+
+def best_of(run: C.BenchRun, base: str, output: str, shape: C.Shape) -> C.Result | None:
+    """A peer at its faster capability: base, or base.<capability> (pytorch.avx512)."""
+    cands = [r for r in run.results if r.ok and r.output == output and r.shape == shape
+             and (r.impl == base or r.impl.startswith(base + "."))]
+    return max(cands, key=lambda r: r.items_per_second, default=None)
+
+
+def ratio(a: C.Result | None, b: C.Result | None) -> float | None:
+    if a is None or b is None or not a.ok or not b.ok:
+        return None
+    return a.items_per_second / b.items_per_second
+
+
+def ratio_summary(values: list[float]) -> str:
+    """'3.1× (2.0-4.4×, geometric mean over 5 shapes)' or '—'."""
+    if not values:
+        return "—"
+    g = math.exp(sum(math.log(v) for v in values) / len(values))
+    if len(values) == 1:
+        return f"{g:.2f}×"
+    return f"{g:.2f}× ({min(values):.2f}-{max(values):.2f}×, geometric mean over {len(values)} shapes)"
+
+
+def pytorch_numpy_rows(run: C.BenchRun, output: str) -> list[list]:
+    rows = []
+    for shape in run.shapes(output):
+        best, acc = run.fastest(output, shape), run.fastest(output, shape, ACC)
+        pt, api = best_of(run, "pytorch", output, shape), best_of(run, "pytorch_api", output, shape)
+        guide = run.find(NUMPY_GUIDE, output, shape) if output == "softmax" else None
+        sp = run.find("scipy", output, shape)
+        if pt is None and api is None and guide is None and sp is None:
+            continue
+        rows.append([f"{shape.rows}x{shape.cols}", threads_of(shape), code(best.impl) if best else "—",
+                     gps(best) if best else "—", f"{gps(pt)} ({code(pt.impl)})" if pt else "—",
+                     gps(api) if api else "—", gps(guide) if guide else "—", gps(sp) if sp else "—",
+                     times(best, pt), times(acc, pt), times(best, guide), times(best, sp)])
+    return rows
+
+
+def peer_sentences(run: C.BenchRun) -> list[str]:
+    """The ratios users quote: ours over the guide's NumPy and over PyTorch (1 thread)."""
+    guide, torch, torch_acc = [], [], []
+    for shape in run.shapes("softmax"):
+        if shape.threads != 1:
+            continue
+        best, acc = run.fastest("softmax", shape), run.fastest("softmax", shape, ACC)
+        pt = best_of(run, "pytorch", "softmax", shape)
+        for out, v in ((guide, ratio(best, run.find(NUMPY_GUIDE, "softmax", shape))),
+                       (torch, ratio(best, pt)), (torch_acc, ratio(acc, pt))):
+            if v is not None:
+                out.append(v)
+    lines = []
+    if guide:
+        lines.append(f"From the guide's NumPy to our fastest: {ratio_summary(guide)}, softmax, 1 thread.")
+    if torch:
+        lines.append(f"Our fastest ÷ PyTorch (its better ATen capability): {ratio_summary(torch)}; our "
+                     f"accurate tier (≤{ACC:g} ULP) ÷ PyTorch: {ratio_summary(torch_acc)}; softmax, 1 thread.")
+    return [" ".join(lines), ""] if lines else []
+
+
+def peer_sweep_rows(peers: list[dict]) -> list[list]:
+    """Per peer and output: worst and median max ULP over the sweep's scored cases."""
+    rows = []
+    for (v, o) in dict.fromkeys((r["variant"], r["output"]) for r in peers):
+        mine = [r for r in peers if r["variant"] == v and r["output"] == o]
+        scored = [r for r in mine if r["status"] == "scored" and r["max_ulp"] is not None]
+        if not scored:
+            continue
+        w = max(scored, key=lambda r: r["max_ulp"])
+        med = sorted(r["max_ulp"] for r in scored)[len(scored) // 2]
+        rows.append([code(v), o, C.fmt_num(w["max_ulp"]), f"{w['distribution']} n={w['n']}",
+                     C.fmt_num(med), len(scored), len(mine) - len(scored),
+                     str(mine[0].get("exp_kernel", "")).split(" via ")[0]])
+    return rows
+
+
+def accurate_worst(ours: list[dict] | None, output: str) -> float | None:
+    if not ours:
+        return None
+    vals = [r["max_ulp"] for r in ours if r["output"] == output and r["bound"] is not None
+            and r["bound"] <= ACC and r["status"] != "out_of_domain" and r["max_ulp"] is not None]
+    return max(vals) if vals else None
+
+
+def pytorch_numpy(doc: Doc, m: Machine) -> None:
+    run = m.run
+    doc.add(peer_sentences(run))
+    for output in ("softmax", "log_softmax"):
+        rows = pytorch_numpy_rows(run, output)
+        if not rows:
+            continue
+        doc.add([f"{output}, from {code(run.path.name)} (PyTorch at the faster of its ATen "
+                 f"capabilities in this run; torch::softmax = the public API, allocating; "
+                 f"NumPy = the guide's basic softmax, looped over rows):", ""])
+        doc.add(table(["Shape", "Threads", "Fastest", "G elem/s", "PyTorch", "torch::softmax",
+                       "NumPy (guide)", "SciPy", "Fastest ÷ PyTorch", "Accurate ÷ PyTorch",
+                       "Fastest ÷ NumPy", "Fastest ÷ SciPy"], rows))
+    if not any(pytorch_numpy_rows(run, o) for o in ("softmax", "log_softmax")):
+        doc.add(not_run("no pytorch, numpy or scipy entries in this run."))
+    peers = C.load_peer_accuracy(m.folder)
+    if not peers:
+        doc.add(not_run("no peer-accuracy.csv (bench/peer_accuracy)."))
+        return
+    rows = peer_sweep_rows(peers)
+    doc.add([f"Every peer scored like our variants (`peer-accuracy.csv`, bench/peer_accuracy): max "
+             f"ULP error over the normal band, every distribution and size of the sweep; "
+             f"out-of-domain cases (no max shift, |x| > 80) not in the worst. Our accurate tier's "
+             f"worst over its sweep: softmax {C.fmt_num(accurate_worst(m.accuracy, 'softmax'))}, "
+             f"log_softmax {C.fmt_num(accurate_worst(m.accuracy, 'log_softmax'))} ULP.", ""])
+    doc.add(table(["Peer", "Output", "Worst max ULP", "Where", "Median max ULP", "Cases scored",
+                   "Out of domain", "Library"], rows))
+    special = C.load_peer_special(m.folder) or []
+    cases = list(dict.fromkeys(r["case"] for r in special))
+    srows = []
+    for (v, o) in dict.fromkeys((r["variant"], r["output"]) for r in special):
+        got = {r["case"]: r for r in special if r["variant"] == v and r["output"] == o}
+        srows.append([code(v), o] + [(got[c]["result"] + ("" if got[c]["matches_policy"] == "yes" else " ✗"))
+                                     if c in got else "—" for c in cases])
+    if srows:
+        doc.add(["What each peer returns for special values (`peer-accuracy-special.csv`; ✗: not "
+                 "the project's policy, see the README):", ""])
+        doc.add(table(["Peer", "Output"] + cases, srows))
+
+
 def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     doc.h(1, "Machine and build")
     metadata(doc, m)
@@ -685,6 +814,8 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     throughput(doc, m, report)
     doc.h(1, "Speedup over oneDNN and XNNPACK")
     speedup(doc, m, report)
+    doc.h(1, "PyTorch, NumPy and SciPy")
+    pytorch_numpy(doc, m)
     doc.h(1, "Thread scaling")
     scaling(doc, m, report)
     doc.h(1, "Input sensitivity")
@@ -763,6 +894,7 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
              f"ratios > 1: ours is faster; fastest excludes the unsafe `naive` and the `auto` "
              f"dispatchers; accurate = documented within {ACC:g} ULP.", ""])
     doc.add(table(throughput_header("softmax"), throughput_rows(run, "softmax")))
+    doc.add(peer_sentences(run))
     best = m.folder / f"{run.path.stem}-throughput-best-1t.png"
     if best.is_file():
         doc.add(figure(best, readme, "throughput vs row length, 1 thread"))
@@ -776,13 +908,36 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
     return doc.lines
 
 
-def update_readme(readme: Path, block: list[str]) -> None:
-    text = readme.read_text()
-    if README_BEGIN not in text or README_END not in text:
-        raise C.InputError(f"{readme}: no {README_BEGIN} ... {README_END} markers")
-    head, rest = text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    C.write_atomic(readme, head + README_BEGIN + "\n" + "\n".join(block).rstrip() + "\n" + README_END + tail)
+def readme_block_span(lines: list[str], readme: Path) -> tuple[int, int]:
+    """The line numbers (0-based) of the README's begin and end markers. Each must be a line of
+    its own, exactly once, begin before end; a marker quoted inside other text does not count.
+    Anything else is an InputError: the block is replaced, never appended."""
+    where = {m: [i for i, line in enumerate(lines) if line.strip() == m]
+             for m in (README_BEGIN, README_END)}
+    for m, found in where.items():
+        if len(found) != 1:
+            at = f" (lines {', '.join(str(i + 1) for i in found)})" if found else ""
+            raise C.InputError(f"{readme}: expected exactly one line {m}, found {len(found)}{at}; "
+                               f"repair the README so that one {README_BEGIN} line and one "
+                               f"{README_END} line enclose the results block")
+    begin, end = where[README_BEGIN][0], where[README_END][0]
+    if begin > end:
+        raise C.InputError(f"{readme}: {README_END} (line {end + 1}) comes before "
+                           f"{README_BEGIN} (line {begin + 1})")
+    return begin, end
+
+
+def updated_readme(readme: Path, block: list[str]) -> tuple[str, str]:
+    """(the README's text, the text with the lines between the markers replaced by block; the
+    marker lines stay as they are)."""
+    try:
+        text = readme.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise C.InputError(f"cannot read {readme}: {e}") from e
+    lines = text.splitlines(keepends=True)
+    begin, end = readme_block_span([line.rstrip("\r\n") for line in lines], readme)
+    body = "\n".join(block).rstrip() + "\n"
+    return text, "".join(lines[:begin + 1]) + body + "".join(lines[end:])
 
 
 def main() -> None:
@@ -793,17 +948,23 @@ def main() -> None:
                    "(default: its newest bench-*.json)")
     p.add_argument("--out", type=Path, help="the report file (default: FIRST_DIR/REPORT.md)")
     p.add_argument("--readme", type=Path, help="also rewrite the results section of this README "
-                   "(between its <!-- results:begin --> and <!-- results:end --> markers) from "
-                   "the first folder's run")
+                   "(the lines between its <!-- results:begin --> and <!-- results:end --> "
+                   "lines, each present exactly once, on a line of its own) from the first "
+                   "folder's run; a README without them, or with either twice, is an error")
     args = p.parse_args()
     if args.bench is not None and len(args.results) > 1:
         raise C.InputError("--bench applies to a single --results folder")
     machines = [load_machine(f, args.bench) for f in args.results]
     out = args.out or args.results[0] / "REPORT.md"
+    # A malformed README fails before anything is written.
+    readme = (updated_readme(args.readme, readme_block(machines[0], args.readme))
+              if args.readme is not None else None)
     C.write_atomic(out, render(machines, out))
     print(out)
-    if args.readme is not None:
-        update_readme(args.readme, readme_block(machines[0], args.readme))
+    if readme is not None:
+        old, new = readme
+        if new != old:  # unchanged: leave the file (and its time stamp) alone
+            C.write_atomic(args.readme, new)
         print(args.readme)
 
 

@@ -67,7 +67,8 @@ def bound_text(bound: float | None) -> str:
 FACE = {"inf": "black", "domain": "0.85", "unbounded": "0.93"}  # cells not colour-mapped
 LEGEND = ("Row label: variant (documented bound). Black: inf/NaN error; hatched grey: input "
           "outside the variant's domain;\nlight grey: no documented ULP bound (value shown, not "
-          "colour-mapped); red frame: above the documented bound (status fail).")
+          "colour-mapped); red frame: above the documented bound (status fail).\n(peer): another "
+          "library or the seeds' NumPy code (peer-accuracy.csv), scored on the same scale, no bound.")
 
 
 def colour_norm(cells: dict):
@@ -99,8 +100,10 @@ def draw_cell(ax, i: int, j: int, r: dict, norm) -> float:
 def label_rows(ax, rows: list[dict], variants: list[str], output: str) -> None:
     """Variant names with their bound, and a white rule between ISA groups."""
     bound_of = {r["variant"]: r["bound"] for r in rows if r["output"] == output}
+    peer = {r["variant"] for r in rows if r.get("tier") == "peer"}  # peer-accuracy.csv rows
     ax.set_yticks(range(len(variants)),
-                  [f"{v}  ({bound_text(bound_of.get(v))})" for v in variants], fontsize=7)
+                  [f"{v}  ({'peer' if v in peer else bound_text(bound_of.get(v))})" for v in variants],
+                  fontsize=7)
     isa_of = {r["variant"]: r["isa"] for r in rows}
     for i in range(1, len(variants)):
         if isa_of[variants[i]] != isa_of[variants[i - 1]]:
@@ -210,8 +213,10 @@ def main() -> None:
     out = C.out_dir(args)
     tail = (f"{C.title_tail(folder, str(meta.get('git_commit', 'commit unknown')))} · "
             f"{meta.get('cpu_model', '')} · accuracy --{meta.get('mode', '?')}")
+    # The peers (bench/peer_accuracy), when scored, as rows below ours on the same colour scale.
+    peers = C.load_peer_accuracy(folder) or []
     for output in OUTPUTS:
-        fig = heatmap(plt, rows, output, f"{output}: max ULP error per variant and distribution"
+        fig = heatmap(plt, rows + peers, output, f"{output}: max ULP error per variant and distribution"
                                          f"\n{tail}")
         if fig is not None:
             C.save_figure(fig, out / f"accuracy-heatmap-{output}.png")

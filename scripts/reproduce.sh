@@ -15,12 +15,17 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv)
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
+                Then build/release/bench/peer_accuracy --quick|--full
+                  --out results/<id>/peer-accuracy.csv  (+ peer-accuracy-special.csv): the
+                peers scored the same way
   5. tune       build/release/softmaxbench tune --out results/<id>/tuning.json
                 (its default 120 s budget; it also installs the table where the `auto`
                 variants read it: $SOFTMAXBENCH_TUNING, else ~/.config/softmaxbench/), so
                 the benchmark's auto entries run with this machine's table
   6. bench      scripts/bench.sh --quick|--full --no-build
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
+                (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
+                the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
@@ -28,17 +33,20 @@ built from (as `softmaxbench --version` reports it) are recorded in results/<id>
 Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-numpy).
 
   --quick         (default) headline shapes, our variants of the dispatch ISA and scalar, one
-                  run each; accuracy --quick. About 5-10 minutes on 2 cores from a fresh
-                  clone (here: build ~2 min, accuracy 5 s, bench ~1 min, tune 1-2 min).
+                  run each; accuracy --quick. About 10 minutes on 2 cores from a fresh
+                  clone (measured: 9 min 01 s on a busy 2-core VM without the install step;
+                  build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
-                  (sizes up to 16M). Tens of minutes or more.
+                  (sizes up to 16M). About 85 minutes on 2 cores (measured: 83 min 25 s on a
+                  2-core Zen 5 VM; accuracy 11.5 min, tune 1 min, bench 70 min).
   --repetitions N run each benchmark N times and report medians (with --quick; --full
                   already repeats 5 times)
   --skip-install  do not run scripts/install-deps.sh
   -h, --help      this text
 
-Each step prints a header with the elapsed time. Any other failure stops the pipeline with the
-step's name and exit status.
+Each step prints a header with the elapsed time; the accuracy sweep and the benchmark also print
+a count and an ETA as they go. Any other failure stops the pipeline with the step's name and
+exit status.
 USAGE
 }
 
@@ -156,6 +164,11 @@ elif [[ $rc -ne 0 ]]; then
 else
   record accuracy 0 "every case passed"
 fi
+
+# The peers scored the same way (bench/peer_accuracy: oneDNN, XNNPACK, PyTorch at both ATen
+# capabilities, the seeds' NumPy code and SciPy), beside accuracy.csv.
+build/release/bench/peer_accuracy "--$mode" --out "$out/peer-accuracy.csv"
+record peer_accuracy 0 "peer-accuracy.csv, peer-accuracy-special.csv"
 
 # ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
 header "tune"

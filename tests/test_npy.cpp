@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,8 +13,16 @@
 #include <string>
 #include <vector>
 
+#include <csignal>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "detail/atomic_file.hpp"
 #include "npy/npy.hpp"
 
 namespace fs = std::filesystem;
@@ -329,9 +338,14 @@ TEST_CASE("npy: read rejects bad files with one clear line", "[npy]") {
         CHECK_THAT(read_error(dir, b), Contains("unsupported .npy format version 1.1"));
     }
     SECTION("truncated preamble and header") {
-        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01", 7)), Contains("truncated .npy preamble"));
+        // A file shorter than the 10-byte preamble reports its real size.
+        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01", 7)),
+                   Contains("truncated .npy preamble (the file ends inside the version field: it has 7 bytes)"));
         CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x01\x00\x76", 9)),
-                   Contains("truncated .npy preamble"));
+                   Contains("truncated .npy preamble (the file ends inside the header length: it has 9 "
+                            "bytes, the preamble alone needs 10)"));
+        CHECK_THAT(read_error(dir, std::string("\x93NUMPY\x02\x00\x76\x00\x00", 11)),
+                   Contains("it has 11 bytes, the preamble alone needs 12"));
         const std::string b = npy_bytes(dict_of("<f4", "False", "(6,)"), data6);
         CHECK_THAT(read_error(dir, b.substr(0, 40)),
                    Contains("truncated header: the header length field says 118 bytes, the file has only 30"));
@@ -429,8 +443,8 @@ TEST_CASE("npy: write is atomic and leaves nothing behind on failure", "[npy]") 
     }
     SECTION("target is a directory: no temporary left, directory untouched") {
         fs::create_directory(dir / "sub.npy");
-        CHECK_THAT(error_of([&] { smb::npy::write(dir / "sub.npy", shape, v); }),
-                   Contains("cannot replace the file: Is a directory"));
+        CHECK(error_of([&] { smb::npy::write(dir / "sub.npy", shape, v); }) ==
+              (dir / "sub.npy").string() + ": cannot write: it is a directory");
         CHECK(dir.entries() == std::vector<std::string>{"sub.npy"});
         CHECK(fs::is_empty(dir / "sub.npy"));
     }
@@ -454,4 +468,224 @@ TEST_CASE("npy: Error is a std::runtime_error", "[npy]") {
     const Error e("a\nb.npy", "bad\tthing");
     const std::runtime_error& base = e;
     CHECK(std::string(base.what()) == "a\\x0ab.npy: bad\\x09thing");
+}
+
+TEST_CASE("npy: messages echo at most ~200 characters of a header, a dtype or a shape", "[npy]") {
+    TempDir dir;
+    const std::string long_key(5000, 'k');
+    const std::string long_descr = "<f4" + std::string(5000, 'x');
+    std::string many_dims = "(";
+    for (int i = 0; i < 3000; ++i) many_dims += "1, ";
+    many_dims += ")";
+    const auto short_enough = [](const std::string& msg) {
+        INFO(msg.substr(0, 300));
+        CHECK(msg.size() < 200 + 200);  // the file name, the fixed text and at most 200 echoed
+    };
+    SECTION("a long key") {
+        const std::string msg = error_of([&] {
+            smb::npy::parse_header("{'" + long_key + "': 1, 'descr': '<f4'}", "f.npy");
+        });
+        CHECK_THAT(msg, Contains("unexpected key 'kkkk"));
+        CHECK_THAT(msg, Contains("... (5000 bytes in all)"));
+        short_enough(msg);
+        const std::string msg2 = error_of([&] { smb::npy::parse_header("{'" + long_key + "' 1}", "f.npy"); });
+        CHECK_THAT(msg2, Contains("expected ':' after key 'kkkk"));
+        short_enough(msg2);
+        // Escaped control characters count as what is printed.
+        const std::string msg4 = error_of(
+            [&] { smb::npy::parse_header("{'" + std::string(3000, '\x01') + "': 1}", "f.npy"); });
+        CHECK_THAT(msg4, Contains("'\\x01\\x01"));
+        short_enough(msg4);
+    }
+    SECTION("a long dtype") {
+        const std::string msg =
+            read_error(dir, npy_bytes(dict_of(long_descr, "False", "(1,)"), float_bytes({1})));
+        CHECK_THAT(msg, Contains("unsupported dtype '<f4xxx"));
+        CHECK_THAT(msg, Contains("... (5003 bytes in all)'"));
+        short_enough(msg);
+    }
+    SECTION("a shape of 3000 dimensions") {
+        const std::string msg = read_error(dir, npy_bytes(dict_of("<f4", "False", many_dims), float_bytes({1})));
+        CHECK_THAT(msg, Contains("3000-d array of shape (1, 1, 1"));
+        CHECK_THAT(msg, Contains("... (3000 dimensions) is not supported"));
+        short_enough(msg);
+    }
+    SECTION("a short shape is echoed whole") {
+        CHECK_THAT(read_error(dir, npy_bytes(dict_of("<f4", "False", "(2, 3, 4)"), "")),
+                   Contains("3-d array of shape (2, 3, 4) is not supported"));
+    }
+}
+
+TEST_CASE("npy: a file whose size fstat under-reports (/proc) is read as a stream", "[npy]") {
+    // /proc/PID/cmdline is a regular file of st_size 0 that holds the process's argv, NUL
+    // separated. With argv[0] = "\x93NUMPY\x01" it starts as an .npy preamble: version 1.0 (the
+    // NUL after argv[0] is the minor version), header length "-c" = 0x632d = 25389 bytes, of
+    // which the file holds 8 more ("\0read x\0"). fstat's 0 must not underflow a byte count.
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[0], 0);
+    posix_spawn_file_actions_addclose(&actions, fds[1]);
+    std::string arg0 = "\x93NUMPY\x01", arg1 = "-c", arg2 = "read x";
+    char* argv[] = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = 0;
+    const int rc = ::posix_spawn(&pid, "/bin/sh", &actions, nullptr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[0]);
+    REQUIRE(rc == 0);
+    const std::string proc = "/proc/" + std::to_string(pid) + "/cmdline";
+    // posix_spawn may return while the exec is still under way (the file is then empty).
+    for (int i = 0; i < 500 && slurp(proc).substr(0, 6) != "\x93NUMPY"; ++i) ::usleep(10000);
+    std::string msg;
+    try {
+        smb::npy::read(proc);
+    } catch (const Error& e) {
+        msg = e.what();
+    }
+    ::close(fds[1]);  // EOF: `read x` returns, the shell exits
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    struct stat st {};
+    const bool proc_file_is_sizeless = ::stat("/proc/self/cmdline", &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+    REQUIRE(proc_file_is_sizeless);
+    CHECK(msg == proc + ": truncated header: the header length field says 25389 bytes, the file has only 8");
+}
+
+TEST_CASE("npy: write through symbolic links, keep permission bits, refuse non-regular targets", "[npy]") {
+    TempDir dir;
+    const std::vector<float> v = {1, 2, 3};
+    const std::vector<std::size_t> shape = {3};
+    fs::create_directory(dir / "sub");
+
+    SECTION("a symlink survives; its target is replaced, the temporary was beside the target") {
+        spit(dir / "sub/real.npy", "old contents");
+        fs::create_symlink("sub/real.npy", dir / "link.npy");
+        fs::create_symlink("link.npy", dir / "link2.npy");  // a chain of two
+        smb::npy::write(dir / "link2.npy", shape, v);
+        CHECK(fs::is_symlink(dir / "link.npy"));
+        CHECK(fs::is_symlink(dir / "link2.npy"));
+        CHECK(fs::read_symlink(dir / "link.npy") == "sub/real.npy");
+        CHECK(smb::npy::read(dir / "sub/real.npy").data == v);
+        CHECK(dir.entries() == std::vector<std::string>{"link.npy", "link2.npy", "sub"});
+        std::vector<std::string> in_sub;
+        for (const auto& e : fs::directory_iterator(dir / "sub")) in_sub.push_back(e.path().filename().string());
+        CHECK(in_sub == std::vector<std::string>{"real.npy"});
+    }
+    SECTION("a dangling symlink: its target is created") {
+        fs::create_symlink(dir / "sub/new.npy", dir / "abs_link.npy");
+        smb::npy::write(dir / "abs_link.npy", shape, v);
+        CHECK(fs::is_symlink(dir / "abs_link.npy"));
+        CHECK(smb::npy::read(dir / "sub/new.npy").data == v);
+    }
+    SECTION("an existing file keeps its permission bits; a new one gets 0666 & ~umask") {
+        spit(dir / "p.npy", "old");
+        fs::permissions(dir / "p.npy", static_cast<fs::perms>(0604));
+        smb::npy::write(dir / "p.npy", shape, v);
+        CHECK(static_cast<unsigned>(fs::status(dir / "p.npy").permissions() & fs::perms::mask) == 0604u);
+        CHECK(smb::npy::read(dir / "p.npy").data == v);
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        smb::npy::write(dir / "fresh.npy", shape, v);
+        CHECK(static_cast<unsigned>(fs::status(dir / "fresh.npy").permissions() & fs::perms::mask) ==
+              (0666u & ~static_cast<unsigned>(mask)));
+    }
+    SECTION("a FIFO is refused and left as it was") {
+        REQUIRE(::mkfifo((dir / "fifo.npy").c_str(), 0644) == 0);
+        CHECK(error_of([&] { smb::npy::write(dir / "fifo.npy", shape, v); }) ==
+              (dir / "fifo.npy").string() + ": cannot write: it is a FIFO (named pipe); only a regular file is replaced");
+        CHECK(fs::is_fifo(dir / "fifo.npy"));
+        fs::create_symlink("fifo.npy", dir / "to_fifo.npy");
+        CHECK_THAT(error_of([&] { smb::npy::write(dir / "to_fifo.npy", shape, v); }),
+                   Contains("cannot write: its target '" + (dir / "fifo.npy").string() + "' is a FIFO"));
+        CHECK(dir.entries() == std::vector<std::string>{"fifo.npy", "sub", "to_fifo.npy"});
+    }
+    SECTION("a socket is refused and left as it was") {
+        const int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        REQUIRE(sock >= 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        const std::string path = (dir / "sock.npy").string();
+        REQUIRE(path.size() < sizeof addr.sun_path);
+        std::copy(path.begin(), path.end(), addr.sun_path);
+        REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        CHECK_THAT(error_of([&] { smb::npy::write(dir / "sock.npy", shape, v); }),
+                   Contains("cannot write: it is a socket; only a regular file is replaced"));
+        CHECK(fs::is_socket(dir / "sock.npy"));
+        ::close(sock);
+        CHECK(dir.entries() == std::vector<std::string>{"sock.npy", "sub"});
+    }
+    SECTION("a character device is refused and left as it was") {
+        // A copy of /dev/null's node (1, 3) in the scratch directory; creating it needs CAP_MKNOD.
+        if (::mknod((dir / "null.npy").c_str(), S_IFCHR | 0666, makedev(1, 3)) != 0) {
+            WARN("SKIPPED: cannot create a device node here (mknod: " << std::strerror(errno)
+                                                                  << "); the device case is not exercised");
+            return;
+        }
+        CHECK_THAT(error_of([&] { smb::npy::write(dir / "null.npy", shape, v); }),
+                   Contains("cannot write: it is a character device; only a regular file is replaced"));
+        CHECK(fs::is_character_file(dir / "null.npy"));
+        CHECK(dir.entries() == std::vector<std::string>{"null.npy", "sub"});
+    }
+}
+
+namespace {
+
+// In a child process: an AtomicFile for `target` with some bytes written, then `sig` raised.
+// Returns the child's wait status.
+int die_mid_write(const fs::path& target, int sig) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // As in a program: the default actions (Catch2 installs its own handlers for SIGINT and
+        // SIGTERM while a test runs, and AtomicFile leaves a program's handlers alone).
+        for (const int s : {SIGINT, SIGTERM, SIGHUP}) std::signal(s, SIG_DFL);
+        try {
+            smb::detail::AtomicFile f(target);
+            f.write("half a file");
+            ::raise(sig);
+        } catch (...) {
+        }
+        ::_exit(99);  // not reached when the signal kills
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("atomic file: SIGINT, SIGTERM and SIGHUP leave no temporary behind", "[npy][atomic]") {
+    TempDir dir;
+    for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+        INFO("signal " << sig);
+        spit(dir / "out.npy", "old");
+        const int status = die_mid_write(dir / "out.npy", sig);
+        CHECK(WIFSIGNALED(status));
+        CHECK((WIFSIGNALED(status) ? WTERMSIG(status) : -1) == sig);
+        CHECK(dir.entries() == std::vector<std::string>{"out.npy"});
+        CHECK(slurp(dir / "out.npy") == "old");
+    }
+}
+
+TEST_CASE("atomic file: several files are replaced all or none", "[npy][atomic]") {
+    TempDir dir;
+    spit(dir / "a.txt", "old a");
+    fs::create_directory(dir / "b.txt");
+    CHECK_THROWS_WITH(smb::detail::write_files_atomically({{dir / "a.txt", "new a"}, {dir / "b.txt", "new b"}}),
+                      (dir / "b.txt").string() + ": cannot write: it is a directory");
+    CHECK(slurp(dir / "a.txt") == "old a");
+    CHECK(dir.entries() == std::vector<std::string>{"a.txt", "b.txt"});
+    smb::detail::write_files_atomically({{dir / "a.txt", "new a"}, {dir / "c.txt", "new c"}});
+    CHECK(slurp(dir / "a.txt") == "new a");
+    CHECK(slurp(dir / "c.txt") == "new c");
+    CHECK(dir.entries() == std::vector<std::string>{"a.txt", "b.txt", "c.txt"});
+    // Destroyed without commit(): the temporary goes, the target stays.
+    {
+        smb::detail::AtomicFile f(dir / "a.txt");
+        f.write("never");
+        CHECK(fs::exists(f.temporary()));
+    }
+    CHECK(slurp(dir / "a.txt") == "new a");
+    CHECK(dir.entries() == std::vector<std::string>{"a.txt", "b.txt", "c.txt"});
 }

@@ -1,9 +1,7 @@
 // softmaxbench accuracy: every variant x distribution x size x output against the MPFR reference,
 // scored by the library's scoring (src/reference/scoring.hpp, the same code as the tests), plus
 // the special-value table per variant. Also the helpers commands.hpp declares for tune.cpp.
-#include <fcntl.h>
 #include <omp.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,6 +23,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "detail/atomic_file.hpp"
 #include "reference/distributions.hpp"
 #include "reference/scoring.hpp"
 #include "softmaxbench/build_info.hpp"
@@ -131,51 +130,8 @@ void ensure_writable_dir(const std::filesystem::path& dir_in) {
 }
 
 void write_files_atomically(const std::vector<std::pair<std::filesystem::path, std::string>>& files) {
-    namespace fs = std::filesystem;
-    std::vector<fs::path> temps;
-    auto cleanup = [&] {
-        std::error_code ec;
-        for (const auto& t : temps) fs::remove(t, ec);
-    };
-    try {
-        for (const auto& [path, text] : files) {
-            if (fs::is_directory(path)) throw std::runtime_error(path.string() + ": cannot write: it is a directory");
-            const fs::path dir = path.parent_path();
-            ensure_writable_dir(dir);
-            // Built by appending: GCC 12 warns falsely (-Wrestrict) on "." + std::string.
-            std::string name(1, '.');
-            name.append(path.filename().string()).append(".tmp.").append(std::to_string(::getpid()));
-            const fs::path tmp = (dir.empty() ? fs::path(".") : dir) / name;
-            const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-            if (fd < 0)
-                throw std::runtime_error(path.string() + ": cannot write: " +
-                                         std::error_code(errno, std::generic_category()).message());
-            temps.push_back(tmp);
-            std::size_t done = 0;
-            while (done < text.size()) {
-                const ssize_t w = ::write(fd, text.data() + done, text.size() - done);
-                if (w < 0 && errno == EINTR) continue;
-                if (w <= 0) {
-                    const int err = errno;
-                    ::close(fd);
-                    throw std::runtime_error(path.string() + ": cannot write: " +
-                                             std::error_code(err, std::generic_category()).message());
-                }
-                done += std::size_t(w);
-            }
-            if (::close(fd) != 0)
-                throw std::runtime_error(path.string() + ": cannot write: " +
-                                         std::error_code(errno, std::generic_category()).message());
-        }
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            std::error_code ec;
-            fs::rename(temps[i], files[i].first, ec);
-            if (ec) throw std::runtime_error(files[i].first.string() + ": cannot write: " + ec.message());
-        }
-    } catch (...) {
-        cleanup();
-        throw;
-    }
+    for (const auto& f : files) ensure_writable_dir(f.first.parent_path());
+    smb::detail::write_files_atomically(files);
 }
 
 bool stderr_is_tty() { return ::isatty(STDERR_FILENO) == 1; }

@@ -66,9 +66,10 @@ std::string csv_field(std::string_view s);
 // Now, UTC, ISO 8601 to the second: "2025-01-31T12:34:56Z".
 std::string utc_now();
 
-// Writes every (path, contents) pair: each to a temporary file in the target's directory
-// (created when missing), then renamed over the target only once all were written. On error
-// the temporaries are removed and std::runtime_error says which file failed.
+// Creates the targets' directories when missing (ensure_writable_dir), then writes every
+// (path, contents) pair with the project's one atomic writer, smb::detail::write_files_atomically
+// (src/detail/atomic_file.hpp): all temporaries written and fsync'ed, then renamed; on error
+// none is replaced and the exception (a std::runtime_error) says which file failed.
 void write_files_atomically(const std::vector<std::pair<std::filesystem::path, std::string>>& files);
 
 // Creates `dir` (and parents) if needed and checks it is a writable directory; throws

@@ -13,19 +13,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
 #include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.hpp"
+#include "detail/atomic_file.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "detail/list_json.hpp"
@@ -60,9 +59,13 @@ constexpr const char* kListDetails =
 constexpr const char* kRunDetails =
     "Reads INPUT, applies the variant along the last axis (a 1-D array is one row, a 2-D\n"
     "array is rows x columns) with smb::softmax_batch, and writes OUTPUT with the same\n"
-    "shape. OUTPUT is written to a temporary file in its directory and renamed over the\n"
-    "target only on success: after an error there is no new file and an existing OUTPUT\n"
-    "is unchanged. INPUT and OUTPUT may be the same file. Nothing is printed on success.\n\n";
+    "shape. OUTPUT is written to a temporary file in its directory (created before INPUT is\n"
+    "read) and renamed over the target only on success: after an error, or when the run is\n"
+    "stopped by SIGINT, SIGTERM or SIGHUP, there is no new file and an existing OUTPUT is\n"
+    "unchanged. A symbolic link as OUTPUT is written through (the link stays, its target is\n"
+    "replaced); an existing OUTPUT keeps its permission bits; one that is not a regular file\n"
+    "(a directory, device, FIFO or socket) is refused. INPUT and OUTPUT may be the same\n"
+    "file. Nothing is printed on success.\n\n";
 
 constexpr const char* kInfoDetails =
     "Prints the CPU vendor and model, the CPUID feature flags, whether the OS saves AVX and\n"
@@ -152,21 +155,6 @@ struct RunOptions {
     std::string output;
 };
 
-// Fails early, before any work, when OUTPUT cannot be created; npy::write checks again.
-void check_output_path(const std::filesystem::path& out) {
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    if (fs::is_directory(out, ec))
-        throw std::runtime_error(out.string() + ": cannot write: it is a directory");
-    const fs::path dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-    if (!fs::exists(dir, ec))
-        throw std::runtime_error(out.string() + ": cannot write: directory '" + dir.string() +
-                                 "' does not exist");
-    if (!fs::is_directory(dir, ec))
-        throw std::runtime_error(out.string() + ": cannot write: '" + dir.string() +
-                                 "' is not a directory");
-}
-
 int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
         throw UsageError("--threads must be between 1 and " + std::to_string(kMaxThreads) +
@@ -182,7 +170,9 @@ int cmd_run(const RunOptions& opt) {
     smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
     if (!smb::available(*v))
         throw std::runtime_error(smb::unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
-    check_output_path(opt.output);
+    // OUTPUT's temporary is created before any work, so an OUTPUT that cannot be written (a
+    // missing or unreadable directory, a device, FIFO or socket, a directory) fails at once.
+    smb::detail::AtomicFile out(opt.output);
 
     smb::npy::Array a = smb::npy::read(opt.input);
 
@@ -204,7 +194,7 @@ int cmd_run(const RunOptions& opt) {
     }
     smb::softmax_batch(*v, args);
 
-    smb::npy::write(opt.output, a);
+    smb::npy::write(out, a.shape, a.data);
     return 0;
 }
 

@@ -6,10 +6,8 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
 #include <cerrno>
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 
@@ -43,9 +41,26 @@ std::string printable(std::string_view s) {
     return out;
 }
 
+// At most this many characters of text taken from a file (a key, a dtype, a shape) go into a
+// message: a header may be a megabyte long.
+constexpr std::size_t kEchoMax = 200;
+
+// printable(s), cut after kEchoMax characters with "... (N bytes in all)".
+std::string excerpt(std::string_view s) {
+    std::string out;
+    std::size_t used = 0;
+    for (; used < s.size(); ++used) {
+        const std::string piece = printable(s.substr(used, 1));
+        if (out.size() + piece.size() > kEchoMax) break;
+        out += piece;
+    }
+    if (used < s.size()) out += "... (" + std::to_string(s.size()) + " bytes in all)";
+    return out;
+}
+
 std::string errno_text(int err) { return std::strerror(err); }
 
-std::string shape_text(std::span<const std::size_t> shape) {
+std::string full_shape_text(std::span<const std::size_t> shape) {
     std::string s = "(";
     for (std::size_t i = 0; i < shape.size(); ++i) {
         if (i > 0) s += ", ";
@@ -56,9 +71,17 @@ std::string shape_text(std::span<const std::size_t> shape) {
     return s;
 }
 
+// A shape for a message: "(2, 3)", cut after kEchoMax characters.
+std::string shape_text(std::span<const std::size_t> shape) {
+    std::string s = full_shape_text(shape);
+    if (s.size() > kEchoMax)
+        s = s.substr(0, kEchoMax) + "... (" + std::to_string(shape.size()) + " dimensions)";
+    return s;
+}
+
 // "'<f8' (float64, little-endian)" style description of a dtype string, for error messages.
 std::string describe_dtype(std::string_view d) {
-    std::string out = "'" + printable(d) + "'";
+    std::string out = "'" + excerpt(d) + "'";
     if (d.size() < 3) return out;
     std::string_view order;
     switch (d[0]) {
@@ -110,7 +133,7 @@ public:
         while (!at('}')) {
             const std::string key = parse_string("a quoted key");
             skip_ws();
-            expect(':', "expected ':' after key '" + key + "'");
+            expect(':', "expected ':' after key '" + excerpt(key) + "'");
             skip_ws();
             if (key == "descr") {
                 if (have_descr) fail("duplicate key 'descr'");
@@ -128,14 +151,14 @@ public:
                 have_shape = true;
                 h.shape = parse_shape();
             } else {
-                fail("unexpected key '" + key + "' (allowed: 'descr', 'fortran_order', 'shape')");
+                fail("unexpected key '" + excerpt(key) + "' (allowed: 'descr', 'fortran_order', 'shape')");
             }
             skip_ws();
             if (at(',')) {
                 ++pos_;
                 skip_ws();
             } else if (!at('}')) {
-                fail("expected ',' or '}' after the value of '" + key + "'");
+                fail("expected ',' or '}' after the value of '" + excerpt(key) + "'");
             }
         }
         ++pos_;  // '}'
@@ -263,17 +286,6 @@ public:
         if (fd_ >= 0) ::close(fd_);
     }
     int get() const { return fd_; }
-    void reset(int fd) {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-    // Closes now and reports close()'s error code (0 on success).
-    int close() {
-        int err = 0;
-        if (fd_ >= 0 && ::close(fd_) != 0) err = errno;
-        fd_ = -1;
-        return err;
-    }
 
 private:
     int fd_;
@@ -314,38 +326,6 @@ void check_no_trailing(int fd, std::string_view file, const std::string& shape, 
                               std::to_string(bytes) + " bytes of float32 data, the file has more");
 }
 
-void write_all(int fd, const void* buf, std::size_t n, std::string_view file) {
-    const auto* p = static_cast<const unsigned char*>(buf);
-    while (n > 0) {
-        const std::size_t chunk = std::min<std::size_t>(n, std::size_t{1} << 30);
-        const ssize_t w = ::write(fd, p, chunk);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            throw Error(file, "write failed: " + errno_text(errno));
-        }
-        p += w;
-        n -= static_cast<std::size_t>(w);
-    }
-}
-
-std::string temp_suffix() {
-    static std::atomic<std::uint64_t> counter{0};
-    const auto t = static_cast<std::uint64_t>(
-        std::chrono::steady_clock::now().time_since_epoch().count());
-    std::uint64_t x = t ^ (static_cast<std::uint64_t>(::getpid()) << 32) ^
-                      (counter.fetch_add(1) * 0x9e3779b97f4a7c15ULL);
-    x ^= x >> 29;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 32;
-    static constexpr char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
-    std::string s;
-    for (int i = 0; i < 10; ++i) {
-        s += alphabet[x % 36];
-        x /= 36;
-    }
-    return s;
-}
-
 }  // namespace
 
 Error::Error(std::string_view file, std::string_view problem)
@@ -366,29 +346,38 @@ Array read(const std::filesystem::path& path) {
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw Error(file, "cannot stat: " + errno_text(errno));
     if (S_ISDIR(st.st_mode)) throw Error(file, "cannot read: is a directory");
-    const bool sized = S_ISREG(st.st_mode);
     const auto file_size = static_cast<std::uint64_t>(st.st_size);
 
-    // Preamble: magic, version, header length.
+    // Preamble: magic, version, header length. Short files say how long they are.
     unsigned char pre[12];
     std::size_t got = read_fully(fd.get(), pre, 8, file);
     if (got == 0) throw Error(file, "not a NumPy .npy file (the file is empty)");
     if (got < kMagic.size() || !std::equal(kMagic.begin(), kMagic.end(), pre))
         throw Error(file, "not a NumPy .npy file (no \\x93NUMPY magic at the start)");
-    if (got < 8) throw Error(file, "truncated .npy preamble (the file ends inside the version field)");
+    if (got < 8)
+        throw Error(file, "truncated .npy preamble (the file ends inside the version field: it has " +
+                              std::to_string(got) + " bytes)");
     const unsigned major = pre[6], minor = pre[7];
     if (!(minor == 0 && (major == 1 || major == 2 || major == 3)))
         throw Error(file, "unsupported .npy format version " + std::to_string(major) + "." +
                               std::to_string(minor) + " (supported: 1.0, 2.0, 3.0)");
     const std::size_t len_bytes = major == 1 ? 2 : 4;
-    if (read_fully(fd.get(), pre + 8, len_bytes, file) < len_bytes)
-        throw Error(file, "truncated .npy preamble (the file ends inside the header length)");
+    const std::size_t preamble = 8 + len_bytes;
+    got += read_fully(fd.get(), pre + 8, len_bytes, file);
+    if (got < preamble)
+        throw Error(file, "truncated .npy preamble (the file ends inside the header length: it has " +
+                              std::to_string(got) + " bytes, the preamble alone needs " +
+                              std::to_string(preamble) + ")");
     const std::size_t header_len = le_u32(pre + 8, len_bytes);
-    const std::size_t data_offset = 8 + len_bytes + header_len;
+    const std::size_t data_offset = preamble + header_len;
+    // The size from fstat is trusted only for a regular file that holds at least what was read
+    // already: a file in /proc reports 0 bytes, and a file may shrink or grow while being read.
+    // Otherwise the file is read like a pipe, and every count in a message is bytes really read.
+    const bool sized = S_ISREG(st.st_mode) && file_size >= preamble;
     if (sized && file_size < data_offset)
         throw Error(file, "truncated header: the header length field says " +
                               std::to_string(header_len) + " bytes, the file has only " +
-                              std::to_string(file_size - 8 - len_bytes));
+                              std::to_string(file_size - preamble));
     if (header_len > kMaxHeaderLen)
         throw Error(file, "malformed header: header length " + std::to_string(header_len) +
                               " bytes is implausibly large");
@@ -455,20 +444,18 @@ Array read(const std::filesystem::path& path) {
     return a;
 }
 
-void write(const std::filesystem::path& path, std::span<const std::size_t> shape,
-           std::span<const float> data) {
-    const std::string file = path.string();
+namespace {
+
+// The bytes before the data: magic, version 1.0, header length, the header dict padded with
+// spaces and ended by '\n' so that the data starts at a multiple of 64.
+std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, const std::string& file) {
     std::size_t count = 1;
     for (std::size_t d : shape)
         if (mul_overflows(count, d, count))
             throw Error(file, "cannot write: shape " + shape_text(shape) + " overflows size_t");
-    if (count != data.size())
-        throw Error(file, "cannot write: shape " + shape_text(shape) + " has " +
-                              std::to_string(count) + " elements but " +
-                              std::to_string(data.size()) + " values were given");
-    if (path.filename().empty()) throw Error(file, "cannot write: not a file name");
-
-    // Header: dict, space padding, '\n'; 10-byte preamble + header is a multiple of 64.
+    if (count != values)
+        throw Error(file, "cannot write: shape " + shape_text(shape) + " has " + std::to_string(count) +
+                              " elements but " + std::to_string(values) + " values were given");
     std::string header = format_header(shape);
     const std::size_t unpadded = 10 + header.size() + 1;
     header.append((kAlign - unpadded % kAlign) % kAlign, ' ');
@@ -480,29 +467,16 @@ void write(const std::filesystem::path& path, std::span<const std::size_t> shape
     pre += static_cast<char>(header.size() & 0xff);
     pre += static_cast<char>(header.size() >> 8);
     pre += header;
+    return pre;
+}
 
-    // Temporary file next to the target (same filesystem, so rename() is atomic).
-    std::filesystem::path dir = path.parent_path();
-    const std::string dir_text = dir.empty() ? std::string(".") : dir.string();
-    const std::string base = path.filename().string().substr(0, 100);
-    std::string tmp;
-    Fd fd;
-    for (int attempt = 0;; ++attempt) {
-        tmp = (dir / ("." + base + "." + temp_suffix() + ".tmp")).string();
-        const int f = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (f >= 0) {
-            fd.reset(f);
-            break;
-        }
-        const int err = errno;
-        if (err == EEXIST && attempt < 100) continue;
-        if (err == ENOENT)
-            throw Error(file, "cannot write: directory '" + dir_text + "' does not exist");
-        throw Error(file, "cannot create a temporary file in '" + dir_text + "': " + errno_text(err));
-    }
+}  // namespace
 
+void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data) {
+    const std::string file = out.target().string();
+    const std::string pre = preamble_of(shape, data.size(), file);
     try {
-        write_all(fd.get(), pre.data(), pre.size(), file);
+        out.write(pre);
         if constexpr (std::endian::native == std::endian::big) {
             std::vector<float> buf;
             for (std::size_t i = 0; i < data.size(); i += 4096) {
@@ -510,25 +484,27 @@ void write(const std::filesystem::path& path, std::span<const std::size_t> shape
                 buf.assign(data.begin() + static_cast<std::ptrdiff_t>(i),
                            data.begin() + static_cast<std::ptrdiff_t>(i + n));
                 byteswap_floats(buf);
-                write_all(fd.get(), buf.data(), n * sizeof(float), file);
+                out.write(buf.data(), n * sizeof(float));
             }
         } else {
-            write_all(fd.get(), data.data(), data.size() * sizeof(float), file);
+            out.write(data.data(), data.size() * sizeof(float));
         }
-        if (::fsync(fd.get()) != 0) throw Error(file, "fsync failed: " + errno_text(errno));
-        if (const int err = fd.close(); err != 0)
-            throw Error(file, "write failed on close: " + errno_text(err));
-        if (::rename(tmp.c_str(), file.c_str()) != 0)
-            throw Error(file, "cannot replace the file: " + errno_text(errno));
-    } catch (...) {
-        fd.close();
-        ::unlink(tmp.c_str());
-        throw;
+        out.commit();
+    } catch (const detail::FileError& e) {
+        throw Error(e.file(), e.problem());
     }
+}
 
-    // Make the rename itself durable; failure here does not undo the (complete) write.
-    Fd dfd(::open(dir_text.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (dfd.get() >= 0) (void)::fsync(dfd.get());
+void write(const std::filesystem::path& path, std::span<const std::size_t> shape,
+           std::span<const float> data) {
+    const std::string file = path.string();
+    (void)preamble_of(shape, data.size(), file);  // a bad shape fails before any file is created
+    try {
+        detail::AtomicFile out(path);
+        write(out, shape, data);
+    } catch (const detail::FileError& e) {
+        throw Error(e.file(), e.problem());
+    }
 }
 
 }  // namespace smb::npy

@@ -3,10 +3,13 @@
 // Reader: format versions 1.0, 2.0 and 3.0; dtype '<f4' (float32, little-endian), C order,
 // one or two dimensions (any of them may be 0). Writer: format version 1.0, dtype '<f4',
 // C order, header padded with spaces so the data starts at a multiple of 64 bytes; the file
-// is written to a temporary in the destination directory, fsync'ed and renamed over the
-// target, so the target is either the complete new file or left as it was.
+// is written through smb::detail::AtomicFile (detail/atomic_file.hpp): a temporary in the
+// destination's directory, fsync'ed and renamed over the target, so the target is either the
+// complete new file or left as it was (a symbolic link is written through; an existing target
+// that is not a regular file is refused; an existing file keeps its permission bits).
 //
-// Every failure throws smb::npy::Error whose what() is a single line "<file>: <problem>".
+// Every failure throws smb::npy::Error whose what() is a single line "<file>: <problem>"; text
+// taken from the file (a key, a dtype, a shape) is cut after ~200 characters.
 #pragma once
 
 #include <cstddef>
@@ -16,6 +19,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "detail/atomic_file.hpp"
 
 namespace smb::npy {
 
@@ -66,5 +71,8 @@ void write(const std::filesystem::path& file, std::span<const std::size_t> shape
 inline void write(const std::filesystem::path& file, const Array& a) {
     write(file, a.shape, a.data);
 }
+// The same into an AtomicFile the caller created (e.g. before long work, so an unwritable
+// OUTPUT fails early), then committed.
+void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data);
 
 }  // namespace smb::npy

@@ -35,10 +35,10 @@ def finish():
     sys.exit(0 if failed == 0 else 1)
 
 OURS = ["max_shifted.scalar"]
-PEERS = ["onednn", "xnnpack", "memcpy"]
+PEERS = ["onednn", "xnnpack", "memcpy", "pytorch", "pytorch_api"]
 shape = "1/256"
 cmd = [binary,
-       "--benchmark_filter=^(max_shifted\\.scalar|onednn|xnnpack|memcpy)/1/256$",
+       "--benchmark_filter=^(max_shifted\\.scalar|onednn|xnnpack|memcpy|pytorch|pytorch_api)/1/256$",
        "--benchmark_min_time=0.01",
        f"--benchmark_out={out}", "--benchmark_out_format=json"]
 run = subprocess.run(cmd, capture_output=True, text=True)
@@ -54,7 +54,8 @@ except Exception as e:  # noqa: BLE001
 ctx = doc.get("context", {})
 keys = ["cpu_model", "cpu_vendor", "isa_flags", "dispatch_isa", "compiler", "cxx_flags",
         "build_type", "git_commit", "softmaxbench_version", "xsimd_version", "onednn_version",
-        "xnnpack", "threads", "bytes_per_element_convention", "hostname"]
+        "xnnpack", "threads", "bytes_per_element_convention", "hostname", "pytorch_version",
+        "pytorch_cpu_capability", "aten_cpu_capability_env", "peers"]
 missing = [k for k in keys if not str(ctx.get(k, "")).strip()]
 check(not missing, f"context has all {len(keys)} keys", f"missing or empty: {missing}")
 
@@ -62,7 +63,9 @@ built = {
     "onednn": ctx.get("onednn_version", "not built") != "not built",
     "xnnpack": ctx.get("xnnpack") == "built",
     "memcpy": True,
+    "pytorch": ctx.get("pytorch_version", "not built") != "not built",
 }
+built["pytorch_api"] = built["pytorch"]
 by_name = {b["name"]: b for b in doc.get("benchmarks", [])}
 
 for impl in OURS:
@@ -92,6 +95,16 @@ for impl in PEERS:
         check(b.get("error_occurred", False) and "not found at build time" in msg,
               f"{name} (not built) skips with the reason", msg)
 
+for impl in ["max_shifted.scalar"] + PEERS:
+    b = by_name.get(f"{impl}/{shape}", {})
+    check("minor_faults_per_iter" in b, f"{impl}/{shape} has the minor_faults_per_iter counter")
+
+if built["pytorch"]:
+    cap = ctx.get("pytorch_cpu_capability", "")
+    check(cap in ("default", "avx2", "avx512"), "context records ATen's CPU capability", cap)
+    label = by_name.get(f"pytorch/{shape}", {}).get("label", "")
+    check(f"ATen CPU capability {cap}" in label, "pytorch label records the capability", label)
+
 if built["onednn"]:
     label = by_name.get(f"onednn/{shape}", {}).get("label", "")
     check(label != "" and ";" in label, "onednn label records its implementation", label)
@@ -102,6 +115,21 @@ ls = subprocess.run([binary, "--benchmark_list_tests=true", "--smb_shapes=headli
 names = ls.stdout.split()
 check(ls.returncode == 0 and "memcpy/1/16777216" in names and "memcpy/1/256" not in names
       and "onednn_log/1/64" in names, "--smb_shapes=headline lists the headline shapes only")
+# PyTorch is registered always (skipping when not built): softmax, log_softmax, the public API.
+want = ["pytorch/1/64", "pytorch:log/1/64", "pytorch_api/1/64", "pytorch_api:log/1/64",
+        "pytorch/1/16777216/2/real_time"]
+check(all(w in names for w in want), "--benchmark_list_tests lists the pytorch entries",
+      str([w for w in want if w not in names]))
+# ATEN_CPU_CAPABILITY is read once per process: a forced capability renames the pytorch entries
+# (pytorch.<capability>), so two runs merge into one JSON without clashing names.
+if built["pytorch"]:
+    env = dict(os.environ, ATEN_CPU_CAPABILITY="avx2")
+    ls2 = subprocess.run([binary, "--benchmark_list_tests=true", "--smb_shapes=headline",
+                          "--benchmark_filter=^pytorch"], capture_output=True, text=True, env=env)
+    names2 = ls2.stdout.split()
+    check(ls2.returncode == 0 and "pytorch.avx2/1/64" in names2 and "pytorch.avx2:log/1/64" in names2
+          and "pytorch_api.avx2/1/64" in names2 and "pytorch/1/64" not in names2,
+          "ATEN_CPU_CAPABILITY=avx2 names the entries pytorch.avx2", " ".join(names2[:6]))
 bad = subprocess.run([binary, "--smb_shapes=bogus", "--benchmark_list_tests=true"],
                      capture_output=True, text=True)
 check(bad.returncode == 2, "--smb_shapes=bogus is rejected (exit 2)", f"exit {bad.returncode}")

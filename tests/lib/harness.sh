@@ -31,11 +31,12 @@ require_exec() {
     fi
 }
 
-# find_python [MODULE]: prints the path of /usr/bin/python3, else python3 from PATH (the first
-# that exists and, with MODULE, can import it); prints nothing and returns 1 when none does.
+# find_python [MODULE]: prints the path of the first of $PYTHON, python3 (from PATH) and
+# /usr/bin/python3 that exists and, with MODULE, can import it (the order the project's scripts
+# use); prints nothing and returns 1 when none does.
 find_python() {
     local p
-    for p in /usr/bin/python3 python3; do
+    for p in ${PYTHON:+"$PYTHON"} python3 /usr/bin/python3; do
         if command -v "$p" >/dev/null 2>&1 && { [[ -z ${1:-} ]] || "$p" -c "import $1" >/dev/null 2>&1; }; then
             command -v "$p"
             return 0

@@ -3,12 +3,17 @@
 #
 #   bash tests/scripts/test_report.sh BUILD_DIR SCRATCH_DIR        (ctest: test_report)
 #
-# Runs BUILD_DIR/bench/softmax_bench on 1x64 and 1x4096 (max_shifted scalar and AVX2, the
-# peers, memcpy) with a tiny min time, and `BUILD_DIR/softmaxbench accuracy` on two scalar
-# variants and one distribution, then every scripts/plot_*.py and scripts/make_report.py
+# Runs scripts/bench.sh --bin BUILD_DIR/bench/softmax_bench on 1x64 and 1x4096 (max_shifted
+# scalar and AVX2, the peers, memcpy) with a tiny min time, checking its progress lines (also
+# with repetitions) and that a failing benchmark binary fails it; `BUILD_DIR/softmaxbench
+# accuracy` on two scalar variants and one distribution (exit 0 expected: every case within its
+# bound); then every scripts/plot_*.py and scripts/make_report.py
 # through scripts/pyrun.sh, and checks the PNGs (signature, IHDR size), REPORT.md (tables,
-# metadata, figure links, BibTeX), the error path on malformed input, and pyrun.sh without a
-# usable Python.
+# metadata, figure links, BibTeX), that running every generator again gives byte-identical
+# files, make_report.py --readme on a scratch README (the block between the marker lines
+# replaced, the same bytes when run twice, a README without exactly one begin and one end
+# marker line rejected), the error path on malformed input, and pyrun.sh without a usable
+# Python.
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
 set -u
 
@@ -61,20 +66,72 @@ run_plot() {
   LAST_PNG_COUNT=$n
 }
 
-# ---- a small real run ---------------------------------------------------------------------
-"$BENCH_BIN" --smb_shapes=headline \
-  --benchmark_filter='(max_shifted.scalar|max_shifted.avx2|onednn|xnnpack|memcpy)/1/(64|4096)$' \
-  --benchmark_min_time=0.01 --benchmark_out="$RES/bench-test.json" --benchmark_out_format=json \
-  > "$WORK/bench.log" 2>&1
-check "softmax_bench small run exits 0 and writes JSON" "[[ $? -eq 0 && -s '$RES/bench-test.json' ]]" \
-  "$(tail -n 5 "$WORK/bench.log")"
+# ---- a small real run, through scripts/bench.sh (its progress lines checked too) -------------
+# bench.sh --bin runs that binary with the quick mode's flags; the ones after -- win.
+FILTER='(max_shifted.scalar|max_shifted.avx2|onednn|xnnpack|memcpy)/1/(64|4096)$'
+bash "$ROOT/scripts/bench.sh" --bin "$BENCH_BIN" --out "$RES/bench-test.json" -- \
+  --smb_filter_isa=all --benchmark_filter="$FILTER" --benchmark_min_time=0.01 \
+  > "$WORK/bench.log" 2> "$WORK/bench.err"
+check "bench.sh small run exits 0 and writes JSON" "[[ $? -eq 0 && -s '$RES/bench-test.json' ]]" \
+  "$(tail -n 5 "$WORK/bench.log" "$WORK/bench.err")"
+"$BENCH_BIN" --smb_shapes=headline --smb_filter_isa=all --benchmark_filter="$FILTER" \
+  --benchmark_list_tests=true > "$WORK/bench.list"
+nbench=$(wc -l < "$WORK/bench.list")
+njson=$(grep -c '"run_type": "iteration"' "$RES/bench-test.json")
+check "bench.sh: the JSON has one result per listed benchmark ($nbench)" \
+  "[[ $nbench -ge 6 && $njson -eq $nbench ]]" "listed $nbench, in the JSON $njson"
+# One progress line per benchmark, in order, [1/N] .. [N/N], each naming the benchmark just
+# finished, with the share of the work and an ETA; the last says 100% and ETA 0.0 s.
+grep '^bench: \[' "$WORK/bench.err" | sed 's/^bench: \[\([0-9]*\)\/\([0-9]*\)\] \([^,]*\),.*/\1 \2 \3/' \
+  > "$WORK/progress.got"
+awk -v n="$nbench" '{ print NR, n, $0 }' "$WORK/bench.list" > "$WORK/progress.want"
+check "bench.sh: progress lines [k/$nbench] NAME for every benchmark, in order" \
+  "cmp -s '$WORK/progress.want' '$WORK/progress.got'" "$(diff "$WORK/progress.want" "$WORK/progress.got" | head -n 6)"
+check "bench.sh: every progress line has the share of the work, the elapsed time and an ETA" \
+  "[[ \$(grep -c '^bench: \[' '$WORK/bench.err') -eq $nbench ]] && ! grep '^bench: \[' '$WORK/bench.err' | grep -vEq ', [0-9]+% of the work, [0-9.]+ s elapsed, ETA ([0-9]+\.[0-9] s|[0-9]+m[0-9]{2}s)$'" \
+  "$(grep '^bench: \[' "$WORK/bench.err" | head -n 3)"
+check "bench.sh: the last progress line says 100% of the work, ETA 0.0 s" \
+  "grep '^bench: \[' '$WORK/bench.err' | tail -n 1 | grep -q ', 100% of the work, .* ETA 0.0 s$'" \
+  "$(tail -n 2 "$WORK/bench.err")"
+check "bench.sh: progress goes to stderr, Google Benchmark's lines to stdout" \
+  "! grep -q '^bench: \[' '$WORK/bench.log' && grep -q '^max_shifted.scalar/1/64 ' '$WORK/bench.log'"
+# As the run proceeds: with both streams in one file, benchmark k's progress line comes after its
+# console line and before benchmark k+1's.
+bash "$ROOT/scripts/bench.sh" --bin "$BENCH_BIN" --out "$WORK/bench-both.json" -- \
+  --benchmark_filter='max_shifted.scalar/1/(64|4096)$' --benchmark_min_time=0.01 > "$WORK/both.log" 2>&1
+check "bench.sh: each progress line follows its benchmark's console line, before the next one" \
+  "[[ \$(grep -E '^(max_shifted.scalar/1/(64|4096) |bench: \[)' '$WORK/both.log' | sed 's/ .*//') == \$'max_shifted.scalar/1/64\nbench:\nmax_shifted.scalar/1/4096\nbench:' ]]" \
+  "$(cat "$WORK/both.log" | grep -v '^[a-z_]*:' | head -n 12)"
+# Repetitions: with aggregates only, a benchmark has finished at its _cv line.
+bash "$ROOT/scripts/bench.sh" --bin "$BENCH_BIN" --out "$WORK/bench-reps.json" -- \
+  --benchmark_filter='max_shifted.scalar/1/(64|4096)$' --benchmark_min_time=0.01 \
+  --benchmark_repetitions=2 --benchmark_report_aggregates_only=true > "$WORK/reps.log" 2>&1
+check "bench.sh with repetitions: exits 0, one progress line per benchmark after its _cv line" \
+  "[[ $? -eq 0 && \$(grep -E '^(max_shifted.scalar/1/(64|4096)_cv |bench: \[)' '$WORK/reps.log' | sed 's/ .*//') == \$'max_shifted.scalar/1/64_cv\nbench:\nmax_shifted.scalar/1/4096_cv\nbench:' ]] && grep -q '^bench: \[2/2\] max_shifted.scalar/1/4096, 100% of the work' '$WORK/reps.log' && grep -q '\"aggregate_name\": \"median\"' '$WORK/bench-reps.json'" \
+  "$(grep -v '^[a-z_]*:' "$WORK/reps.log" | head -n 14)"
+# A failing benchmark binary fails bench.sh (pipefail through the progress reader) and leaves
+# no output file: a stand-in binary runs the real one, then exits 3.
+mkdir -p "$WORK/fake/bench"
+ln -sf "$(cd "$(dirname "$CLI")" && pwd)/$(basename "$CLI")" "$WORK/fake/softmaxbench"
+printf '#!/usr/bin/env bash\n"%s" "$@"\nexit 3\n' "$BENCH_BIN" > "$WORK/fake/bench/softmax_bench"
+chmod +x "$WORK/fake/bench/softmax_bench"
+bash "$ROOT/scripts/bench.sh" --bin "$WORK/fake/bench/softmax_bench" --out "$WORK/fake/out.json" -- \
+  --benchmark_filter='max_shifted.scalar/1/64$' --benchmark_min_time=0.01 > "$WORK/fake.log" 2>&1
+rc=$?
+check "bench.sh with a benchmark binary that exits 3: exits 3, writes nothing, leaves no temporary" \
+  "[[ $rc -eq 3 && ! -e '$WORK/fake/out.json' && -z \$(ls -A '$WORK/fake' | grep -v '^bench\$\|^softmaxbench\$') ]]" \
+  "rc=$rc: $(tail -n 3 "$WORK/fake.log"); left: $(ls -A "$WORK/fake")"
 
+# accuracy exits 1 when a case fails (after writing every file) or on a runtime error, 2 on a
+# usage error. Both variants here are within their documented bounds on normal_1, so exactly 0.
 "$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar --distributions normal_1 \
   --out "$RES/accuracy.csv" > "$WORK/accuracy.log" 2>&1
 rc=$?
-# 1 = some case above its bound: still a complete result set.
-check "softmaxbench accuracy exits 0 or 1 and writes accuracy.csv" \
-  "[[ ( $rc -eq 0 || $rc -eq 1 ) && -s '$RES/accuracy.csv' ]]" "$(tail -n 5 "$WORK/accuracy.log")"
+check "softmaxbench accuracy exits 0 (every case passed) and writes accuracy.csv" \
+  "[[ $rc -eq 0 && -s '$RES/accuracy.csv' ]]" "rc=$rc: $(tail -n 5 "$WORK/accuracy.log")"
+check "accuracy summary: 0 failed, every special-value case passed" \
+  "grep -Eq '^[0-9]+ cases .*: [0-9]+ passed, 0 failed, 0 out of domain; special values: ([0-9]+)/\1 passed' '$WORK/accuracy.log'" \
+  "$(tail -n 3 "$WORK/accuracy.log")"
 
 # ---- plots ----------------------------------------------------------------------------------
 run_plot plot_throughput.py --results "$RES"
@@ -114,6 +171,78 @@ while IFS= read -r link; do
 done < <(sed -n 's/^!\[[^]]*\](\([^)]*\))$/\1/p' "$REPORT")
 nlinks=$(grep -c '^!\[' "$REPORT")
 check "every figure link in REPORT.md resolves ($nlinks links)" "[[ $nlinks -ge 2 && -z '$missing' ]]" "$missing"
+
+# ---- generated files are idempotent: every generator again, on the same inputs --------------
+# The plots and REPORT.md are regenerated from the same raw files: every file in the results
+# folder must come out byte for byte the same (PNG metadata included).
+rm -rf -- "$WORK/first"
+cp -a -- "$RES" "$WORK/first"
+regen_ok=1
+for args in "plot_throughput.py --results $RES" "plot_throughput.py --results $RES --best-only" \
+            "plot_speedup.py --results $RES" "plot_scaling.py --results $RES" \
+            "plot_accuracy.py --results $RES" "make_report.py --results $RES"; do
+  read -r -a argv <<< "$args"
+  pyrun "$ROOT/scripts/${argv[0]}" "${argv[@]:1}" > /dev/null 2> "$WORK/stderr" || { regen_ok=0; cat "$WORK/stderr"; }
+done
+check "every plot script and make_report.py runs again" "[[ $regen_ok -eq 1 ]]"
+diff -r -q -- "$WORK/first" "$RES" > "$WORK/regen.diff" 2>&1
+rc=$?
+check "regenerating gives byte-identical files ($(ls "$RES" | wc -l) files: PNGs, REPORT.md, raw)" \
+  "[[ $rc -eq 0 ]]" "$(head -c 500 "$WORK/regen.diff")"
+
+# The README's results block: replaced between the marker lines, never appended, the same bytes
+# when regenerated. This README quotes the markers in its prose first, as a README explaining
+# them would: only lines that are a marker on their own count.
+README="$WORK/readme/README.md"
+mkdir -p "$WORK/readme"
+cat > "$README" <<'MD'
+# A project
+
+The block between `<!-- results:begin -->` and `<!-- results:end -->` is generated.
+
+<!-- results:begin -->
+stale table
+<!-- results:end -->
+
+Text after the block.
+MD
+pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/readme/REPORT.md" --readme "$README" \
+  > /dev/null 2> "$WORK/stderr"
+check "make_report.py --readme exits 0" "[[ $? -eq 0 ]]" "$(cat "$WORK/stderr")"
+check "README: exactly one begin and one end marker line after --readme" \
+  "[[ \$(grep -cx '<!-- results:begin -->' '$README') -eq 1 && \$(grep -cx '<!-- results:end -->' '$README') -eq 1 ]]" \
+  "$(grep -n 'results:' "$README")"
+check "README: the block replaced (stale table gone, table in), prose before and after kept" \
+  "! grep -q '^stale table' '$README' && grep -q '^| 1x4096 | 1 | ' '$README' && grep -Fqx 'The block between \`<!-- results:begin -->\` and \`<!-- results:end -->\` is generated.' '$README' && [[ \$(tail -n 1 '$README') == 'Text after the block.' ]] && [[ \$(sed -n '/^<!-- results:begin -->$/,/^<!-- results:end -->$/p' '$README' | sed -n '2p') == '### Results on '* ]]" \
+  "$(head -c 600 "$README")"
+cp -- "$README" "$WORK/readme/first.md"
+pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/readme/REPORT.md" --readme "$README" \
+  > /dev/null 2> "$WORK/stderr"
+check "README: --readme again gives the same bytes" \
+  "[[ $? -eq 0 ]] && cmp -s '$WORK/readme/first.md' '$README'" "$(diff "$WORK/readme/first.md" "$README" | head -n 8)"
+
+# A README without exactly one begin and one end marker line (begin first): exit 1, one line
+# naming the problem, the README untouched, no REPORT.md written.
+bad_readme() {  # bad_readme DESC PATTERN LINES...
+  local desc=$1 pattern=$2 rc
+  shift 2
+  rm -rf -- "$WORK/badreadme"
+  mkdir -p "$WORK/badreadme"
+  printf '%s\n' "$@" > "$WORK/badreadme/README.md"
+  cp -- "$WORK/badreadme/README.md" "$WORK/badreadme/before.md"
+  pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/badreadme/REPORT.md" \
+    --readme "$WORK/badreadme/README.md" > /dev/null 2> "$WORK/stderr"
+  rc=$?
+  check "make_report.py --readme, $desc: exit 1, one line, README unchanged, no report" \
+    "[[ $rc -eq 1 && \$(wc -l < '$WORK/stderr') -eq 1 ]] && grep -Fq -- '$pattern' '$WORK/stderr' && cmp -s '$WORK/badreadme/before.md' '$WORK/badreadme/README.md' && [[ ! -e '$WORK/badreadme/REPORT.md' ]]" \
+    "rc=$rc: $(head -c 400 "$WORK/stderr")"
+}
+B='<!-- results:begin -->' E='<!-- results:end -->'
+bad_readme "no markers" "found 0" "# x" "text"
+bad_readme "no end marker" "exactly one line $E, found 0" "$B" "old"
+bad_readme "the end marker twice" "exactly one line $E, found 2 (lines 3, 4)" "$B" "old" "$E" "$E"
+bad_readme "the begin marker twice" "exactly one line $B, found 2 (lines 1, 3)" "$B" "old" "$B" "old" "$E"
+bad_readme "end before begin" "$E (line 1) comes before $B (line 3)" "$E" "old" "$B"
 
 # ---- malformed and missing input ------------------------------------------------------------
 : > "$WORK/bad/bench-20000101-000000.json"

@@ -4,14 +4,14 @@
 
 #include <cstring>
 
-#include "peers.hpp"
+#include "peers/peer.hpp"
 
-namespace smb::bench {
+namespace smb::peers {
 namespace {
 
-class MemcpyRunner final : public PeerRunner {
+class MemcpyRunner final : public Runner {
 public:
-    explicit MemcpyRunner(const PeerShape& s)
+    explicit MemcpyRunner(const Shape& s)
         : bytes_(s.rows * s.cols * sizeof(float)), threads_(s.threads) {}
 
     void run(const float* x, float* y) override {
@@ -40,8 +40,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<PeerRunner> make_memcpy(const PeerShape& s) {
+std::unique_ptr<Runner> make_memcpy(const Shape& s) {
     return std::make_unique<MemcpyRunner>(s);
 }
 
-}  // namespace smb::bench
+}  // namespace smb::peers

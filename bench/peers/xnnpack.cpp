@@ -1,13 +1,14 @@
 // XNNPACK peer: the f32 softmax operator (xnn_create_softmax_nc_f32), rows = batch,
 // cols = channels. XNNPACK has no log_softmax operator and no version API.
-#include "peers.hpp"
+#include "peers/peer.hpp"
+#include "bench_config.hpp"
 
 #ifdef SMB_HAVE_XNNPACK
 #include <pthreadpool.h>
 #include <xnnpack.h>
 #endif
 
-namespace smb::bench {
+namespace smb::peers {
 
 #ifdef SMB_HAVE_XNNPACK
 
@@ -19,9 +20,9 @@ void xnn_check(xnn_status st, const char* what) {
                                  std::to_string(static_cast<int>(st)) + ")");
 }
 
-class XnnpackRunner final : public PeerRunner {
+class XnnpackRunner final : public Runner {
 public:
-    explicit XnnpackRunner(const PeerShape& s) : rows_(s.rows) {
+    explicit XnnpackRunner(const Shape& s) : rows_(s.rows) {
         if (s.output != Output::softmax)
             throw std::runtime_error("XNNPACK has no log_softmax operator");
         static const xnn_status init = xnn_initialize(nullptr);  // once per process
@@ -65,17 +66,19 @@ private:
 }  // namespace
 
 bool xnnpack_built() { return true; }
-std::unique_ptr<PeerRunner> make_xnnpack(const PeerShape& s) {
+std::string xnnpack_version() { return "package " SMB_XNNPACK_PACKAGE_VERSION; }
+std::unique_ptr<Runner> make_xnnpack(const Shape& s) {
     return std::make_unique<XnnpackRunner>(s);
 }
 
 #else  // !SMB_HAVE_XNNPACK
 
 bool xnnpack_built() { return false; }
-std::unique_ptr<PeerRunner> make_xnnpack(const PeerShape&) {
-    throw PeerNotBuilt("XNNPACK not found at build time");
+std::string xnnpack_version() { return "not built"; }
+std::unique_ptr<Runner> make_xnnpack(const Shape&) {
+    throw NotBuilt("XNNPACK not found at build time");
 }
 
 #endif
 
-}  // namespace smb::bench
+}  // namespace smb::peers

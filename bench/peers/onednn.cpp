@@ -1,5 +1,5 @@
 // oneDNN peer: softmax_v2_forward (oneDNN 2.6 API) over a rows x cols f32 matrix, axis 1.
-#include "peers.hpp"
+#include "peers/peer.hpp"
 
 #ifdef SMB_HAVE_DNNL
 #include <omp.h>
@@ -8,15 +8,15 @@
 #include <unordered_map>
 #endif
 
-namespace smb::bench {
+namespace smb::peers {
 
 #ifdef SMB_HAVE_DNNL
 
 namespace {
 
-class OnednnRunner final : public PeerRunner {
+class OnednnRunner final : public Runner {
 public:
-    explicit OnednnRunner(const PeerShape& s)
+    explicit OnednnRunner(const Shape& s)
         : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
         // Debian's oneDNN uses the OpenMP runtime: the thread count is the calling thread's
         // OpenMP ICV, read when the primitive executes (set here too, for the descriptor).
@@ -67,6 +67,7 @@ private:
 
 }  // namespace
 
+bool onednn_built() { return true; }
 
 std::string onednn_version() {
     const dnnl_version_t* v = dnnl_version();
@@ -76,7 +77,7 @@ std::string onednn_version() {
     return s;
 }
 
-std::unique_ptr<PeerRunner> make_onednn(const PeerShape& s) {
+std::unique_ptr<Runner> make_onednn(const Shape& s) {
     try {
         return std::make_unique<OnednnRunner>(s);
     } catch (const dnnl::error& e) {
@@ -86,11 +87,12 @@ std::unique_ptr<PeerRunner> make_onednn(const PeerShape& s) {
 
 #else  // !SMB_HAVE_DNNL
 
+bool onednn_built() { return false; }
 std::string onednn_version() { return "not built"; }
-std::unique_ptr<PeerRunner> make_onednn(const PeerShape&) {
-    throw PeerNotBuilt("oneDNN not found at build time");
+std::unique_ptr<Runner> make_onednn(const Shape&) {
+    throw NotBuilt("oneDNN not found at build time");
 }
 
 #endif
 
-}  // namespace smb::bench
+}  // namespace smb::peers
