@@ -19,8 +19,19 @@ namespace smb {
 
 // The axes of a variant (variants/list.inc lists every variant with its fields).
 // auto_pick: the `auto` entries, which pick one of the others per call (see select_variant).
-enum class Algorithm { naive, max_shifted, online, log_sum_exp, two_pass, guarded, auto_pick };
-enum class Isa { scalar, sse2, avx2, avx512 };
+// The algorithms and the ISAs are the rows of the list (variants/list.inc, installed as
+// softmaxbench/list.inc), in list order.
+enum class Algorithm {
+#define SMB_ALGORITHM(name, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, summary) name,
+#include "softmaxbench/list.inc"
+#undef SMB_ALGORITHM
+    auto_pick
+};
+enum class Isa {
+#define SMB_ISA(name, features) name,
+#include "softmaxbench/list.inc"
+#undef SMB_ISA
+};
 // Which exp: the C library's (float or double), our degree-5 or degree-6 polynomial, xsimd's,
 // our degree-6 exp with sums and outputs in double (the accurate tier), or the pick's (auto).
 enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick };
