@@ -170,7 +170,7 @@ def isa_marker(isa: str) -> str:
 
 
 def suffix_linestyle(suffix: str):
-    return {"": "-", "p6": "--", "xsimd": ":", "accurate": "-."}.get(suffix, (0, (5, 1, 1, 1)))
+    return {"": "-", "poly6": "--", "p6": "--", "xsimd": ":", "accurate": "-."}.get(suffix, (0, (5, 1, 1, 1)))
 
 
 def peer_style(impl: str) -> dict:
