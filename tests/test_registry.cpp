@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdlib>
 #include <initializer_list>
 #include <set>
 #include <span>
@@ -157,4 +158,14 @@ TEST_CASE("ISAs are feature sets: availability follows the CPU and the cap") {
         if (isa_available(i)) CHECK(isa_supported_by_cpu(i));
     }
     for (const Variant& v : all_variants()) CHECK(available(v) == isa_available(v.isa));
+}
+
+TEST_CASE("SOFTMAXBENCH_FORCE_ISA caps to the ISAs whose features the forced one's contain") {
+    const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+    if (env == nullptr || std::string(env) != "avx2" || !isa_supported_by_cpu(Isa::avx2)) return;  // ctest: test_registry_force_avx2
+    CHECK(dispatch_isa() == Isa::avx2);
+    CHECK(isa_available(Isa::scalar));
+    CHECK(isa_available(Isa::sse2));
+    CHECK(isa_available(Isa::avx2));
+    CHECK_FALSE(isa_available(Isa::avx512));
 }
