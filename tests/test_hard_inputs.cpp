@@ -1,5 +1,6 @@
 // Inputs at the edges of the float range, for the SIMD and scalar kernels' own bookkeeping:
-//   * more entries equal to the max than a float counts exactly (2^24 per lane).
+//   * more entries equal to the max than a float counts exactly (2^24 per lane);
+//   * finite logits near +-FLT_MAX, which every algorithm but naive must accept.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -65,3 +66,82 @@ TEST_CASE("ties: the count of entries equal to the max is exact past 2^24 per la
     }
 }
 
+namespace {
+
+// softmax / log_softmax of a finite row, in double (x - m is exact there for floats).
+std::vector<double> exact(const std::vector<float>& x, Output out) {
+    double m = -kInf;
+    for (float v : x) m = std::max(m, double(v));
+    double s = 0;
+    for (float v : x) s += std::exp(double(v) - m);
+    std::vector<double> r(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        r[i] = out == Output::softmax ? std::exp(double(x[i]) - m) / s : (double(x[i]) - m) - std::log(s);
+    return r;
+}
+
+// The first output off its exact value by more than the bound, or -1. Outputs below 2^-126
+// may flush; a log_softmax value past -FLT_MAX rounds to -inf (or stops at -FLT_MAX).
+long first_off(const Variant& v, const std::vector<float>& y, const std::vector<double>& e, Output out) {
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        bool ok;
+        if (out == Output::softmax) ok = within(y[i], e[i], v.max_ulp) || (e[i] < 0x1p-126 && y[i] >= 0 && y[i] <= 0x1p-126f);
+        else if (e[i] < -double(FLT_MAX)) ok = y[i] <= -FLT_MAX;
+        else if (std::isinf(v.max_ulp_log)) ok = std::fabs(double(y[i]) - e[i]) <= 0x1p-20 * (1 + std::fabs(e[i]));
+        else ok = within(y[i], e[i], v.max_ulp_log) || std::fabs(double(y[i]) - e[i]) <= 0x1p-20;
+        if (!ok) return long(i);
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("huge finite logits: every algorithm but naive accepts every finite row") {
+    std::vector<std::pair<std::string, std::vector<float>>> rows;
+    rows.push_back({"[3e38, 0]", {3e38f, 0.0f}});
+    rows.push_back({"[0, -3e38]", {0.0f, -3e38f}});
+    rows.push_back({"[-3e38, -3e38]", {-3e38f, -3e38f}});
+    rows.push_back({"[-FLT_MAX, -3e38, -3.4e38]", {-FLT_MAX, -3e38f, -3.4e38f}});
+    // Ordinary N(0, 1) rows with +-3.4e38, FLT_MAX and -FLT_MAX mixed in: short, and long
+    // enough to split (just past the split threshold) at 2 threads.
+    for (std::size_t n : {std::size_t(37), layout::kMinSplitCols + 37}) {
+        const std::vector<float> base = ref::make_row("normal_1", n, 38);
+        std::vector<float> x = base;
+        x[1] = FLT_MAX;
+        x[n - 2] = -FLT_MAX;
+        x[n / 2] = 3.4e38f;
+        rows.push_back({"N(0,1) n=" + std::to_string(n) + " with FLT_MAX, 3.4e38 and -FLT_MAX", x});
+        x = base;
+        x[n / 3] = -3.4e38f;
+        x[n - 1] = -FLT_MAX;
+        rows.push_back({"N(0,1) n=" + std::to_string(n) + " with -3.4e38 and -FLT_MAX", x});
+        x = base;
+        for (std::size_t i = 0; i < n; ++i) x[i] = -3e38f + 2e37f * base[i];
+        x[n / 4] = -FLT_MAX;
+        rows.push_back({"n=" + std::to_string(n) + " all near -3e38, one -FLT_MAX", x});
+    }
+    for (const auto& [what, x] : rows) {
+        const std::vector<double> e[2] = {exact(x, Output::softmax), exact(x, Output::log_softmax)};
+        for (const Variant* v : test::available_variants()) {
+            if (v->algorithm == Algorithm::naive) continue;  // overflows above ~88.7, documented
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                for (int threads : {1, 2}) {
+                    std::vector<float> y(x.size(), -777.0f);
+                    BatchArgs a;
+                    a.x = x.data();
+                    a.y = y.data();
+                    a.rows = 1;
+                    a.cols = x.size();
+                    a.output = out;
+                    a.threads = threads;
+                    softmax_batch(*v, a);
+                    const long i = first_off(*v, y, e[out == Output::softmax ? 0 : 1], out);
+                    INFO(v->name << " " << what << " " << to_string(out) << " threads=" << threads << ": y[" << i
+                                 << "]=" << (i >= 0 ? y[std::size_t(i)] : 0.0f) << " exact "
+                                 << (i >= 0 ? e[out == Output::softmax ? 0 : 1][std::size_t(i)] : 0.0));
+                    CHECK(i == -1);
+                }
+            }
+        }
+    }
+}

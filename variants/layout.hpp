@@ -40,6 +40,10 @@ inline constexpr std::size_t kGuardChunk = 1024;
 // The SIMD loops step by groups of 4 vectors; online's reduction by 2 blocks of 4 vectors.
 inline constexpr std::size_t kGroupVectors = 4;
 inline constexpr std::size_t kOnlineStepVectors = 8;
+// The base-2 forms (two_pass, guarded's one-pass split) hold a sum as S * 2^N; exp_split's
+// reduction x - k ln2 is exact only while |k| < 2^22. A row whose largest exponent N lies past
+// this either way is left to max_shifted (see two_pass in simd/softmax_simd.hpp).
+inline constexpr float kTwoPassMaxExp = 131072.0f;  // 2^17: |x| <~ 9.1e4 at the row's top
 // Lanes of a float vector per ISA: SSE2, AVX2, AVX-512.
 inline constexpr std::size_t kLaneCounts[] = {4, 8, 16};
 

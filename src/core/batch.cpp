@@ -72,11 +72,15 @@ SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
     return t;
 }
 
-// After the merge: writes the whole row when it is special; returns true then.
-bool special_row(const RowSplit& sp, const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+// After the merge: writes the whole row when it is special; returns true then. Base 2 (two_pass
+// and guarded's one-pass form): a merged state the base-2 writer cannot take (NaN, +inf, all
+// -inf, or a finite row past layout::kTwoPassMaxExp) is either special or a
+// finite row that the variant's row function, which accepts every finite row, writes alone.
+bool special_row(const Variant& v, const RowSplit& sp, const float* x, float* y, std::size_t n, RowParams p,
+                 const SplitState& t) {
     if (sp.base == RowSplit::Base::pow2) {
-        if (!t.nan && t.d > 0) return false;
-        if (!detail::special_by_scan(x, y, n, p)) detail::fill_nan(y, n);
+        if (!t.nan && t.d > 0 && std::fabs(t.m) <= layout::kTwoPassMaxExp) return false;
+        if (!detail::special_by_scan(x, y, n, p)) v.row(x, y, n, p);
         return true;
     }
     if (detail::special_by_max(x, y, n, t.m, t.nan, p)) return true;
@@ -141,7 +145,7 @@ void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size
 #pragma omp single
                 {
                     total = merge(std::vector<SplitState>(first, last), sp.base);
-                    special = special_row(sp, x, y, a.cols, p, total);
+                    special = special_row(v, sp, x, y, a.cols, p, total);
                 }
             }
             // Implicit barrier after each single: everyone sees total and special.
