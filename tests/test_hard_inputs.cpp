@@ -1,6 +1,7 @@
 // Inputs at the edges of the float range, for the SIMD and scalar kernels' own bookkeeping:
 //   * more entries equal to the max than a float counts exactly (2^24 per lane);
-//   * finite logits near +-FLT_MAX, which every algorithm but naive must accept.
+//   * finite logits near +-FLT_MAX, which every algorithm but naive must accept (and -FLT_MAX
+//     as the max of a row with -inf entries).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -120,6 +121,10 @@ TEST_CASE("huge finite logits: every algorithm but naive accepts every finite ro
         x[n / 4] = -FLT_MAX;
         rows.push_back({"n=" + std::to_string(n) + " all near -3e38, one -FLT_MAX", x});
     }
+    // -FLT_MAX as the row max among -inf entries (online once counted those as ties of it).
+    std::vector<float> ninf_row(37, -kInf);
+    ninf_row[0] = ninf_row[20] = -FLT_MAX;
+    rows.push_back({"-FLT_MAX twice among -inf", ninf_row});
     for (const auto& [what, x] : rows) {
         const std::vector<double> e[2] = {exact(x, Output::softmax), exact(x, Output::log_softmax)};
         for (const Variant* v : test::available_variants()) {

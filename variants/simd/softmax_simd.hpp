@@ -784,9 +784,15 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
         // Each lane state k contributes (DD_k + [M_k < m] C_k) * exp(M_k - m), and C_k where M_k == m.
         const D2 md = D2(double(m));
         for (int k = 0; k < 2; ++k) {
-            D2 mlo, mhi;
+            D2 mlo, mhi, rlo, rhi;
             widen<Arch>(xsimd::max(L[k].M, low), mlo, mhi);
-            const D2 clo = L[k].Clo, chi = L[k].Chi;
+            // A lane that saw no finite entry (M = -inf) counted its -inf entries as ties with
+            // its -inf max: it contributes nothing (its clamped max would equal a row max of
+            // -FLT_MAX and make those entries ties of the row's max).
+            widen<Arch>(L[k].M, rlo, rhi);
+            const D2 ninf_d(-std::numeric_limits<double>::infinity());
+            const D2 clo = xsimd::select(rlo == ninf_d, D2(0.0), L[k].Clo);
+            const D2 chi = xsimd::select(rhi == ninf_d, D2(0.0), L[k].Chi);
             const auto top_lo = mlo == md, top_hi = mhi == md;
             const D2 flo = exp_neg_f64<Arch>(mlo - md), fhi = exp_neg_f64<Arch>(mhi - md);
             D2 dlo = L[k].dd.lo, dhi = L[k].dd.hi;
