@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "detail/special.hpp"
+#include "layout.hpp"
 #include "simd/exp.hpp"
 
 namespace smb::simd {
@@ -231,7 +232,13 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     constexpr std::size_t W = B::size;
     const B m(mf), zero(0.0f), one(1.0f);
     DAcc<Arch, Cfg::accurate> acc;
-    B cnt = zero;  // exact: at most n / W per lane
+    // Rest: entries equal to m, per lane in float (exact below 2^24), folded into the double
+    // count every kFold groups of 4 vectors (at most 4 kFold + 4 per lane in between): exact
+    // for any n.
+    constexpr std::size_t kFold = std::size_t(1) << 21;
+    B cnt = zero;
+    double count = 0;
+    std::size_t groups = 0;
     // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
     auto term = [&](B v, float* out, std::size_t k) {
         B e = exp_shifted<Arch, Cfg>(v, m);
@@ -253,10 +260,17 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
         const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
         const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
         acc.add4(e0, e1, e2, e3);
+        if constexpr (Rest) {
+            if (++groups == kFold) {
+                count += hsum_double<Arch>(cnt);
+                cnt = zero;
+                groups = 0;
+            }
+        }
     }
     for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
     if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
-    return {acc.total(), Rest ? hsum_double<Arch>(cnt) : 0.0};
+    return {acc.total(), Rest ? count + hsum_double<Arch>(cnt) : 0.0};
 }
 
 template <class Arch, class Cfg, bool Store, bool Rest>
@@ -529,7 +543,7 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
 // store / recompute: 2.8 / 2.2 at 64K, 3.6 / 2.6 at 1M, 2.3 / 2.2 at 16M): the second exp
 // costs more than the extra pass over y, even out of cache.
 inline constexpr int kGuardSpan = 96;
-inline constexpr std::size_t kGuardProbe = 1024;
+using layout::kGuardProbe;  // layout.hpp, with kGuardChunk
 // Split rows (threads > rows): the max-first store form below this many elements, the one-pass
 // form from it: 2^23 floats = 32 MiB, the L3 of the development machine. Measured there at 2
 // threads, medians of 5, two alternating runs each (noisy): 1x4M max-first 0.71 / 1.06 ms,
@@ -571,7 +585,7 @@ template <class Arch, class Cfg, bool Store>
 GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
-    constexpr std::size_t kChunkBlocks = 1024 / (4 * W);
+    constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
     const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
     DAcc<Arch, Cfg::accurate> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
@@ -677,36 +691,40 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
     using B = fbatch<Arch>;
     using D2 = dbatch<Arch>;
     constexpr std::size_t W = B::size;
-    constexpr std::size_t V = 4;  // vectors per block
+    constexpr std::size_t V = layout::kGroupVectors;  // vectors per block (2 blocks per step)
     const float lowest = std::numeric_limits<float>::lowest();
     const B zero(0.0f), one(1.0f), low(lowest), ninf(-std::numeric_limits<float>::infinity());
     // M holds the true lane max (-inf until a finite entry arrives); differences use
     // max(M, lowest) so that (-inf) - M = -inf and M - M = 0: never NaN.
+    // C (Rest): how many entries equal M, per lane in double (a float count stops at 2^24);
+    // each block's count (<= 4 per lane, exact in float) is widened and added.
     struct Lane {
-        B M, C;
+        B M;
+        D2 Clo = D2(0.0), Chi = D2(0.0);
         DAcc<Arch, Cfg::accurate> dd;
     };
     Lane L[2];  // two independent lane states to overlap the blocks' dependency chains
-    for (auto& l : L) {
-        l.M = ninf;
-        l.C = zero;
-    }
+    for (auto& l : L) l.M = ninf;
     auto block = [&](Lane& l, const B* v, std::size_t cnt) {
         B bm = v[0];
         for (std::size_t j = 1; j < cnt; ++j) bm = xsimd::max(bm, v[j]);
         const B mn = xsimd::max(l.M, bm);
         if (xsimd::any(mn > l.M)) {  // rare after the first blocks
-            D2 olo, ohi, nlo, nhi, clo, chi;
+            D2 olo, ohi, nlo, nhi;
             widen<Arch>(xsimd::max(l.M, low), olo, ohi);
             widen<Arch>(xsimd::max(mn, low), nlo, nhi);
             const D2 flo = exp_neg_f64<Arch>(olo - nlo), fhi = exp_neg_f64<Arch>(ohi - nhi);
             const auto mvlo = nlo > olo, mvhi = nhi > ohi;
             if constexpr (Rest) {
-                // The old max's entries become ordinary terms; the count restarts.
-                widen<Arch>(l.C, clo, chi);
-                l.dd.lo = xsimd::select(mvlo, (l.dd.lo + clo) * flo, l.dd.lo);
-                l.dd.hi = xsimd::select(mvhi, (l.dd.hi + chi) * fhi, l.dd.hi);
-                l.C = xsimd::select(mn > l.M, zero, l.C);
+                // The old max's entries become ordinary terms; the count restarts wherever the
+                // max rose (mn > M, also from -inf to lowest: the lanes' unclamped values).
+                D2 rolo, rohi, rnlo, rnhi;
+                widen<Arch>(l.M, rolo, rohi);
+                widen<Arch>(mn, rnlo, rnhi);
+                l.dd.lo = xsimd::select(mvlo, (l.dd.lo + l.Clo) * flo, l.dd.lo);
+                l.dd.hi = xsimd::select(mvhi, (l.dd.hi + l.Chi) * fhi, l.dd.hi);
+                l.Clo = xsimd::select(rnlo > rolo, D2(0.0), l.Clo);
+                l.Chi = xsimd::select(rnhi > rohi, D2(0.0), l.Chi);
             } else {
                 l.dd.lo = xsimd::select(mvlo, l.dd.lo * flo, l.dd.lo);
                 l.dd.hi = xsimd::select(mvhi, l.dd.hi * fhi, l.dd.hi);
@@ -715,13 +733,20 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
         }
         const B ms = xsimd::max(mn, low);
         B e[V];
+        B bc = zero;  // Rest: this block's entries equal to mn
         for (std::size_t j = 0; j < cnt; ++j) {
             e[j] = exp_shifted<Arch, Cfg>(v[j], ms);
             if constexpr (Rest) {
                 const auto eq = v[j] == mn;
                 e[j] = xsimd::select(eq, zero, e[j]);
-                l.C += xsimd::select(eq, one, zero);
+                bc += xsimd::select(eq, one, zero);
             }
+        }
+        if constexpr (Rest) {
+            D2 blo, bhi;
+            widen<Arch>(bc, blo, bhi);
+            l.Clo += blo;
+            l.Chi += bhi;
         }
         if (cnt == V) l.dd.add4(e[0], e[1], e[2], e[3]);
         else
@@ -759,9 +784,15 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
         // Each lane state k contributes (DD_k + [M_k < m] C_k) * exp(M_k - m), and C_k where M_k == m.
         const D2 md = D2(double(m));
         for (int k = 0; k < 2; ++k) {
-            D2 mlo, mhi, clo, chi;
+            D2 mlo, mhi, rlo, rhi;
             widen<Arch>(xsimd::max(L[k].M, low), mlo, mhi);
-            widen<Arch>(L[k].C, clo, chi);
+            // A lane that saw no finite entry (M = -inf) counted its -inf entries as ties with
+            // its -inf max: it contributes nothing (its clamped max would equal a row max of
+            // -FLT_MAX and make those entries ties of the row's max).
+            widen<Arch>(L[k].M, rlo, rhi);
+            const D2 ninf_d(-std::numeric_limits<double>::infinity());
+            const D2 clo = xsimd::select(rlo == ninf_d, D2(0.0), L[k].Clo);
+            const D2 chi = xsimd::select(rhi == ninf_d, D2(0.0), L[k].Chi);
             const auto top_lo = mlo == md, top_hi = mhi == md;
             const D2 flo = exp_neg_f64<Arch>(mlo - md), fhi = exp_neg_f64<Arch>(mhi - md);
             D2 dlo = L[k].dd.lo, dhi = L[k].dd.hi;
@@ -843,6 +874,15 @@ void split_write_max_first(const float* x, float* y, std::size_t n, RowParams p,
 // Dukhan & Ablavatski two-pass: exp(x) = p * 2^k accumulated per lane as (S, N) meaning
 // S * 2^N, with no max pass; pass 2 writes p * 2^(k - N) / S. 2 reads + 1 write per element.
 // Pass 1: out = (N, S) with sum exp(x) = S * 2^N over the slice; nan when it holds NaN or +inf.
+// exp_split's reduction x - k ln2 is exact only while |k| < 2^22 (the magic-number rounding);
+// a row whose largest exponent N lies past layout::kTwoPassMaxExp either way (a finite logit
+// beyond ~9.1e4 in magnitude at the top of the row: e.g. [3e38, 0], where x log2e even
+// overflows) is not this form's: the row takes max_shifted (as guarded does), which accepts
+// every finite row (the split form: src/core/batch.cpp). Entries far below the row's top are
+// fine: their terms are 0.
+inline bool two_pass_usable(const SplitState& t) {
+    return !t.nan && t.d > 0 && std::fabs(t.m) <= layout::kTwoPassMaxExp;
+}
 template <class Arch, class Cfg>
 void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) {
     using B = fbatch<Arch>;
@@ -900,7 +940,7 @@ void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) 
     double sum = 0;
     if (!special)
         for (std::size_t j = 0; j < W; ++j)
-            if (sv[j] > 0) sum += std::ldexp(sv[j], std::max(int(double(nn[j]) - big), -2000));
+            if (sv[j] > 0) sum += std::ldexp(sv[j], int(std::max(double(nn[j]) - big, -2000.0)));
     out->m = sum > 0 ? float(big) : -std::numeric_limits<float>::infinity();
     out->d = sum;
     out->c = 0;
@@ -939,9 +979,9 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     SplitState st;
     two_pass_reduce<Arch, Cfg>(x, n, p, &st);
-    if ((st.nan || !(st.d > 0)) && detail::special_by_scan(x, y, n, p)) return;
-    if (st.nan || !(st.d > 0)) return detail::fill_nan(y, n);  // e.g. a NaN special_by_scan missed: none
-    two_pass_write<Arch, Cfg>(x, y, n, p, st);
+    if (two_pass_usable(st)) return two_pass_write<Arch, Cfg>(x, y, n, p, st);
+    if (detail::special_by_scan(x, y, n, p)) return;
+    max_shifted<Arch, Cfg>(x, y, n, p);  // a finite row past kTwoPassMaxExp
 }
 
 // Split rows, one-pass form (RowSplit::Base::pow2, as two_pass): each slice gives (q, S) with
@@ -972,6 +1012,10 @@ void guarded_split_reduce_at(const float* x, float* y, std::size_t n, RowParams 
     const GuardWindow w = guard_window(m, n);
     if (!w.ok) return split_reduce_at<Arch, Cfg, false>(x, y, n, p, m, out);
     const GuardPass g = guarded_sum<Arch, Cfg, true>(x, y, n, w);
+    // As the row form: a pass that left the window has no sum (it stopped early with 0), so the
+    // slice is max_shifted's. With m the merged max, only a NaN the max dropped leaves it, and
+    // max_shifted's sum shows that NaN (exp of NaN), which the merge turns into an all-NaN row.
+    if (!g.inside) return split_reduce_at<Arch, Cfg, false>(x, y, n, p, m, out);
     out->m = m;
     out->d = g.sum;
     out->c = 0;
