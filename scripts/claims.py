@@ -374,8 +374,9 @@ CLAIMS: tuple[Claim, ...] = (
           "documented bound; (b) every max_shifted variant bit-identical for the exact c "
           "(partly: some); the rounded c is reported in ULP",
           eval_seeds),
-    Claim("5", "PyTorch documentation, torch.nn.functional.log_softmax", "pytorch",
-          "log_softmax is numerically more stable than log(softmax(x)).",
+    Claim("5", "PyTorch documentation, torch.nn.functional.log_softmax (description)", "pytorch",
+          "log(softmax(x)) as two operations is numerically unstable; log_softmax's "
+          "alternative formulation computes it correctly.",
           "peer-accuracy.csv: pytorch (every ATen capability) log_softmax, dominant "
           "distribution, every n",
           "no number (qualitative)",
