@@ -297,7 +297,7 @@ def eval_pytorch_log(inp: Inputs) -> Outcome:
     rows = [r for r in (inp.peer_accuracy or [])
             if str(r.get("variant", "")).split(".")[0] == "pytorch"
             and r.get("output") == "log_softmax" and r.get("distribution") == "dominant"
-            and r.get("status") != "out_of_domain"]
+            and r.get("status") not in ("out_of_domain", "error")]  # error: the call failed
     if not rows:
         return not_measured("pytorch log_softmax rows on the dominant distribution in "
                             "peer-accuracy.csv")

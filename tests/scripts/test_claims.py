@@ -165,9 +165,10 @@ class Seeds(unittest.TestCase):
 
 
 class PyTorchLog(unittest.TestCase):
-    def outcome(self, ulps, dist="dominant", output="log_softmax", variant="pytorch.avx512"):
+    def outcome(self, ulps, dist="dominant", output="log_softmax", variant="pytorch.avx512",
+                status="scored"):
         rows = [{"variant": variant, "output": output, "distribution": dist, "n": n, "max_ulp": u,
-                 "status": "scored"} for n, u in zip((3, 1000), ulps)]
+                 "status": status} for n, u in zip((3, 1000), ulps)]
         return CL.eval_pytorch_log(CL.Inputs(peer_accuracy=rows))
 
     def test_rules(self):
@@ -181,6 +182,8 @@ class PyTorchLog(unittest.TestCase):
         self.assertEqual(self.outcome((1, 1), dist="normal_1").verdict, CL.NOT_MEASURED)
         self.assertEqual(self.outcome((1, 1), output="softmax").verdict, CL.NOT_MEASURED)
         self.assertEqual(self.outcome((1, 1), variant="pytorch_api").verdict, CL.NOT_MEASURED)
+        # a peer call that failed (status error) measured nothing
+        self.assertEqual(self.outcome((None, None), status="error").verdict, CL.NOT_MEASURED)
 
 
 class Table(unittest.TestCase):
