@@ -153,6 +153,21 @@ def parse_variant(name: str) -> tuple[str, str, str]:
     return algorithm, isa, ".".join(rest)
 
 
+def isa_preference(dispatch: str, registries=(), names=()) -> list[str]:
+    """ISAs to try, most preferred first: the dispatch ISA, then the registry's ISA table from
+    the widest down (`list --json` order is least preferred first), then any other ISA the
+    variant names mention (by the name grammar), last seen first. No ISA table is copied here."""
+    order = [dispatch] if dispatch else []
+    for reg in registries:
+        for isa in reversed(list(dict.fromkeys(str(v.get("isa", "")) for v in reg))):
+            if isa and isa not in order:
+                order.append(isa)
+    for isa in reversed(list(dict.fromkeys(parse_variant(n)[1] for n in names))):
+        if isa and isa not in order:
+            order.append(isa)
+    return order
+
+
 def is_auto(variant: str) -> bool:
     """The `auto` dispatchers: they run the variant the tuning table picks."""
     return parse_variant(variant)[0] == "auto"

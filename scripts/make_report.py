@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
+import claims as CL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ACC = C.ACCURATE_MAX_ULP
@@ -584,6 +585,39 @@ def tuning(doc: Doc, m: Machine) -> None:
     auto_section(doc, m)
 
 
+# ---- claims from the literature ---------------------------------------------------------------
+
+CLAIMS_TITLE = "Claims from the literature, measured on this machine"
+
+
+def claims_anchor() -> str:
+    """The GitHub-style anchor of the claims heading."""
+    return "#" + re.sub(r"[^a-z0-9 -]", "", CLAIMS_TITLE.lower()).replace(" ", "-")
+
+
+def claims_rows(m: Machine) -> list[list]:
+    inputs = CL.load_inputs(m.folder, m.run)
+    rows = []
+    for claim, out in CL.evaluate(inputs):
+        verdict = f"**{out.verdict}**" + (f"; {out.note}" if out.note else "")
+        files = ", ".join(code(f) for f in out.files) if out.files else "—"
+        rows.append([claim.id, claim.source, claim.paper, out.ours, verdict, files])
+    return rows
+
+
+def claims_section(doc: Doc, m: Machine) -> None:
+    doc.add(["Each claim re-tested on this machine's raw files by the rule stated below the "
+             "table (scripts/claims.py); a claim whose inputs were not run says *not measured "
+             "in this run*. Throughput ratios are taken within one benchmark file; `claims-*.json` "
+             "holds the extra entries `scripts/reproduce.sh --quick` runs for them. Sources: "
+             "README, *References*.", ""])
+    doc.add(table(["Claim", "Source", "The source's number", "Ours", "Verdict", "From"],
+                  claims_rows(m)))
+    for c in CL.CLAIMS:
+        doc.add(f"- Claim {c.id}: {c.statement} *Measured by* {c.measurement}. *Rule:* {c.rule}.")
+    doc.add("")
+
+
 # ---- reproduce and cite ----------------------------------------------------------------------
 
 def reproduce_mode(m: Machine) -> str | None:
@@ -827,6 +861,8 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     special(doc, m)
     doc.h(1, "Tuning winners")
     tuning(doc, m)
+    doc.h(1, CLAIMS_TITLE)
+    claims_section(doc, m)
     doc.h(1, "How to reproduce")
     reproduce(doc, m)
     doc.h(1, "How to cite")
@@ -901,6 +937,8 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
     for f in input_files(m.folder):
         doc.add([f"Input sensitivity of `guarded` (another input distribution, from "
                  f"[{f.name}]({rel(f, readme)})): see the report's *Input sensitivity* section.", ""])
+    doc.add([f"Claims from the literature re-measured on this machine, with verdicts: "
+             f"[{CLAIMS_TITLE}]({rel(report, readme)}{claims_anchor()}).", ""])
     for scaling in sorted(m.folder.glob("threads-*-scaling.png")):
         raw = scaling.with_name(scaling.name.removesuffix("-scaling.png") + ".json")
         doc.add([f"Thread scaling (1 and 2 threads, the six scaling shapes, from "

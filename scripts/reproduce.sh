@@ -26,6 +26,9 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
                 (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
                 the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
+                with --quick also scripts/bench.sh --claims (two_pass and max_shifted at AVX2
+                on 1x16M: the report's claims section needs them; --full times them anyway)
+                  --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
@@ -35,7 +38,9 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
   --quick         (default) headline shapes, our variants of the dispatch ISA and scalar, one
                   run each; accuracy --quick. About 10 minutes on 2 cores from a fresh
                   clone (measured: 9 min 01 s on a busy 2-core VM without the install step;
-                  build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s).
+                  build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s);
+                  the claims entries (bench.sh --claims) add about 5 s (4.3 s measured on a
+                  busy 2-core VM).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
                   (sizes up to 16M). About 85 minutes on 2 cores (measured: 83 min 25 s on a
                   2-core Zen 5 VM; accuracy 11.5 min, tune 1 min, bench 70 min).
@@ -183,6 +188,11 @@ if [[ $reps -gt 0 ]]; then
   bench_extra=(-- "--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)
 fi
 scripts/bench.sh "--$mode" --no-build --out "$bench_file" "${bench_extra[@]}"
+if [[ $mode == quick ]]; then
+  # The claims section's inputs that --quick does not time (scripts/claims.py, claim 1).
+  scripts/bench.sh --claims --no-build --out "$out/claims-$(date -u +%Y%m%d-%H%M%S).json" \
+    "${bench_extra[@]}"
+fi
 record bench 0 "$(basename "$bench_file")"
 
 # ---- 7. plots ----

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <map>
@@ -63,7 +64,12 @@ const char* const kAccuracyDetails =
     "                     largest ULP error. Empty: not applicable; inf/nan as such.\n"
     "  FILE-stem.json     {\"meta\": {machine_id, cpu_model, git_commit, date, mode,\n"
     "                     dispatch_isa, ...}, \"cases\": [the CSV fields, plus failure],\n"
-    "                     \"special\": [{variant, case, output, masked_safe, pass, detail}]}\n"
+    "                     \"special\": [{variant, case, output, masked_safe, pass, detail}],\n"
+    "                     \"seeds\": [{variant, case, n, c, finite, bit_identical,\n"
+    "                     max_ulp}]: softmax of [1000, 1001, 1002] (overflow_1000) and\n"
+    "                     softmax(x + c) against softmax(x), x = normal_5 logits on a 2^-10\n"
+    "                     grid, n = 1000, c = 64 (shift_exact: x + c exact) and c = 0.1\n"
+    "                     (shift_inexact); max_ulp of y(x + c) in ULP of y(x)}\n"
     "                     (infinities and NaN are null)\n"
     "  <stem>-special.csv variant,case,output,masked_safe,pass,detail: the special-value\n"
     "                     table (NaN / +inf anywhere, NaN among -inf, -inf entries, all -inf,\n"
@@ -373,8 +379,61 @@ struct Meta {
     double seconds = 0;
 };
 
+// ---- the seed articles' examples (claim 4 of the report's claims section) ----------------------
+// Per variant, softmax: the guide's [1000, 1001, 1002] (finite or not; max ULP against a double
+// evaluation of exp(x - 1002) / sum, accurate to ~1e-16 for three terms), and shift invariance
+// softmax(x + c) = softmax(x) on a row x of normal_5 logits rounded to multiples of 2^-10
+// (n = 1000): with c = 64, x + c and every x_i - max are exact floats, so a variant that only
+// ever sees x - max must give bit-identical outputs; with c = 0.1f, x + c is rounded, and the
+// distance between the outputs is measured in ULP of y(x).
+struct SeedRow {
+    const Variant* v;
+    std::string name;  // overflow_1000 | shift_exact | shift_inexact
+    std::size_t n;
+    double c;
+    bool finite;
+    bool bit_identical;
+    double max_ulp;
+};
+
+std::vector<SeedRow> seed_rows(const std::vector<const Variant*>& variants) {
+    std::vector<SeedRow> out;
+    const std::vector<float> big = {1000.0f, 1001.0f, 1002.0f};
+    double exact[3], sum = 0;
+    for (int i = 0; i < 3; ++i) sum += exact[i] = std::exp(double(big[std::size_t(i)]) - 1002.0);
+    for (double& e : exact) e /= sum;
+    std::vector<float> x = ref::make_row("normal_5", 1000, kSeed);
+    for (float& e : x) e = std::round(e * 1024.0f) / 1024.0f;
+    const RowParams soft{Output::softmax, false};
+    for (const Variant* v : variants) {
+        std::vector<float> y(3);
+        v->row(big.data(), y.data(), 3, soft);
+        SeedRow r{v, "overflow_1000", 3, 0, true, false, 0};
+        for (std::size_t i = 0; i < 3; ++i) {
+            r.finite = r.finite && std::isfinite(y[i]);
+            r.max_ulp = std::max(r.max_ulp, std::isnan(y[i]) ? HUGE_VAL : ref::ulp_error(y[i], exact[i]));
+        }
+        out.push_back(r);
+        std::vector<float> y0(x.size()), y1(x.size()), xc(x.size());
+        v->row(x.data(), y0.data(), x.size(), soft);
+        for (float c : {64.0f, 0.1f}) {
+            for (std::size_t i = 0; i < x.size(); ++i) xc[i] = x[i] + c;
+            v->row(xc.data(), y1.data(), x.size(), soft);
+            SeedRow s{v, c == 64.0f ? "shift_exact" : "shift_inexact", x.size(), double(c), true, true, 0};
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                s.finite = s.finite && std::isfinite(y1[i]) && std::isfinite(y0[i]);
+                s.bit_identical = s.bit_identical && std::memcmp(&y0[i], &y1[i], sizeof(float)) == 0;
+                s.max_ulp = std::max(s.max_ulp, ref::ulp_error(y1[i], double(y0[i])));
+            }
+            out.push_back(s);
+        }
+    }
+    return out;
+}
+
 std::string results_json(const Meta& meta, const std::vector<CaseResult>& cases,
-                         const std::vector<SpecialRow>& special) {
+                         const std::vector<SpecialRow>& special,
+                         const std::vector<SeedRow>& seeds) {
     using util::json_string;
     std::ostringstream o;
     o << "{\n  \"meta\": {\"machine_id\": " << json_string(machine_id())
@@ -405,7 +464,16 @@ std::string results_json(const Meta& meta, const std::vector<CaseResult>& cases,
           << ", \"masked_safe\": " << (r.c.masked_safe ? "true" : "false")
           << ", \"pass\": " << (r.c.pass ? "true" : "false") << ", \"detail\": " << json_string(r.c.detail) << "}";
     }
-    o << (special.empty() ? "]\n}\n" : "\n  ]\n}\n");
+    o << (special.empty() ? "],\n" : "\n  ],\n") << "  \"seeds\": [";
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+        const SeedRow& r = seeds[i];
+        o << (i ? ",\n    " : "\n    ") << "{\"variant\": " << json_string(r.v->name)
+          << ", \"case\": " << json_string(r.name) << ", \"n\": " << r.n << ", \"c\": " << util::json_number(r.c)
+          << ", \"finite\": " << (r.finite ? "true" : "false")
+          << ", \"bit_identical\": " << (r.bit_identical ? "true" : "false")
+          << ", \"max_ulp\": " << util::json_number(r.max_ulp) << "}";
+    }
+    o << (seeds.empty() ? "]\n}\n" : "\n  ]\n}\n");
     return o.str();
 }
 
@@ -634,7 +702,7 @@ int cmd_accuracy(const AccuracyOptions& opt) {
     }
 
     util::write_files_atomically({{csv_path, cases_csv(cases)},
-                                  {json_path, results_json(meta, cases, special)},
+                                  {json_path, results_json(meta, cases, special, seed_rows(variants))},
                                   {special_path, special_csv(special)}});
 
     print_summary(std::cout, variants, cases, special);

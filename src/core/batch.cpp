@@ -18,27 +18,15 @@
 
 #include "detail/special.hpp"
 #include "detail/split.hpp"
+#include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb {
 namespace {
 
-// Below these sizes a parallel region costs more than it saves. Measured with 1 vs 2 threads on
-// the 2-core AMD EPYC (Zen 4) development VM, quiet, median of 7 (both thresholds compiled as 0):
-//   rows x 128, row-parallel: max_shifted.avx512 1.02x at 8K elements, 1.35x at 16K, 1.80x at
-//     64K; online.avx512 1.40x at 8K, 1.63x at 16K.
-//   1 x n, split row: max_shifted.avx512 (max-first split) 0.78x at 8K, 1.10x at 16K, 1.41x at
-//     32K, 1.95x at 256K; online.avx512 1.04x at 16K, 1.20x at 32K, 1.74x at 256K.
-// So: parallel from 16K elements in total, split rows from 32K elements. Overridable at compile
-// time (-DSMB_MIN_PARALLEL_ELEMENTS=0 -DSMB_MIN_SPLIT_COLS=0) to re-measure on another machine.
-#ifndef SMB_MIN_PARALLEL_ELEMENTS
-#define SMB_MIN_PARALLEL_ELEMENTS 16384
-#endif
-#ifndef SMB_MIN_SPLIT_COLS
-#define SMB_MIN_SPLIT_COLS 32768
-#endif
-constexpr std::size_t kMinParallelElements = SMB_MIN_PARALLEL_ELEMENTS;
-constexpr std::size_t kMinSplitCols = SMB_MIN_SPLIT_COLS;
+// Thresholds and slices: layout.hpp (measurements there).
+using layout::kMinParallelElements;
+using layout::kMinSplitCols;
 
 void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy) {
     if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
@@ -85,23 +73,22 @@ SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
     return t;
 }
 
-// After the merge: writes the whole row when it is special; returns true then.
-bool special_row(const RowSplit& sp, const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
+// After the merge: writes the whole row when it is special; returns true then. Base 2 (two_pass
+// and guarded's one-pass form): a merged state the base-2 writer cannot take (NaN, +inf, all
+// -inf, or a finite row past layout::kTwoPassMaxExp) is either special or a
+// finite row that the variant's row function, which accepts every finite row, writes alone.
+bool special_row(const Variant& v, const RowSplit& sp, const float* x, float* y, std::size_t n, RowParams p,
+                 const SplitState& t) {
     if (sp.base == RowSplit::Base::pow2) {
-        if (!t.nan && t.d > 0) return false;
-        if (!detail::special_by_scan(x, y, n, p)) detail::fill_nan(y, n);
+        if (!t.nan && t.d > 0 && std::fabs(t.m) <= layout::kTwoPassMaxExp) return false;
+        if (!detail::special_by_scan(x, y, n, p)) v.row(x, y, n, p);
         return true;
     }
     if (detail::special_by_max(x, y, n, t.m, t.nan, p)) return true;
     return false;
 }
 
-// Slice k of n split in `parts`, boundaries on 64-byte (16-float) multiples.
-std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) {
-    const std::size_t per = ((n + std::size_t(parts) - 1) / std::size_t(parts) + 15) & ~std::size_t(15);
-    const std::size_t b = std::min(n, per * std::size_t(k));
-    return {b, std::min(n, b + per)};
-}
+std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) { return layout::split_slice(n, parts, k); }
 
 void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy, RowParams p, int threads) {
     const RowSplit* chosen = v.split;
@@ -159,7 +146,7 @@ void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size
 #pragma omp single
                 {
                     total = merge(std::vector<SplitState>(first, last), sp.base);
-                    special = special_row(sp, x, y, a.cols, p, total);
+                    special = special_row(v, sp, x, y, a.cols, p, total);
                 }
             }
             // Implicit barrier after each single: everyone sees total and special.

@@ -6,12 +6,13 @@
 # Runs scripts/bench.sh --bin BUILD_DIR/bench/softmax_bench on 1x64 and 1x4096 (max_shifted
 # scalar and AVX2, the peers, memcpy) with a tiny min time, checking its progress lines (also
 # with repetitions) and that a failing benchmark binary fails it; `BUILD_DIR/softmaxbench
-# accuracy` on two scalar variants and one distribution (exit 0 expected: every case within its
-# bound); then every scripts/plot_*.py and scripts/make_report.py
+# accuracy` on three scalar variants and one distribution (exit 0 expected: every case within
+# its bound); then every scripts/plot_*.py and scripts/make_report.py
 # through scripts/pyrun.sh, and checks the PNGs (signature, IHDR size), REPORT.md (tables,
-# metadata, figure links, BibTeX), that running every generator again gives byte-identical
+# metadata, figure links, BibTeX, the claims section: claim 4 measured, the others not run),
+# that running every generator again gives byte-identical
 # files, make_report.py --readme on a scratch README (the block between the marker lines
-# replaced, the same bytes when run twice, a README without exactly one begin and one end
+# replaced, the claims link, the same bytes when run twice, a README without exactly one begin and one end
 # marker line rejected), the error path on malformed input, and pyrun.sh without a usable
 # Python.
 # Prints one line per check and finally "N passed, M failed"; exits non-zero on any failure.
@@ -122,9 +123,19 @@ check "bench.sh with a benchmark binary that exits 3: exits 3, writes nothing, l
   "[[ $rc -eq 3 && ! -e '$WORK/fake/out.json' && -z \$(ls -A '$WORK/fake' | grep -v '^bench\$\|^softmaxbench\$') ]]" \
   "rc=$rc: $(tail -n 3 "$WORK/fake.log"); left: $(ls -A "$WORK/fake")"
 
+# The claims' extra entries (two_pass and max_shifted at AVX2 on 1x16M, ~5 s): claim 1 reads them.
+bash "$ROOT/scripts/bench.sh" --claims --bin "$BENCH_BIN" --out "$RES/claims-test.json" \
+  > "$WORK/claims-bench.log" 2>&1
+check "bench.sh --claims exits 0 and writes the two AVX2 entries at 1x16M" \
+  "[[ $? -eq 0 ]] && [[ \$(grep -cE '\"name\": \"(two_pass|max_shifted)\.avx2/1/16777216\"' '$RES/claims-test.json') -eq 2 ]]" \
+  "$(tail -n 5 "$WORK/claims-bench.log")"
+AVX2_TIMED=0
+grep -q '"error_occurred": true' "$RES/claims-test.json" || AVX2_TIMED=1  # skipped on a CPU without AVX2
+
 # accuracy exits 1 when a case fails (after writing every file) or on a runtime error, 2 on a
 # usage error. Both variants here are within their documented bounds on normal_1, so exactly 0.
-"$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar --distributions normal_1 \
+# naive.scalar too: the claims section's claim 4 reads its overflow on [1000, 1001, 1002].
+"$CLI" accuracy --quick --variants max_shifted.scalar,online.scalar,naive.scalar --distributions normal_1 \
   --out "$RES/accuracy.csv" > "$WORK/accuracy.log" 2>&1
 rc=$?
 check "softmaxbench accuracy exits 0 (every case passed) and writes accuracy.csv" \
@@ -172,6 +183,33 @@ done < <(sed -n 's/^!\[[^]]*\](\([^)]*\))$/\1/p' "$REPORT")
 nlinks=$(grep -c '^!\[' "$REPORT")
 check "every figure link in REPORT.md resolves ($nlinks links)" "[[ $nlinks -ge 2 && -z '$missing' ]]" "$missing"
 
+# The claims section (scripts/claims.py): one row per claim; claim 4 measured from this run's
+# accuracy.json (naive.scalar overflows on [1000, 1001, 1002], max_shifted.scalar does not and
+# is bit-identical under an exact shift); the others' inputs were not run here, so they say so.
+CLAIMS_H='## Claims from the literature, measured on this machine'
+sed -n "/^$CLAIMS_H\$/,/^## /p" "$REPORT" > "$WORK/claims.md"
+check "REPORT.md has the claims section with a table of 5 claims" \
+  "[[ \$(grep -c '^| [1-5] | ' '$WORK/claims.md') -eq 5 ]] && grep -q '^| Claim | Source | The source' '$WORK/claims.md'" \
+  "$(head -c 600 "$WORK/claims.md")"
+check "claims: claim 4 holds on this run's accuracy.json, naive overflows, max_shifted bit-identical" \
+  "grep '^| 4 | ' '$WORK/claims.md' | grep -q '1 of 1 naive variants non-finite, 1 of 1 max_shifted variants finite.*1 of 1 max_shifted variants bit-identical.*| \*\*holds\*\* | \`accuracy.json\` |\$'" \
+  "$(grep '^| 4 | ' "$WORK/claims.md")"
+check "claims: claims 2, 3 and 5 (inputs not run here) say not measured in this run, name no file" \
+  "[[ \$(grep -E '^\| [235] \| ' '$WORK/claims.md' | grep -c '| \*\*not measured in this run\*\* | — |\$') -eq 3 ]]" \
+  "$(grep -E '^\| [235] \| ' "$WORK/claims.md")"
+if [[ $AVX2_TIMED -eq 1 ]]; then
+  check "claims: claim 1 measured at AVX2 from claims-test.json (a verdict), AVX-512 not measured" \
+    "grep '^| 1 | ' '$WORK/claims.md' | grep -E 'avx512: not measured in this run; avx2: [+-][0-9]+ % \\((holds|holds partly|does not hold here)\\)' | grep -Eq '\\| \\*\\*(holds|holds partly|does not hold here)\\*\\*; [^|]* \\| \`claims-test.json\` \\|\$'" \
+    "$(grep '^| 1 | ' "$WORK/claims.md")"
+else
+  check "claims: claim 1 not measured (no AVX2 on this CPU)" \
+    "grep '^| 1 | ' '$WORK/claims.md' | grep -q '| \\*\\*not measured in this run\\*\\*; '"
+fi
+check "claims: claim 1's verdict says the recompute variant is not in the suite yet" \
+  "grep '^| 1 | ' '$WORK/claims.md' | grep -q 'recompute variant not in the suite yet'"
+check "claims: every claim's rule is stated below the table" \
+  "[[ \$(grep -c '^- Claim [1-5]: .*\*Rule:\* ' '$WORK/claims.md') -eq 5 ]]"
+
 # ---- generated files are idempotent: every generator again, on the same inputs --------------
 # The plots and REPORT.md are regenerated from the same raw files: every file in the results
 # folder must come out byte for byte the same (PNG metadata included).
@@ -215,6 +253,10 @@ check "README: exactly one begin and one end marker line after --readme" \
 check "README: the block replaced (stale table gone, table in), prose before and after kept" \
   "! grep -q '^stale table' '$README' && grep -q '^| 1x4096 | 1 | ' '$README' && grep -Fqx 'The block between \`<!-- results:begin -->\` and \`<!-- results:end -->\` is generated.' '$README' && [[ \$(tail -n 1 '$README') == 'Text after the block.' ]] && [[ \$(sed -n '/^<!-- results:begin -->$/,/^<!-- results:end -->$/p' '$README' | sed -n '2p') == '### Results on '* ]]" \
   "$(head -c 600 "$README")"
+# The link goes to the results folder's REPORT.md (as for the committed README), whatever --out says.
+check "README: the block links the report's claims section (its heading's anchor)" \
+  "grep -Fq '[Claims from the literature, measured on this machine](../res/REPORT.md#claims-from-the-literature-measured-on-this-machine)' '$README' && grep -q '^## Claims from the literature, measured on this machine\$' '$RES/REPORT.md'" \
+  "$(grep -n 'Claims' "$README")"
 cp -- "$README" "$WORK/readme/first.md"
 pyrun "$ROOT/scripts/make_report.py" --results "$RES" --out "$WORK/readme/REPORT.md" --readme "$README" \
   > /dev/null 2> "$WORK/stderr"

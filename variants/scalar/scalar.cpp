@@ -7,6 +7,7 @@
 
 #include "detail/special.hpp"
 #include "kernels.hpp"
+#include "layout.hpp"
 
 namespace smb::kernels::scalar {
 // The scalar form of each algorithm (the list's `scalar::<algorithm>`), internal to this unit:
@@ -144,7 +145,10 @@ double pow2_nonpos(double d) { return d < -2000 ? 0.0 : std::ldexp(1.0, int(d));
 
 // Dukhan & Ablavatski: no max pass. Pass 1 accumulates exp(x) as an extended-exponent pair
 // (S, N) meaning S * 2^N, so nothing overflows; pass 2 writes p * 2^(e - N) / S.
-// Reduction x - e*ln2 in double: accurate for |x| up to ~1e6.
+// Reduction x - e*ln2 in double: accurate for |x| up to ~1e6; a row with a finite logit whose
+// exponent e passes layout::kTwoPassMaxExp (|x| >~ 9.1e4, the SIMD forms' limit) is
+// online's (one rounding from double, as this form: its 0.51 ULP), as guarded falls back to
+// max_shifted: there e*ln2 loses x's bits, and x log2e may even overflow.
 void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     double S = 0, N = -std::numeric_limits<double>::infinity();
@@ -154,6 +158,7 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
         if (std::isnan(v) || v == kInf) { special = true; break; }
         if (v == -kInf) continue;
         const Split t = split_exp(v);
+        if (!(std::fabs(t.e) <= double(layout::kTwoPassMaxExp))) return online(x, y, n, p);
         if (t.e > N) {
             S = S * pow2_nonpos(N - t.e) + t.p;
             N = t.e;

@@ -28,7 +28,7 @@ namespace smb::simd {
 // store / recompute: 2.8 / 2.2 at 64K, 3.6 / 2.6 at 1M, 2.3 / 2.2 at 16M): the second exp
 // costs more than the extra pass over y, even out of cache.
 inline constexpr int kGuardSpan = 96;
-inline constexpr std::size_t kGuardProbe = 1024;
+using layout::kGuardProbe;  // layout.hpp, with kGuardChunk
 // Split rows (threads > rows): the max-first store form below this many elements, the one-pass
 // form from it: 2^23 floats = 32 MiB, the L3 of the development machine. Measured there at 2
 // threads, medians of 5, two alternating runs each (noisy): 1x4M max-first 0.71 / 1.06 ms,
@@ -70,7 +70,7 @@ template <class Arch, class Cfg, bool Store>
 GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
-    constexpr std::size_t kChunkBlocks = 1024 / (4 * W);
+    constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
     const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
     DoubleSum<Arch, Cfg::accurate> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
@@ -181,6 +181,10 @@ void guarded_split_reduce_at(const float* x, float* y, std::size_t n, RowParams 
     const GuardWindow w = guard_window(m, n);
     if (!w.ok) return split_reduce_at<Arch, Cfg, false>(x, y, n, p, m, out);
     const GuardPass g = guarded_sum<Arch, Cfg, true>(x, y, n, w);
+    // As the row form: a pass that left the window has no sum (it stopped early with 0), so the
+    // slice is max_shifted's. With m the merged max, only a NaN the max dropped leaves it, and
+    // max_shifted's sum shows that NaN (exp of NaN), which the merge turns into an all-NaN row.
+    if (!g.inside) return split_reduce_at<Arch, Cfg, false>(x, y, n, p, m, out);
     out->m = m;
     out->d = g.sum;
     out->c = 0;

@@ -20,36 +20,40 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
     using B = fbatch<Arch>;
     using D2 = dbatch<Arch>;
     constexpr std::size_t W = B::size;
-    constexpr std::size_t V = 4;  // vectors per block
+    constexpr std::size_t V = layout::kGroupVectors;  // vectors per block (2 blocks per step)
     const float lowest = std::numeric_limits<float>::lowest();
     const B zero(0.0f), one(1.0f), low(lowest), ninf(-std::numeric_limits<float>::infinity());
     // M holds the true lane max (-inf until a finite entry arrives); differences use
     // max(M, lowest) so that (-inf) - M = -inf and M - M = 0: never NaN.
+    // C (Rest): how many entries equal M, per lane in double (a float count stops at 2^24);
+    // each block's count (<= 4 per lane, exact in float) is widened and added.
     struct Lane {
-        B M, C;
+        B M;
+        D2 Clo = D2(0.0), Chi = D2(0.0);
         DoubleSum<Arch, Cfg::accurate> dd;
     };
     Lane L[2];  // two independent lane states to overlap the blocks' dependency chains
-    for (auto& l : L) {
-        l.M = ninf;
-        l.C = zero;
-    }
+    for (auto& l : L) l.M = ninf;
     auto block = [&](Lane& l, const B* v, std::size_t cnt) {
         B bm = v[0];
         for (std::size_t j = 1; j < cnt; ++j) bm = xsimd::max(bm, v[j]);
         const B mn = xsimd::max(l.M, bm);
         if (xsimd::any(mn > l.M)) {  // rare after the first blocks
-            D2 olo, ohi, nlo, nhi, clo, chi;
+            D2 olo, ohi, nlo, nhi;
             widen<Arch>(xsimd::max(l.M, low), olo, ohi);
             widen<Arch>(xsimd::max(mn, low), nlo, nhi);
             const D2 flo = exp_neg_f64<Arch>(olo - nlo), fhi = exp_neg_f64<Arch>(ohi - nhi);
             const auto mvlo = nlo > olo, mvhi = nhi > ohi;
             if constexpr (Rest) {
-                // The old max's entries become ordinary terms; the count restarts.
-                widen<Arch>(l.C, clo, chi);
-                l.dd.lo = xsimd::select(mvlo, (l.dd.lo + clo) * flo, l.dd.lo);
-                l.dd.hi = xsimd::select(mvhi, (l.dd.hi + chi) * fhi, l.dd.hi);
-                l.C = xsimd::select(mn > l.M, zero, l.C);
+                // The old max's entries become ordinary terms; the count restarts wherever the
+                // max rose (mn > M, also from -inf to lowest: the lanes' unclamped values).
+                D2 rolo, rohi, rnlo, rnhi;
+                widen<Arch>(l.M, rolo, rohi);
+                widen<Arch>(mn, rnlo, rnhi);
+                l.dd.lo = xsimd::select(mvlo, (l.dd.lo + l.Clo) * flo, l.dd.lo);
+                l.dd.hi = xsimd::select(mvhi, (l.dd.hi + l.Chi) * fhi, l.dd.hi);
+                l.Clo = xsimd::select(rnlo > rolo, D2(0.0), l.Clo);
+                l.Chi = xsimd::select(rnhi > rohi, D2(0.0), l.Chi);
             } else {
                 l.dd.lo = xsimd::select(mvlo, l.dd.lo * flo, l.dd.lo);
                 l.dd.hi = xsimd::select(mvhi, l.dd.hi * fhi, l.dd.hi);
@@ -58,13 +62,20 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
         }
         const B ms = xsimd::max(mn, low);
         B e[V];
+        B bc = zero;  // Rest: this block's entries equal to mn
         for (std::size_t j = 0; j < cnt; ++j) {
             e[j] = exp_shifted<Arch, Cfg>(v[j], ms);
             if constexpr (Rest) {
                 const auto eq = v[j] == mn;
                 e[j] = xsimd::select(eq, zero, e[j]);
-                l.C += xsimd::select(eq, one, zero);
+                bc += xsimd::select(eq, one, zero);
             }
+        }
+        if constexpr (Rest) {
+            D2 blo, bhi;
+            widen<Arch>(bc, blo, bhi);
+            l.Clo += blo;
+            l.Chi += bhi;
         }
         if (cnt == V) l.dd.add4(e[0], e[1], e[2], e[3]);
         else
@@ -102,9 +113,15 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
         // Each lane state k contributes (DD_k + [M_k < m] C_k) * exp(M_k - m), and C_k where M_k == m.
         const D2 md = D2(double(m));
         for (int k = 0; k < 2; ++k) {
-            D2 mlo, mhi, clo, chi;
+            D2 mlo, mhi, rlo, rhi;
             widen<Arch>(xsimd::max(L[k].M, low), mlo, mhi);
-            widen<Arch>(L[k].C, clo, chi);
+            // A lane that saw no finite entry (M = -inf) counted its -inf entries as ties with
+            // its -inf max: it contributes nothing (its clamped max would equal a row max of
+            // -FLT_MAX and make those entries ties of the row's max).
+            widen<Arch>(L[k].M, rlo, rhi);
+            const D2 ninf_d(-std::numeric_limits<double>::infinity());
+            const D2 clo = xsimd::select(rlo == ninf_d, D2(0.0), L[k].Clo);
+            const D2 chi = xsimd::select(rhi == ninf_d, D2(0.0), L[k].Chi);
             const auto top_lo = mlo == md, top_hi = mhi == md;
             const D2 flo = exp_neg_f64<Arch>(mlo - md), fhi = exp_neg_f64<Arch>(mhi - md);
             D2 dlo = L[k].dd.lo, dhi = L[k].dd.hi;

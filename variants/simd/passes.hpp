@@ -26,6 +26,7 @@
 
 #include "detail/special.hpp"
 #include "detail/split.hpp"
+#include "layout.hpp"
 #include "simd/exp.hpp"
 
 namespace smb::simd {
@@ -166,7 +167,13 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     constexpr std::size_t W = B::size;
     const B m(mf), zero(0.0f), one(1.0f);
     DoubleSum<Arch, Cfg::accurate> acc;
-    B cnt = zero;  // exact: at most n / W per lane
+    // Rest: entries equal to m, per lane in float (exact below 2^24), folded into the double
+    // count every kFold groups of 4 vectors (at most 4 kFold + 4 per lane in between): exact
+    // for any n.
+    constexpr std::size_t kFold = std::size_t(1) << 21;
+    B cnt = zero;
+    double count = 0;
+    std::size_t groups = 0;
     // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
     auto term = [&](B v, float* out, std::size_t k) {
         B e = exp_shifted<Arch, Cfg>(v, m);
@@ -188,10 +195,17 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
         const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
         const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
         acc.add4(e0, e1, e2, e3);
+        if constexpr (Rest) {
+            if (++groups == kFold) {
+                count += hsum_double<Arch>(cnt);
+                cnt = zero;
+                groups = 0;
+            }
+        }
     }
     for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
     if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
-    return {acc.total(), Rest ? hsum_double<Arch>(cnt) : 0.0};
+    return {acc.total(), Rest ? count + hsum_double<Arch>(cnt) : 0.0};
 }
 
 template <class Arch, class Cfg, bool Store, bool Rest>

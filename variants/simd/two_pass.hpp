@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <limits>
 
+#include "simd/max_shifted.hpp"  // the fallback of rows past its exponent range
 #include "simd/passes.hpp"
 
 namespace smb::simd {
@@ -12,6 +13,15 @@ namespace smb::simd {
 // Dukhan & Ablavatski two-pass: exp(x) = p * 2^k accumulated per lane as (S, N) meaning
 // S * 2^N, with no max pass; pass 2 writes p * 2^(k - N) / S. 2 reads + 1 write per element.
 // Pass 1: out = (N, S) with sum exp(x) = S * 2^N over the slice; nan when it holds NaN or +inf.
+// exp_split's reduction x - k ln2 is exact only while |k| < 2^22 (the magic-number rounding);
+// a row whose largest exponent N lies past layout::kTwoPassMaxExp either way (a finite logit
+// beyond ~9.1e4 in magnitude at the top of the row: e.g. [3e38, 0], where x log2e even
+// overflows) is not this form's: the row takes max_shifted (as guarded does), which accepts
+// every finite row (the split form: src/core/batch.cpp). Entries far below the row's top are
+// fine: their terms are 0.
+inline bool two_pass_usable(const SplitState& t) {
+    return !t.nan && t.d > 0 && std::fabs(t.m) <= layout::kTwoPassMaxExp;
+}
 template <class Arch, class Cfg>
 void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) {
     using B = fbatch<Arch>;
@@ -69,7 +79,7 @@ void two_pass_reduce(const float* x, std::size_t n, RowParams, SplitState* out) 
     double sum = 0;
     if (!special)
         for (std::size_t j = 0; j < W; ++j)
-            if (sv[j] > 0) sum += std::ldexp(sv[j], std::max(int(double(nn[j]) - big), -2000));
+            if (sv[j] > 0) sum += std::ldexp(sv[j], int(std::max(double(nn[j]) - big, -2000.0)));
     out->m = sum > 0 ? float(big) : -std::numeric_limits<float>::infinity();
     out->d = sum;
     out->c = 0;
@@ -108,9 +118,9 @@ void two_pass(const float* x, float* y, std::size_t n, RowParams p) {
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     SplitState st;
     two_pass_reduce<Arch, Cfg>(x, n, p, &st);
-    if ((st.nan || !(st.d > 0)) && detail::special_by_scan(x, y, n, p)) return;
-    if (st.nan || !(st.d > 0)) return detail::fill_nan(y, n);  // e.g. a NaN special_by_scan missed: none
-    two_pass_write<Arch, Cfg>(x, y, n, p, st);
+    if (two_pass_usable(st)) return two_pass_write<Arch, Cfg>(x, y, n, p, st);
+    if (detail::special_by_scan(x, y, n, p)) return;
+    max_shifted<Arch, Cfg>(x, y, n, p);  // a finite row past kTwoPassMaxExp
 }
 
 

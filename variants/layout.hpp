@@ -1,0 +1,50 @@
+// Where a row is cut: the split thresholds and slices of the batch call (src/core/batch.cpp)
+// and the chunk and block sizes of the kernels (variants/simd/*.hpp). One place, so
+// the tests can put special values exactly on these boundaries (tests/test_special_positions.cpp).
+// Plain constants only: no intrinsics, safe to include anywhere.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+
+namespace smb::layout {
+
+// Below these sizes a parallel region costs more than it saves. Measured with 1 vs 2 threads on
+// the 2-core AMD EPYC (Zen 4) development VM, quiet, median of 7 (both thresholds compiled as 0):
+//   rows x 128, row-parallel: max_shifted.avx512 1.02x at 8K elements, 1.35x at 16K, 1.80x at
+//     64K; online.avx512 1.40x at 8K, 1.63x at 16K.
+//   1 x n, split row: max_shifted.avx512 (max-first split) 0.78x at 8K, 1.10x at 16K, 1.41x at
+//     32K, 1.95x at 256K; online.avx512 1.04x at 16K, 1.20x at 32K, 1.74x at 256K.
+// So: parallel from 16K elements in total, split rows from 32K elements. Overridable at compile
+// time (-DSMB_MIN_PARALLEL_ELEMENTS=0 -DSMB_MIN_SPLIT_COLS=0) to re-measure on another machine.
+#ifndef SMB_MIN_PARALLEL_ELEMENTS
+#define SMB_MIN_PARALLEL_ELEMENTS 16384
+#endif
+#ifndef SMB_MIN_SPLIT_COLS
+#define SMB_MIN_SPLIT_COLS 32768
+#endif
+inline constexpr std::size_t kMinParallelElements = SMB_MIN_PARALLEL_ELEMENTS;
+inline constexpr std::size_t kMinSplitCols = SMB_MIN_SPLIT_COLS;
+
+// Slice k of a row of n elements split in `parts`: boundaries on 64-byte (16-float) multiples.
+inline std::pair<std::size_t, std::size_t> split_slice(std::size_t n, int parts, int k) {
+    const std::size_t per = ((n + std::size_t(parts) - 1) / std::size_t(parts) + 15) & ~std::size_t(15);
+    const std::size_t b = std::min(n, per * std::size_t(k));
+    return {b, std::min(n, b + per)};
+}
+
+// guarded: rows longer than kGuardProbe take their anchor from the max of the first kGuardProbe
+// elements; the sum pass checks its window once per kGuardChunk elements.
+inline constexpr std::size_t kGuardProbe = 1024;
+inline constexpr std::size_t kGuardChunk = 1024;
+// The SIMD loops step by groups of 4 vectors; online's reduction by 2 blocks of 4 vectors.
+inline constexpr std::size_t kGroupVectors = 4;
+inline constexpr std::size_t kOnlineStepVectors = 8;
+// The base-2 forms (two_pass, guarded's one-pass split) hold a sum as S * 2^N; exp_split's
+// reduction x - k ln2 is exact only while |k| < 2^22. A row whose largest exponent N lies past
+// this either way is left to max_shifted (see two_pass in simd/two_pass.hpp).
+inline constexpr float kTwoPassMaxExp = 131072.0f;  // 2^17: |x| <~ 9.1e4 at the row's top
+// Lanes of a float vector per ISA: SSE2, AVX2, AVX-512.
+inline constexpr std::size_t kLaneCounts[] = {4, 8, 16};
+
+}  // namespace smb::layout
