@@ -71,6 +71,7 @@ fi
 # ---- steps, timing, summary ----------------------------------------------------------------
 names=(); secs=(); stats=()
 failed=0
+child=""   # the running step's process (group leader), for the signal trap
 log_dir=""
 SECONDS=0
 
@@ -81,8 +82,15 @@ step() {
   local name="$1"; shift
   local log="$log_dir/$name.log" t0=$SECONDS rc
   printf '==> %-12s started %s (elapsed %s), log: %s\n' "$name" "$(date -u +%H:%M:%SZ)" "$(fmt $SECONDS)" "$log"
-  "$@" >"$log" 2>&1
+  # In the background, in its own process group, so that an INT/TERM trap runs at once (bash
+  # runs traps only after a foreground command ends) and can stop the whole step.
+  set -m
+  "$@" >"$log" 2>&1 &
+  child=$!
+  set +m
+  wait "$child"
   rc=$?
+  child=""
   names+=("$name"); secs+=($((SECONDS - t0)))
   if [[ $rc -eq 0 ]]; then
     stats+=("ok"); printf '    %-12s ok in %s\n' "$name" "$(fmt $((SECONDS - t0)))"
@@ -190,7 +198,9 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
-trap 'echo "check-fresh-machine: interrupted" >&2; exit 130' INT TERM
+trap 'echo "check-fresh-machine: interrupted; stopping the running step" >&2
+      [[ -n "$child" ]] && { kill -TERM -- "-$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+      exit 130' INT TERM
 
 echo "check-fresh-machine: root $root_dir (tool: $bootstrap_tool, sources: ${sources:-http://deb.debian.org/debian}), commit ${commit:0:12}"
 
