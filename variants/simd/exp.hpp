@@ -24,6 +24,9 @@
 //     the inputs whose exact exp is below 2^-126, returns +0; every t >= kExpFlushBelow is
 //     computed normally (n >= -126, so 2^n is a normal float) and gives a result
 //     >= 2^-126 * (1 - 2^-23): at most one ulp below FLT_MIN, never a deeper subnormal.
+//     exp_neg(t, c) decides on t + c: the one float t = kExpFlushBelowNext (the float below
+//     kExpFlushBelow) with c >= kExpFlushMinCorr has exp(t + c) >= 2^-126 and is computed
+//     (n = -126, p >= 1: a normal result); with smaller c, and for every lower t, it is +0.
 //
 // Special values: t = -inf -> +0, t NaN -> NaN (the clamps keep NaN: MAXPS returns its second
 // operand when either is NaN, so max(lo, t) is written with t second), t = -0 or +0 -> 1.
@@ -110,6 +113,11 @@ inline constexpr float kMagic = 0x1.8p23f;            // 1.5 * 2^23: v - kMagic 
 inline constexpr float kMagicBiased = 0x1.8000fep23f;  // 1.5 * 2^23 + 127: low bits of v = n + 127
 // The smallest float t whose exact exp(t) is >= 2^-126 (ln 2^-126 = -87.336544750553...).
 inline constexpr float kExpFlushBelow = -0x1.5d589ep+6f;  // -87.3365402
+// The float just below it, and the smallest float c with kExpFlushBelowNext + c >= ln 2^-126
+// (ln 2^-126 - kExpFlushBelowNext = 3.1010093910e-06): exp_neg(t, c) must not flush that lane
+// (TwoSum rounds x - m there when its error c is up to ulp(t)/2 = 2^-18).
+inline constexpr float kExpFlushBelowNext = -0x1.5d58ap+6f;  // -87.3365479
+inline constexpr float kExpFlushMinCorr = 0x1.a035ep-19f;    // 3.1010095e-06
 // Below this t (exp(t) < 2^-150) a correctly rounded exp is +0.
 inline constexpr float kExpZeroBelow = -0x1.9fe36ap+6f;  // -103.972084
 
@@ -279,7 +287,11 @@ SMB_INLINE fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
         const B n = v - B(kMagicBiased);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
         const B y = p * pow2_from_biased<Arch>(v);
-        return xsimd::select(t < B(kExpFlushBelow), B(0.0f), y);
+        auto zero = t < B(kExpFlushBelow);
+        // exp(t + c) >= 2^-126 although t < kExpFlushBelow: t is the float just below and
+        // c >= kExpFlushMinCorr. Not flushed: n = -126 there and p >= 1, a normal result.
+        if constexpr (HasC) zero = zero & ~((t == B(kExpFlushBelowNext)) & (c >= B(kExpFlushMinCorr)));
+        return xsimd::select(zero, B(0.0f), y);
     }
 }
 
