@@ -68,12 +68,21 @@ std::string fmt(const char* f, double v) {
     return buf;
 }
 
-// Error of one output against the exact value r; +inf for a non-finite output where r is finite.
-double element_error(float y, double r, Metric metric) {
+// The binade of the exact value behind the double reference r (relative error ~1e-15): r's
+// own, except within 2^-40 above a power of two, where the exact value may lie below it; the
+// lower binade is taken there (the larger ULP error), so no error is halved.
+int double_ref_binade(double r) {
+    const int b = smb::ref::exact_binade(r);
+    return std::fabs(r) < std::ldexp(1.0 + 0x1p-40, b) ? b - 1 : b;
+}
+
+// Error of one output against the exact value r, whose binade is `binade` (the ULP unit); +inf
+// for a non-finite output where r is finite.
+double element_error(float y, double r, int binade, Metric metric) {
     if (!std::isfinite(y)) return std::numeric_limits<double>::infinity();
     const double d = std::fabs(static_cast<double>(y) - r);
     switch (metric) {
-        case Metric::ulp: return smb::ref::ulp_error(y, r);
+        case Metric::ulp: return smb::ref::ulp_error(y, r, binade);
         case Metric::rel: return d / std::fabs(r);
         case Metric::abs: return d;
         case Metric::exact: return d;
@@ -81,11 +90,12 @@ double element_error(float y, double r, Metric metric) {
     return d;
 }
 
-// Relative and ULP errors are scored on the normal band only (|r| >= FLT_MIN), as the project's
-// accuracy metrics do; absolute error (log_softmax) on every finite reference value.
-bool in_band(double r, Metric metric) {
+// Relative and ULP errors are scored on the normal band only (exact |r| >= FLT_MIN: binade
+// >= -126), as the project's accuracy metrics do; absolute error (log_softmax) on every finite
+// reference value.
+bool in_band(double r, int binade, Metric metric) {
     if (!std::isfinite(r)) return false;
-    return metric == Metric::abs || std::fabs(r) >= static_cast<double>(FLT_MIN);
+    return metric == Metric::abs || (r != 0.0 && binade >= -126);
 }
 
 const char* metric_name(Metric m) {
@@ -129,8 +139,8 @@ CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Outp
             res.bound = metric == Metric::rel ? kPeerRelBound : kPeerAbsBound;
             ulp = smb::ref::measure(y0, ref, out).max_ulp;
             for (std::size_t i = 0; i < y0.size(); ++i)
-                if (in_band(ref.exact[i], metric))
-                    err = std::fmax(err, element_error(y0[i], ref.exact[i], metric));
+                if (in_band(ref.exact[i], ref.binade[i], metric))
+                    err = std::fmax(err, element_error(y0[i], ref.exact[i], ref.binade[i], metric));
         }
     } else {
         res.reference = "double";
@@ -141,8 +151,9 @@ CheckResult check_row(std::span<const float> x0, std::span<const float> y0, Outp
         for (std::size_t i = 0; i < y0.size(); ++i) {
             const double sh = static_cast<double>(x0[i]) - d.m;
             const double r = out == Output::softmax ? std::exp(sh) / d.s : sh - d.log_s;
-            if (in_band(r, Metric::ulp)) ulp = std::fmax(ulp, element_error(y0[i], r, Metric::ulp));
-            if (v == nullptr && in_band(r, metric)) err = std::fmax(err, element_error(y0[i], r, metric));
+            const int b = double_ref_binade(r);
+            if (in_band(r, b, Metric::ulp)) ulp = std::fmax(ulp, element_error(y0[i], r, b, Metric::ulp));
+            if (v == nullptr && in_band(r, b, metric)) err = std::fmax(err, element_error(y0[i], r, b, metric));
         }
         if (v != nullptr) err = ulp;
     }

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "reference/scoring.hpp"
 #include "softmaxbench/reference.hpp"
 
 using smb::Output;
@@ -21,6 +22,7 @@ using smb::ref::float_distance;
 using smb::ref::measure;
 using smb::ref::reference_row;
 using smb::ref::RowReference;
+using smb::ref::exact_binade;
 using smb::ref::ulp_error;
 
 namespace {
@@ -418,26 +420,86 @@ TEST_CASE("extreme rows: full float range and negligible terms", "[reference][sp
 // ---- ulp_error and float_distance ------------------------------------------------------------
 
 TEST_CASE("ulp_error hand-checked cases", "[metrics][ulp]") {
-    CHECK(ulp_error(std::nextafter(1.0f, 2.0f), 1.0) == 1.0);
-    CHECK(ulp_error(1.0f, 1.0 + 0x1p-25) == 0.25);            // binade [1,2): ulp 2^-23
-    CHECK(ulp_error(0.5f, 0.5 + 0x1p-25) == 0.5);             // binade [0.5,1): ulp 2^-24
-    CHECK(ulp_error(1.0f, 1.0 - 0x1p-30) == 0x1p-6);          // r just below 1: ulp 2^-24
-    CHECK(ulp_error(-1.0f, -1.0 - 0x1p-24) == 0.5);           // sign does not matter
-    CHECK(ulp_error(2.0f * 0x1p-149f, 3.0 * 0x1p-149) == 1.0);  // subnormal: units of 2^-149
-    CHECK(ulp_error(0.0f, 0x1p-149) == 1.0);                  // flushed smallest subnormal
-    CHECK(ulp_error(FLT_MIN, 0x1p-126 + 0x1p-152) == 0.125);  // FLT_MIN's binade: ulp 2^-149
-    CHECK(ulp_error(1.0f, 1.0) == 0.0);
-    CHECK(ulp_error(kNaN, std::nan("")) == 0.0);
-    CHECK(ulp_error(kNaN, 1.0) == kInfD);
-    CHECK(ulp_error(1.0f, std::nan("")) == kInfD);
-    CHECK(ulp_error(kInf, kInfD) == 0.0);
-    CHECK(ulp_error(-kInf, -kInfD) == 0.0);
-    CHECK(ulp_error(kInf, -kInfD) == kInfD);
-    CHECK(ulp_error(FLT_MAX, kInfD) == kInfD);
-    CHECK(ulp_error(kInf, 1.0) == kInfD);
-    CHECK(ulp_error(0.0f, 0.0) == 0.0);
-    CHECK(ulp_error(-0.0f, 0.0) == 0.0);
-    CHECK(ulp_error(0x1p-149f, 0.0) == kInfD);
+    // Exact values that are doubles: the binade is the double's own (exact_binade).
+    const auto u = [](float y, double exact) { return ulp_error(y, exact, exact_binade(exact)); };
+    CHECK(u(std::nextafter(1.0f, 2.0f), 1.0) == 1.0);
+    CHECK(u(1.0f, 1.0 + 0x1p-25) == 0.25);            // binade [1,2): ulp 2^-23
+    CHECK(u(0.5f, 0.5 + 0x1p-25) == 0.5);             // binade [0.5,1): ulp 2^-24
+    CHECK(u(1.0f, 1.0 - 0x1p-30) == 0x1p-6);          // r just below 1: ulp 2^-24
+    CHECK(u(-1.0f, -1.0 - 0x1p-24) == 0.5);           // sign does not matter
+    CHECK(u(2.0f * 0x1p-149f, 3.0 * 0x1p-149) == 1.0);  // subnormal: units of 2^-149
+    CHECK(u(0.0f, 0x1p-149) == 1.0);                  // flushed smallest subnormal
+    CHECK(u(FLT_MIN, 0x1p-126 + 0x1p-152) == 0.125);  // FLT_MIN's binade: ulp 2^-149
+    CHECK(u(1.0f, 1.0) == 0.0);
+    CHECK(u(kNaN, std::nan("")) == 0.0);
+    CHECK(u(kNaN, 1.0) == kInfD);
+    CHECK(u(1.0f, std::nan("")) == kInfD);
+    CHECK(u(kInf, kInfD) == 0.0);
+    CHECK(u(-kInf, -kInfD) == 0.0);
+    CHECK(u(kInf, -kInfD) == kInfD);
+    CHECK(u(FLT_MAX, kInfD) == kInfD);
+    CHECK(u(kInf, 1.0) == kInfD);
+    CHECK(u(0.0f, 0.0) == 0.0);
+    CHECK(u(-0.0f, 0.0) == 0.0);
+    CHECK(u(0x1p-149f, 0.0) == kInfD);
+}
+
+TEST_CASE("ulp_error: the unit is the exact value's binade, whatever its double", "[metrics][ulp]") {
+    // Exact values just below a power of two whose double is that power: only the binade passed
+    // in (the exact value's, RowReference::binade) says where the exact value is.
+    const float one_m2 = 0.99999988f;  // 1 - 2^-23
+    CHECK(ulp_error(one_m2, 1.0, -1) == 2.0);           // exact 1 - 4.2e-18: units of 2^-24
+    CHECK(ulp_error(one_m2, 1.0, 0) == 1.0);            // what the double's own binade gave
+    CHECK(ulp_error(1.0f, 1.0, -1) == 0.0);
+    CHECK(ulp_error(std::nextafter(1.0f, 2.0f), 1.0, -1) == 2.0);  // 2^-23 above: two units of 2^-24
+    CHECK(ulp_error(std::nextafter(0.5f, 0.0f), 0.5, -2) == 1.0);  // 0.5 - 2^-25, units of 2^-25
+    CHECK(ulp_error(std::nextafter(0x1p-20f, 0.0f), 0x1p-20, -21) == 1.0);
+    CHECK(ulp_error(0x1p-20f, 0x1p-20, -21) == 0.0);
+    CHECK(ulp_error(std::nextafter(0x1p-20f, 1.0f), 0x1p-20, -21) == 2.0);
+    // log_softmax outputs: negative, the same rule on |v|.
+    CHECK(ulp_error(-0.49999997f, -0.5, -2) == 1.0);
+    CHECK(ulp_error(std::nextafter(-0.5f, -kInf), -0.5, -2) == 2.0);
+    CHECK(ulp_error(std::nextafter(-1.0f, -kInf), -1.0, -1) == 2.0);
+    CHECK(ulp_error(std::nextafter(-1.0f, -kInf), -1.0, 0) == 1.0);
+    CHECK(ulp_error(std::nextafter(-8.0f, 0.0f), -8.0, 2) == 1.0);  // units of 2^-21
+    // The subnormal boundary: an exact value just below 2^-126 whose double is 2^-126. Its unit
+    // is 2^-149 on both sides of FLT_MIN, so only the band (binade < -126) changes.
+    CHECK(ulp_error(FLT_MIN, 0x1p-126, -127) == 0.0);
+    CHECK(ulp_error(0.0f, 0x1p-126, -127) == 0x1p23);
+    CHECK(ulp_error(std::nextafter(FLT_MIN, 0.0f), 0x1p-126, -127) == 1.0);
+    CHECK(ulp_error(0x1p-140f, 0x1p-140, -141) == 0.0);
+    CHECK(ulp_error(0x1p-140f + 0x1p-149f, 0x1p-140, -141) == 1.0);  // still units of 2^-149
+    // Specials ignore the binade.
+    CHECK(ulp_error(kNaN, std::nan(""), 5) == 0.0);
+    CHECK(ulp_error(1.0f, 0.0, -3) == kInfD);
+    CHECK(ulp_error(0.0f, 0.0, -3) == 0.0);
+}
+
+TEST_CASE("exact_binade and RowReference::binade", "[metrics][ulp]") {
+    CHECK(exact_binade(1.0) == 0);
+    CHECK(exact_binade(std::nextafter(1.0, 0.0)) == -1);
+    CHECK(exact_binade(-0.75) == -1);
+    CHECK(exact_binade(0x1p-126) == -126);
+    CHECK(exact_binade(0x1p-149) == -149);
+    CHECK(exact_binade(3e38) == 127);
+    CHECK(exact_binade(0.0) == 0);
+    CHECK(exact_binade(kInfD) == 0);
+    // From MPFR: softmax [0, -40] -> 1 - 4.2e-18 (binade -1, double 1.0) and 4.2e-18.
+    const RowReference r = reference_row(std::vector<float>{0.0f, -40.0f}, Output::softmax);
+    REQUIRE(r.binade.size() == 2);
+    CHECK(r.exact[0] == 1.0);
+    CHECK(r.binade[0] == -1);
+    CHECK(r.binade[1] == exact_binade(r.exact[1]));
+    CHECK(r.binade[1] == -58);  // 4.248e-18 in [2^-58, 2^-57)
+    // Specials: 0 at -inf (softmax), NaN rows.
+    const RowReference z = reference_row(std::vector<float>{1.0f, -kInf}, Output::softmax);
+    CHECK(z.binade[1] == 0);
+    CHECK(z.binade[0] == 0);  // exact 1
+    const RowReference n = reference_row(std::vector<float>{1.0f, kNaN}, Output::log_softmax);
+    CHECK(n.binade == std::vector<int>{0, 0});
+    // Every finite non-zero entry agrees with its double except next to a power of two.
+    const RowReference w = reference_row(std::vector<float>{3.0f, -1.5f, 0.25f, -60.0f, 2.0f}, Output::log_softmax);
+    for (std::size_t i = 0; i < 5; ++i) CHECK(w.binade[i] == exact_binade(w.exact[i]));
 }
 
 TEST_CASE("float_distance counts representable floats", "[metrics][distance]") {
@@ -594,6 +656,106 @@ TEST_CASE("measure: special entries must match exactly", "[metrics][measure]") {
     CHECK(mw.normal_count == 0);
     CHECK(measure(std::vector<float>{0.0f, -FLT_MAX}, w, Output::log_softmax).special_mismatches ==
           1);
+}
+
+// ---- the ULP unit is the binade of the exact value --------------------------------------------
+// Rows whose exact output lies just below a power of two, so close that its double rounds up to
+// that power: the ULP unit (and the normal/subnormal band) must come from the exact value's
+// binade, not from the double's (which is one binade up, halving the error). The log_softmax
+// and subnormal rows were built by a greedy search with MPFR at 400 bits (each extra logit
+// cancels most of what is left between the sum and its target); each case checks that its
+// double does round up to the power of two, so the case stays a test of this.
+
+namespace {
+float below(float v, int k) {  // k representable floats towards 0 from v
+    for (int i = 0; i < k; ++i) v = std::nextafter(v, 0.0f);
+    return v;
+}
+}  // namespace
+
+TEST_CASE("measure: the ULP unit comes from the exact value's binade", "[metrics][measure][ulp]") {
+    SECTION("softmax [0, -40]: exact y0 = 1 - 4.2e-18, whose double is 1") {
+        const std::vector<float> x{0.0f, -40.0f};
+        const RowReference r = reference_row(x, Output::softmax);
+        REQUIRE(r.exact[0] == 1.0);  // the double rounds up: binade 0 instead of -1
+        CHECK(r.rounded[0] == 1.0f);
+        std::vector<float> y = r.rounded;
+        y[0] = 0.99999988f;  // 1 - 2^-23: two units of 2^-24 below the exact 1 - 4.2e-18
+        const auto m = measure(y, r, Output::softmax);
+        CHECK(m.max_ulp == Approx(2.0).margin(1e-9));
+        CHECK(m.worst_index == 0);
+        CHECK(measure(r.rounded, r, Output::softmax).max_ulp <= 0.5);
+    }
+    // (2^-100 rather than 2^-149: the reference's 128 bits must resolve the distance to 1/2.)
+    SECTION("softmax [0, 2^-100]: exact y0 = 1/(1 + e^(2^-100)) just below 1/2") {
+        const std::vector<float> x{0.0f, 0x1p-100f};
+        const RowReference r = reference_row(x, Output::softmax);
+        REQUIRE(r.exact[0] == 0.5);
+        CHECK(r.rounded[0] == 0.5f);
+        std::vector<float> y = r.rounded;
+        y[0] = below(0.5f, 1);  // 0.5 - 2^-25: one unit of 2^-25 (binade -2)
+        CHECK(measure(y, r, Output::softmax).max_ulp == Approx(1.0).margin(1e-9));
+        y[0] = below(0.5f, 3);
+        CHECK(measure(y, r, Output::softmax).max_ulp == Approx(3.0).margin(1e-9));
+    }
+    SECTION("softmax [0, 0, 0, 2^-100]: three outputs just below 1/4") {
+        const std::vector<float> x{0.0f, 0.0f, 0.0f, 0x1p-100f};
+        const RowReference r = reference_row(x, Output::softmax);
+        for (std::size_t i = 0; i < 3; ++i) REQUIRE(r.exact[i] == 0.25);
+        std::vector<float> y = r.rounded;
+        y[1] = below(0.25f, 2);  // two units of 2^-26
+        const auto m = measure(y, r, Output::softmax);
+        CHECK(m.max_ulp == Approx(2.0).margin(1e-9));
+        CHECK(m.worst_index == 1);
+    }
+    SECTION("log_softmax just above -1/2, -1 and -1/8 (the max entry's -log s)") {
+        struct Case {
+            std::vector<float> x;
+            double power;  // the double of the exact log_softmax[0]
+        };
+        const Case cases[] = {
+            {{0.0f, -0x1.bb236p-2f, -0x1.41bf46p+4f, -0x1.0d5378p+5f}, -0.5},
+            {{0.0f, 0.0f, -0x1.52d5bp-2f, -0x1.2c2838p+4f, -0x1.0a485cp+5f}, -1.0},
+            {{0.0f, -0x1.0215dp+1f, -0x1.25bd14p+4f, -0x1.f93dcp+4f}, -0.125},
+        };
+        for (const Case& c : cases) {
+            INFO("log_softmax[0] just above " << c.power);
+            const RowReference r = reference_row(c.x, Output::log_softmax);
+            REQUIRE(r.exact[0] == c.power);
+            CHECK(double(r.rounded[0]) == c.power);
+            std::vector<float> y = r.rounded;
+            y[0] = below(float(c.power), 1);  // one unit of the binade below |power|
+            CHECK(measure(y, r, Output::log_softmax).max_ulp == Approx(1.0).margin(1e-9));
+            y[0] = std::nextafter(float(c.power), -kInf);  // one unit of |power|'s binade, = two below
+            CHECK(measure(y, r, Output::log_softmax).max_ulp == Approx(2.0).margin(1e-9));
+        }
+    }
+}
+
+TEST_CASE("measure: an exact output just below FLT_MIN is in the subnormal band", "[metrics][measure][ulp]") {
+    // softmax[1] = e^t / s with t just above -126 ln2 and s just above e^t 2^126: the exact
+    // value is 2^-126 (1 - ~2^-58), whose double is 2^-126 = FLT_MIN.
+    const std::vector<float> x{0.0f, -0x1.5d589ep+6f, -0x1.89c3bcp+3f, -0x1.ae72e4p+4f, -0x1.44ca28p+5f};
+    const RowReference r = reference_row(x, Output::softmax);
+    REQUIRE(r.exact[1] == 0x1p-126);
+    CHECK(r.rounded[1] == FLT_MIN);
+    const auto m = measure(r.rounded, r, Output::softmax);
+    CHECK(m.subnormal_count == 1);
+    CHECK(m.normal_count == 4);
+    CHECK(m.max_ulp_subnormal <= 0.5);
+    // A variant with the flush policy may return 0 there (its exact value is below FLT_MIN).
+    const smb::Variant* flush = nullptr;
+    for (const smb::Variant& v : smb::all_variants())
+        if (v.subnormal == smb::Subnormal::flush && v.algorithm != smb::Algorithm::auto_pick) flush = &v;
+    REQUIRE(flush != nullptr);
+    std::vector<float> y = r.rounded;
+    y[1] = 0.0f;
+    const auto mf = measure(y, r, Output::softmax);
+    CHECK(mf.flushed == 1);
+    CHECK(mf.max_ulp <= 0.5);
+    const smb::ref::Check c = smb::ref::check_output(*flush, x, y, r, Output::softmax);
+    INFO(flush->name << ": " << c.failure);
+    CHECK(c.failure.empty());
 }
 
 TEST_CASE("measure: size mismatch is rejected", "[metrics][measure]") {

@@ -5,7 +5,8 @@
 //   e_j = exp(d_j)          at precision_bits, kept for the softmax outputs
 //   s   = sum_j e_j         accumulated with 64 guard bits so n additions cost no accuracy
 // then softmax_i = e_i / s and log_softmax_i = d_i - log(s), each rounded once at
-// precision_bits, and from there once to double (exact[]) and once to float (rounded[]).
+// precision_bits, and from there once to double (exact[]) and once to float (rounded[]); the
+// binade (binade[], the ULP unit) is read from the MPFR value before either rounding.
 // Special values (NaN, +-inf, all -inf, empty rows) never reach MPFR.
 #include "softmaxbench/reference.hpp"
 
@@ -77,11 +78,28 @@ private:
 void fill(RowReference& r, double exact, float rounded) {
     std::fill(r.exact.begin(), r.exact.end(), exact);
     std::fill(r.rounded.begin(), r.rounded.end(), rounded);
+    std::fill(r.binade.begin(), r.binade.end(), 0);
+}
+
+void resize(RowReference& r, std::size_t n) {
+    r.exact.resize(n);
+    r.rounded.resize(n);
+    r.binade.resize(n);
+}
+
+// An entry whose exact value is exactly representable (0, -inf): no MPFR value.
+void store_special(RowReference& r, std::size_t i, double v) {
+    r.exact[i] = v;
+    r.rounded[i] = static_cast<float>(v);
+    r.binade[i] = 0;
 }
 
 void store(RowReference& r, std::size_t i, mpfr_srcptr v) {
     r.exact[i] = mpfr_get_d(v, MPFR_RNDN);
     r.rounded[i] = mpfr_get_flt(v, MPFR_RNDN);  // directly from v: a single rounding
+    // MPFR writes v = m 2^E with 1/2 <= |m| < 1, so floor(log2 |v|) = E - 1: the binade of v
+    // itself, which r.exact[i] may have left by rounding up to a power of two.
+    r.binade[i] = mpfr_regular_p(v) ? static_cast<int>(mpfr_get_exp(v) - 1) : 0;
 }
 
 // Position of a float on a line where consecutive representable values differ by 1 and
@@ -111,8 +129,7 @@ bool special_reference(std::span<const float> x, Output out, bool masked_safe, R
         else if (v != -kInff) ++finite;
     }
     if (!x.empty() && !poison && finite > 0) return false;
-    r.exact.resize(x.size());
-    r.rounded.resize(x.size());
+    resize(r, x.size());
     if (poison || (finite == 0 && !masked_safe)) fill(r, kNaN, kNaNf);
     else if (out == Output::softmax) fill(r, 0.0, 0.0f);
     else fill(r, -kInf, -kInff);
@@ -170,8 +187,7 @@ ChunkedReference::ChunkedReference(std::span<const float> x, Output out, bool ma
     }
     for (float v : x)
         if (v != -kInff) s.m = std::max(s.m, v);
-    s.r.exact.resize(x.size());
-    s.r.rounded.resize(x.size());
+    resize(s.r, x.size());
     s.chunks = (x.size() + s.chunk_len - 1) / s.chunk_len;
     s.partial.resize(s.chunks);
     if (out == Output::softmax) s.exps.resize(s.chunks);
@@ -260,8 +276,7 @@ void ChunkedReference::write_chunk(std::size_t k) {
         if (!ex) throw std::logic_error("ChunkedReference::write_chunk: chunk written twice");
         for (std::size_t i = b; i < e; ++i) {
             if (mpfr_zero_p((*ex)[i - b])) {
-                s.r.exact[i] = 0.0;
-                s.r.rounded[i] = 0.0f;
+                store_special(s.r, i, 0.0);
                 continue;
             }
             mpfr_div(t.get(), (*ex)[i - b], s.total->get(), MPFR_RNDN);
@@ -272,8 +287,7 @@ void ChunkedReference::write_chunk(std::size_t k) {
         mpfr_set_flt(mx.get(), s.m, MPFR_RNDN);
         for (std::size_t i = b; i < e; ++i) {
             if (s.x[i] == -kInff) {
-                s.r.exact[i] = -kInf;
-                s.r.rounded[i] = -kInff;
+                store_special(s.r, i, -kInf);
                 continue;
             }
             mpfr_set_flt(d.get(), s.x[i], MPFR_RNDN);
@@ -290,16 +304,24 @@ RowReference ChunkedReference::take() {
     return std::move(s.r);
 }
 
-double ulp_error(float y, double r) {
+double ulp_error(float y, double r, int binade) {
     const bool y_nan = std::isnan(y), r_nan = std::isnan(r);
     if (y_nan || r_nan) return (y_nan && r_nan) ? 0.0 : kInf;
     if (std::isinf(r) || std::isinf(y)) return static_cast<double>(y) == r ? 0.0 : kInf;
     if (r == 0.0) return y == 0.0f ? 0.0 : kInf;
-    int fr_exp = 0;
-    static_cast<void>(std::frexp(r, &fr_exp));  // |r| = f * 2^fr_exp, f in [0.5, 1)
-    const int binade = fr_exp - 1;              // floor(log2 |r|)
     const int ulp_exp = std::max(binade, -126) - 23;
     return std::ldexp(std::fabs(static_cast<double>(y) - r), -ulp_exp);
+}
+
+double ulp_error(float y, const RowReference& r, std::size_t i) {
+    return ulp_error(y, r.exact[i], r.binade[i]);
+}
+
+int exact_binade(double v) {
+    if (!std::isfinite(v) || v == 0.0) return 0;
+    int fr_exp = 0;
+    static_cast<void>(std::frexp(v, &fr_exp));  // |v| = f * 2^fr_exp, f in [0.5, 1)
+    return fr_exp - 1;
 }
 
 std::uint64_t float_distance(float y, float r_rounded) {
@@ -310,8 +332,8 @@ std::uint64_t float_distance(float y, float r_rounded) {
 }
 
 Metrics measure(std::span<const float> y, const RowReference& ref, Output out) {
-    if (ref.exact.size() != ref.rounded.size()) {
-        throw std::invalid_argument("measure: reference exact/rounded sizes differ");
+    if (ref.exact.size() != ref.rounded.size() || ref.exact.size() != ref.binade.size()) {
+        throw std::invalid_argument("measure: reference exact/rounded/binade sizes differ");
     }
     if (y.size() != ref.exact.size()) {
         throw std::invalid_argument("measure: output has " + std::to_string(y.size()) +
@@ -348,8 +370,8 @@ Metrics measure(std::span<const float> y, const RowReference& ref, Output out) {
             continue;
         }
 
-        const double u = ulp_error(yi, r);
-        if (std::fabs(r) >= static_cast<double>(FLT_MIN)) {
+        const double u = ulp_error(yi, r, ref.binade[i]);
+        if (ref.binade[i] >= -126) {  // the exact value's band, not its double's
             ++mt.normal_count;
             ulp_sum += u;
             if (u > worst) {

@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Smoke test of the benchmark binary: one small shape, tiny min time, then checks on the JSON.
-# usage: tests/bench/smoke.sh BINARY SCRATCH_DIR     (ctest: bench_smoke)
+# usage: tests/bench/smoke.sh BINARY SCRATCH_DIR [--require-peers]     (ctest: bench_smoke)
+# --require-peers (passed by CMake when SMB_REQUIRE_PEERS is ON, as in the `test` preset): a
+# peer that was not built is a failure, not a skip.
 # Needs Python 3 with the standard library only ($PYTHON, else /usr/bin/python3).
 set -euo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 BINARY SCRATCH_DIR" >&2
+if [[ $# -lt 2 || $# -gt 3 || ( $# -eq 3 && "$3" != "--require-peers" ) ]]; then
+  echo "usage: $0 BINARY SCRATCH_DIR [--require-peers]" >&2
   exit 2
 fi
 bin="$1"
 scratch="$2"
+require="${3:-}"
 mkdir -p "$scratch"
 py="${PYTHON:-/usr/bin/python3}"
 
-exec "$py" - "$bin" "$scratch" <<'PYEOF'
+exec "$py" - "$bin" "$scratch" "$require" <<'PYEOF'
 import json, os, subprocess, sys
 
 binary, scratch = sys.argv[1], sys.argv[2]
+require_peers = sys.argv[3] == "--require-peers"
 out = os.path.join(scratch, "smoke.json")
 if os.path.exists(out):
     os.remove(out)
@@ -67,6 +71,10 @@ built = {
 }
 built["pytorch_api"] = built["pytorch"]
 by_name = {b["name"]: b for b in doc.get("benchmarks", [])}
+if require_peers:
+    for impl in ("onednn", "xnnpack", "pytorch"):
+        check(built[impl], f"{impl} peer was built (required: SMB_REQUIRE_PEERS=ON)",
+              "not built; install it (scripts/install-deps.sh) and reconfigure")
 
 for impl in OURS:
     name = f"{impl}/{shape}"

@@ -25,6 +25,9 @@
 //     the inputs whose exact exp is below 2^-126, returns +0; every t >= kExpFlushBelow is
 //     computed normally (n >= -126, so 2^n is a normal float) and gives a result
 //     >= 2^-126 * (1 - 2^-23): at most one ulp below FLT_MIN, never a deeper subnormal.
+//     exp_neg(t, c) decides on t + c: the one float t = kExpFlushBelowNext (the float below
+//     kExpFlushBelow) with c >= kExpFlushMinCorr has exp(t + c) >= 2^-126 and is computed
+//     (n = -126, p >= 1: a normal result); with smaller c, and for every lower t, it is +0.
 //
 // Special values: t = -inf -> +0, t NaN -> NaN (the clamps keep NaN: MAXPS returns its second
 // operand when either is NaN, so max(lo, t) is written with t second), t = -0 or +0 -> 1.
@@ -119,7 +122,11 @@ SMB_INLINE fbatch<Arch> exp_neg_impl(fbatch<Arch> t, fbatch<Arch> c) {
         const B n = v - B(kMagicBiased);
         const B p = poly<Degree, Arch>(reduce<Arch, HasC>(t, n, c));
         const B y = p * pow2_from_biased<Arch>(v);
-        return xsimd::select(t < B(kExpFlushBelow), B(0.0f), y);
+        auto zero = t < B(kExpFlushBelow);
+        // exp(t + c) >= 2^-126 although t < kExpFlushBelow: t is the float just below and
+        // c >= kExpFlushMinCorr. Not flushed: n = -126 there and p >= 1, a normal result.
+        if constexpr (HasC) zero = zero & ~((t == B(kExpFlushBelowNext)) & (c >= B(kExpFlushMinCorr)));
+        return xsimd::select(zero, B(0.0f), y);
     }
 }
 
@@ -131,8 +138,10 @@ template <int Degree, class Arch>
 SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t, fbatch<Arch> c) {
     return exp_detail::exp_neg_impl<Degree, Arch, true>(t, c);
 }
-// exp(t) for t <= 0: the same without the correction (one addition fewer; identical results to
-// exp_neg(t, 0) except that the reduced argument is never -0 + 0).
+// exp(t) for t <= 0: the same without the correction (one addition fewer). Not the same results
+// as exp_neg(t, 0): there the small Cody-Waite term is added to c first and the sum to
+// t - n*ln2_hi (two roundings), here it is fused in one. The softmax kernels call exp_neg(t, c);
+// tests/test_exp.cpp sweeps that one exhaustively.
 template <int Degree, class Arch>
 SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
     return exp_detail::exp_neg_impl<Degree, Arch, false>(t, fbatch<Arch>(0.0f));
@@ -231,7 +240,7 @@ SMB_INLINE fbatch<Arch> ldexp_nonpos(fbatch<Arch> p, fbatch<Arch> n) {
 // xsimd's own exp (xsimd 8.1, generic implementation: Cody-Waite + degree-5 polynomial +
 // ldexp by exponent bits, the same on every ISA), as a comparison point. Checked by
 // tests/test_exp.cpp: -inf -> +0, NaN -> NaN, 0 -> 1; max ULP kExpXsimdMaxUlp*. Subnormals:
-// gradual (max error 0.91 units of 2^-149) for results whose exact value is >= 2^-126.5
+// gradual (max error 0.92 units of 2^-149) for results whose exact value is >= 2^-126.5
 // (t >= -87.6831207f), +0 below that (n <= -127 in its ldexp): neither pure policy, so a
 // variant using it should be documented as "flush".
 // GCC 12 reports -Wmaybe-uninitialized inside its own AVX-512 intrinsics (the

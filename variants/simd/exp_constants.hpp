@@ -69,6 +69,11 @@ inline constexpr float kMagic = 0x1.8p23f;            // 1.5 * 2^23: v - kMagic 
 inline constexpr float kMagicBiased = 0x1.8000fep23f;  // 1.5 * 2^23 + 127: low bits of v = n + 127
 // The smallest float t whose exact exp(t) is >= 2^-126 (ln 2^-126 = -87.336544750553...).
 inline constexpr float kExpFlushBelow = -0x1.5d589ep+6f;  // -87.3365402
+// The float just below it, and the smallest float c with kExpFlushBelowNext + c >= ln 2^-126
+// (ln 2^-126 - kExpFlushBelowNext = 3.1010093910e-06): exp_neg(t, c) must not flush that lane
+// (TwoSum rounds x - m there when its error c is up to ulp(t)/2 = 2^-18).
+inline constexpr float kExpFlushBelowNext = -0x1.5d58ap+6f;  // -87.3365479
+inline constexpr float kExpFlushMinCorr = 0x1.a035ep-19f;    // 3.1010095e-06
 // Below this t (exp(t) < 2^-150) a correctly rounded exp is +0.
 inline constexpr float kExpZeroBelow = -0x1.9fe36ap+6f;  // -103.972084
 
@@ -82,15 +87,18 @@ inline constexpr double kExpFlushBelowF64 = -0x1.6232bdd7abcd2p+9;  // -708.3964
 inline constexpr double kExpNegClampF64 = -1100.0;
 
 // ---- measured accuracy (tests/test_exp.cpp; every float t in [-103.98, 0]) -------------------
-// ULP error vs the double-precision exp of the same float input, for results >= 2^-126:
-// |y - r| / 2^(floor(log2 r) - 23). The kernels differ between ISAs only through FMA
+// ULP error of exp_neg(t, c), the entry point the softmax kernels call, for c = 0 and
+// c = +-ulp(t)/2 (max over the three), vs the double-precision exp of t + c, for exact results
+// >= 2^-126: |y - r| / 2^(floor(log2 exp(t + c)) - 23) (xsimd: exp(t), c = 0). c makes the
+// reduction round twice: with c = +-ulp/2 the maxima are ~0.01 ULP above exp_neg(t)'s (AVX2:
+// 1.975 -> 1.987, degree 6 0.891 -> 0.909). The kernels differ between ISAs only through FMA
 // (SSE2 evaluates a*b + c with two roundings); AVX2 and AVX-512 agree in the normal range.
-inline constexpr double kExpNegDeg5MaxUlpSse2 = 2.27;
-inline constexpr double kExpNegDeg5MaxUlpAvx2 = 1.98;
-inline constexpr double kExpNegDeg5MaxUlpAvx512 = 1.98;
-inline constexpr double kExpNegDeg6MaxUlpSse2 = 1.18;
-inline constexpr double kExpNegDeg6MaxUlpAvx2 = 0.90;
-inline constexpr double kExpNegDeg6MaxUlpAvx512 = 0.90;
+inline constexpr double kExpNegDeg5MaxUlpSse2 = 2.28;
+inline constexpr double kExpNegDeg5MaxUlpAvx2 = 1.99;
+inline constexpr double kExpNegDeg5MaxUlpAvx512 = 1.99;
+inline constexpr double kExpNegDeg6MaxUlpSse2 = 1.19;
+inline constexpr double kExpNegDeg6MaxUlpAvx2 = 0.91;
+inline constexpr double kExpNegDeg6MaxUlpAvx512 = 0.91;
 inline constexpr double kExpXsimdMaxUlpSse2 = 1.51;
 inline constexpr double kExpXsimdMaxUlpAvx2 = 1.53;
 inline constexpr double kExpXsimdMaxUlpAvx512 = 1.53;

@@ -15,6 +15,11 @@ namespace smb::ref {
 struct RowReference {
     std::vector<double> exact;   // the exact value rounded to double (for fractional ULP)
     std::vector<float> rounded;  // the exact value correctly rounded to float (RNDN)
+    // floor(log2 |v|) of the exact value v itself (MPFR: mpfr_get_exp(v) - 1), the binade that
+    // sets its ULP unit and its band (normal iff >= -126). Not derivable from exact[]: a value
+    // just below a power of two can round up to it in double (softmax [0, -40]: 1 - 4.2e-18
+    // rounds to 1.0, one binade up). 0 where v is NaN, +-inf or 0.
+    std::vector<int> binade;
 };
 
 // Follows the special-value policy of softmax.hpp (NaN/+inf -> NaN row, -inf -> 0 / -inf,
@@ -53,10 +58,18 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
-// ULP error as SLEEF and glibc define it: |y - r| / 2^(max(e, -126) - 23), e = floor(log2|r|)
-// the binade of the exact value r. Special cases: both NaN -> 0; same infinity -> 0;
-// r == 0 and y == 0 -> 0; any other disagreement on NaN/inf/zero -> +inf.
-double ulp_error(float y, double r);
+// ULP error as SLEEF and glibc define it: |y - v| / 2^(max(e, -126) - 23), e = floor(log2|v|)
+// the binade of the exact value v, given as r = v rounded to double and `binade` = e taken
+// from v before that rounding (RowReference::binade; exact_binade() when v is itself a
+// double). Special cases (r): both NaN -> 0; same infinity -> 0; r == 0 and y == 0 -> 0; any
+// other disagreement on NaN/inf/zero -> +inf.
+double ulp_error(float y, double r, int binade);
+// ulp_error(y, r.exact[i], r.binade[i]).
+double ulp_error(float y, const RowReference& r, std::size_t i);
+// floor(log2 |v|) of a finite non-zero double v that is the exact value itself (a hand-written
+// constant, or a value known to be exact); 0 for 0, NaN and infinities. Never pass a rounded
+// approximation of an exact value: that is RowReference::binade's job.
+int exact_binade(double v);
 
 // Integer distance between y and the correctly rounded float, counting representable floats
 // (0 means correctly rounded). Returns UINT64_MAX when one is NaN and the other is not.
@@ -64,13 +77,13 @@ std::uint64_t float_distance(float y, float r_rounded);
 
 struct Metrics {
     std::size_t n = 0;
-    // Normal band: exact |r| >= FLT_MIN (2^-126), and finite.
+    // Normal band: exact |v| >= FLT_MIN (2^-126) (binade >= -126), and finite.
     std::size_t normal_count = 0;
     double max_ulp = 0;           // max ULP error over the normal band
     double mean_ulp = 0;          // mean ULP error over the normal band
     std::size_t worst_index = 0;  // index of max_ulp (into the row)
     std::size_t correctly_rounded = 0;  // normal-band outputs equal to the rounded reference
-    // Subnormal band: exact 0 < |r| < FLT_MIN, scored apart.
+    // Subnormal band: exact 0 < |v| < FLT_MIN (binade < -126), scored apart.
     std::size_t subnormal_count = 0;
     double max_ulp_subnormal = 0;  // ULP error in units of 2^-149
     std::size_t flushed = 0;       // subnormal-band outputs the variant returned as 0
