@@ -187,7 +187,16 @@ Isa dispatch_isa() {
 }
 
 bool isa_available(Isa isa) {
-    return isa_supported_by_cpu(isa) && (required(isa) & ~required(dispatch_isa())) == 0;
+    // The batch call asks on every call: the set is decided once per process, like the cap
+    // (a bad SOFTMAXBENCH_FORCE_ISA throws from dispatch_isa() here, at every call).
+    static const unsigned mask = [] {
+        const unsigned cap = required(dispatch_isa());
+        unsigned m = 0;
+        for (const IsaRow& r : kIsas)
+            if (isa_supported_by_cpu(r.isa) && (r.required & ~cap) == 0) m |= 1u << unsigned(r.isa);
+        return m;
+    }();
+    return (mask >> unsigned(isa)) & 1u;
 }
 
 std::string machine_id() {
