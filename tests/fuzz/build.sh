@@ -11,9 +11,10 @@ if [[ -z "$cxx" ]]; then
   exit 1
 fi
 mkdir -p "$out"
+# The sources of the smb_npy library (CMakeLists.txt): keep the two lists the same.
 "$cxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
   -I "$root/src" \
-  "$root/tests/fuzz/npy_fuzz.cpp" "$root/src/npy/npy.cpp" \
+  "$root/tests/fuzz/npy_fuzz.cpp" "$root/src/npy/npy.cpp" "$root/src/detail/atomic_file.cpp" \
   -o "$out/npy_fuzz"
 echo "$out/npy_fuzz"
