@@ -583,23 +583,17 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> list[dict]:
 
 def load_accuracy(folder: Path) -> list[dict] | None:
     """accuracy.csv rows with n, bound and the *_ulp columns as numbers; None when absent."""
-    path = folder / "accuracy.csv"
-    if not path.is_file():
-        return None
-    rows = _read_csv(path, ACCURACY_COLUMNS)
-    for r in rows:
-        for k in ("bound", "max_ulp", "mean_ulp", "p999_ulp", "frac_correctly_rounded"):
-            r[k] = to_float(r.get(k))
-        n = to_float(r.get("n"))
-        r["n"] = int(n) if n is not None and math.isfinite(n) else 0
-        r["status"] = str(r.get("status", "")).strip()
-    return rows
+    return _load_accuracy_csv(folder / "accuracy.csv")
 
 
 def load_peer_accuracy(folder: Path) -> list[dict] | None:
     """peer-accuracy.csv (bench/peer_accuracy: the peers scored like accuracy.csv, same columns,
     tier 'peer', no bound), converted as load_accuracy does; None when absent."""
-    path = folder / "peer-accuracy.csv"
+    return _load_accuracy_csv(folder / "peer-accuracy.csv")
+
+
+def _load_accuracy_csv(path: Path) -> list[dict] | None:
+    """Rows of an accuracy.csv-shaped file (ours or the peers'), numbers converted; None when absent."""
     if not path.is_file():
         return None
     rows = _read_csv(path, ACCURACY_COLUMNS)
