@@ -4,6 +4,7 @@
 // the tests use.
 #pragma once
 // The standard headers this file used to include; tests rely on them.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -43,6 +44,19 @@ inline bool all_nan(const std::vector<float>& y) {
     for (float t : y)
         if (!std::isnan(t)) return false;
     return true;
+}
+
+// softmax / log_softmax of a row in double, shifted by its max (x - m is exact in double for
+// floats; -inf entries give 0 / -inf). A quick double reference where MPFR is not needed.
+inline std::vector<double> double_softmax(const std::vector<float>& x, Output out) {
+    double m = -double(kInf);
+    for (float v : x) m = std::max(m, double(v));
+    double s = 0;
+    for (float v : x) s += std::exp(double(v) - m);
+    std::vector<double> r(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        r[i] = out == Output::softmax ? std::exp(double(x[i]) - m) / s : (double(x[i]) - m) - std::log(s);
+    return r;
 }
 
 }  // namespace smb::test

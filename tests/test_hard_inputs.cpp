@@ -69,17 +69,6 @@ TEST_CASE("ties: the count of entries equal to the max is exact past 2^24 per la
 
 namespace {
 
-// softmax / log_softmax of a finite row, in double (x - m is exact there for floats).
-std::vector<double> exact(const std::vector<float>& x, Output out) {
-    double m = -kInf;
-    for (float v : x) m = std::max(m, double(v));
-    double s = 0;
-    for (float v : x) s += std::exp(double(v) - m);
-    std::vector<double> r(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i)
-        r[i] = out == Output::softmax ? std::exp(double(x[i]) - m) / s : (double(x[i]) - m) - std::log(s);
-    return r;
-}
 
 // The first output off its exact value by more than the bound, or -1. Outputs below 2^-126
 // may flush; a log_softmax value past -FLT_MAX rounds to -inf (or stops at -FLT_MAX).
@@ -126,7 +115,7 @@ TEST_CASE("huge finite logits: every algorithm but naive accepts every finite ro
     ninf_row[0] = ninf_row[20] = -FLT_MAX;
     rows.push_back({"-FLT_MAX twice among -inf", ninf_row});
     for (const auto& [what, x] : rows) {
-        const std::vector<double> e[2] = {exact(x, Output::softmax), exact(x, Output::log_softmax)};
+        const std::vector<double> e[2] = {test::double_softmax(x, Output::softmax), test::double_softmax(x, Output::log_softmax)};
         for (const Variant* v : test::available_variants()) {
             if (v->algorithm == Algorithm::naive) continue;  // overflows above ~88.7, documented
             for (Output out : {Output::softmax, Output::log_softmax}) {
