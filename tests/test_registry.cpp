@@ -169,3 +169,34 @@ TEST_CASE("SOFTMAXBENCH_FORCE_ISA caps to the ISAs whose features the forced one
     CHECK(isa_available(Isa::avx2));
     CHECK_FALSE(isa_available(Isa::avx512));
 }
+
+TEST_CASE("ops are an axis: each op's slice holds its variants, with that op's row function only") {
+    std::set<std::string_view> names;
+    std::size_t total = 0;
+    for (Op op : {Op::forward, Op::backward, Op::cross_entropy}) {
+        for (const Variant& v : all_variants(op)) {
+            INFO(v.name);
+            CHECK(v.op == op);
+            CHECK(info(v.algorithm).op == op);
+            CHECK((v.row != nullptr) == (op == Op::forward));
+            CHECK((v.backward != nullptr) == (op == Op::backward));
+            CHECK((v.cross_entropy != nullptr) == (op == Op::cross_entropy));
+            CHECK(names.insert(v.name).second);  // names are unique across ops
+            CHECK(find_variant(v.name) == &v);
+            ++total;
+        }
+    }
+    CHECK(all_variants().size() == all_variants(Op::forward).size());
+    CHECK_FALSE(all_variants(Op::forward).empty());
+    CHECK(total >= all_variants().size());
+}
+
+TEST_CASE("the batch call refuses a variant of another op, naming it") {
+    Variant v = all_variants().front();
+    v.op = Op::backward;
+    v.name = "some_backward.scalar";
+    float x[4] = {1, 2, 3, 4}, y[4];
+    BatchArgs a;
+    a.x = x, a.y = y, a.rows = 1, a.cols = 4;
+    CHECK_THROWS_WITH(softmax_batch(v, a), Catch::Contains("some_backward.scalar") && Catch::Contains("backward"));
+}

@@ -3,7 +3,7 @@
 // kernels, variants/scalar/scalar.cpp from the scalar forms). The registry
 // (variants/registry.cpp) is the only other user.
 //
-// Entry (algorithm A, isa I, exp E, tier T, dtype D):
+// Entry (algorithm A, isa I, exp E, tier T, dtype D; SMB_OP_VARIANT rows have their op's signature):
 //   row    smb::kernels::I::A_E_T_D          e.g. kernels::avx512::max_shifted_poly5_fast_f32
 //   split  smb::kernels::I::A_E_T_D_split    (entries whose split form is not `none`)
 #pragma once
@@ -14,6 +14,20 @@
 #include "softmaxbench/softmax.hpp"
 
 #define SMB_DECLARE_ROW(fn) void fn(const float* x, float* y, std::size_t n, ::smb::RowParams p)
+// Row functions by op (SMB_OP_VARIANT): SMB_DECLARE_<op>(fn) declares one, SMB_ARGS_<op> passes
+// its parameters on, SMB_FNS_<op>(fn) places it in a Variant's (row, backward, cross_entropy).
+#define SMB_DECLARE_forward(fn) SMB_DECLARE_ROW(fn)
+#define SMB_DECLARE_backward(fn) \
+    void fn(const float* y, const float* dy, float* dx, std::size_t n, ::smb::RowParams p)
+#define SMB_DECLARE_cross_entropy(fn)                                                  \
+    double fn(const float* x, std::size_t target, float* grad, std::size_t n, \
+              const ::smb::CrossEntropyRowParams& p)
+#define SMB_ARGS_forward (x, y, n, p)
+#define SMB_ARGS_backward (y, dy, dx, n, p)
+#define SMB_ARGS_cross_entropy (x, target, grad, n, p)
+#define SMB_FNS_forward(fn) fn, nullptr, nullptr
+#define SMB_FNS_backward(fn) nullptr, fn, nullptr
+#define SMB_FNS_cross_entropy(fn) nullptr, nullptr, fn
 
 // Token helpers for the list's X-macros.
 #define SMB_CAT_(a, b) a##b
@@ -47,8 +61,13 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
     SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype));                                    \
     SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const ::smb::RowSplit SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
     }
+#define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
+    namespace smb::kernels::isa {                                                          \
+    SMB_CAT(SMB_DECLARE_, op)(SMB_KERNEL_FN(alg, exp, tier, dtype));                       \
+    }
 #include "list.inc"
 #undef SMB_VARIANT
+#undef SMB_OP_VARIANT
 
 // The auto entries (src/core/auto.cpp): resolve to another variant per call.
 namespace smb::kernels::auto_pick {

@@ -16,11 +16,11 @@ using kernels::kAnyFinite;
 using kernels::kNoUlpBound;
 
 constexpr AlgorithmInfo kAlgorithms[] = {
-#define SMB_ALGORITHM(name, passes, max_abs, shift_sm, shift_log, bench_log, summary) \
-    AlgorithmInfo{Algorithm::name, #name, passes, max_abs, shift_sm, shift_log, bench_log, summary},
+#define SMB_ALGORITHM(name, op, passes, max_abs, shift_sm, shift_log, bench_log, summary) \
+    AlgorithmInfo{Algorithm::name, #name, Op::op, passes, max_abs, shift_sm, shift_log, bench_log, summary},
 #include "list.inc"
 #undef SMB_ALGORITHM
-    AlgorithmInfo{Algorithm::auto_pick, "auto", 0, kAnyFinite, false, false, false,
+    AlgorithmInfo{Algorithm::auto_pick, "auto", Op::forward, 0, kAnyFinite, false, false, false,
                   "picks, per call, the fastest variant within a bound"},
 };
 
@@ -110,7 +110,10 @@ struct Row {
     Dtype d;
     double ulp, ulp_log;
     Subnormal sub;
-    RowFn row;
+    Op op;
+    RowFn row;  // the row function of op; the others null
+    BackwardRowFn backward;
+    CrossEntropyRowFn cross_entropy;
     std::string_view summary;
     const RowSplit* split;
     SplitForm split_form;
@@ -119,16 +122,21 @@ struct Row {
 constexpr Row kRows[] = {
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                              \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,          \
-        &kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype), summary,                                          \
+        Op::forward, SMB_FNS_forward(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,              \
         SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)), \
         SplitForm::split},
+#define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
+    Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
+        Op::op, SMB_CAT(SMB_FNS_, op)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,     \
+        nullptr, SplitForm::split},
 #define SMB_SPLIT_PTR_0(p) nullptr
 #define SMB_SPLIT_PTR_1(p) p
 #define SMB_AUTO(tier, ulp, sub, summary)                                                                 \
     Row{Algorithm::auto_pick, Isa::scalar, ExpKernel::per_pick, Tier::tier, Dtype::f32, ulp, ulp, Subnormal::sub, \
-        &kernels::auto_pick::tier, summary, nullptr, SplitForm::none},
+        Op::forward, SMB_FNS_forward(&kernels::auto_pick::tier), summary, nullptr, SplitForm::none},
 #include "list.inc"
 #undef SMB_VARIANT
+#undef SMB_OP_VARIANT
 #undef SMB_AUTO
 #undef SMB_SPLIT_PTR_0
 #undef SMB_SPLIT_PTR_1
@@ -141,15 +149,25 @@ constexpr std::array<Name, kCount> kNames = [] {
     return n;
 }();
 
+// The variants grouped by op (list order within an op), so all_variants(op) is one slice.
+constexpr Op kOps[] = {Op::forward, Op::backward, Op::cross_entropy};
 constexpr std::array<Variant, kCount> kVariants = [] {
     std::array<Variant, kCount> v{};
-    for (std::size_t k = 0; k < kCount; ++k) {
-        const Row& r = kRows[k];
-        v[k] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary, r.split,
-                       r.split_form};
-    }
+    std::size_t out = 0;
+    for (Op op : kOps)
+        for (std::size_t k = 0; k < kCount; ++k) {
+            const Row& r = kRows[k];
+            if (r.op != op) continue;
+            v[out++] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
+                               r.split, r.split_form, r.op, r.backward, r.cross_entropy};
+        }
     return v;
 }();
+static_assert([] {
+    for (const Row& r : kRows)
+        if (r.op != Op::forward && r.split != nullptr) return false;  // op variants: split none
+    return true;
+}());
 
 constexpr VariantAlias kAliases[] = {
 #define SMB_ALIAS(old_name, name) VariantAlias{old_name, name},
@@ -164,7 +182,13 @@ const Variant* find_canonical(std::string_view name) {
 
 }  // namespace
 
-std::span<const Variant> all_variants() { return kVariants; }
+std::span<const Variant> all_variants(Op op) {
+    std::size_t begin = 0;
+    while (begin < kCount && kVariants[begin].op != op) ++begin;
+    std::size_t end = begin;
+    while (end < kCount && kVariants[end].op == op) ++end;
+    return std::span<const Variant>(kVariants).subspan(begin, end - begin);
+}
 std::span<const VariantAlias> variant_aliases() { return kAliases; }
 std::span<const AlgorithmInfo> all_algorithms() { return kAlgorithms; }
 
@@ -211,6 +235,14 @@ std::string_view to_string(SplitForm s) {
 }
 std::string_view to_string(Subnormal s) { return s == Subnormal::gradual ? "gradual" : "flush"; }
 std::string_view to_string(Output o) { return o == Output::softmax ? "softmax" : "log_softmax"; }
+std::string_view to_string(Op o) {
+    switch (o) {
+        case Op::forward: return "forward";
+        case Op::backward: return "backward";
+        case Op::cross_entropy: return "cross_entropy";
+    }
+    return "?";
+}
 
 bool parse_isa(std::string_view s, Isa& out) {
     for (const IsaName& n : kIsaNames)

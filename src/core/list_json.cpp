@@ -25,7 +25,7 @@ std::string list_json() {
         } catch (const std::exception&) {  // an invalid SOFTMAXBENCH_FORCE_ISA: nothing is
         }
         o += first ? "\n" : ",\n";
-        o += "  {\"name\": " + str(v.name) + ", \"aliases\": " + aliases +
+        o += "  {\"name\": " + str(v.name) + ", \"aliases\": " + aliases + ", \"op\": " + str(to_string(v.op)) +
              ", \"algorithm\": " + str(to_string(v.algorithm)) + ", \"isa\": " + str(to_string(v.isa)) +
              ", \"exp_kernel\": " + str(to_string(v.exp_kernel)) + ", \"tier\": " + str(to_string(v.tier)) +
              ", \"dtype\": " + str(to_string(v.dtype)) + ", \"available\": " + flag(avail) +

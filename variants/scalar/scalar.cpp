@@ -224,5 +224,12 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                  \
         SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype)) { alg(x, y, n, p); } \
     })
+#define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
+    SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                            \
+        SMB_CAT(SMB_DECLARE_, op)(SMB_KERNEL_FN(alg, exp, tier, dtype)) {                   \
+            return alg SMB_CAT(SMB_ARGS_, op);                                              \
+        }                                                                                   \
+    })
 #include "list.inc"
 #undef SMB_VARIANT
+#undef SMB_OP_VARIANT

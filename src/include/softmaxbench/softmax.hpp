@@ -22,7 +22,7 @@ namespace smb {
 // The algorithms and the ISAs are the rows of the list (variants/list.inc, installed as
 // softmaxbench/list.inc), in list order.
 enum class Algorithm {
-#define SMB_ALGORITHM(name, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, summary) name,
+#define SMB_ALGORITHM(name, op, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, summary) name,
 #include "softmaxbench/list.inc"
 #undef SMB_ALGORITHM
     auto_pick
@@ -40,6 +40,11 @@ enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, 
 enum class Tier { unsafe, fast, accurate };
 enum class Dtype { f32 };  // of the logits and the outputs
 enum class Output { softmax, log_softmax };
+// What a variant computes, an axis of the list (variants/list.inc): forward = softmax and
+// log_softmax (RowParams::output); backward = their vector-Jacobian products (RowParams::output
+// says which forward output y is); cross_entropy = the loss with logits and its gradient.
+// Each algorithm belongs to one op (AlgorithmInfo::op); all_variants(op) lists that op's rows.
+enum class Op { forward, backward, cross_entropy };
 // What a variant does with outputs whose exact value lies below FLT_MIN (2^-126).
 enum class Subnormal { gradual, flush };
 // How the batch call splits one long row across threads: not at all (threads take whole rows),
@@ -55,6 +60,21 @@ struct RowParams {
 // One row: x and y may be the same pointer (in place); otherwise they must not overlap.
 using RowFn = void (*)(const float* x, float* y, std::size_t n, RowParams p);
 
+// Backward of one row, given the forward output y (softmax or log_softmax, per p.output) and the
+// gradient dy with respect to it: softmax dx = y * (dy - <dy, y>); log_softmax
+// dx = dy - exp(y) * sum(dy). dx may be the same pointer as dy; otherwise no overlap.
+using BackwardRowFn = void (*)(const float* y, const float* dy, float* dx, std::size_t n, RowParams p);
+
+// One row of cross-entropy with logits x and a target class in [0, n).
+struct CrossEntropyRowParams {
+    float label_smoothing = 0.0f;  // eps: the target distribution is (1 - eps) onehot + eps / n
+    float grad_scale = 1.0f;       // the gradient's factor (1 / rows counted, with mean)
+};
+// Returns the loss lse(x) - sum_j q_j x_j (q the smoothed one-hot target), before its rounding
+// to float; writes (softmax(x) - q) * grad_scale to grad unless grad is null (grad may be x).
+using CrossEntropyRowFn = double (*)(const float* x, std::size_t target, float* grad, std::size_t n,
+                                     const CrossEntropyRowParams& p);
+
 // The split plumbing of a variant (internal; the batch call uses it).
 struct RowSplit;
 
@@ -62,6 +82,7 @@ struct RowSplit;
 struct AlgorithmInfo {
     Algorithm algorithm;
     std::string_view name;
+    Op op;                      // what its variants compute
     int passes;                 // passes over the row (reads)
     double max_abs_logit;       // domain: a row with a finite |x| above this is outside (+inf: none)
     bool max_shift_softmax;     // the output is computed from x - max(x), exactly: shift invariant
@@ -85,6 +106,9 @@ struct Variant {
     std::string_view summary;      // one line for `softmaxbench list` and the README
     const RowSplit* split;         // nullptr: threads split the rows only, never one row
     SplitForm split_form;
+    Op op = Op::forward;                        // the row function of this op is set; the others are null
+    BackwardRowFn backward = nullptr;           // op == backward
+    CrossEntropyRowFn cross_entropy = nullptr;  // op == cross_entropy
 };
 
 // Another name of a variant that still resolves (older names, e.g. max_shifted.avx512.p6).
@@ -96,7 +120,8 @@ struct VariantAlias {
 std::string_view parallelism(const Variant& v);
 
 // ---- registry --------------------------------------------------------------------------
-std::span<const Variant> all_variants();            // every compiled variant, fixed order
+// Every compiled variant of one op (forward: softmax and log_softmax), in list order.
+std::span<const Variant> all_variants(Op op = Op::forward);
 std::span<const VariantAlias> variant_aliases();    // older names, and the variant each names
 std::span<const AlgorithmInfo> all_algorithms();    // every algorithm, auto's entry last
 std::span<const Isa> all_isas();                    // every ISA, least preferred first
@@ -144,6 +169,7 @@ std::string_view to_string(Dtype d);
 std::string_view to_string(SplitForm s);
 std::string_view to_string(Subnormal s);
 std::string_view to_string(Output o);
+std::string_view to_string(Op o);
 bool parse_isa(std::string_view s, Isa& out);
 
 // ---- auto ---------------------------------------------------------------------------------
@@ -166,8 +192,8 @@ struct BatchArgs {
     bool masked_safe = false;
     int threads = 1;
 };
-// Applies the variant to every row (an auto entry is resolved once per call, for the shape).
-// Throws std::invalid_argument on bad arguments (stride
+// Applies the variant (a forward one) to every row (an auto entry is resolved once per call, for
+// the shape). Throws std::invalid_argument on bad arguments (a variant of another op, stride
 // smaller than cols, null pointers with non-empty shape, threads < 1, partial overlap of x
 // and y) and std::runtime_error when the variant is not available on this CPU.
 void softmax_batch(const Variant& v, const BatchArgs& a);
