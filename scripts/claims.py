@@ -133,26 +133,38 @@ def pct(x: float) -> str:
 # ---- claim 1: two-pass vs three-pass, out of cache ------------------------------------------
 
 PAPER_TWO_PASS = {"avx512": 0.28, "avx2": 0.18}
+# The paper's two three-pass algorithms: reload (store the exps, then scale them) and recompute
+# (exp again in the output pass).
+THREE_PASS = (("reload", "max_shifted"), ("recompute", "recompute"))
 
 
 def eval_two_pass(inp: Inputs) -> Outcome:
-    parts, texts, files = [], [], []
+    """Per ISA, two_pass against each three-pass form timed in one file; the verdict from the
+    gain over the faster of them (the harder comparison), each gain reported."""
+    parts, texts, files, missing = [], [], [], []
     for isa, target in PAPER_TWO_PASS.items():
-        got = pair(inp, f"two_pass.{isa}", f"max_shifted.{isa}", OUT_OF_CACHE)
-        if got is None:
+        gains, absent = [], []
+        for form, algorithm in THREE_PASS:
+            got = pair(inp, f"two_pass.{isa}", f"{algorithm}.{isa}", OUT_OF_CACHE)
+            if got is None:
+                absent.append(f"{form} ({algorithm}.{isa})")
+                continue
+            gains.append((form, algorithm, got[0]))
+            files.append(got[1])
+        if gains:
+            missing += absent  # an ISA with no pair at all says so in `ours`
+        else:
             parts.append(NOT_MEASURED)
             texts.append(f"{isa}: not measured in this run")
             continue
-        gain, name = got
-        v = gain_verdict(gain, target)
+        v = gain_verdict(min(g for _, _, g in gains), target)
         parts.append(v)
-        texts.append(f"{isa}: {pct(gain)} ({v})")
-        files.append(name)
+        texts.append(f"{isa}: " + ", ".join(f"vs {form} ({algorithm}) {pct(g)}"
+                                            for form, algorithm, g in gains) + f" ({v})")
     verdict = combine(parts)
-    ours = "two_pass ÷ max_shifted − 1 at 1x16M, 1 thread: " + "; ".join(texts) + "."
-    return Outcome(verdict, ours, sorted(set(files)),
-                   "recompute variant not in the suite yet: three-pass is the reload variant "
-                   "(max_shifted) only")
+    ours = "two_pass ÷ three-pass − 1 at 1x16M, 1 thread: " + "; ".join(texts) + "."
+    note = ("three-pass forms not timed in this run: " + ", ".join(missing)) if missing else ""
+    return Outcome(verdict, ours, sorted(set(files)), note)
 
 
 # ---- claim 2: online normaliser vs safe softmax ---------------------------------------------
@@ -327,14 +339,15 @@ class Claim:
 CLAIMS: tuple[Claim, ...] = (
     Claim("1", "Dukhan & Ablavatski, 2020, arXiv:2001.04438, abstract and §6",
           "dukhan2020",
-          "Out of cache, two-pass softmax beats the three-pass algorithm (all passes "
-          "memory-bound).",
-          "bench: two_pass.<isa> ÷ max_shifted.<isa> (three-pass with reload), softmax, 1x16M, "
-          "1 thread, isa = avx512 and avx2, both from one file",
+          "Out of cache, two-pass softmax beats the three-pass algorithm, in both its reload "
+          "and its recompute form (all passes memory-bound).",
+          "bench: two_pass.<isa> ÷ max_shifted.<isa> (three-pass with reload: exps stored, then "
+          "scaled) and ÷ recompute.<isa> (three-pass with recompute: exp again in the output "
+          "pass), softmax, 1x16M, 1 thread, isa = avx512 and avx2, each pair from one file",
           "up to +28 % (AVX-512), +18 % (AVX2) on Skylake-X",
-          f"per ISA: holds at ≥ half the paper's gain (+14 %, +9 %); holds partly above "
-          f"+{100 * NOISE:.0f} % (noise margin); does not hold at ≤ +{100 * NOISE:.0f} %; "
-          f"an ISA not run is not measured",
+          f"per ISA, on the gain over the faster three-pass form timed: holds at ≥ half the "
+          f"paper's gain (+14 %, +9 %); holds partly above +{100 * NOISE:.0f} % (noise margin); "
+          f"does not hold at ≤ +{100 * NOISE:.0f} %; an ISA not run is not measured",
           eval_two_pass),
     Claim("2", "Milakov & Gimelshein, 2018, arXiv:1805.02867, abstract (GPU benchmarks)",
           "milakov2018",
