@@ -226,6 +226,74 @@ def in_domain_cells(rows: list, variant: str, output: str = "softmax") -> set:
             and r["output"] == output and r["status"] != "out_of_domain"}
 
 
+# Blanchard, Higham & Higham's forward error bounds for softmax (IMA J. Numer. Anal. 41(4), 2021),
+# first order, normwise: ||g^ - g||_inf / ||g||_inf, with u the unit roundoff of the working
+# precision (float: 2^-24), in their model where every operation (exp included) errs by at
+# most u and the sum is recursive:
+#   Theorem 3.3, eq. (3.6), the unshifted exp(x)/sum exp(x):          (n + 3) u
+#   Theorem 4.3, eq. (4.11), the shifted exp(x - m) / sum exp(x - m):  (n + 2 + 2 (x_max - x_min)) u
+# (printed pp. 2319 and 2321-2324; read from a public transcription of the two theorems, not
+# from the PDF itself). The sweep's normwise_inf column is the measured left side, its x_range
+# column x_max - x_min. Not evaluated: their log-sum-exp bounds (the sweep scores softmax and
+# log_softmax, not log-sum-exp itself) and the division-free form's (Theorem 3.4; its text was
+# not available to us).
+U_FP32 = 2.0 ** -24
+BHH_BOUNDS = {  # algorithm -> (where in the paper, the formula as text, the bound of (n, x_range))
+    "max_shifted": ("Thm 4.3 (4.11)", "(n + 2 + 2(x_max − x_min))u",
+                    lambda n, xr: (n + 2 + 2 * xr) * U_FP32),
+    "recompute": ("Thm 4.3 (4.11)", "(n + 2 + 2(x_max − x_min))u",
+                  lambda n, xr: (n + 2 + 2 * xr) * U_FP32),
+    "naive": ("Thm 3.3 (3.6)", "(n + 3)u", lambda n, xr: (n + 3) * U_FP32),
+}
+
+
+def bhh_cells(rows: list, variant: str) -> list:
+    """[(measured / bound, distribution, n)] over the variant's in-domain softmax cells of n >= 2
+    (the theorems' rows; one logit is exact) that carry normwise_inf and x_range (accuracy.csv
+    from before those columns: none)."""
+    bound = BHH_BOUNDS[variant.split(".")[0]][2]
+    out = []
+    for r in rows:
+        if r["variant"] != variant or r["output"] != "softmax" or r["status"] == "out_of_domain":
+            continue
+        err, xr = C.to_float(r.get("normwise_inf")), C.to_float(r.get("x_range"))
+        if err is None or xr is None or r["n"] < 2:
+            continue
+        ratio = math.inf if math.isnan(err) else err / bound(r["n"], xr)
+        out.append((ratio, r["distribution"], r["n"]))
+    return out
+
+
+def eval_bhh_bounds(rows: list, isa: str) -> tuple[str, str]:
+    """(verdict, text): every evaluated cell inside its bound (measured / bound <= 1) holds,
+    some partly, none does not hold; not measured without the columns."""
+    parts, inside, total = [], 0, 0
+    for alg in BHH_BOUNDS:
+        cells = bhh_cells(rows, f"{alg}.{isa}")
+        if not cells:
+            continue
+        where, formula, _ = BHH_BOUNDS[alg]
+        inside += sum(c[0] <= 1 for c in cells)
+        total += len(cells)
+        top = max(cells)
+        text = (f"{alg}.{isa} against {where} {formula}: worst {C.fmt_num(top[0])} "
+                f"({top[1]}, n = {top[2]}), {sum(c[0] <= 1 for c in cells)} of {len(cells)} "
+                f"cells inside")
+        if alg == "max_shifted":
+            per: dict = {}
+            for ratio, d, n in cells:
+                per[d] = max(per.get(d, (0.0, 0)), (ratio, n))
+            text += " (worst per distribution: " + ", ".join(
+                f"{d} {C.fmt_num(v[0])}" for d, v in sorted(per.items())) + ")"
+        parts.append(text)
+    if not total:
+        return NOT_MEASURED, ("BHH bounds: not measured in this run (accuracy.csv has no "
+                              "normwise_inf and x_range columns)")
+    verdict = HOLDS if inside == total else PARTLY if inside else DOES_NOT_HOLD
+    return verdict, ("BHH bounds, u = 2^-24, ‖ĝ − g‖∞/‖g‖∞ ÷ bound: " + "; ".join(parts)
+                     + f" ({verdict})")
+
+
 def eval_higham(inp: Inputs) -> Outcome:
     rows = inp.accuracy
     if rows is None:
@@ -255,11 +323,19 @@ def eval_higham(inp: Inputs) -> Outcome:
     better_div = sorted(d for d in dists if w_shift[d] < w_lse[d])
     better_free = sorted(d for d in dists if w_lse[d] < w_shift[d])
     worst_d = max(ratio, key=ratio.get) if ratio else "—"
+    part_c, bounds = eval_bhh_bounds(rows, isa)
     ours = (f"{isa}, softmax, worst max ULP: shifted {a:.3g} vs unshifted {b:.3g} on the "
             f"unshifted form's in-domain cells ({part_a}); exp(x − lse) ÷ exp(x − m)/Σ up to "
             f"{top:.2f}× (on {worst_d}; {part_b}). exp(x − m)/Σ more accurate on "
-            f"{', '.join(better_div) or 'none'}; exp(x − lse) on {', '.join(better_free) or 'none'}.")
-    return Outcome(combine([part_a, part_b]), ours, ["accuracy.csv"])
+            f"{', '.join(better_div) or 'none'}; exp(x − lse) on {', '.join(better_free) or 'none'}. "
+            f"{bounds}.")
+    note = ("their bounds model every operation, exp included, within u and a recursive sum; "
+            "our fast exp errs by up to about 2 ULP and our sums are blocked in double, so (c) "
+            "compares our errors with their formulas, not their proofs. Not evaluated: their "
+            "log-sum-exp bounds (before Thm 3.2; the shifted form's (4.8)): the sweep scores "
+            "softmax and log_softmax, not log-sum-exp; the division-free bound (Thm 3.4): its "
+            "text was not available to us")
+    return Outcome(combine([part_a, part_b, part_c]), ours, ["accuracy.csv"], note)
 
 
 # ---- claim 4: the seed articles -------------------------------------------------------------
@@ -360,18 +436,22 @@ CLAIMS: tuple[Claim, ...] = (
           f"+{100 * NOISE:.0f} %; does not hold at ≤ +{100 * NOISE:.0f} %",
           eval_online),
     Claim("3", "Blanchard, Higham & Higham, 2021, IMA J. Numer. Anal. 41(4), "
-               "doi:10.1093/imanum/draa038, abstract and §4 (softmax algorithms)",
+               "doi:10.1093/imanum/draa038, abstract; Theorem 3.3 (3.6) and Theorem 4.3 (4.11)",
           "blanchard2021",
           "The shifted softmax is about as accurate as the unshifted one; the division-free "
           "form exp(x − lse) can lose accuracy.",
           "accuracy.csv: naive.<isa>, max_shifted.<isa> (exp(x − m)/Σ), log_sum_exp.<isa> "
-          "(exp(x − lse)), softmax, worst max ULP per distribution over every n, isa = the "
-          "dispatch ISA (else the widest with all three)",
-          "error bounds, no single number; conclusion: shifted ≈ unshifted, division-free "
-          "can lose accuracy",
+          "(exp(x − lse)), softmax, worst max ULP per distribution over every n; and the "
+          "normwise error ‖ĝ − g‖∞/‖g‖∞ (normwise_inf) of naive, max_shifted and recompute "
+          "against the bound of each (distribution, n) cell, from n and x_max − x_min "
+          "(x_range); isa = the dispatch ISA (else the widest with all three)",
+          "bounds to first order, u = unit roundoff: unshifted (n + 3)u (Thm 3.3), shifted "
+          "(n + 2 + 2(x_max − x_min))u (Thm 4.3); conclusion: shifted ≈ unshifted, "
+          "division-free can lose accuracy",
           f"(a) shifted's worst ≤ {SIMILAR:g}× unshifted's on the unshifted form's in-domain "
           f"cells; (b) exp(x − lse) ≥ {LOSS:g}× exp(x − m)/Σ on some distribution (partly: "
-          f"> {LOSS_PART:g}×); holds when both hold, does not hold when neither",
+          f"> {LOSS_PART:g}×); (c) every evaluated cell's measured error ≤ its bound (partly: "
+          f"some cells); holds when all hold, does not hold when none holds even partly",
           eval_higham),
     Claim("4", "Seed articles: 'Implementing Softmax From Scratch' (bitsofall.com guide), "
                "'Numerically Stable Softmax'; W&B report 'The Softmax Function', "

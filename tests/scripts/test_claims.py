@@ -144,6 +144,64 @@ class Higham(unittest.TestCase):
         self.assertEqual(self.outcome(rows).verdict, CL.NOT_MEASURED)
 
 
+class HighamBounds(unittest.TestCase):
+    """Part (c): the measured normwise error against Blanchard, Higham & Higham's bounds,
+    Theorem 4.3 (n + 2 + 2(x_max - x_min))u for the shifted forms, Theorem 3.3 (n + 3)u for
+    the unshifted one, u = 2^-24."""
+    U = 2.0 ** -24
+
+    def rows(self, shifted_err, naive_err, recompute=True, with_columns=True):
+        """avx2 rows at n = 64 (x_range 10: shifted bound 86u, unshifted 67u) and n = 1 (no
+        bound: one logit), on normal_1; naive out of domain on offset_1e4."""
+        out = []
+        for d, n, xr in (("normal_1", 64, 10.0), ("normal_1", 1, 0.0), ("offset_1e4", 64, 10.0)):
+            cells = [("naive.avx2", naive_err), ("max_shifted.avx2", shifted_err),
+                     ("log_sum_exp.avx2", shifted_err)]
+            if recompute:
+                cells.append(("recompute.avx2", shifted_err))
+            for v, err in cells:
+                # max ULP: exp(x - lse) 2x exp(x - m)/sum, so parts (a) and (b) hold
+                r = acc(v, d, n, 2.0 if v.startswith("log_sum_exp") else 1.0,
+                        "out_of_domain" if v.startswith("naive") and d == "offset_1e4" else "pass")
+                if with_columns:
+                    r["normwise_inf"], r["x_range"] = str(err if n > 1 else 5.0), str(xr)
+                out.append(r)
+        return out
+
+    def outcome(self, rows):
+        return CL.eval_higham(CL.Inputs(accuracy=rows, dispatch_isa="avx2"))
+
+    def test_inside(self):
+        o = self.outcome(self.rows(43 * self.U, 33.5 * self.U))  # half of 86u and of 67u
+        self.assertIn("max_shifted.avx2 against Thm 4.3 (4.11) (n + 2 + 2(x_max − x_min))u: worst 0.5 "
+                      "(offset_1e4, n = 64), 2 of 2 cells inside (worst per distribution: normal_1 0.5, "
+                      "offset_1e4 0.5)", o.ours)
+        self.assertIn("recompute.avx2 against Thm 4.3 (4.11)", o.ours)
+        # naive: only its in-domain cell; n = 1 is no cell of either theorem
+        self.assertIn("naive.avx2 against Thm 3.3 (3.6) (n + 3)u: worst 0.5 (normal_1, n = 64), 1 of 1 "
+                      "cells inside (holds)", o.ours)
+        self.assertEqual(o.verdict, CL.HOLDS)  # (a) 1 <= 2 x 1, (b) 2x >= 1.5x, (c) all inside
+        self.assertIn("Thm 3.4", o.note)
+
+    def test_outside_somewhere_is_partly(self):
+        o = self.outcome(self.rows(87 * self.U, 33.5 * self.U))  # 87u > 86u
+        self.assertIn("0 of 2 cells inside", o.ours)
+        self.assertIn("1 of 1 cells inside (holds partly)", o.ours)
+        self.assertEqual(o.verdict, CL.PARTLY)
+        o = self.outcome(self.rows(87 * self.U, 68 * self.U))
+        self.assertIn("1 cells inside (does not hold here)", o.ours)
+        self.assertEqual(o.verdict, CL.PARTLY)  # (a) and (b) hold
+        o = self.outcome(self.rows(float("nan"), 1 * self.U))  # a NaN output: infinitely outside
+        self.assertIn("worst inf", o.ours)
+
+    def test_without_the_columns(self):
+        o = self.outcome(self.rows(1e-9, 1e-9, with_columns=False))
+        self.assertIn("BHH bounds: not measured in this run (accuracy.csv has no normwise_inf and "
+                      "x_range columns)", o.ours)
+        o = self.outcome(self.rows(43 * self.U, 33.5 * self.U, recompute=False))
+        self.assertNotIn("recompute", o.ours)
+
+
 class Seeds(unittest.TestCase):
     def seeds(self, naive_finite=False, shifted_ulp=1.0, identical=(True, True)):
         out = [{"variant": "naive.avx2", "case": "overflow_1000", "finite": naive_finite, "max_ulp": None},
