@@ -439,7 +439,8 @@ CLAIMS: tuple[Claim, ...] = (
                "doi:10.1093/imanum/draa038, abstract; Theorem 3.3 (3.6) and Theorem 4.3 (4.11)",
           "blanchard2021",
           "The shifted softmax is about as accurate as the unshifted one; the division-free "
-          "form exp(x − lse) can lose accuracy.",
+          "form exp(x − lse) can lose accuracy; computed softmax errors obey their bounds "
+          "(Theorems 3.3 and 4.3).",
           "accuracy.csv: naive.<isa>, max_shifted.<isa> (exp(x − m)/Σ), log_sum_exp.<isa> "
           "(exp(x − lse)), softmax, worst max ULP per distribution over every n; and the "
           "normwise error ‖ĝ − g‖∞/‖g‖∞ (normwise_inf) of naive, max_shifted and recompute "
