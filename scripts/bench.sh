@@ -102,7 +102,7 @@ case "$mode" in
   # The claims section (scripts/claims.py): claim 1's AVX2 pair out of cache. Not a --quick
   # entry, whose filter keeps the dispatch ISA only; on a CPU without AVX2 they are skipped.
   claims) args=(--smb_shapes=headline --smb_filter_isa=all --benchmark_min_time=0.1
-                '--benchmark_filter=^(two_pass|max_shifted)\.avx2/1/16777216$') ;;
+                '--benchmark_filter=^(two_pass|max_shifted|recompute)\.avx2/1/16777216$') ;;
   full) args=(--smb_shapes=all --smb_filter_isa=all --benchmark_repetitions=5
               --benchmark_report_aggregates_only=true) ;;
 esac

@@ -164,3 +164,33 @@ TEST_CASE("fewer rows than threads, empty shapes, in place under threads") {
         CHECK(std::memcmp(x.data(), y.data(), y.size() * sizeof(float)) == 0);
     }
 }
+
+TEST_CASE("recompute: the fast tier is max_shifted's bit for bit, whole rows and split rows") {
+    // Dukhan & Ablavatski's two three-pass forms differ in memory traffic only: recompute's
+    // output pass evaluates the same exp of the same (x, m) that max_shifted stored, times the
+    // same float(1/s). Any difference in bits means one of them changed its arithmetic.
+    std::size_t compared = 0;
+    for (const char* isa : {"sse2", "avx2", "avx512"}) {
+        const Variant* r = find_variant(std::string("recompute.") + isa);
+        const Variant* m = find_variant(std::string("max_shifted.") + isa);
+        REQUIRE(r);
+        REQUIRE(m);
+        if (!available(*r)) continue;
+        INFO(r->name);
+        for (const auto& d : ref::distributions()) {
+            INFO(d.name);
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                const std::vector<float> rows = ref::make_row(d.name, 64 * 33, 5);  // 64 x 33
+                const auto p = batch(*r, rows, 64, 33, out, 1), q = batch(*m, rows, 64, 33, out, 1);
+                CHECK(std::memcmp(p.data(), q.data(), p.size() * sizeof(float)) == 0);
+                const std::vector<float> x = ref::make_row(d.name, kLong, 6);  // one row, split
+                for (int t : {1, 2}) {
+                    const auto a = batch(*r, x, 1, kLong, out, t), b = batch(*m, x, 1, kLong, out, t);
+                    CHECK(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0);
+                }
+                ++compared;
+            }
+        }
+    }
+    CHECK(compared > 0);  // SSE2 is in every x86-64 CPU
+}

@@ -56,11 +56,15 @@ const char* const kAccuracyDetails =
     "  FILE               CSV, one line per case: variant,isa,tier,exp_kernel,output,\n"
     "                     distribution,n,bound,max_ulp,mean_ulp,p999_ulp,\n"
     "                     frac_correctly_rounded,normal_count,subnormal_count,subnormal_ok,\n"
-    "                     sum_error,higham_normwise,worst_index,worst_x,worst_y,worst_exact,\n"
-    "                     status (pass, fail or out_of_domain). ULP columns are over the normal\n"
-    "                     band; p999 is the 99.9th percentile (nearest rank); sum_error is\n"
-    "                     |sum y - 1| (softmax only); higham_normwise is ||y - r||_2 / ||r||_2\n"
-    "                     over finite non-zero exact values; worst_* is the entry with the\n"
+    "                     sum_error,higham_normwise,x_range,worst_index,worst_x,worst_y,\n"
+    "                     worst_exact,status (pass, fail or out_of_domain). ULP columns are\n"
+    "                     over the normal band; p999 is the 99.9th percentile (nearest rank);\n"
+    "                     sum_error is |sum y - 1| (softmax only); higham_normwise is\n"
+    "                     ||y - r||_2 / ||r||_2 over finite non-zero exact values;\n"
+    "                     normwise_inf is ||y - r||_inf / ||r||_inf over finite exact values and\n"
+    "                     x_range is max(x) - min(x) over the row's finite logits (the error\n"
+    "                     and the input of Blanchard-Higham-Higham's softmax bounds, which\n"
+    "                     scripts/claims.py evaluates); worst_* is the entry with the\n"
     "                     largest ULP error. Empty: not applicable; inf/nan as such.\n"
     "  FILE-stem.json     {\"meta\": {machine_id, cpu_model, git_commit, date, mode,\n"
     "                     dispatch_isa, ...}, \"cases\": [the CSV fields, plus failure],\n"
@@ -158,10 +162,27 @@ struct CaseResult {
     Output out = Output::softmax;
     std::string_view dist;
     std::size_t n = 0;
+    double x_range = 0;  // max(x) - min(x) over the row's finite logits (0 when none)
+    double normwise_inf = 0;  // ||y - r||_inf / ||r||_inf over finite exact values (NaN y: inf)
     ref::Score s;
     bool in_domain = true;
     std::string status;  // pass, fail, out_of_domain
 };
+
+// ||y - r||_inf / ||r||_inf over the entries whose exact value is finite (a NaN output counts as
+// an infinite error); 0 when there are none. The normwise error of Blanchard, Higham & Higham's
+// softmax theorems (scripts/claims.py, claim 3).
+double inf_norm_error(const std::vector<float>& y, const ref::RowReference& r) {
+    double num = 0, den = 0;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double e = r.exact[i];
+        if (!std::isfinite(e)) continue;
+        const double d = std::fabs(double(y[i]) - e);
+        num = std::isnan(d) ? INFINITY : std::max(num, d);
+        den = std::max(den, std::fabs(e));
+    }
+    return den > 0 ? num / den : 0.0;
+}
 
 // ---- progress ----------------------------------------------------------------------------------
 
@@ -291,7 +312,7 @@ ref::RowReference reference(std::span<const float> x, Output out, int threads) {
 const char* kCsvHeader =
     "variant,isa,tier,exp_kernel,output,distribution,n,bound,max_ulp,mean_ulp,p999_ulp,"
     "frac_correctly_rounded,normal_count,subnormal_count,subnormal_ok,sum_error,higham_normwise,"
-    "worst_index,worst_x,worst_y,worst_exact,status";
+    "normwise_inf,x_range,worst_index,worst_x,worst_y,worst_exact,status";
 
 // The fields of one case, in CSV order, as (key, CSV text, JSON text).
 struct Field {
@@ -331,6 +352,8 @@ std::vector<Field> fields_of(const CaseResult& c) {
     f.push_back(Field{"subnormal_ok", s.subnormal_ok ? "true" : "false", s.subnormal_ok ? "true" : "false"});
     f.push_back(softmax ? num("sum_error", m.sum_error) : none("sum_error"));
     f.push_back(num("higham_normwise", s.higham_normwise));
+    f.push_back(num("normwise_inf", c.normwise_inf));
+    f.push_back(num("x_range", c.x_range));
     if (s.has_worst) {
         f.push_back(count("worst_index", s.worst_index));
         f.push_back(Field{"worst_x", number_text(s.worst_x), json_number(s.worst_x)});
@@ -665,6 +688,10 @@ int cmd_accuracy(const AccuracyOptions& opt) {
             for (std::size_t si = 0; si < sizes.size(); ++si) {
                 const std::size_t n = sizes[si];
                 const std::vector<float> x = ref::make_row(dists[di], n, kSeed);
+                double lo = INFINITY, hi = -INFINITY;
+                for (float v : x)
+                    if (std::isfinite(v)) lo = std::min(lo, double(v)), hi = std::max(hi, double(v));
+                const double x_range = hi >= lo ? hi - lo : 0.0;
                 for (std::size_t oi = 0; oi < 2; ++oi) {
                     const Output out = oi == 0 ? Output::softmax : Output::log_softmax;
                     const ref::RowReference r = reference(x, out, threads);
@@ -683,7 +710,9 @@ int cmd_accuracy(const AccuracyOptions& opt) {
                                 c.out = out;
                                 c.dist = dists[di];
                                 c.n = n;
+                                c.x_range = x_range;
                                 c.s = ref::score_output(v, x, y, r, out);
+                                c.normwise_inf = inf_norm_error(y, r);
                                 c.in_domain = ref::in_domain(v, x);
                                 c.status = !c.in_domain ? "out_of_domain" : c.s.check.failure.empty() ? "pass" : "fail";
                             } catch (const std::exception& e) {

@@ -44,7 +44,7 @@ else
     fail "accuracy --quick exits 0 and writes the CSV" "exit $RC, stderr: $ERR"
 fi
 
-HEADER='variant,isa,tier,exp_kernel,output,distribution,n,bound,max_ulp,mean_ulp,p999_ulp,frac_correctly_rounded,normal_count,subnormal_count,subnormal_ok,sum_error,higham_normwise,worst_index,worst_x,worst_y,worst_exact,status'
+HEADER='variant,isa,tier,exp_kernel,output,distribution,n,bound,max_ulp,mean_ulp,p999_ulp,frac_correctly_rounded,normal_count,subnormal_count,subnormal_ok,sum_error,higham_normwise,normwise_inf,x_range,worst_index,worst_x,worst_y,worst_exact,status'
 if [[ -f $ACC && $(head -n 1 "$ACC") == "$HEADER" ]]; then
     pass "CSV header has the documented columns"
 else
@@ -59,15 +59,15 @@ else
     fail "CSV case count" "got $got_lines lines, want $want_lines"
 fi
 
-# Columns: 1 variant, 5 output, 6 distribution, 22 status.
+# Columns: 1 variant, 5 output, 6 distribution; status is the last (NF).
 naive_offset=$(awk -F, '$1 == "naive.scalar" && $6 == "offset_1e4"' "$ACC" 2>/dev/null | wc -l)
-naive_offset_ood=$(awk -F, '$1 == "naive.scalar" && $6 == "offset_1e4" && $22 == "out_of_domain"' "$ACC" 2>/dev/null | wc -l)
+naive_offset_ood=$(awk -F, '$1 == "naive.scalar" && $6 == "offset_1e4" && $NF == "out_of_domain"' "$ACC" 2>/dev/null | wc -l)
 if [[ $naive_offset -eq 30 && $naive_offset_ood -eq 30 ]]; then
     pass "every naive.scalar row on offset_1e4 is out_of_domain ($naive_offset_ood/$naive_offset)"
 else
     fail "naive.scalar on offset_1e4 is out_of_domain" "$naive_offset_ood of $naive_offset rows"
 fi
-others=$(awk -F, 'NR > 1 && !($1 == "naive.scalar" && $6 == "offset_1e4") && $22 != "pass"' "$ACC" 2>/dev/null | head -n 3)
+others=$(awk -F, 'NR > 1 && !($1 == "naive.scalar" && $6 == "offset_1e4") && $NF != "pass"' "$ACC" 2>/dev/null | head -n 3)
 if [[ -z $others ]]; then
     pass "every other case passes"
 else
@@ -111,8 +111,19 @@ for k in ("machine_id", "cpu_model", "git_commit", "date", "mode", "dispatch_isa
 assert meta["mode"] == "quick", meta["mode"]
 assert len(d["cases"]) == int(sys.argv[2]), "cases: %d" % len(d["cases"])
 c = d["cases"][0]
-for k in ("variant", "output", "distribution", "n", "bound", "max_ulp", "p999_ulp", "higham_normwise", "status"):
+for k in ("variant", "output", "distribution", "n", "bound", "max_ulp", "p999_ulp", "higham_normwise", "normwise_inf", "x_range", "status"):
     assert k in c, "case key %s missing" % k
+# x_range: max - min of the row's logits, one value per (distribution, n) whatever the variant;
+# 0 for one logit, positive for several N(0, 1) logits
+ranges = {}
+for c in d["cases"]:
+    r = c["x_range"]
+    assert isinstance(r, (int, float)) and r >= 0, c
+    assert r == 0 if c["n"] == 1 else (r > 0 or c["distribution"] != "normal_1"), c
+    assert ranges.setdefault((c["distribution"], c["n"]), r) == r, c
+    # ||y - r||_inf / ||r||_inf: within the documented ULP bound's relative error (2^-23 per ULP)
+    if c["status"] == "pass" and c["output"] == "softmax":
+        assert 0 <= c["normwise_inf"] <= c["bound"] * 2.0**-23, c
 sp = d["special"]
 assert len(sp) == 32 * int(sys.argv[3]), "special: %d" % len(sp)
 for k in ("variant", "case", "output", "masked_safe", "pass", "detail"):

@@ -214,6 +214,22 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float(double(apart ? y[j] : float(term(x[j]))) / s);
 }
 
+// Three passes, Dukhan & Ablavatski's "recompute" form: max; sum of exp(x - m) (double), nothing
+// stored; exp(x - m) again in double, divided by the sum and rounded once. Unlike max_shifted
+// no float exp is stored, so the only float rounding is the output's.
+void recompute(const float* x, float* y, std::size_t n, RowParams p) {
+    if (n == 0) return;
+    const MaxScan mx = scan_max(x, n);
+    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return;
+    if (p.output == Output::log_softmax) {
+        write_log(x, y, n, mx.m, sum_rest(x, n, mx.m, mx.k));
+        return;
+    }
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) s += std::exp(double(x[j]) - double(mx.m));
+    for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp(double(x[j]) - double(mx.m)) / s);
+}
+
 }  // namespace
 
 }  // namespace smb::kernels::scalar
