@@ -33,7 +33,7 @@ numpy and scipy: $PYTHON, python3, /usr/bin/python3; skipped with a message othe
                --benchmark_report_aggregates_only=true (mean, median, stddev, cv in the JSON);
                about 70 minutes on 2 cores (measured on a 2-core Zen 5 VM)
   --claims     the entries the report's claims section needs that --quick does not time:
-               two_pass and max_shifted at AVX2 on 1x16M, 1 thread (--smb_shapes=headline
+               two_pass, max_shifted and recompute at AVX2 on 1x16M, 1 thread (--smb_shapes=headline
                --smb_filter_isa=all, a --benchmark_filter, --benchmark_min_time=0.1), to
                results/<machine-id>/claims-<UTC YYYYmmdd-HHMMSS>.json by default; scripts/
                reproduce.sh --quick runs it after the benchmark (the AVX-512 pair and online

@@ -26,7 +26,7 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
                 (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
                 the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
-                with --quick also scripts/bench.sh --claims (two_pass and max_shifted at AVX2
+                with --quick also scripts/bench.sh --claims (two_pass, max_shifted and recompute at AVX2
                 on 1x16M: the report's claims section needs them; --full times them anyway)
                   --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
