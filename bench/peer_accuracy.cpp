@@ -205,7 +205,6 @@ smb::Variant descriptor(const std::string& name, const std::string&, bool unshif
     v.subnormal = smb::Subnormal::flush;
     v.row = nullptr;
     v.summary = "";
-    v.split = nullptr;
     return v;
 }
 

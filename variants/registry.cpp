@@ -4,8 +4,10 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <string>
 
+#include "detail/split.hpp"
 #include "kernels.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -145,7 +147,7 @@ constexpr std::array<Variant, kCount> kVariants = [] {
     std::array<Variant, kCount> v{};
     for (std::size_t k = 0; k < kCount; ++k) {
         const Row& r = kRows[k];
-        v[k] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary, r.split,
+        v[k] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
                        r.split_form};
     }
     return v;
@@ -174,7 +176,17 @@ const AlgorithmInfo& info(Algorithm a) {
     return kAlgorithms[std::size(kAlgorithms) - 1];
 }
 
-std::string_view parallelism(const Variant& v) { return v.split ? "rows+split" : "rows"; }
+std::string_view parallelism(const Variant& v) { return v.split_form == SplitForm::none ? "rows" : "rows+split"; }
+
+// The split plumbing behind each row (detail/split.hpp), from the same rows as the variants.
+const RowSplit* detail::split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
+        return kRows[std::size_t(p - kVariants.data())].split;
+    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
+        if (r.row == v.row) return r.split;
+    return nullptr;
+}
 
 const Variant* find_variant(std::string_view name) {
     if (const Variant* v = find_canonical(name)) return v;

@@ -55,9 +55,6 @@ struct RowParams {
 // One row: x and y may be the same pointer (in place); otherwise they must not overlap.
 using RowFn = void (*)(const float* x, float* y, std::size_t n, RowParams p);
 
-// The split plumbing of a variant (internal; the batch call uses it).
-struct RowSplit;
-
 // Facts about an algorithm, one row of variants/list.inc each.
 struct AlgorithmInfo {
     Algorithm algorithm;
@@ -83,8 +80,7 @@ struct Variant {
     Subnormal subnormal;           // policy for outputs below FLT_MIN
     RowFn row;
     std::string_view summary;      // one line for `softmaxbench list` and the README
-    const RowSplit* split;         // nullptr: threads split the rows only, never one row
-    SplitForm split_form;
+    SplitForm split_form;          // none: threads split the rows only, never one row
 };
 
 // Another name of a variant that still resolves (older names, e.g. max_shifted.avx512.p6).
