@@ -45,7 +45,7 @@ struct IsaName {
     std::string_view name;
 };
 constexpr IsaName kIsaNames[] = {
-#define SMB_ISA(name, features) IsaName{Isa::name, #name},
+#define SMB_ISA(name, features, flags) IsaName{Isa::name, #name},
 #include "list.inc"
 #undef SMB_ISA
 };

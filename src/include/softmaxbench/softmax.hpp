@@ -28,7 +28,7 @@ enum class Algorithm {
     auto_pick
 };
 enum class Isa {
-#define SMB_ISA(name, features) name,
+#define SMB_ISA(name, features, flags) name,
 #include "softmaxbench/list.inc"
 #undef SMB_ISA
 };
