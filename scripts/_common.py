@@ -180,8 +180,15 @@ def algorithm_colour(algorithm: str) -> str:
     return known.get(algorithm, extra[sum(map(ord, algorithm)) % len(extra)])
 
 
-def isa_marker(isa: str) -> str:
-    return {"scalar": "o", "sse2": "s", "avx2": "^", "avx512": "D"}.get(isa, "x")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def isa_marker(registry: list, isa: str) -> str:
+    """A marker per ISA by its place in the registry's ISA order (least preferred first, as
+    `list --json` gives it; no ISA table here); 'x' for one the registry does not list."""
+    order = list(dict.fromkeys(str(v.get("isa", "")) for v in registry))
+    k = order.index(isa) if isa in order else len(_MARKERS)
+    return _MARKERS[k] if k < len(_MARKERS) else "x"
 
 
 def suffix_linestyle(suffix: str):
