@@ -1,6 +1,6 @@
 // peer_accuracy: every peer scored in ULP like our variants, on every distribution and size of
 // the accuracy sweep, softmax and log_softmax, against the same MPFR reference with the same
-// scoring code (src/reference/scoring.hpp), plus what each peer does with special values.
+// scoring code (src/reference/include/reference/scoring.hpp), plus what each peer does with special values.
 //
 // The peers are the benchmark's (bench/peers/, the same calls softmax_bench times) and the
 // NumPy/SciPy functions of scripts/bench_numpy.py (the same functions bench_numpy.py times),
@@ -205,7 +205,6 @@ smb::Variant descriptor(const std::string& name, const std::string&, bool unshif
     v.subnormal = smb::Subnormal::flush;
     v.row = nullptr;
     v.summary = "";
-    v.split = nullptr;
     return v;
 }
 

@@ -45,9 +45,9 @@ RIVALS = {"softmax": ("onednn", "xnnpack"), "log_softmax": ("onednn_log",)}
 # Every fact about our variants (algorithms, ISAs, bounds, tiers, their order) comes from the
 # registry as `softmaxbench list --json` prints it: the benchmark records it in its context
 # (key "variants") and reproduce.sh saves it as variants.json; nothing here copies a table.
-# "Accurate tier" in throughput comparisons: documented max ULP error <= 1, the registry's
-# kAccurateMaxUlp (`accurate_max_ulp` in the list); this default is only for runs without it.
-ACCURATE_MAX_ULP = 1.0
+# "Accurate tier" in throughput comparisons: documented max ULP error within the registry's
+# kAccurateMaxUlp (`accurate_max_ulp` in the list; BenchRun.accurate_max_ulp()). A run whose
+# registry does not record it is an error, never a default.
 
 _TIME_UNIT_S = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 _BENCH_NAME = re.compile(r"^bench-(\d{8}-\d{6})\.json$")
@@ -180,8 +180,15 @@ def algorithm_colour(algorithm: str) -> str:
     return known.get(algorithm, extra[sum(map(ord, algorithm)) % len(extra)])
 
 
-def isa_marker(isa: str) -> str:
-    return {"scalar": "o", "sse2": "s", "avx2": "^", "avx512": "D"}.get(isa, "x")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+
+def isa_marker(registry: list, isa: str) -> str:
+    """A marker per ISA by its place in the registry's ISA order (least preferred first, as
+    `list --json` gives it; no ISA table here); 'x' for one the registry does not list."""
+    order = list(dict.fromkeys(str(v.get("isa", "")) for v in registry))
+    k = order.index(isa) if isa in order else len(_MARKERS)
+    return _MARKERS[k] if k < len(_MARKERS) else "x"
 
 
 def suffix_linestyle(suffix: str):
@@ -345,6 +352,10 @@ class BenchRun:
             return None
         return many.real_gelems / one.real_gelems
 
+    def accurate_max_ulp(self) -> float:
+        """The accurate tier's bound, from this run's registry (an InputError when it has none)."""
+        return accurate_max_ulp(self.registry, str(self.path))
+
     def unsafe(self, variant: str) -> bool:
         """Tier 'unsafe' in the registry (naive: no max shift, overflows for logits above ~88.7);
         a variant the registry does not know is not called unsafe."""
@@ -488,12 +499,18 @@ def _registry(folder: Path, context: dict) -> tuple[dict, dict, list]:
     return registry_from(entries, str(path))
 
 
-def accurate_max_ulp(registry: list) -> float:
-    """The registry's accurate-tier bound (kAccurateMaxUlp), else ACCURATE_MAX_ULP."""
+def accurate_max_ulp(registry: list, where: str) -> float:
+    """The registry's accurate-tier bound (kAccurateMaxUlp, `accurate_max_ulp` in each entry of
+    `softmaxbench list --json`). A registry without it (none at all, or one saved before the list
+    carried it) raises InputError naming where it looked: the bound is not guessed."""
     for v in registry:
-        if isinstance(v.get("accurate_max_ulp"), (int, float)):
-            return float(v["accurate_max_ulp"])
-    return ACCURATE_MAX_ULP
+        b = v.get("accurate_max_ulp") if isinstance(v, dict) else None
+        if isinstance(b, (int, float)) and not isinstance(b, bool):
+            return float(b)
+    raise InputError(f"{where}: the run's registry (the benchmark context's \"variants\", else "
+                     f"variants.json beside it) does not record accurate_max_ulp, the accurate "
+                     f"tier's bound ({'no registry at all' if not registry else 'saved by an older softmaxbench'}); "
+                     f"rerun the benchmark with a current build")
 
 
 def load_bench(path: Path, folder: Path | None = None) -> BenchRun:

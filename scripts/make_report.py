@@ -24,7 +24,7 @@ import _common as C  # noqa: E402
 import claims as CL  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-ACC = C.ACCURATE_MAX_ULP
+ACC = math.nan  # the accurate tier's bound: the runs' registry's, set by main()
 MAX_LISTED = 20  # failing accuracy cases listed individually
 
 
@@ -993,6 +993,11 @@ def main() -> None:
     if args.bench is not None and len(args.results) > 1:
         raise C.InputError("--bench applies to a single --results folder")
     machines = [load_machine(f, args.bench) for f in args.results]
+    global ACC
+    bounds = {m.run.accurate_max_ulp() for m in machines}
+    if len(bounds) != 1:
+        raise C.InputError(f"the runs' registries disagree on the accurate tier's bound: {sorted(bounds)}")
+    ACC = bounds.pop()
     out = args.out or args.results[0] / "REPORT.md"
     # A malformed README fails before anything is written.
     readme = (updated_readme(args.readme, readme_block(machines[0], args.readme))

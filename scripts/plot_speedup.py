@@ -16,10 +16,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 
-# (legend name, max documented ULP or None, colour, hatch)
-KINDS = (("fastest", None, "tab:blue", ""),
-         (f"fastest accurate (≤{C.ACCURATE_MAX_ULP:g} ulp)", C.ACCURATE_MAX_ULP, "tab:green",
-          "//"))
+
+def kinds(run: C.BenchRun) -> tuple:
+    """(legend name, max documented ULP or None, colour, hatch) of each bar; the accurate
+    tier's bound is the run's registry's."""
+    acc = run.accurate_max_ulp()
+    return (("fastest", None, "tab:blue", ""),
+            (f"fastest accurate (≤{acc:g} ulp)", acc, "tab:green", "//"))
+
+
 HEIGHT = 0.38
 
 
@@ -76,11 +81,11 @@ def draw_panel(ax, run: C.BenchRun, shapes: list[C.Shape], peer: str) -> None:
         return
     values = []
     for i, shape in enumerate(shapes):
-        got = [ratio(run, shape, peer, kind[1]) for kind in KINDS]
+        got = [ratio(run, shape, peer, kind[1]) for kind in kinds(run)]
         if not any(got):
             ax.text(1.05, i, not_timed_note(run, shape, peer), ha="left", va="center",
                     fontsize=7, color="0.4")
-        for k, (name, _, colour, hatch) in enumerate(KINDS):
+        for k, (name, _, colour, hatch) in enumerate(kinds(run)):
             y = i + (k - 0.5) * HEIGHT
             if got[k] is not None:
                 values.append(got[k][0])
@@ -114,7 +119,7 @@ def main() -> None:
     axes[0, 0].set_ylabel("shape (rows x row length)")
     from matplotlib.patches import Patch
     handles = [Patch(facecolor=colour, hatch=hatch, edgecolor="white", label=name)
-               for name, _, colour, hatch in KINDS]
+               for name, _, colour, hatch in kinds(run)]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles),
                bbox_to_anchor=(0.5, -0.02), frameon=False, fontsize=8)
     fig.suptitle(f"softmax speedup over the peers, per shape — "

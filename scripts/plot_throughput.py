@@ -62,7 +62,7 @@ def line_style(run: C.BenchRun, impl: str) -> dict:
     notes = [f"≤{C.fmt_num(bound)} ulp"] if math.isfinite(bound) else []
     notes += ["unsafe"] if run.unsafe(impl) else []
     label = f"{impl} ({', '.join(notes)})" if notes else impl
-    return dict(color=C.algorithm_colour(algo), marker=C.isa_marker(isa), ms=4.5, lw=1.4,
+    return dict(color=C.algorithm_colour(algo), marker=C.isa_marker(run.registry, isa), ms=4.5, lw=1.4,
                 ls=C.suffix_linestyle(suffix), label=label, zorder=2)
 
 

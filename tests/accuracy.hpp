@@ -1,5 +1,5 @@
 // Shared by the accuracy tests: run a variant on a row and compare with the MPFR reference.
-// The scoring itself lives in the library (src/reference/scoring.hpp) so that the tests and
+// The scoring itself lives in the library (src/reference/include/reference/scoring.hpp) so that the tests and
 // `softmaxbench accuracy` judge a variant by one implementation; this header keeps the names
 // the tests use.
 #pragma once

@@ -1,9 +1,9 @@
 // The exp kernels of variants/simd/exp.hpp, on one ISA per run (or every ISA this CPU has):
 //   * exhaustive: every float t in [-103.98, 0] (about 1.1e9 values) through the entry points
-//     the softmax kernels call: exp_neg<5>(t, c) and exp_neg<6>(t, c) (the fast and .p6 tiers
-//     pass TwoSum's error of x - m as c; the reduction adds c, so it rounds twice and differs
-//     from exp_neg(t)) with c = 0, c = +ulp(t)/2 and c = -ulp(t)/2, and xsimd's exp(t) (the
-//     .xsimd tier), against exp(t + c) in double (t + c is exact in double). Normal results
+//     the softmax kernels call: exp_neg<5>(t, c) and exp_neg<6>(t, c) (the poly5 and
+//     poly6 exp kernels pass TwoSum's error of x - m as c; the reduction adds c, so it rounds
+//     twice and differs from exp_neg(t)) with c = 0, c = +ulp(t)/2 and c = -ulp(t)/2, and
+//     xsimd's exp(t) (the xsimd exp kernel), against exp(t + c) in double (t + c is exact in double). Normal results
 //     (exact >= 2^-126): max ULP, the unit from the binade of the exact value (exact_binade);
 //     the documented constants must hold and be tight (within 0.1 ULP of the measurement).
 //     Subnormal band (exact < 2^-126): each kernel's policy, asserted (exp.hpp's header and

@@ -42,10 +42,10 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/split.hpp"
 #include "reference/distributions.hpp"
 #include "reference/scoring.hpp"
 #include "softmaxbench/softmax.hpp"
+#include "split_forms.hpp"
 
 using namespace smb;
 
@@ -62,36 +62,23 @@ struct Fnv {
     }
 };
 
-std::vector<float> run(const Variant& v, const std::vector<float>& x, std::size_t rows, std::size_t cols, Output out,
-                       int threads) {
-    std::vector<float> y(x.size(), -777.0f);
-    BatchArgs a;
-    a.x = x.data();
-    a.y = y.data();
-    a.rows = rows;
-    a.cols = cols;
-    a.output = out;
-    a.threads = threads;
-    softmax_batch(v, a);
-    return y;
-}
-
-// The hash of one variant (with split form `split`) for one output and thread count.
-std::uint64_t hash_of(const Variant& v, Output out, int threads) {
-    Fnv f;
+// The hash of one variant (with the split form of f) for one output and thread count.
+std::uint64_t hash_of(const test::Form& f, Output out, int threads) {
+    const Variant& v = *f.v;
+    Fnv h;
     for (const auto& d : ref::distributions()) {
         for (std::size_t n : ref::test_sizes()) {
             const std::vector<float> x = ref::make_row(d.name, n, 42);
             if (!ref::in_domain(v, x)) continue;
-            f.add(run(v, x, 1, n, out, threads));
+            h.add(test::batch(f, x, 1, n, out, threads));
         }
         if (threads > 1) {
             const std::size_t rows = 512, cols = 33;
             const std::vector<float> x = ref::make_row(d.name, rows * cols, 43);
-            if (ref::in_domain(v, x)) f.add(run(v, x, rows, cols, out, threads));
+            if (ref::in_domain(v, x)) h.add(test::batch(f, x, rows, cols, out, threads));
         }
     }
-    return f.h;
+    return h.h;
 }
 
 std::string key(std::string_view name, Output out, int threads, bool long_form) {
@@ -141,15 +128,10 @@ int main(int argc, char** argv) {
             skipped.push_back(std::string(reg.name));
             continue;
         }
-        std::vector<std::pair<Variant, bool>> forms{{reg, false}};
-        if (reg.split && reg.split->long_split) {
-            Variant w = reg;
-            w.split = reg.split->long_split;
-            forms.emplace_back(w, true);
-        }
-        for (const auto& [v, long_form] : forms)
+        for (const test::Form& form : test::split_forms({&reg}))
             for (Output out : {Output::softmax, Output::log_softmax})
                 for (int t : {1, 2}) {
+                    const bool long_form = form.long_form;
                     if (long_form && t == 1) continue;  // one thread never splits a row
                     // The expected line may name the variant by its name or by an older name.
                     std::string k = key(reg.name, out, t, long_form);
@@ -157,7 +139,7 @@ int main(int argc, char** argv) {
                         if (a.name == reg.name && !expected.count(k) && expected.count(key(a.alias, out, t, long_form)))
                             k = key(a.alias, out, t, long_form);
                     char hex[17];
-                    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_of(v, out, t)));
+                    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash_of(form, out, t)));
                     got[k] = hex;
                     ++checked;
                     const auto it = expected.find(k);

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/split.hpp"
 #include "softmaxbench/softmax.hpp"
 
 using namespace smb;
@@ -145,9 +146,26 @@ TEST_CASE("the algorithms' facts are the registry's") {
     CHECK(info(Algorithm::guarded).max_shift_log == true);
     for (const Variant& v : all_variants()) {
         INFO(v.name);
-        CHECK((v.split == nullptr) == (v.split_form == SplitForm::none));
         CHECK(to_string(v.algorithm) == info(v.algorithm).name);
     }
+}
+
+TEST_CASE("the split plumbing is internal, found from the variant by detail::split_of") {
+    std::set<RowFn> rows;
+    for (const Variant& v : all_variants()) {
+        INFO(v.name);
+        // The list's split form and the plumbing built from the same row agree.
+        CHECK((detail::split_of(v) == nullptr) == (v.split_form == SplitForm::none));
+        CHECK(parallelism(v) == (v.split_form == SplitForm::none ? "rows" : "rows+split"));
+        // A copy finds the same plumbing (by its row function, which is its own).
+        const Variant copy = v;
+        CHECK(detail::split_of(copy) == detail::split_of(v));
+        CHECK(rows.insert(v.row).second);
+    }
+    // A Variant that is not the registry's has none (e.g. bench/peer_accuracy.cpp's peers).
+    Variant other{};
+    other.name = "max_shifted.avx512";
+    CHECK(detail::split_of(other) == nullptr);
 }
 
 TEST_CASE("ISAs are feature sets: availability follows the CPU and the cap") {

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "accuracy.hpp"
-#include "detail/split.hpp"
 #include "layout.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/softmax.hpp"
+#include "split_forms.hpp"
 
 using namespace smb;
 
@@ -64,33 +64,9 @@ std::size_t lanes_of(const Variant& v) {
     }
 }
 
-// Every available variant, plus guarded's long-row split form (used from 2^23 elements) as
-// the split of a copy, so that form is also cut at these sizes.
-std::vector<Variant> forms() {
-    std::vector<Variant> vs;
-    for (const Variant* v : test::available_variants()) {
-        vs.push_back(*v);
-        if (v->split && v->split->long_split) {
-            Variant w = *v;
-            w.split = v->split->long_split;
-            vs.push_back(w);
-        }
-    }
-    return vs;
-}
-
-void run(const Variant& v, const std::vector<float>& x, std::vector<float>& y, Output out, int threads) {
-    std::fill(y.begin(), y.end(), -777.0f);
-    BatchArgs a;
-    a.x = x.data();
-    a.y = y.data();
-    a.rows = 1;
-    a.cols = x.size();
-    a.output = out;
-    a.threads = threads;
-    softmax_batch(v, a);
-}
-
+// Every available variant, plus guarded's long-row split form (used from 2^23 elements; see
+// tests/split_forms.hpp), so that form is also cut at these sizes.
+std::vector<test::Form> forms() { return test::split_forms(test::available_variants()); }
 
 // The first index where y breaks the policy for a -inf at `pos`, or npos. Outputs elsewhere
 // must be within 1e-4 relative of the exact value (softmax; any documented bound is far below:
@@ -110,21 +86,22 @@ std::size_t ninf_failure(const std::vector<float>& y, const std::vector<double>&
 }  // namespace
 
 TEST_CASE("special values on every chunk, group, step and slice boundary, split rows and not") {
-    const std::vector<Variant> vs = forms();
+    const std::vector<test::Form> vs = forms();
     std::size_t runs = 0, failures = 0;
     // 3 guarded chunks and a ragged tail (never splits); just past the split threshold, ragged.
     for (std::size_t n : {3 * layout::kGuardChunk + 37, layout::kMinSplitCols + 37}) {
         std::vector<float> x = ref::make_row("normal_1", n, 1023);
         std::vector<float> y(n);
         for (int threads : {1, 2, 3}) {
-            for (const Variant& v : vs) {
+            for (const test::Form& f : vs) {
+                const Variant& v = *f.v;
                 const bool chunks = v.algorithm == Algorithm::guarded || v.algorithm == Algorithm::auto_pick;
                 for (std::size_t pos : positions(n, threads, lanes_of(v), chunks)) {
                     const float keep = x[pos];
                     for (float bad : {kNaN, kInf, -kInf}) {
                         x[pos] = bad;
                         for (Output out : {Output::softmax, Output::log_softmax}) {
-                            run(v, x, y, out, threads);
+                            test::batch_into(f, x, y, 1, n, out, threads);
                             ++runs;
                             std::size_t fail = std::string::npos;
                             if (bad != -kInf) {
@@ -135,8 +112,7 @@ TEST_CASE("special values on every chunk, group, step and slice boundary, split 
                             }
                             if (fail != std::string::npos) {
                                 ++failures;
-                                const bool long_form = find_variant(v.name)->split != v.split;
-                                FAIL_CHECK(v.name << (long_form ? " (long-row split form)" : "") << " n=" << n
+                                FAIL_CHECK(f.label() << " n=" << n
                                                   << " threads=" << threads << " " << to_string(out) << " x["
                                                   << pos << "]=" << bad << ": y[" << fail << "]=" << y[fail]);
                             }

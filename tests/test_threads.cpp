@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "accuracy.hpp"
-#include "detail/split.hpp"
 #include "reference/distributions.hpp"
 #include "reference/scoring.hpp"
 #include "softmaxbench/reference.hpp"
 #include "softmaxbench/softmax.hpp"
+#include "split_forms.hpp"
 
 using namespace smb;
 
@@ -28,40 +28,11 @@ using test::kNaN;
 // Longer than the split threshold in src/core/batch.cpp (32768), not a multiple of 16.
 constexpr std::size_t kLong = 100003;
 
-std::vector<float> batch(const Variant& v, const std::vector<float>& x, std::size_t rows, std::size_t cols,
-                         Output out, int threads, bool masked = false) {
-    std::vector<float> y(x.size(), -777.0f);
-    BatchArgs a;
-    a.x = x.data();
-    a.y = y.data();
-    a.rows = rows;
-    a.cols = cols;
-    a.output = out;
-    a.threads = threads;
-    a.masked_safe = masked;
-    softmax_batch(v, a);
-    return y;
-}
+using test::batch;
+using test::Form;
 
-// Every variant, plus a copy of each variant whose split has a second form for long rows
-// (RowSplit::long_split, used from long_from elements, past what these tests can score) with
-// that form as its split: the long form is tested on kLong-element rows that way.
-std::vector<Variant> split_forms() {
-    std::vector<Variant> vs;
-    for (const Variant* v : available_variants()) {
-        vs.push_back(*v);
-        if (v->split && v->split->long_split) {
-            Variant w = *v;
-            w.split = v->split->long_split;
-            vs.push_back(w);
-        }
-    }
-    return vs;
-}
-std::string form_of(const Variant& v) {
-    const Variant* reg = find_variant(v.name);
-    return reg && reg->split != v.split ? " (long-row split form)" : "";
-}
+// Every variant, plus each split's long-row form (tests/split_forms.hpp).
+std::vector<Form> split_forms() { return test::split_forms(available_variants()); }
 
 }  // namespace
 
@@ -90,13 +61,13 @@ TEST_CASE("a long row split across threads meets the variant's documented bound"
         const auto x = ref::make_row(dist, kLong, 77);
         for (Output out : {Output::softmax, Output::log_softmax}) {
             const ref::RowReference r = ref::reference_row(x, out);
-            for (const Variant& form : split_forms()) {
-                const Variant* v = &form;
+            for (const Form& form : split_forms()) {
+                const Variant* v = form.v;
                 if (!ref::in_domain(*v, x)) continue;
                 for (int t : {2, 3}) {
-                    const auto y = batch(*v, x, 1, kLong, out, t);
+                    const auto y = batch(form, x, 1, kLong, out, t);
                     const ref::Check c = ref::check_output(*v, x, y, r, out);
-                    INFO(v->name << form_of(*v) << " " << parallelism(*v) << " " << dist << " " << to_string(out)
+                    INFO(form.label() << " " << parallelism(*v) << " " << dist << " " << to_string(out)
                                  << " threads=" << t << ": " << c.failure);
                     CHECK(c.failure.empty());
                 }
@@ -115,23 +86,23 @@ TEST_CASE("split rows: NaN among -inf, half -inf and all -inf rows follow the po
     const ref::RowReference half_ref[2] = {ref::reference_row(half, Output::softmax),
                                            ref::reference_row(half, Output::log_softmax)};
     const std::vector<float> all(kLong, -kInf);
-    for (const Variant& form : split_forms()) {
-        const Variant* v = &form;
-        if (!v->split) continue;
+    for (const Form& form : split_forms()) {
+        const Variant* v = form.v;
+        if (!test::splits(form)) continue;
         for (int t : {2, 3}) {
             for (Output out : {Output::softmax, Output::log_softmax}) {
-                INFO(v->name << form_of(*v) << " threads=" << t << " " << to_string(out));
+                INFO(form.label() << " threads=" << t << " " << to_string(out));
                 // NaN in the second half, every other entry -inf: a NaN-dropping max sees -inf.
-                CHECK(all_nan(batch(*v, nan_among_ninf, 1, kLong, out, t, true)));
+                CHECK(all_nan(batch(form, nan_among_ninf, 1, kLong, out, t, true)));
                 // First half all -inf, second half finite: exact 0 / -inf there, the rest scored.
-                const auto y = batch(*v, half, 1, kLong, out, t);
+                const auto y = batch(form, half, 1, kLong, out, t);
                 const ref::Check c = ref::check_output(*v, half, y, half_ref[out == Output::softmax ? 0 : 1], out);
                 INFO(c.failure);
                 CHECK(c.failure.empty());
                 CHECK(y[0] == (out == Output::softmax ? 0.0f : -kInf));
                 // All -inf: NaN, or the masked value.
-                CHECK(all_nan(batch(*v, all, 1, kLong, out, t)));
-                CHECK(all_equal(batch(*v, all, 1, kLong, out, t, true), out == Output::softmax ? 0.0f : -kInf));
+                CHECK(all_nan(batch(form, all, 1, kLong, out, t)));
+                CHECK(all_equal(batch(form, all, 1, kLong, out, t, true), out == Output::softmax ? 0.0f : -kInf));
             }
         }
     }
@@ -149,7 +120,7 @@ TEST_CASE("fewer rows than threads, empty shapes, in place under threads") {
     CHECK_NOTHROW(softmax_batch(v, a));
 
     for (const Variant* w : available_variants()) {
-        if (!w->split) continue;
+        if (w->split_form == SplitForm::none) continue;
         // 2 long rows, 3 threads: each row is split; in place gives the same as out of place.
         std::vector<float> x = ref::make_row("normal_5", 2 * kLong, 9);
         const auto y = batch(*w, x, 2, kLong, Output::softmax, 3);

@@ -4,8 +4,10 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <string>
 
+#include "detail/split.hpp"
 #include "kernels.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -43,7 +45,7 @@ struct IsaName {
     std::string_view name;
 };
 constexpr IsaName kIsaNames[] = {
-#define SMB_ISA(name, features) IsaName{Isa::name, #name},
+#define SMB_ISA(name, features, flags) IsaName{Isa::name, #name},
 #include "list.inc"
 #undef SMB_ISA
 };
@@ -149,18 +151,25 @@ constexpr std::array<Name, kCount> kNames = [] {
     return n;
 }();
 
-// The variants grouped by op (list order within an op), so all_variants(op) is one slice.
+// The variants grouped by op (list order within an op), so all_variants(op) is one slice;
+// kRowOf[k] is the list row of kVariants[k].
 constexpr Op kOps[] = {Op::forward, Op::backward, Op::cross_entropy};
-constexpr std::array<Variant, kCount> kVariants = [] {
-    std::array<Variant, kCount> v{};
+constexpr std::array<std::size_t, kCount> kRowOf = [] {
+    std::array<std::size_t, kCount> idx{};
     std::size_t out = 0;
     for (Op op : kOps)
-        for (std::size_t k = 0; k < kCount; ++k) {
-            const Row& r = kRows[k];
-            if (r.op != op) continue;
-            v[out++] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
-                               r.split, r.split_form, r.op, r.backward, r.cross_entropy};
-        }
+        for (std::size_t k = 0; k < kCount; ++k)
+            if (kRows[k].op == op) idx[out++] = k;
+    return idx;
+}();
+constexpr std::array<Variant, kCount> kVariants = [] {
+    std::array<Variant, kCount> v{};
+    for (std::size_t out = 0; out < kCount; ++out) {
+        const std::size_t k = kRowOf[out];
+        const Row& r = kRows[k];
+        v[out] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
+                         r.split_form, r.op, r.backward, r.cross_entropy};
+    }
     return v;
 }();
 static_assert([] {
@@ -198,7 +207,17 @@ const AlgorithmInfo& info(Algorithm a) {
     return kAlgorithms[std::size(kAlgorithms) - 1];
 }
 
-std::string_view parallelism(const Variant& v) { return v.split ? "rows+split" : "rows"; }
+std::string_view parallelism(const Variant& v) { return v.split_form == SplitForm::none ? "rows" : "rows+split"; }
+
+// The split plumbing behind each row (detail/split.hpp), from the same rows as the variants.
+const RowSplit* detail::split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
+        return kRows[kRowOf[std::size_t(p - kVariants.data())]].split;
+    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
+        if (r.row != nullptr && r.row == v.row) return r.split;
+    return nullptr;
+}
 
 const Variant* find_variant(std::string_view name) {
     if (const Variant* v = find_canonical(name)) return v;

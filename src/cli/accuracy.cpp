@@ -1,5 +1,5 @@
 // softmaxbench accuracy: every variant x distribution x size x output against the MPFR reference,
-// scored by the library's scoring (src/reference/scoring.hpp, the same code as the tests), plus
+// scored by the library's scoring (src/reference/include/reference/scoring.hpp, the same code as the tests), plus
 // the special-value table per variant. Also the helpers commands.hpp declares for tune.cpp.
 #include <omp.h>
 #include <unistd.h>

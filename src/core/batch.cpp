@@ -2,7 +2,7 @@
 //   * rows >= threads (or a variant that cannot split a row): contiguous blocks of rows per
 //     thread (schedule(static)); each row is computed by the same code whatever the thread
 //     count, so results are bit-identical for any number of threads.
-//   * rows < threads and the row is long: the row is split (Variant::split): every thread
+//   * rows < threads and the row is long: the row is split (detail::split_of): every thread
 //     reduces its slice to a partial state, the partials are merged, every thread writes its
 //     slice. Results may differ from one thread in the last bits; tests hold them to the same
 //     documented bound.
@@ -93,8 +93,8 @@ bool special_row(const Variant& v, const RowSplit& sp, const float* x, float* y,
 
 std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) { return layout::split_slice(n, parts, k); }
 
-void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy, RowParams p, int threads) {
-    const RowSplit* chosen = v.split;
+void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, std::size_t ldx, std::size_t ldy,
+                RowParams p, int threads) {
     if (p.output == Output::log_softmax && chosen->log_split) chosen = chosen->log_split;
     else if (chosen->long_split && a.cols >= chosen->long_from) chosen = chosen->long_split;
     const RowSplit& sp = *chosen;
@@ -161,7 +161,9 @@ void split_rows(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size
 
 }  // namespace
 
-void softmax_batch(const Variant& chosen, const BatchArgs& a) {
+void softmax_batch(const Variant& v, const BatchArgs& a) { detail::softmax_batch_split(v, nullptr, a); }
+
+void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, const BatchArgs& a) {
     const std::size_t ldx = a.ld_x ? a.ld_x : a.cols;
     const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
     validate(chosen, a, ldx, ldy);
@@ -170,16 +172,17 @@ void softmax_batch(const Variant& chosen, const BatchArgs& a) {
     const Variant& v = chosen.algorithm == Algorithm::auto_pick
                            ? select_variant(a.cols, a.threads, a.output, chosen.max_ulp)
                            : chosen;
+    if (split == nullptr || &v != &chosen) split = detail::split_of(v);
     const RowParams p{a.output, a.masked_safe};
     const bool small = a.rows * a.cols < kMinParallelElements;
-    if (a.threads == 1 || small || (a.rows == 1 && (!v.split || a.cols < kMinSplitCols))) {
+    if (a.threads == 1 || small || (a.rows == 1 && (!split || a.cols < kMinSplitCols))) {
         // No parallel region at all: even a disabled `omp parallel ... if(false)` costs a team
         // set-up (~0.3 us measured), more than a whole 64-element row.
         for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);
         return;
     }
-    if (std::size_t(a.threads) > a.rows && v.split && a.cols >= kMinSplitCols) {
-        split_rows(v, a, ldx, ldy, p, a.threads);
+    if (std::size_t(a.threads) > a.rows && split && a.cols >= kMinSplitCols) {
+        split_rows(v, split, a, ldx, ldy, p, a.threads);
         return;
     }
     const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));

@@ -106,7 +106,7 @@ struct IsaRow {
     unsigned required;
 };
 constexpr IsaRow kIsas[] = {
-#define SMB_ISA(name, features) IsaRow{Isa::name, unsigned(features)},
+#define SMB_ISA(name, features, flags) IsaRow{Isa::name, unsigned(features)},
 #include "list.inc"
 #undef SMB_ISA
 };

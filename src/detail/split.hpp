@@ -1,4 +1,6 @@
-// Splitting one long row across threads (internal: the batch call and the kernels' split forms).
+// Splitting one long row across threads (internal: the batch call and the kernels' split forms;
+// the public header names none of it: a Variant says only its SplitForm, and split_of finds the
+// plumbing behind it).
 // Each thread reduces its slice to a partial state, the partials are merged, then each thread
 // writes its slice from the merged state.
 //   exp base:  sum over the slice of exp(x - m) = d + c, where c counts the entries equal
@@ -37,5 +39,16 @@ struct RowSplit {
     const RowSplit* long_split = nullptr;
     std::size_t long_from = 0;
 };
+
+namespace detail {
+// The split plumbing of a registry variant (variants/registry.cpp builds the table from the same
+// list rows as the variants): nullptr when its split form is none, for the auto entries, and for
+// a Variant that is not one of the registry's (a copy of one finds its entry by its row function).
+const RowSplit* split_of(const Variant& v);
+// The batch call with the given split plumbing instead of split_of(v) (nullptr: split_of(v)).
+// The tests use it to run a split's long-row form (RowSplit::long_split) on rows shorter than
+// RowSplit::long_from. softmax_batch(v, a) is softmax_batch_split(v, nullptr, a).
+void softmax_batch_split(const Variant& v, const RowSplit* split, const BatchArgs& a);
+}  // namespace detail
 
 }  // namespace smb

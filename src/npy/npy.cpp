@@ -4,6 +4,8 @@
 // and ended by '\n', then the raw data.
 #include "npy/npy.hpp"
 
+#include "detail/atomic_file.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bit>

@@ -5,10 +5,8 @@
 # a package that does not exist, REQUIRED.
 # usage: tests/bench/peer_probe.sh SOURCE_DIR SCRATCH_DIR     (ctest: bench_peer_probe)
 set -uo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 SOURCE_DIR SCRATCH_DIR" >&2
-  exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "SOURCE_DIR SCRATCH_DIR" "$@"
 src="$1"
 scratch="$2"
 rm -rf "$scratch"

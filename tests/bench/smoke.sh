@@ -14,8 +14,9 @@ scratch="$2"
 require="${3:-}"
 mkdir -p "$scratch"
 py="${PYTHON:-/usr/bin/python3}"
+lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)"
 
-exec "$py" - "$bin" "$scratch" "$require" <<'PYEOF'
+PYTHONPATH="$lib${PYTHONPATH:+:$PYTHONPATH}" exec "$py" - "$bin" "$scratch" "$require" <<'PYEOF'
 import json, os, subprocess, sys
 
 binary, scratch = sys.argv[1], sys.argv[2]
@@ -23,20 +24,7 @@ require_peers = sys.argv[3] == "--require-peers"
 out = os.path.join(scratch, "smoke.json")
 if os.path.exists(out):
     os.remove(out)
-passed = failed = 0
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
-
-def finish():
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(0 if failed == 0 else 1)
+from harness import check, finish  # tests/lib/harness.py
 
 OURS = ["max_shifted.scalar"]
 PEERS = ["onednn", "xnnpack", "memcpy", "pytorch", "pytorch_api"]

@@ -5,10 +5,8 @@
 # without --require-peers that passes (an optional peer may skip), with it, it must fail.
 # usage: tests/bench/smoke_require.sh BINARY SCRATCH_DIR     (ctest: bench_smoke_require_peers)
 set -uo pipefail
-if [[ $# -ne 2 ]]; then
-  echo "usage: $0 BINARY SCRATCH_DIR" >&2
-  exit 2
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "BINARY SCRATCH_DIR" "$@"
 bin="$1"
 scratch="$2"
 py="${PYTHON:-/usr/bin/python3}"

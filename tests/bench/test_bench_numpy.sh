@@ -2,39 +2,24 @@
 # scripts/bench_numpy.py on tiny shapes: the same inputs as softmax_bench (written by
 # `softmax_bench --smb_write_inputs`), valid Google Benchmark-compatible JSON, the --serve driver.
 # usage: tests/bench/test_bench_numpy.sh BENCH_BINARY SCRATCH_DIR     (ctest: bench_numpy)
-# Needs a Python with numpy and scipy ($PYTHON, else /usr/bin/python3, else python3); skips
+# Needs a Python with numpy and scipy (find_python, tests/lib/harness.sh); skips
 # (exit 77) when there is none.
 set -euo pipefail
-[[ $# -eq 2 ]] || { echo "usage: $0 BENCH_BINARY SCRATCH_DIR" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "BENCH_BINARY SCRATCH_DIR" "$@"
 bin="$1"
 work="$2"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-py=""
-for p in ${PYTHON:-} /usr/bin/python3 python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c "import numpy, scipy.special" >/dev/null 2>&1; then
-    py="$(command -v "$p")"
-    break
-  fi
-done
-[[ -n "$py" ]] || { echo "SKIP: no Python with numpy and scipy"; exit 77; }
+py="$(find_python "numpy, scipy.special")" || { echo "SKIP: no Python with numpy and scipy"; exit 77; }
 rm -rf -- "$work"
 mkdir -p -- "$work"
 
-exec "$py" - "$bin" "$work" "$root/scripts/bench_numpy.py" <<'PYEOF'
+PYTHONPATH="$root/tests/lib${PYTHONPATH:+:$PYTHONPATH}" exec "$py" - "$bin" "$work" "$root/scripts/bench_numpy.py" <<'PYEOF'
 import json, os, subprocess, sys
 import numpy as np
 
 binary, work, script = sys.argv[1:4]
-passed = failed = 0
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+from harness import check, finish  # tests/lib/harness.py
 
 inputs = os.path.join(work, "inputs")
 r = subprocess.run([binary, f"--smb_write_inputs={inputs}", "--smb_shapes=1x64,3x17"],
@@ -103,6 +88,5 @@ r = subprocess.run([sys.executable, "-S", "-c",
                     f"exec(open({script!r}).read())"], capture_output=True, text=True)
 check(r.returncode == 3 and "install" in r.stderr and "Traceback" not in r.stderr,
       "without numpy: exit 3 and what to install", r.stderr[-300:])
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 else 1)
+finish()
 PYEOF

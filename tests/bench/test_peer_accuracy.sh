@@ -5,28 +5,21 @@
 # usage: tests/bench/test_peer_accuracy.sh PEER_ACCURACY_BINARY SCRATCH_DIR   (ctest: peer_accuracy)
 # Needs Python 3 with the standard library only to read the CSVs ($PYTHON, else /usr/bin/python3).
 set -euo pipefail
-[[ $# -eq 2 ]] || { echo "usage: $0 PEER_ACCURACY_BINARY SCRATCH_DIR" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "PEER_ACCURACY_BINARY SCRATCH_DIR" "$@"
 bin="$1"
 work="$2"
 rm -rf -- "$work"
 mkdir -p -- "$work"
 py="${PYTHON:-/usr/bin/python3}"
 command -v "$py" >/dev/null 2>&1 || py=python3
+lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)"
 
-exec "$py" - "$bin" "$work" <<'PYEOF'
+PYTHONPATH="$lib${PYTHONPATH:+:$PYTHONPATH}" exec "$py" - "$bin" "$work" <<'PYEOF'
 import csv, math, os, subprocess, sys
 
 binary, work = sys.argv[1:3]
-passed = failed = 0
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+from harness import check, finish  # tests/lib/harness.py
 
 out = os.path.join(work, "peer.csv")
 sizes, dists = [1, 17, 1000], ["normal_1", "offset_1e4", "normal_20"]
@@ -119,6 +112,5 @@ check(r.returncode == 0 and not any(l.startswith(("numpy", "scipy", "pytorch."))
       "--no-python --no-second-capability: C++ peers at their default capability only", str(labels))
 r = subprocess.run([binary, "--distributions", "bogus", "--out", out2], capture_output=True, text=True)
 check(r.returncode == 2 and "unknown distribution" in r.stderr, "unknown distribution: exit 2", r.stderr)
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 else 1)
+finish()
 PYEOF

@@ -5,27 +5,16 @@
 # usage: tests/bench/test_report_peers.sh BUILD_DIR SCRATCH_DIR        (ctest: report_peers)
 # Needs a Python with numpy, scipy and matplotlib; skips (exit 77) without one.
 set -uo pipefail
-[[ $# -eq 2 ]] || { echo "usage: $0 BUILD_DIR SCRATCH_DIR" >&2; exit 2; }
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
+harness_args "BUILD_DIR SCRATCH_DIR" "$@"
 build="$1"
 work="$2"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-py=""
-for p in ${PYTHON:-} /usr/bin/python3 python3; do
-  if command -v "$p" >/dev/null 2>&1 && "$p" -c "import numpy, scipy.special, matplotlib" >/dev/null 2>&1; then
-    py="$(command -v "$p")"; break
-  fi
-done
-[[ -n "$py" ]] || { echo "SKIP: no Python with numpy, scipy and matplotlib"; exit 77; }
+py="$(find_python "numpy, scipy.special, matplotlib")" || { echo "SKIP: no Python with numpy, scipy and matplotlib"; exit 77; }
 export PYTHON="$py"
 rm -rf -- "$work"
 res="$work/res"
 mkdir -p -- "$res"
-passed=0
-failed=0
-check() {  # check DESC CONDITION [DETAIL]
-  if eval "$2"; then passed=$((passed + 1)); echo "ok   $1"
-  else failed=$((failed + 1)); echo "FAIL $1${3:+: $3}"; fi
-}
 
 "$build/softmaxbench" accuracy --quick --variants max_shifted.scalar,online.scalar \
   --distributions normal_1,offset_1e4 --out "$res/accuracy.csv" > "$work/acc.log" 2>&1
@@ -68,5 +57,4 @@ if [[ $pytorch_built -eq 1 ]]; then
     "grep -Eq '^\| \`pytorch\` \| softmax \| (.*\| ){3}all NaN \|' '$r'"
 fi
 check "the peer sweep table lists the guide's NumPy" "grep -q '^| \`numpy_guide\` | softmax |' '$r'"
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+harness_finish

@@ -14,7 +14,7 @@ mkdir -p "$out"
 # The sources of the smb_npy library (CMakeLists.txt): keep the two lists the same.
 "$cxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-  -I "$root/src" \
+  -I "$root/src" -I "$root/src/npy/include" \
   "$root/tests/fuzz/npy_fuzz.cpp" "$root/src/npy/npy.cpp" "$root/src/detail/atomic_file.cpp" \
   -o "$out/npy_fuzz"
 echo "$out/npy_fuzz"

@@ -7,6 +7,8 @@ failed=0
 pass() { echo "PASS: $1"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $1${2:+ -- $2}"; failed=$((failed + 1)); }
 notice() { echo "SKIP: $1"; }
+# check DESC CONDITION [DETAIL]: passes when `eval CONDITION` succeeds, else fails with DETAIL.
+check() { if eval "$2"; then pass "$1"; else fail "$1" "${3:-}"; fi; }
 
 # harness_args USAGE ARG1 ARG2: exactly two arguments, else the usage line and exit 2.
 harness_args() {

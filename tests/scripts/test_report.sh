@@ -34,7 +34,6 @@ rm -rf -- "$WORK"
 RES="$WORK/res"
 mkdir -p -- "$RES" "$WORK/bad" "$WORK/empty"
 
-check() { if eval "$2"; then pass "$1"; else fail "$1" "${3:-}"; fi; }
 pyrun() { bash "$ROOT/scripts/pyrun.sh" "$@"; }
 
 # png_ok FILE: PNG signature and IHDR width/height > 100.
@@ -286,22 +285,30 @@ bad_readme "the begin marker twice" "exactly one line $B, found 2 (lines 1, 3)" 
 bad_readme "end before begin" "$E (line 1) comes before $B (line 3)" "$E" "old" "$B"
 
 # ---- malformed and missing input ------------------------------------------------------------
+# script_fails DESC FOLDER PATTERN SCRIPT...: each SCRIPT --results FOLDER exits 1 with one
+# stderr line containing PATTERN.
+script_fails() {
+  local desc=$1 folder=$2 pattern=$3 script rc
+  shift 3
+  for script in "$@"; do
+    pyrun "$ROOT/scripts/$script" --results "$folder" > /dev/null 2> "$WORK/stderr"
+    rc=$?
+    check "$script $desc: exit 1 with a one-line message" \
+      "[[ $rc -eq 1 && \$(wc -l < '$WORK/stderr') -eq 1 ]] && grep -Fq -- '$pattern' '$WORK/stderr'" \
+      "rc=$rc: $(head -c 300 "$WORK/stderr")"
+  done
+}
+# A run whose registry does not record the accurate tier's bound (as results saved by an older
+# softmaxbench): the scripts copy no bound, so they stop and say so instead of assuming one.
+mkdir -p "$WORK/oldreg"
+sed 's/\\"accurate_max_ulp\\": [0-9.e+-]*, //g' "$RES/bench-test.json" > "$WORK/oldreg/bench-20000101-000000.json"
+check "the stand-in older run has no accurate_max_ulp" "! grep -q accurate_max_ulp '$WORK/oldreg/bench-20000101-000000.json'"
+script_fails "on a run whose registry lacks accurate_max_ulp" "$WORK/oldreg" "does not record accurate_max_ulp" \
+  plot_speedup.py make_report.py
 : > "$WORK/bad/bench-20000101-000000.json"
-for script in plot_throughput.py plot_speedup.py make_report.py; do
-  pyrun "$ROOT/scripts/$script" --results "$WORK/bad" > /dev/null 2> "$WORK/stderr"
-  rc=$?
-  check "$script on an empty JSON file: exit 1 with a one-line message" \
-    "[[ $rc -eq 1 && \$(wc -l < '$WORK/stderr') -eq 1 ]] && grep -q 'not valid JSON' '$WORK/stderr'" \
-    "rc=$rc: $(head -c 300 "$WORK/stderr")"
-done
-pyrun "$ROOT/scripts/plot_speedup.py" --results "$WORK/empty" > /dev/null 2> "$WORK/stderr"
-rc=$?
-check "plot_speedup.py on a folder without bench-*.json: exit 1, says so" \
-  "[[ $rc -eq 1 ]] && grep -q 'no bench-\*.json' '$WORK/stderr'" "rc=$rc: $(cat "$WORK/stderr")"
-pyrun "$ROOT/scripts/plot_accuracy.py" --results "$WORK/empty" > /dev/null 2> "$WORK/stderr"
-rc=$?
-check "plot_accuracy.py without accuracy.csv: exit 1, says so" \
-  "[[ $rc -eq 1 ]] && grep -q 'no accuracy.csv' '$WORK/stderr'" "rc=$rc: $(cat "$WORK/stderr")"
+script_fails "on an empty JSON file" "$WORK/bad" "not valid JSON" plot_throughput.py plot_speedup.py make_report.py
+script_fails "on a folder without bench-*.json" "$WORK/empty" "no bench-*.json" plot_speedup.py
+script_fails "without accuracy.csv" "$WORK/empty" "no accuracy.csv" plot_accuracy.py
 
 # ---- pyrun.sh without a usable Python -------------------------------------------------------
 env PYTHON=/nonexistent PATH=/nonexistent "$BASH" "$ROOT/scripts/pyrun.sh" \

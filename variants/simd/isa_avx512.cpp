@@ -1,5 +1,5 @@
-// avx512: the list's avx512 entries, instantiated from the generic kernels (compiled with this ISA's flags only; see
-// cmake/SmbIsaFlags.cmake). Nothing else belongs here.
+// avx512: the list's avx512 entries, instantiated from the generic kernels, compiled with only
+// the flags of its SMB_ISA row (variants/list.inc). Nothing else belongs here.
 // GCC 12 reports its own `__m512 __Y = __Y;` idiom (_mm512_undefined_ps, used inside
 // _mm512_max_ps and friends) as uninitialized once inlined: GCC bug 105593, fixed in GCC 13.
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13

@@ -43,6 +43,14 @@ using dbatch = xsimd::batch<double, Arch>;
 
 template <class Arch>
 struct Traits;  // per target: kFma, kScalef, kFloatFloat (defined for every target in every unit)
+
+// What a target has; each ops_<isa>.hpp defines Traits<Arch> as one of these.
+template <bool Fma, bool Scalef, bool FloatFloat>
+struct TraitsOf {
+    static constexpr bool kFma = Fma;                // fused multiply-add
+    static constexpr bool kScalef = Scalef;          // vscalefps: p * 2^n rounded once, gradual underflow
+    static constexpr bool kFloatFloat = FloatFloat;  // the accurate tier's float-float output ops
+};
 template <class Arch>
 struct Ops;  // per target: the primitives (defined only in units compiled for that target)
 

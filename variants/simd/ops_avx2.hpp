@@ -5,11 +5,7 @@ namespace smb::simd {
 
 // What this target has (usable in every unit, also where its registers do not exist).
 template <>
-struct Traits<xsimd::fma3<xsimd::avx2>> {
-    static constexpr bool kFma = true;         // fused multiply-add
-    static constexpr bool kScalef = false;      // vscalefps: p * 2^n rounded once, gradual underflow
-    static constexpr bool kFloatFloat = false;  // the accurate tier's float-float output ops
-};
+struct Traits<xsimd::fma3<xsimd::avx2>> : TraitsOf</*Fma=*/true, /*Scalef=*/false, /*FloatFloat=*/false> {};
 
 }  // namespace smb::simd
 

@@ -9,11 +9,7 @@ namespace smb::simd {
 
 // What this target has (usable in every unit, also where its registers do not exist).
 template <>
-struct Traits<xsimd::avx512bw> {
-    static constexpr bool kFma = true;         // fused multiply-add
-    static constexpr bool kScalef = true;      // vscalefps: p * 2^n rounded once, gradual underflow
-    static constexpr bool kFloatFloat = true;  // the accurate tier's float-float output ops
-};
+struct Traits<xsimd::avx512bw> : TraitsOf</*Fma=*/true, /*Scalef=*/true, /*FloatFloat=*/true> {};
 
 }  // namespace smb::simd
 

@@ -5,11 +5,7 @@ namespace smb::simd {
 
 // What this target has (usable in every unit, also where its registers do not exist).
 template <>
-struct Traits<xsimd::sse2> {
-    static constexpr bool kFma = false;         // fused multiply-add
-    static constexpr bool kScalef = false;      // vscalefps: p * 2^n rounded once, gradual underflow
-    static constexpr bool kFloatFloat = false;  // the accurate tier's float-float output ops
-};
+struct Traits<xsimd::sse2> : TraitsOf</*Fma=*/false, /*Scalef=*/false, /*FloatFloat=*/false> {};
 
 }  // namespace smb::simd
 

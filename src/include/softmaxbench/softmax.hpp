@@ -28,7 +28,7 @@ enum class Algorithm {
     auto_pick
 };
 enum class Isa {
-#define SMB_ISA(name, features) name,
+#define SMB_ISA(name, features, flags) name,
 #include "softmaxbench/list.inc"
 #undef SMB_ISA
 };
@@ -75,9 +75,6 @@ struct CrossEntropyRowParams {
 using CrossEntropyRowFn = double (*)(const float* x, std::size_t target, float* grad, std::size_t n,
                                      const CrossEntropyRowParams& p);
 
-// The split plumbing of a variant (internal; the batch call uses it).
-struct RowSplit;
-
 // Facts about an algorithm, one row of variants/list.inc each.
 struct AlgorithmInfo {
     Algorithm algorithm;
@@ -104,8 +101,7 @@ struct Variant {
     Subnormal subnormal;           // policy for outputs below FLT_MIN
     RowFn row;
     std::string_view summary;      // one line for `softmaxbench list` and the README
-    const RowSplit* split;         // nullptr: threads split the rows only, never one row
-    SplitForm split_form;
+    SplitForm split_form;          // none: threads split the rows only, never one row
     Op op = Op::forward;                        // the row function of this op is set; the others are null
     BackwardRowFn backward = nullptr;           // op == backward
     CrossEntropyRowFn cross_entropy = nullptr;  // op == cross_entropy

@@ -20,7 +20,9 @@
 #include <string_view>
 #include <vector>
 
-#include "detail/atomic_file.hpp"
+namespace smb::detail {
+class AtomicFile;  // detail/atomic_file.hpp (built into the same library): write(AtomicFile&, ...)
+}  // namespace smb::detail
 
 namespace smb::npy {
 
