@@ -51,6 +51,7 @@
 #include "reference/distributions.hpp"
 #include "softmaxbench/build_info.hpp"
 #include "softmaxbench/softmax.hpp"
+#include "softmaxbench/tuning.hpp"
 
 namespace {
 
@@ -564,6 +565,17 @@ Context context_entries(const Options& opt, const std::set<int>& threads) {
         {"aten_cpu_capability_env", std::getenv("ATEN_CPU_CAPABILITY") != nullptr
                                         ? std::string(std::getenv("ATEN_CPU_CAPABILITY"))
                                         : std::string("(unset)")},
+        // An emulated target (scripts/bench.sh --target-isa): "native", or the ISA our dispatch is
+        // capped at below this CPU's best, with the caps every implementation ran under.
+        {"target_isa", smb::tuning::emulated_target().empty() ? std::string("native") : smb::tuning::emulated_target()},
+        {"target_isa_env", [] {
+             std::string s;
+             for (const char* v : {"SOFTMAXBENCH_FORCE_ISA", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY"}) {
+                 const char* e = std::getenv(v);
+                 s += std::string(s.empty() ? "" : "; ") + v + "=" + (e != nullptr ? e : "(unset)");
+             }
+             return s;
+         }()},
         {"peers", peer_list()},
         {"threads", thread_list},
         {"bytes_per_element_convention",

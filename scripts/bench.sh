@@ -4,7 +4,8 @@ set -euo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: scripts/bench.sh [--quick|--full|--claims] [--out FILE] [--no-build] [--bin PATH] [-- extra benchmark args]
+usage: scripts/bench.sh [--quick|--full|--claims] [--target-isa avx2|sse2] [--out FILE] [--no-build]
+                        [--bin PATH] [-- extra benchmark args]
 
 Builds softmax_bench and the softmaxbench CLI (cmake --preset release; cmake --build --preset
 release --target softmax_bench softmaxbench_cli), runs the benchmark, and writes the raw Google
@@ -38,6 +39,24 @@ numpy and scipy: $PYTHON, python3, /usr/bin/python3; skipped with a message othe
                results/<machine-id>/claims-<UTC YYYYmmdd-HHMMSS>.json by default; scripts/
                reproduce.sh --quick runs it after the benchmark (the AVX-512 pair and online
                vs max_shifted come from the --quick run itself)
+  --target-isa avx2|sse2
+               measure for a target CPU without AVX-512 (or without AVX2) on this one: every
+               implementation is capped at that ISA, consistently:
+                 ours     SOFTMAXBENCH_FORCE_ISA=avx2|sse2 (--quick then times the avx2|sse2
+                          variants and scalar; auto picks within the cap)
+                 oneDNN   ONEDNN_MAX_CPU_ISA=AVX2|SSE41 (oneDNN 2.x has no SSE2 level: SSE4.1 is
+                          its lowest JIT ISA, so for sse2 its code may use SSE3..SSE4.1)
+                 PyTorch  ATEN_CPU_CAPABILITY=avx2|default (entries named pytorch.avx2 /
+                          pytorch.default); the second PyTorch process at avx512 is not run
+                 XNNPACK  unchanged: the distribution's build runs SSE2 code here already
+                 NumPy    not capped: NumPy/SciPy dispatch on their own (the JSON says so)
+               The results go to results/<machine-id>-emulated-<isa>/ (not the machine's own
+               folder), the JSON's context records target_isa (from the binary) and
+               target_isa_run (these caps), and the report labels them "emulated <isa> target
+               on <machine-id>". An ISA other than avx2 or sse2, or one this CPU/OS lacks, is
+               an error; the CPU's own best ISA is a native run. Without this option, a
+               SOFTMAXBENCH_FORCE_ISA, ONEDNN_MAX_CPU_ISA or DNNL_MAX_CPU_ISA in the environment
+               is an error (a capped run would land in the native folder).
   --out FILE   write the JSON to FILE instead
   --no-build   do not configure or build; use the existing binary
   --bin PATH   run this softmax_bench binary (implies --no-build)
@@ -53,6 +72,7 @@ out=""
 build=1
 bin=""
 extra=()
+target=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) mode=quick ;;
@@ -60,6 +80,8 @@ while [[ $# -gt 0 ]]; do
     --claims) mode=claims ;;
     --out) [[ $# -ge 2 ]] || { echo "bench.sh: --out needs a file" >&2; exit 2; }; out="$2"; shift ;;
     --out=*) out="${1#--out=}" ;;
+    --target-isa) [[ $# -ge 2 ]] || { echo "bench.sh: --target-isa needs avx2 or sse2" >&2; exit 2; }; target="$2"; shift ;;
+    --target-isa=*) target="${1#--target-isa=}" ;;
     --no-build) build=0 ;;
     --bin) [[ $# -ge 2 ]] || { echo "bench.sh: --bin needs a path" >&2; exit 2; }; bin="$2"; build=0; shift ;;
     --bin=*) bin="${1#--bin=}"; build=0 ;;
@@ -69,6 +91,19 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
+
+case "$target" in
+  ""|avx2|sse2) ;;
+  *) echo "bench.sh: --target-isa must be avx2 or sse2 (got '$target')" >&2; exit 2 ;;
+esac
+if [[ -z $target ]]; then
+  for v in SOFTMAXBENCH_FORCE_ISA ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA; do
+    if [[ -n ${!v:-} ]]; then
+      echo "bench.sh: $v=${!v} is set: use --target-isa avx2|sse2 to measure a capped target (it caps every implementation and keeps the results apart), or unset it" >&2
+      exit 2
+    fi
+  done
+fi
 
 cd "$root"
 if [[ $build -eq 1 ]]; then
@@ -88,10 +123,35 @@ else
   exit 1
 fi
 
+# ---- the target ISA: the caps every implementation runs under ----
+folder="$machine_id"
+target_note=""
+if [[ -n $target ]]; then
+  # The library's own check (CPUID and the OS's saved state): one line when the CPU lacks it.
+  if ! why="$(SOFTMAXBENCH_FORCE_ISA="$target" "$cli" list 2>&1 >/dev/null)"; then
+    echo "bench.sh: --target-isa $target: ${why#softmaxbench: error: }" >&2
+    exit 1
+  fi
+  best="$(SOFTMAXBENCH_FORCE_ISA= "$cli" info --json | sed -n 's/.*"best": "\([a-z0-9]*\)".*/\1/p')"
+  if [[ $best == "$target" ]]; then
+    echo "bench.sh: --target-isa $target is this CPU's best ISA: a native run"
+    target=""
+  else
+    case "$target" in
+      avx2) onednn_isa=AVX2 aten_cap=avx2 ;;
+      sse2) onednn_isa=SSE41 aten_cap=default ;;
+    esac
+    export SOFTMAXBENCH_FORCE_ISA="$target" ONEDNN_MAX_CPU_ISA="$onednn_isa" ATEN_CPU_CAPABILITY="$aten_cap"
+    unset DNNL_MAX_CPU_ISA
+    folder="${machine_id}-emulated-${target}"
+    target_note="scripts/bench.sh --target-isa $target (this CPU: $best): SOFTMAXBENCH_FORCE_ISA=$target, ONEDNN_MAX_CPU_ISA=$onednn_isa, ATEN_CPU_CAPABILITY=$aten_cap (the PyTorch avx512 process not run); XNNPACK unchanged (SSE2 code); NumPy/SciPy not capped (their own dispatch)"
+  fi
+fi
+
 if [[ -z "$out" ]]; then
   prefix=bench
   [[ $mode == claims ]] && prefix=claims
-  out="results/${machine_id}/${prefix}-$(date -u +%Y%m%d-%H%M%S).json"
+  out="results/${folder}/${prefix}-$(date -u +%Y%m%d-%H%M%S).json"
 fi
 mkdir -p "$(dirname "$out")"
 tmp="$(mktemp "$(dirname "$out")/.bench-XXXXXX.json.tmp")"
@@ -108,6 +168,7 @@ case "$mode" in
 esac
 
 echo "machine id: $machine_id"
+[[ -z $target ]] || echo "target:     emulated $target ($target_note)"
 echo "output:     $out"
 echo "mode:       $mode (${args[*]} ${extra[*]})"
 
@@ -268,8 +329,9 @@ json.dump(a, open(sys.argv[1], "w"), indent=2)
 PY
   rm -f "$tmp2"
 }
-# The claims run times only our two AVX2 entries: no peers to add.
-[[ $mode == claims ]] || pytorch_second_run
+# The claims run times only our two AVX2 entries: no peers to add. An emulated target has no
+# AVX-512: ATen stays at the target's capability.
+[[ $mode == claims || -n $target ]] || pytorch_second_run
 
 # ---- NumPy / SciPy (scripts/bench_numpy.py) ----
 # The seeds' NumPy code and scipy.special on the same shapes and the same input arrays (written by
@@ -321,11 +383,18 @@ PY
 }
 [[ $mode == claims ]] || numpy_run
 
-# Only a complete, parseable file is kept.
+# Only a complete, parseable file is kept. An emulated target's caps go into its context (the
+# binary records target_isa itself).
 py="${PYTHON:-$(command -v python3 || true)}"
 if [[ -n "$py" ]]; then
-  "$py" -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["benchmarks"], "no benchmarks"' "$tmp" \
-    || { echo "bench.sh: the run produced no usable JSON; nothing written" >&2; exit 1; }
+  "$py" - "$tmp" "$target_note" <<'PY' || { echo "bench.sh: the run produced no usable JSON; nothing written" >&2; exit 1; }
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["benchmarks"], "no benchmarks"
+if sys.argv[2]:
+    d["context"]["target_isa_run"] = sys.argv[2]
+    json.dump(d, open(sys.argv[1], "w"), indent=2)
+PY
 fi
 chmod 644 "$tmp"
 mv "$tmp" "$out"

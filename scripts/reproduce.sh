@@ -4,7 +4,7 @@ set -Eeuo pipefail
 
 usage() {
   cat <<'USAGE'
-usage: scripts/reproduce.sh [--quick|--full] [--skip-install]
+usage: scripts/reproduce.sh [--quick|--full] [--target-isa avx2|sse2] [--skip-install]
 
 Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
   1. install    scripts/install-deps.sh (Debian 12 packages; skipped with --skip-install)
@@ -46,6 +46,20 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
                   2-core Zen 5 VM; accuracy 11.5 min, tune 1 min, bench 70 min).
   --repetitions N run each benchmark N times and report medians (with --quick; --full
                   already repeats 5 times)
+  --target-isa avx2|sse2
+                  measure for a target CPU without AVX-512 (or without AVX2) on this one: after
+                  the build, every step runs with every implementation capped at that ISA
+                  (SOFTMAXBENCH_FORCE_ISA for ours, ONEDNN_MAX_CPU_ISA=AVX2|SSE41 for oneDNN,
+                  ATEN_CPU_CAPABILITY=avx2|default for PyTorch; XNNPACK runs SSE2 code anyway;
+                  NumPy/SciPy are not capped: see scripts/bench.sh --help), and the results go
+                  to results/<machine-id>-emulated-<isa>/ instead: the accuracy sweep scores
+                  the variants within the cap, tune writes a table for the emulated target
+                  (installed as tuning-<machine-id>-emulated-<isa>.json, which only capped runs
+                  use), the benchmark runs scripts/bench.sh --target-isa, reproduce.json records
+                  target_isa and the report is labelled "emulated <isa> target on <machine-id>".
+                  An ISA other than avx2 or sse2 is a usage error; one this CPU/OS lacks stops
+                  the run with one line (from /proc/cpuinfo before the install, from the built
+                  softmaxbench after the build); the CPU's own best ISA is a native run.
   --skip-install  do not run scripts/install-deps.sh
   -h, --help      this text
 
@@ -58,6 +72,7 @@ USAGE
 mode=quick
 install=1
 reps=0
+target=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --quick) mode=quick ;;
@@ -65,12 +80,43 @@ while [[ $# -gt 0 ]]; do
     --repetitions)
       [[ $# -ge 2 && "$2" =~ ^[1-9][0-9]?$ ]] || { echo "reproduce.sh: --repetitions takes a number from 1 to 99" >&2; exit 2; }
       reps=$2; shift ;;
+    --target-isa)
+      [[ $# -ge 2 ]] || { echo "reproduce.sh: --target-isa needs avx2 or sse2" >&2; exit 2; }
+      target=$2; shift ;;
+    --target-isa=*) target=${1#--target-isa=} ;;
     --skip-install) install=0 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "reproduce.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
+
+case "$target" in
+  ""|avx2|sse2) ;;
+  *) echo "reproduce.sh: --target-isa must be avx2 or sse2 (got '$target')" >&2; exit 2 ;;
+esac
+# A cap already in the environment would put a capped run in the native folder.
+if [[ -z $target ]]; then
+  for v in SOFTMAXBENCH_FORCE_ISA ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA; do
+    if [[ -n ${!v:-} ]]; then
+      echo "reproduce.sh: $v=${!v} is set: use --target-isa avx2|sse2 to measure a capped target (it caps every implementation and keeps the results apart), or unset it" >&2
+      exit 2
+    fi
+  done
+fi
+# Before installing and building: the CPU flags the kernel reports (the built softmaxbench checks
+# again after the build, with the OS's saved state).
+if [[ -n $target && -r /proc/cpuinfo ]]; then
+  flags=" $(grep -m1 '^flags' /proc/cpuinfo | cut -d: -f2) "
+  need=(sse2)
+  [[ $target == avx2 ]] && need=(avx avx2 fma)
+  for f in "${need[@]}"; do
+    if [[ $flags != *" $f "* ]]; then
+      echo "reproduce.sh: --target-isa $target: this CPU lacks $f (/proc/cpuinfo flags)" >&2
+      exit 1
+    fi
+  done
+fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -112,8 +158,8 @@ write_record() {
   local out="$1" commit="$2" tmp
   tmp="$(mktemp "$out.XXXXXX.tmp")"
   {
-    printf '{\n  "mode": "%s",\n  "repetitions": %s,\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
-      "$mode" "$reps" "$started" "$commit"
+    printf '{\n  "mode": "%s",\n  "repetitions": %s,\n  "target_isa": "%s",\n  "target_caps": "%s",\n  "started": "%s",\n  "git_commit": "%s",\n  "steps": [\n' \
+      "$mode" "$reps" "${target:-native}" "$target_caps" "$started" "$commit"
     local i
     for i in "${!steps_json[@]}"; do
       printf '    %s%s\n' "${steps_json[$i]}" "$([[ $i -lt $((${#steps_json[@]} - 1)) ]] && echo ,)"
@@ -145,11 +191,34 @@ header "machine id"
 id="$("$cli" info --machine-id)"
 [[ -n "$id" ]] || { echo "reproduce.sh: empty machine id" >&2; false; }
 out="results/$id"
+target_caps=""
+if [[ -n $target ]]; then
+  # The library's check (CPUID and the OS's saved state), then the caps for every later step.
+  if ! why="$(SOFTMAXBENCH_FORCE_ISA="$target" "$cli" list 2>&1 >/dev/null)"; then
+    echo "reproduce.sh: --target-isa $target: ${why#softmaxbench: error: }" >&2
+    exit 1
+  fi
+  best="$(SOFTMAXBENCH_FORCE_ISA= "$cli" info --json | sed -n 's/.*"best": "\([a-z0-9]*\)".*/\1/p')"
+  if [[ $best == "$target" ]]; then
+    echo "reproduce.sh: --target-isa $target is this CPU's best ISA: a native run"
+    target=""
+  else
+    case "$target" in
+      avx2) export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 ;;
+      sse2) export ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default ;;
+    esac
+    export SOFTMAXBENCH_FORCE_ISA="$target"
+    unset DNNL_MAX_CPU_ISA
+    target_caps="SOFTMAXBENCH_FORCE_ISA=$target, ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY; this CPU: $best"
+    out="results/$id-emulated-$target"
+    echo "target: emulated $target ($target_caps)"
+  fi
+fi
 mkdir -p "$out"
 "$cli" list --json > "$out/.variants.json.tmp"
 mv "$out/.variants.json.tmp" "$out/variants.json"
 echo "machine id: $id  (results in $out/)"
-record machine_id 0 "$id"
+record machine_id 0 "$id${target:+, emulated $target target}"
 
 # ---- 4. accuracy ----
 header "accuracy ($mode)"
@@ -187,10 +256,12 @@ bench_extra=()
 if [[ $reps -gt 0 ]]; then
   bench_extra=(-- "--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)
 fi
-scripts/bench.sh "--$mode" --no-build --out "$bench_file" "${bench_extra[@]}"
+target_arg=()
+[[ -z $target ]] || target_arg=(--target-isa "$target")
+scripts/bench.sh "--$mode" "${target_arg[@]}" --no-build --out "$bench_file" "${bench_extra[@]}"
 if [[ $mode == quick ]]; then
   # The claims section's inputs that --quick does not time (scripts/claims.py, claim 1).
-  scripts/bench.sh --claims --no-build --out "$out/claims-$(date -u +%Y%m%d-%H%M%S).json" \
+  scripts/bench.sh --claims "${target_arg[@]}" --no-build --out "$out/claims-$(date -u +%Y%m%d-%H%M%S).json" \
     "${bench_extra[@]}"
 fi
 record bench 0 "$(basename "$bench_file")"

@@ -27,6 +27,7 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     t.cpu_model = cpu_info().model;
     t.git_commit = "test";
     t.date = "2026-11-21T00:00:00Z";
+    t.target_isa = tuning::emulated_target();  // a capped process uses only its target's table
     t.entries.push_back({65, 1024, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
     if (find_variant(xs)) t.entries.push_back({1025, 16384, 1, "fast", xs, 2e9, 68.0});
     // Per process: ctest runs this binary twice at once (test_auto, test_auto_force_sse2), and a

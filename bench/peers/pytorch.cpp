@@ -99,6 +99,7 @@ std::string capability_in_use() {
         while (e < cfg.size() && std::isalnum(static_cast<unsigned char>(cfg[e]))) ++e;
         std::string v = cfg.substr(b, e - b);
         std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+        if (v == "no") return std::string("default");  // "NO AVX": ATEN_CPU_CAPABILITY=default's kernels
         return v.empty() ? std::string("unknown") : v;
     }();
     return cap;

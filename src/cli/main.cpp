@@ -389,7 +389,7 @@ int main(int argc, char** argv) {
     smb::cli::TuneOptions tune_opt;
     CLI::App* tune = app.add_subcommand(
         "tune", "Measure the variants per row-length class and write the tuning table auto reads");
-    tune->add_option("--out,-o", tune_opt.out, "Table to write (default: results/<machine_id>/tuning.json)")
+    tune->add_option("--out,-o", tune_opt.out, "Table to write (default: results/<folder>/tuning.json, see below)")
         ->type_name("FILE");
     tune->add_option("--budget", tune_opt.budget, "Total measuring time in seconds, 1 <= S <= 86400")
         ->type_name("SECONDS")

@@ -20,13 +20,15 @@
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
+#include "softmaxbench/tuning.hpp"
 
 namespace smb {
 namespace {
 
-// Thresholds and slices: layout.hpp (measurements there).
+// Thresholds and slices: layout.hpp (measurements there). The row-split thresholds come from the
+// tuning file when it records this machine's (`softmaxbench tune`), else the built-in ones:
+// tuning::min_split_cols() (layout::kMinSplitCols) and tuning::long_split_from(long_from).
 using layout::kMinParallelElements;
-using layout::kMinSplitCols;
 
 void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy) {
     if (v.op != Op::forward)
@@ -96,7 +98,7 @@ std::pair<std::size_t, std::size_t> slice(std::size_t n, int parts, int k) { ret
 void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, std::size_t ldx, std::size_t ldy,
                 RowParams p, int threads) {
     if (p.output == Output::log_softmax && chosen->log_split) chosen = chosen->log_split;
-    else if (chosen->long_split && a.cols >= chosen->long_from) chosen = chosen->long_split;
+    else if (chosen->long_split && a.cols >= tuning::long_split_from(chosen->long_from)) chosen = chosen->long_split;
     const RowSplit& sp = *chosen;
     const float ninf = -std::numeric_limits<float>::infinity();
     std::vector<SplitState> parts(static_cast<std::size_t>(threads));
@@ -175,13 +177,13 @@ void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, c
     if (split == nullptr || &v != &chosen) split = detail::split_of(v);
     const RowParams p{a.output, a.masked_safe};
     const bool small = a.rows * a.cols < kMinParallelElements;
-    if (a.threads == 1 || small || (a.rows == 1 && (!split || a.cols < kMinSplitCols))) {
+    if (a.threads == 1 || small || (a.rows == 1 && (!split || a.cols < tuning::min_split_cols()))) {
         // No parallel region at all: even a disabled `omp parallel ... if(false)` costs a team
         // set-up (~0.3 us measured), more than a whole 64-element row.
         for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);
         return;
     }
-    if (std::size_t(a.threads) > a.rows && split && a.cols >= kMinSplitCols) {
+    if (std::size_t(a.threads) > a.rows && split && a.cols >= tuning::min_split_cols()) {
         split_rows(v, split, a, ldx, ldy, p, a.threads);
         return;
     }

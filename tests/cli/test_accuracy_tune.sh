@@ -155,6 +155,29 @@ if [[ $RC -eq 0 && -s $TUNE && $OUT == *CLASS*FAST*ACCURATE* && $OUT == *"wrote 
 else
     fail "tune --budget 6" "exit $RC, ${took} s, stdout: $OUT, stderr: $ERR"
 fi
+# Progress on stderr: "tune: [k/N] WHAT, P% of the work, T elapsed, ETA R", k rising, N fixed.
+if awk '
+    /^tune: \[[0-9]+\/[0-9]+\] / {
+        split(substr($2, 2, length($2) - 2), kn, "/")
+        if (!($0 ~ /, [0-9]+% of the work, [0-9.]+ s elapsed, ETA ([0-9.]+ s|[0-9]+m[0-9][0-9]s)$/)) { print "bad line: " $0; bad = 1 }
+        if (n != "" && kn[2] != n) { print "N changed: " $0; bad = 1 }
+        if (kn[1] + 0 <= k + 0 || kn[1] + 0 > kn[2] + 0) { print "k not rising within N: " $0; bad = 1 }
+        n = kn[2]; k = kn[1]; lines++
+    }
+    END { if (lines < 10) { print lines " progress lines"; bad = 1 }; exit bad }' "$WORK/stderr" > "$WORK/progress" 2>&1; then
+    pass "tune prints progress lines [k/N] with ETA on stderr ($(grep -c '^tune: \[' "$WORK/stderr") lines)"
+else
+    fail "tune progress lines" "$(head -5 "$WORK/progress"; head -3 "$WORK/stderr")"
+fi
+# The split thresholds: measured first (2+ cores), into the table, or listed as skipped.
+if [[ $(nproc 2>/dev/null || echo 1) -lt 2 ]]; then
+    notice "one core: no split thresholds to measure"
+elif grep -q '"split": {"threads": 2, "variant": "[a-z_0-9.]*", "min_split_cols": [0-9]*' "$TUNE" \
+     || [[ $OUT == *"skipped: split threshold"* ]]; then
+    pass "tune measures the split thresholds into the table, or lists them as skipped"
+else
+    fail "tune split thresholds" "$(head -12 "$TUNE"; echo "$OUT" | tail -4)"
+fi
 if [[ -z $(ls -A "$HOME") && $OUT != *installed* ]]; then
     pass "--no-install leaves the config directory alone"
 else
@@ -185,6 +208,36 @@ fi
 
 run_cmd info --machine-id
 MID=$OUT
+
+# An emulated target: under SOFTMAXBENCH_FORCE_ISA=sse2 (below this CPU's best ISA) the table
+# says so, and its default paths carry -emulated-sse2 (results folder and installed file).
+run_cmd info --json
+if [[ $OUT == *'"best": "sse2"'* || $OUT == *'"best": "scalar"'* ]]; then
+    notice "this CPU's best ISA is sse2 or below: no emulated target to tune"
+else
+    mkdir -p "$WORK/cwd"
+    bin_abs=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
+    (cd "$WORK/cwd" && SOFTMAXBENCH_FORCE_ISA=sse2 "$bin_abs" tune --budget 2 > "$WORK/stdout" 2> "$WORK/stderr")
+    RC=$?
+    OUT=$(cat "$WORK/stdout")
+    table=$WORK/cwd/results/$MID-emulated-sse2/tuning.json
+    installed=$XDG_CONFIG_HOME/softmaxbench/tuning-$MID-emulated-sse2.json
+    if [[ $RC -eq 0 && -s $table && -s $installed ]] && cmp -s "$table" "$installed" \
+       && grep -q '"target_isa": "sse2"' "$table" && ! grep -q '"variant": "[a-z_]*\.avx' "$table"; then
+        pass "tune under SOFTMAXBENCH_FORCE_ISA=sse2: an emulated sse2 table in results/$MID-emulated-sse2/, installed as tuning-$MID-emulated-sse2.json"
+    else
+        fail "tune for an emulated sse2 target" "exit $RC; $(ls -R "$WORK/cwd" "$XDG_CONFIG_HOME" 2>&1 | tr '\n' ' '); $(head -8 "$table" 2>&1)"
+    fi
+    # That table steers only a process under the same cap.
+    SOFTMAXBENCH_TUNING=$installed run_cmd info
+    line=$(grep '^auto picks from' <<<"$OUT" | head -n 1)
+    if [[ $line == *"not using"*"emulated sse2 target"* ]]; then
+        pass "a native process does not use the emulated sse2 table"
+    else
+        fail "a native process and the emulated table" "$line"
+    fi
+    rm -rf -- "$XDG_CONFIG_HOME/softmaxbench"
+fi
 run_cmd info
 if [[ $RC -eq 0 && -n $MID && $(grep '^machine id' <<<"$OUT") == *"$MID"* ]]; then
     pass "info shows the machine id ($MID)"
