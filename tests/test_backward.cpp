@@ -38,29 +38,8 @@ std::vector<float> run_row(const Variant& v, const std::vector<float>& y, const 
     return dx;
 }
 
-// The kinds of dy a training step produces, and the cancelling ones.
-//   normal:    N(0, 1)
-//   positive:  |N(0, 1)| + 0.5 (all one sign: <dy, y> is as large as the terms)
-//   onehot:    -1/y_t at the argmax t, 0 elsewhere (the gradient of -log y_t: dx = y - onehot)
-//   constant:  every dy_j = 3 (softmax: dx = y (3 - 3 sum y), ~0: all cancellation)
-//   huge:      N(0, 1) * 2^40
 std::vector<float> make_dy(const std::string& kind, const std::vector<float>& y, Output out, std::uint64_t seed) {
-    const std::size_t n = y.size();
-    std::vector<float> dy = ref::make_row("normal_1", n, seed);
-    if (kind == "positive") {
-        for (float& v : dy) v = std::fabs(v) + 0.5f;
-    } else if (kind == "onehot") {
-        std::size_t t = 0;
-        for (std::size_t i = 1; i < n; ++i)
-            if (y[i] > y[t]) t = i;
-        for (float& v : dy) v = 0.0f;
-        dy[t] = out == Output::softmax ? -1.0f / y[t] : -1.0f;
-    } else if (kind == "constant") {
-        for (float& v : dy) v = 3.0f;
-    } else if (kind == "huge") {
-        for (float& v : dy) v *= 0x1p40f;
-    }
-    return dy;
+    return ref::make_dy(kind, y, out, seed);
 }
 
 std::vector<std::size_t> sizes() {
@@ -87,7 +66,8 @@ TEST_CASE("every backward variant meets its documented bound on every distributi
             const std::vector<float> x = ref::make_row(d.name, n, 11);
             for (Output out : {Output::softmax, Output::log_softmax}) {
                 const std::vector<float> y = ref::reference_row(x, out).rounded;
-                for (const char* kind : {"normal", "positive", "onehot", "constant", "huge"}) {
+                for (std::string_view kind_view : ref::backward_dy_kinds()) {
+                    const std::string kind(kind_view);
                     const std::vector<float> dy = make_dy(kind, y, out, 1000 + n);
                     const ref::BackwardReference r = ref::backward_reference(y, dy, out);
                     for (const Variant* v : vs) {

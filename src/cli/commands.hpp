@@ -61,6 +61,16 @@ struct BackwardRunOptions {
 };
 int cmd_run_backward(const BackwardRunOptions& opt);
 
+// The backward's part of `accuracy` (accuracy_backward.cpp): variants of op backward on every
+// distribution x size x op x kind of dy; csv is <stem>-backward.csv's text.
+struct BackwardSweep {
+    std::string csv;
+    std::size_t cases = 0, failed = 0;
+    std::vector<std::string> summary;  // one line per variant
+};
+BackwardSweep sweep_backward(const std::vector<const Variant*>& variants, const std::vector<std::string_view>& dists,
+                             const std::vector<std::size_t>& sizes, int threads);
+
 struct JacobianOptions {
     std::string y, j;
 };

@@ -6,6 +6,10 @@
 #include <limits>
 #include <vector>
 
+#include <stdexcept>
+#include <string>
+
+#include "reference/distributions.hpp"
 #include "softmaxbench/reference.hpp"
 
 namespace smb::ref {
@@ -119,6 +123,33 @@ BackwardScore score_backward(std::span<const float> dx, const BackwardReference&
         }
     }
     return sc;
+}
+
+std::span<const std::string_view> backward_dy_kinds() {
+    static constexpr std::string_view kKinds[] = {"normal", "positive", "onehot", "constant", "huge"};
+    return kKinds;
+}
+
+std::vector<float> make_dy(std::string_view kind, std::span<const float> y, Output out, std::uint64_t seed) {
+    const std::size_t n = y.size();
+    std::vector<float> dy = make_row("normal_1", n, seed);
+    if (kind == "normal") {
+    } else if (kind == "positive") {
+        for (float& v : dy) v = std::fabs(v) + 0.5f;
+    } else if (kind == "onehot") {
+        std::size_t t = 0;
+        for (std::size_t i = 1; i < n; ++i)
+            if (y[i] > y[t]) t = i;
+        for (float& v : dy) v = 0.0f;
+        if (n > 0) dy[t] = out == Output::softmax ? -1.0f / y[t] : -1.0f;
+    } else if (kind == "constant") {
+        for (float& v : dy) v = 3.0f;
+    } else if (kind == "huge") {
+        for (float& v : dy) v *= 0x1p40f;
+    } else {
+        throw std::invalid_argument("unknown dy kind '" + std::string(kind) + "'");
+    }
+    return dy;
 }
 
 }  // namespace smb::ref

@@ -118,6 +118,19 @@ else
     notice "no Python with NumPy: cross-check skipped"
 fi
 
+# ---- the accuracy sweep's backward file ------------------------------------------------------------
+run_cmd accuracy --quick --distributions normal_1,dominant --variants max_shifted.scalar,backward.scalar.accurate \
+    --threads 2 --out "$WORK/acc/accuracy.csv"
+BWCSV=$WORK/acc/accuracy-backward.csv
+if [[ $RC -eq 0 && -f $BWCSV ]] && head -1 "$BWCSV" | grep -q '^variant,isa,tier,op,distribution,dy,n,bound_k,k,' &&
+    [[ $(grep -c '^backward.scalar.accurate,scalar,accurate,softmax_backward,' "$BWCSV") -eq 150 &&
+       $(grep -c '^backward.scalar.accurate,scalar,accurate,log_softmax_backward,' "$BWCSV") -eq 150 &&
+       $(grep -c ',pass$' "$BWCSV") -eq 300 ]] && [[ $OUT == *"backward: 300 cases"* ]]; then
+    pass "accuracy writes accuracy-backward.csv: 2 ops x 2 distributions x 15 sizes x 5 kinds of dy, all pass"
+else
+    fail "accuracy writes accuracy-backward.csv" "exit $RC, stderr: $ERR, stdout tail: ${OUT: -400}"
+fi
+
 # ---- errors: one line, non-zero exit, nothing written --------------------------------------------
 BW=backward.scalar.accurate
 expect_error "backward without --dy" 2 "needs --dy" run --op softmax_backward --variant $BW "$IN/y.npy" @OUT@
@@ -147,7 +160,7 @@ expect_error "jacobian of a missing file" 1 "nothere.npy" jacobian "$IN/nothere.
 # An existing output is left unchanged by a failed run.
 cp "$IN/y4.npy" "$WORK/keep.npy"
 run_cmd run --op softmax_backward --variant $BW --dy "$IN/y1.npy" "$IN/y.npy" "$WORK/keep.npy"
-if [[ $RC -eq 1 ]] && cmp -s "$IN/y4.npy" "$WORK/keep.npy" && [[ -z $(ls -A "$WORK" | grep -v -e '^in$' -e '\.npy$' -e '^err' -e '^std') ]]; then
+if [[ $RC -eq 1 ]] && cmp -s "$IN/y4.npy" "$WORK/keep.npy" && [[ -z $(ls -A "$WORK" | grep -v -e '^in$' -e '^acc$' -e '\.npy$' -e '^err' -e '^std') ]]; then
     pass "a failed backward run leaves an existing output as it was, and no temporary"
 else
     fail "a failed backward run leaves an existing output as it was" "exit $RC: $ERR; $(ls -A "$WORK")"

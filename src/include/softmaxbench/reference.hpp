@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "softmaxbench/softmax.hpp"
@@ -129,5 +130,16 @@ struct BackwardScore {
     std::size_t conditioned = 0;
 };
 BackwardScore score_backward(std::span<const float> dx, const BackwardReference& r);
+
+// The kinds of dy the backward is tested and swept on (tests/test_backward.cpp, `accuracy`):
+//   normal:    N(0, 1)
+//   positive:  |N(0, 1)| + 0.5 (all one sign: <dy, y> is as large as the terms)
+//   onehot:    at the argmax t of y, -1/y_t (softmax) or -1 (log_softmax), 0 elsewhere: the
+//              gradient of -log softmax_t, so dx = softmax - onehot
+//   constant:  every dy_j = 3 (softmax: dx = y (3 - 3 sum y) ~ 0: all cancellation)
+//   huge:      N(0, 1) * 2^40
+std::span<const std::string_view> backward_dy_kinds();
+// dy of a kind for the forward output y (throws std::invalid_argument for an unknown kind).
+std::vector<float> make_dy(std::string_view kind, std::span<const float> y, Output out, std::uint64_t seed);
 
 }  // namespace smb::ref
