@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Smoke test of the backward's benchmark entries (bench/bench_backward.cpp): a few entries at
 # 1x64 and 1x4096 with a tiny min time, then checks on the JSON: every entry ran (no error, no
-# failed check), counts elements and 12 bytes per element, and records bound_k within its bound.
+# failed check), counts elements and 12 bytes per element, and records bound_k within its bound;
+# then the report section (scripts/report_backward.py) and the figure (scripts/plot_backward.py,
+# through scripts/pyrun.sh; skipped without matplotlib) from that JSON.
 # usage: tests/bench/smoke_backward.sh BINARY SCRATCH_DIR [--require-peers]   (ctest: bench_smoke_backward)
 # Needs Python 3 with the standard library only ($PYTHON, else /usr/bin/python3).
 set -euo pipefail
@@ -10,10 +12,11 @@ if [[ $# -lt 2 || $# -gt 3 || ( $# -eq 3 && "$3" != "--require-peers" ) ]]; then
   exit 2
 fi
 mkdir -p "$2"
-exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" <<'PYEOF'
-import json, os, subprocess, sys
+scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)"
+exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" "$scripts" <<'PYEOF'
+import json, os, shutil, subprocess, sys
 
-binary, scratch, require_peers = sys.argv[1], sys.argv[2], sys.argv[3] == "--require-peers"
+binary, scratch, require_peers, scripts = sys.argv[1], sys.argv[2], sys.argv[3] == "--require-peers", sys.argv[4]
 out = os.path.join(scratch, "smoke_backward.json")
 if os.path.exists(out):
     os.remove(out)
@@ -56,6 +59,24 @@ for name in want + peers:
     check(ips > 0 and abs(bps / ips - 12) < 1e-6, f"{name}: items/s > 0 and 12 bytes per element", f"{ips} {bps}")
     check(isinstance(r.get("bound_k"), (int, float)) and "row 0: k" in r.get("label", ""),
           f"{name}: bound_k recorded ({r.get('bound_k')})", r.get("label", ""))
+# The report section and the figure from this JSON.
+res = os.path.join(scratch, "results")
+shutil.rmtree(res, ignore_errors=True)
+os.makedirs(res)
+shutil.copy(out, os.path.join(res, "bench-20000101-000000.json"))
+rep = subprocess.run([sys.executable, os.path.join(scripts, "report_backward.py"), "--results", res],
+                     capture_output=True, text=True)
+check(rep.returncode == 0 and "| `softmax_backward` | 1x4096 | 1 | `backward.sse2` " in rep.stdout
+      and "| 4096 | `backward.sse2` |" in rep.stdout and "Accuracy not run" in rep.stdout,
+      "report_backward.py: throughput row, Jacobian row, accuracy 'not run'", rep.stdout[-1500:] + rep.stderr[-500:])
+plot = subprocess.run(["bash", os.path.join(scripts, "pyrun.sh"), os.path.join(scripts, "plot_backward.py"),
+                       "--results", res], capture_output=True, text=True)
+png = os.path.join(res, "bench-20000101-000000-backward.png")
+if plot.returncode != 0 and "install" in plot.stderr:
+    print(f"skip plot_backward.py: {plot.stderr.strip()}")
+else:
+    check(plot.returncode == 0 and os.path.getsize(png) > 10000, "plot_backward.py writes the figure",
+          plot.stderr[-500:])
 print(f"{passed} passed, {failed} failed")
 sys.exit(0 if failed == 0 else 1)
 PYEOF
