@@ -178,7 +178,8 @@ def section_lines(folder: Path, bench: Path | None, report: Path) -> list[str]:
                 "variant timed of each tier; oneDNN `softmax_v2_backward`; PyTorch ATen "
                 "`_softmax_backward_data` / `_log_softmax_backward_data` (the faster capability when "
                 "both ran); memcpy of the same 12 bytes per element (two reads, one write). "
-                "Ratio: ours (fast) ÷ the faster of oneDNN and PyTorch.", ""]
+                "Ratio: ours (fast) ÷ the faster of oneDNN and PyTorch. Our backward splits rows "
+                "among threads but never one row: a single row at 2 threads runs on one.", ""]
         out += table(["Op", "Shape", "Threads", "Ours (fast)", "Ours (accurate)", "oneDNN", "PyTorch",
                       "memcpy", "Ours ÷ best peer", "Ours ÷ memcpy"], throughput_rows(results))
         kr = k_rows(results, bound_ks(bench))
