@@ -118,6 +118,26 @@ else
     notice "no Python with NumPy: cross-check skipped"
 fi
 
+run_cmd list --json --op backward
+if [[ $RC -eq 0 && -n $NUMPY_PY ]] && "$NUMPY_PY" -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v and all(e["op"] == "backward" and e["algorithm"] == "backward" for e in v), v
+assert {"backward.scalar.accurate", "backward.sse2", "backward.sse2.accurate"} <= {e["name"] for e in v}
+' "$OUT"; then
+    pass "list --json --op backward: the backward variants, op backward"
+elif [[ $RC -eq 0 && -z $NUMPY_PY && $OUT == *'"op": "backward"'* ]]; then
+    pass "list --json --op backward names op backward (not parsed: no Python)"
+else
+    fail "list --json --op backward" "exit $RC: $ERR"
+fi
+run_cmd list --json
+if [[ $RC -eq 0 && $OUT != *'"op": "backward"'* && $OUT == *'"op": "forward"'* ]]; then
+    pass "list --json (default --op forward) lists no backward variant"
+else
+    fail "list --json lists only the forward variants" "exit $RC: $ERR"
+fi
+
 # ---- the accuracy sweep's backward file ------------------------------------------------------------
 run_cmd accuracy --quick --distributions normal_1,dominant --variants max_shifted.scalar,backward.scalar.accurate \
     --threads 2 --out "$WORK/acc/accuracy.csv"
