@@ -44,6 +44,7 @@
 
 #include "detail/list_json.hpp"
 #include "bench_config.hpp"
+#include "bench_backward.hpp"
 #include "detail/json_text.hpp"
 #include "npy/npy.hpp"
 #include "check.hpp"
@@ -495,6 +496,8 @@ std::set<int> register_all(const Options& opt) {
                     reg(Case{smb::peers::entry_name(p, Output::log_softmax), nullptr, &p, Output::log_softmax});
         }
     }
+    for (int t : smb::bench::register_backward(opt.headline_only, opt.best_isa_only, !opt.custom.empty()))
+        threads_used.insert(t);  // the backward's entries (bench/bench_backward.cpp)
     return threads_used;
 }
 

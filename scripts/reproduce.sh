@@ -12,7 +12,8 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
   3. machine id build/release/softmaxbench info --machine-id; saves the variant table
                 (softmaxbench list --json) as results/<id>/variants.json
   4. accuracy   build/release/softmaxbench accuracy --quick|--full
-                  --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv)
+                  --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv,
+                  accuracy-backward.csv)
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
                 Then build/release/bench/peer_accuracy --quick|--full
@@ -29,7 +30,7 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 with --quick also scripts/bench.sh --claims (two_pass, max_shifted and recompute at AVX2
                 on 1x16M: the report's claims section needs them; --full times them anyway)
                   --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
-  7. plots      scripts/plot_{throughput,speedup,accuracy,scaling}.py (PNGs in results/<id>/)
+  7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
 built from (as `softmaxbench --version` reports it) are recorded in results/<id>/reproduce.json.
@@ -273,6 +274,7 @@ py=(bash scripts/pyrun.sh)
 "${py[@]}" scripts/plot_throughput.py --results "$out" --bench "$bench_file"
 "${py[@]}" scripts/plot_speedup.py --results "$out" --bench "$bench_file"
 "${py[@]}" scripts/plot_scaling.py --results "$out" --bench "$bench_file"
+"${py[@]}" scripts/plot_backward.py --results "$out" --bench "$bench_file" || echo "no backward entries: plot_backward skipped"
 if [[ -f "$out/accuracy.csv" ]]; then
   "${py[@]}" scripts/plot_accuracy.py --results "$out"
 else

@@ -50,8 +50,8 @@ const char* const kAccuracyDetails =
     "       --full 1..33 64 65 1000 4096 65537 1048577 16777217 (the MPFR reference at 16M\n"
     "       entries takes ~20 s per row and output on one core: expect several minutes).\n"
     "\n"
-    "Writes three files, FILE and two beside it named after its stem (accuracy.csv:\n"
-    "accuracy.json, accuracy-special.csv), each atomically (a temporary in the same\n"
+    "Writes four files, FILE and three beside it named after its stem (accuracy.csv:\n"
+    "accuracy.json, accuracy-special.csv, accuracy-backward.csv), each atomically (a temporary in the same\n"
     "directory, then renamed; the directory is created when missing):\n"
     "  FILE               CSV, one line per case: variant,isa,tier,exp_kernel,output,\n"
     "                     distribution,n,bound,max_ulp,mean_ulp,p999_ulp,\n"
@@ -78,6 +78,14 @@ const char* const kAccuracyDetails =
     "  <stem>-special.csv variant,case,output,masked_safe,pass,detail: the special-value\n"
     "                     table (NaN / +inf anywhere, NaN among -inf, -inf entries, all -inf,\n"
     "                     n = 0, n = 1, in place; n in {1, 2, 17, 1000})\n"
+    "  <stem>-backward.csv the backward variants (op backward; 'list --op backward'):\n"
+    "                     variant,isa,tier,op,distribution,dy,n,bound_k,k,worst_index,\n"
+    "                     max_ulp_conditioned,conditioned,special_mismatches,status: for\n"
+    "                     softmax_backward and log_softmax_backward of y = the forward output\n"
+    "                     of the row, five kinds of dy, sizes up to 65537; k is the smallest k\n"
+    "                     with |dx - exact| <= k u sigma + eta (README, Backward) against the\n"
+    "                     documented bound_k; the accurate tier also within 1 ULP where the\n"
+    "                     cancellation is mild (max_ulp_conditioned over `conditioned` entries)\n"
     "Default FILE: results/<machine_id>/accuracy.csv (see 'softmaxbench info --machine-id').\n"
     "\n"
     "Progress goes to stderr (one updating line on a terminal, else a line every ~5 s); the\n"
@@ -600,16 +608,23 @@ void print_summary(std::ostream& os, const std::vector<const Variant*>& variants
 int cmd_accuracy(const AccuracyOptions& opt) {
     const Isa dispatch = dispatch_isa();  // a bad SOFTMAXBENCH_FORCE_ISA is a runtime error here
 
-    std::vector<const Variant*> variants;
+    std::vector<const Variant*> variants, bw_variants;  // forward; backward (accuracy_backward.cpp)
     if (opt.variants.empty()) {
         for (const Variant& v : all_variants())
             if (available(v)) variants.push_back(&v);
+        for (const Variant& v : all_variants(Op::backward))
+            if (available(v)) bw_variants.push_back(&v);
     } else {
         for (const std::string& name : split_list(opt.variants)) {
             const Variant* v = find_variant(name);
             if (v == nullptr) throw std::runtime_error("unknown variant '" + name + "'");  // validated before
             if (!available(*v))
                 throw std::runtime_error(unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
+            if (v->op == Op::backward) {
+                if (std::find(bw_variants.begin(), bw_variants.end(), v) == bw_variants.end()) bw_variants.push_back(v);
+                continue;
+            }
+            if (v->op != Op::forward) throw std::runtime_error("variant '" + name + "': its op is not swept here yet");
             if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
         }
     }
@@ -635,6 +650,7 @@ int cmd_accuracy(const AccuracyOptions& opt) {
     fs::path json_path = csv_path;
     json_path.replace_extension(".json");
     const fs::path special_path = csv_path.parent_path() / (csv_path.stem().string() + "-special.csv");
+    const fs::path backward_path = csv_path.parent_path() / (csv_path.stem().string() + "-backward.csv");
     util::ensure_writable_dir(csv_path.parent_path());  // before the work, not after
 
     Meta meta;
@@ -729,9 +745,17 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         meta.seconds = progress.elapsed();
     }
 
+    // The backward (op backward), rows up to 65537 (its MPFR reference is per row, like the
+    // forward's, but not split over threads).
+    std::vector<std::size_t> bw_sizes;
+    for (std::size_t n : sizes)
+        if (n <= 65537) bw_sizes.push_back(n);
+    const BackwardSweep bw = sweep_backward(bw_variants, dists, bw_sizes, threads);
+
     util::write_files_atomically({{csv_path, cases_csv(cases)},
                                   {json_path, results_json(meta, cases, special, seed_rows(variants))},
-                                  {special_path, special_csv(special)}});
+                                  {special_path, special_csv(special)},
+                                  {backward_path, bw.csv}});
 
     print_summary(std::cout, variants, cases, special);
     std::size_t failed = 0, out_of_domain = 0, special_failed = 0;
@@ -749,12 +773,17 @@ int cmd_accuracy(const AccuracyOptions& opt) {
               << special.size() - special_failed << "/" << special.size() << " passed; " << secs << " s, "
               << threads << (threads == 1 ? " thread\n" : " threads\n")
               << "wrote " << csv_path.string() << ", " << json_path.string() << ", " << special_path.string()
-              << "\n";
+              << ", " << backward_path.string() << "\n";
+    std::cout << "\nbackward: " << bw.cases << " cases (" << bw_variants.size() << " variants, sizes up to 65537, "
+              << ref::backward_dy_kinds().size() << " kinds of dy, 2 ops): " << bw.cases - bw.failed << " passed, "
+              << bw.failed << " failed (|dx - exact| <= k u sigma + eta; see README, Backward)\n";
+    for (const std::string& line : bw.summary) std::cout << line << '\n';
     std::cout.flush();
-    if (failed + special_failed > 0)
-        throw std::runtime_error(std::to_string(failed) + " in-domain accuracy cases and " +
-                                 std::to_string(special_failed) + " special-value cases failed (see " +
-                                 csv_path.string() + ")");
+    if (failed + special_failed + bw.failed > 0)
+        throw std::runtime_error(std::to_string(failed) + " in-domain accuracy cases, " +
+                                 std::to_string(special_failed) + " special-value cases and " +
+                                 std::to_string(bw.failed) + " backward cases failed (see " + csv_path.string() +
+                                 " and " + backward_path.string() + ")");
     return 0;
 }
 

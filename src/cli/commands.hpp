@@ -7,6 +7,7 @@
 #include "cli/util.hpp"  // the helpers these files share
 
 #include "detail/json_text.hpp"
+#include "softmaxbench/softmax.hpp"
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -48,5 +49,32 @@ struct TuneOptions {
 extern const char* const kTuneDetails;
 int cmd_tune(const TuneOptions& opt);
 std::string check_budget(const std::string& seconds);  // CLI11 validator: 1 <= S <= 86400
+
+// ---- backward (backward.cpp) -------------------------------------------------------------------
+
+// run --op softmax_backward | log_softmax_backward, after main.cpp has checked the options.
+struct BackwardRunOptions {
+    const Variant* variant;  // of op backward
+    Output output;           // which forward output Y is
+    std::string dy, y, dx;   // files
+    int threads = 1;
+};
+int cmd_run_backward(const BackwardRunOptions& opt);
+
+// The backward's part of `accuracy` (accuracy_backward.cpp): variants of op backward on every
+// distribution x size x op x kind of dy; csv is <stem>-backward.csv's text.
+struct BackwardSweep {
+    std::string csv;
+    std::size_t cases = 0, failed = 0;
+    std::vector<std::string> summary;  // one line per variant
+};
+BackwardSweep sweep_backward(const std::vector<const Variant*>& variants, const std::vector<std::string_view>& dists,
+                             const std::vector<std::size_t>& sizes, int threads);
+
+struct JacobianOptions {
+    std::string y, j;
+};
+extern const char* const kJacobianDetails;
+int cmd_jacobian(const JacobianOptions& opt);
 
 }  // namespace smb::cli

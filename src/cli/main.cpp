@@ -1,6 +1,8 @@
 // softmaxbench: the command-line tool. Subcommands:
 //   list [--json]     the variant registry, with availability on this CPU
 //   run ...           softmax / log_softmax of a float32 .npy file into another .npy file
+//                     (--op: or their backward, src/cli/backward.cpp)
+//   jacobian ...      the explicit softmax Jacobian of one row (src/cli/backward.cpp)
 //   info [--json]     CPU features, ISA dispatch and build details
 //   accuracy ...      every variant against the MPFR reference (src/cli/accuracy.cpp)
 //   tune ...          measure the variants, write the tuning table (src/cli/tune.cpp)
@@ -109,16 +111,20 @@ std::string str(std::string_view s) { return std::string(s); }
 
 struct ListOptions {
     bool json = false;
+    std::string op = "forward";  // which op's variants (smb::Op)
 };
 
 int cmd_list(const ListOptions& opt) {
     // Evaluate the dispatch ISA once: an invalid SOFTMAXBENCH_FORCE_ISA is reported here.
     const smb::Isa dispatch = smb::dispatch_isa();
-    const auto variants = smb::all_variants();
+    smb::Op op = smb::Op::forward;
+    for (smb::Op o : {smb::Op::forward, smb::Op::backward, smb::Op::cross_entropy})
+        if (opt.op == smb::to_string(o)) op = o;  // CLI11 has checked the name
+    const auto variants = smb::all_variants(op);
     const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
 
     if (opt.json) {
-        std::cout << smb::detail::list_json();
+        std::cout << smb::detail::list_json(op);
         return 0;
     }
 
@@ -133,8 +139,10 @@ int cmd_list(const ListOptions& opt) {
     print_table(std::cout, rows);
     std::cout << '\n'
               << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch)
-              << "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
-                 "log_softmax outputs >= FLT_MIN;\nPARALLEL: with --threads, `rows` splits the rows among "
+              << (op == smb::Op::forward ? "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
+                                           "log_softmax outputs >= FLT_MIN;"
+                                         : "; MAX_ULP / MAX_ULP_LOG: the documented bound's k (README)")
+              << "\nPARALLEL: with --threads, `rows` splits the rows among "
                  "threads; `rows+split` also splits one long row (>= 32768 elements) when rows < threads\n";
     std::cout << "Older names that still resolve:";
     for (const smb::VariantAlias& a : smb::variant_aliases()) std::cout << ' ' << a.alias << " -> " << a.name << ';';
@@ -144,7 +152,19 @@ int cmd_list(const ListOptions& opt) {
 
 // ---- run --------------------------------------------------------------------------------------
 
+// --op: what `run` computes. The one switch over ops: each op is a row of kRunOps, and a case
+// in cmd_run (its options checked there, then its command function called).
+enum class RunOp { softmax, log_softmax, softmax_backward, log_softmax_backward };
+constexpr std::pair<const char*, RunOp> kRunOps[] = {
+    {"softmax", RunOp::softmax},
+    {"log_softmax", RunOp::log_softmax},
+    {"softmax_backward", RunOp::softmax_backward},
+    {"log_softmax_backward", RunOp::log_softmax_backward},
+};
+
 struct RunOptions {
+    std::string op = "softmax";
+    std::string dy;  // --dy, the backward ops' gradient input
     std::string variant;
     bool log = false;
     bool masked_safe = false;
@@ -159,10 +179,29 @@ int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
         throw UsageError("--threads must be between 1 and " + std::to_string(kMaxThreads) +
                          " (got " + std::to_string(opt.threads) + ")");
+    RunOp op = RunOp::softmax;
+    for (const auto& [name, o] : kRunOps)
+        if (opt.op == name) op = o;  // CLI11 has checked that --op is one of them
     const smb::Variant* v = smb::find_variant(opt.variant);
     if (v == nullptr)
         throw UsageError("unknown variant '" + opt.variant +
                          "'; run 'softmaxbench list' to see the variant names");
+    const smb::Op want = op == RunOp::softmax || op == RunOp::log_softmax ? smb::Op::forward : smb::Op::backward;
+    if (v->op != want)
+        throw UsageError("variant '" + opt.variant + "' computes " + str(smb::to_string(v->op)) + ", not --op " + opt.op +
+                         (want == smb::Op::backward ? " (e.g. backward.scalar.accurate; 'softmaxbench list --op backward')"
+                                                    : ""));
+    if (opt.log && op != RunOp::softmax && op != RunOp::log_softmax)
+        throw UsageError("--log is --op log_softmax; with --op " + opt.op + " leave it out");
+    if (want == smb::Op::backward) {
+        if (opt.dy.empty()) throw UsageError("--op " + opt.op + " needs --dy DY.npy (the gradient with respect to Y)");
+        if (opt.masked_safe || opt.max_ulp || opt.explain)
+            throw UsageError("--masked-safe, --max-ulp and --explain apply to softmax and log_softmax, not --op " + opt.op);
+        smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
+        return smb::cli::cmd_run_backward({v, op == RunOp::softmax_backward ? smb::Output::softmax : smb::Output::log_softmax,
+                                           opt.dy, opt.input, opt.output, opt.threads});
+    }
+    if (!opt.dy.empty()) throw UsageError("--dy is an input of --op softmax_backward and log_softmax_backward only");
     if (opt.max_ulp && v->algorithm != smb::Algorithm::auto_pick)
         throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
     if (opt.max_ulp && !(*opt.max_ulp > 0))
@@ -181,7 +220,7 @@ int cmd_run(const RunOptions& opt) {
     args.y = a.data.data();  // in place: same rows, same stride
     args.rows = a.rows();
     args.cols = a.cols();
-    args.output = opt.log ? smb::Output::log_softmax : smb::Output::softmax;
+    args.output = opt.log || op == RunOp::log_softmax ? smb::Output::log_softmax : smb::Output::softmax;
     args.masked_safe = opt.masked_safe;
     args.threads = opt.threads;
     if (v->algorithm == smb::Algorithm::auto_pick && (opt.max_ulp || opt.explain)) {
@@ -319,11 +358,29 @@ int main(int argc, char** argv) {
                    "split_form, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, "
                    "summary) instead of a table; "
                    "an unbounded (infinite) max_ulp or max_ulp_log is null");
+    list->add_option("--op", list_opt.op,
+                     "Which op's variants: forward (softmax and log_softmax, the default), backward (their "
+                     "backward; MAX_ULP / MAX_ULP_LOG are then k of the bound |dx - exact| <= k u sigma + eta, "
+                     "see README), cross_entropy")
+        ->type_name("OP")
+        ->check(CLI::IsMember({"forward", "backward", "cross_entropy"}));
     list->footer(std::string(kListDetails) + kFooter);
 
     RunOptions run_opt;
     CLI::App* run = app.add_subcommand(
         "run", "Compute softmax or log_softmax of each row of a float32 .npy file into a new .npy");
+    {
+        std::vector<std::string> ops;
+        for (const auto& o : kRunOps) ops.push_back(o.first);
+        run->add_option("--op", run_opt.op,
+                        "What to compute: softmax (the default), log_softmax (as --log), softmax_backward or "
+                        "log_softmax_backward (INPUT is the forward output Y, --dy the gradient with respect to "
+                        "it, OUTPUT the gradient with respect to the logits)")
+            ->type_name("OP")
+            ->check(CLI::IsMember(ops));
+    }
+    run->add_option("--dy", run_opt.dy, "With --op *_backward: the gradient with respect to Y, the shape of INPUT")
+        ->type_name("DY.npy");
     run->add_option("--variant,-v", run_opt.variant, "Variant name, as printed by 'softmaxbench list'")
         ->required()
         ->type_name("NAME");
@@ -357,6 +414,15 @@ int main(int argc, char** argv) {
                    "Print only this machine's results folder name (CPU model + host tag), as the "
                    "scripts use for results/<machine-id>/");
     info->footer(std::string(kInfoDetails) + kFooter);
+
+    smb::cli::JacobianOptions jac_opt;
+    CLI::App* jacobian = app.add_subcommand(
+        "jacobian", "Write the explicit softmax Jacobian J = diag(y) - y y^T of one row Y into an n x n .npy");
+    jacobian->add_option("input", jac_opt.y, "Y.npy: float32, one row (1-D, or 2-D with one row), a softmax output")
+        ->required()
+        ->type_name("Y.npy");
+    jacobian->add_option("output", jac_opt.j, "J.npy: float32, n x n")->required()->type_name("J.npy");
+    jacobian->footer(std::string(smb::cli::kJacobianDetails) + kFooter);
 
     smb::cli::AccuracyOptions acc_opt;
     CLI::App* accuracy = app.add_subcommand(
@@ -400,10 +466,10 @@ int main(int argc, char** argv) {
     tune->footer(std::string(smb::cli::kTuneDetails) + kFooter);
 
     // CLI11 reports a misspelt command as "A subcommand is required"; say what was wrong.
-    if (argc >= 2 && argv[1][0] != '-' && !list->check_name(argv[1]) && !run->check_name(argv[1]) &&
+    if (argc >= 2 && argv[1][0] != '-' && !list->check_name(argv[1]) && !run->check_name(argv[1]) && !jacobian->check_name(argv[1]) &&
         !info->check_name(argv[1]) && !accuracy->check_name(argv[1]) && !tune->check_name(argv[1])) {
         print_error(std::string("unknown command '") + argv[1] +
-                    "' (commands: list, run, info, accuracy, tune; see 'softmaxbench --help')");
+                    "' (commands: list, run, jacobian, info, accuracy, tune; see 'softmaxbench --help')");
         return kExitUsage;
     }
     try {
@@ -416,6 +482,7 @@ int main(int argc, char** argv) {
         int rc = 0;
         if (*list) rc = cmd_list(list_opt);
         else if (*run) rc = cmd_run(run_opt);
+        else if (*jacobian) rc = smb::cli::cmd_jacobian(jac_opt);
         else if (*info) rc = cmd_info(info_opt);
         else if (*accuracy) rc = smb::cli::cmd_accuracy(acc_opt);
         else if (*tune) rc = smb::cli::cmd_tune(tune_opt);

@@ -8,12 +8,12 @@
 
 namespace smb::detail {
 
-std::string list_json() {
+std::string list_json(Op op) {
     const auto str = [](std::string_view s) { return json::quote(s); };
     const auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
     std::string o = "[";
     bool first = true;
-    for (const Variant& v : all_variants()) {
+    for (const Variant& v : all_variants(op)) {
         const AlgorithmInfo& alg = info(v.algorithm);
         std::string aliases = "[";
         for (const VariantAlias& a : variant_aliases())

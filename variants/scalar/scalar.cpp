@@ -230,6 +230,20 @@ void recompute(const float* x, float* y, std::size_t n, RowParams p) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp(double(x[j]) - double(mx.m)) / s);
 }
 
+// The backward (op backward) in double: softmax dx = y (dy - <dy, y>), log_softmax
+// dx = dy - exp(y) sum dy; products of floats are exact in double, each output rounded once.
+// In place (dx == dy or dx == y) works: the second loop reads index i before writing it.
+void backward(const float* y, const float* dy, float* dx, std::size_t n, RowParams p) {
+    double s = 0;
+    if (p.output == Output::softmax) {
+        for (std::size_t j = 0; j < n; ++j) s += double(y[j]) * double(dy[j]);
+        for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(y[i]) * (double(dy[i]) - s));
+    } else {
+        for (std::size_t j = 0; j < n; ++j) s += double(dy[j]);
+        for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(dy[i]) - std::exp(double(y[i])) * s);
+    }
+}
+
 }  // namespace
 
 }  // namespace smb::kernels::scalar

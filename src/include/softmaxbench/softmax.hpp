@@ -194,4 +194,32 @@ struct BatchArgs {
 // and y) and std::runtime_error when the variant is not available on this CPU.
 void softmax_batch(const Variant& v, const BatchArgs& a);
 
+// ---- backward (op backward; src/core/backward.cpp) -----------------------------------------
+// The vector-Jacobian products of softmax and log_softmax (BackwardRowFn), over rows x cols.
+struct BackwardArgs {
+    const float* y = nullptr;   // the forward output: softmax or log_softmax, per `output`
+    const float* dy = nullptr;  // the gradient with respect to y
+    float* dx = nullptr;        // the gradient with respect to x; may be dy or y (same stride)
+    std::size_t rows = 0, cols = 0;
+    std::size_t ld_y = 0, ld_dy = 0, ld_dx = 0;  // row strides in elements; 0 means cols
+    Output output = Output::softmax;
+    int threads = 1;
+};
+// Applies a backward variant to every row; threads take contiguous blocks of rows (results are
+// bit-identical for any thread count). Throws std::invalid_argument on bad arguments (a variant
+// of another op, stride smaller than cols, null pointers with a non-empty shape, threads < 1, dx
+// overlapping y or dy without being the same rows) and std::runtime_error when the variant is
+// not available on this CPU.
+void backward_batch(const Variant& v, const BackwardArgs& a);
+
+// The explicit Jacobian of softmax at y, as the NumPy guide writes it (softmax_gradient):
+// J_ij = y_i (1 - y_i) on the diagonal, -y_i y_j elsewhere (J = diag(y) - y y^T, symmetric),
+// n x n floats row-major, each computed in double and rounded once. n <= kJacobianMaxN (n^2
+// floats: 256 MiB at the cap); throws std::invalid_argument above it.
+inline constexpr std::size_t kJacobianMaxN = 8192;
+void softmax_jacobian(const float* y, std::size_t n, float* J);
+// dx = J^T dy (= J dy: J is symmetric), O(n^2), sums in double, rounded once: the backward
+// through the explicit Jacobian, what the guide calls "making manual backprop expensive".
+void jacobian_vjp(const float* J, const float* dy, std::size_t n, float* dx);
+
 }  // namespace smb

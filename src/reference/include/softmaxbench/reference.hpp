@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "softmaxbench/softmax.hpp"
@@ -93,5 +94,52 @@ struct Metrics {
 };
 
 Metrics measure(std::span<const float> y, const RowReference& ref, Output out);
+
+// ---- backward (op backward; src/reference/backward.cpp) -------------------------------------
+// The exact backward of one row on the given float y and dy, with the terms of the documented
+// bound (variants/list.inc):
+//   softmax:      exact_i = y_i (dy_i - sum_j y_j dy_j),   sigma_i = |y_i| (|dy_i| + sum_j |y_j dy_j|),
+//                 eta_i = 2^-149 (1 + n |y_i|)
+//   log_softmax:  exact_i = dy_i - exp(y_i) sum_j dy_j,    sigma_i = |dy_i| + exp(y_i) sum_j |dy_j|,
+//                 eta_i = 2^-149 + 2^-126 sum_j |dy_j|
+// The sum is MPFR's correctly rounded sum of the exact products at precision_bits + 64, the
+// output is computed at precision_bits and rounded to double; NaN and infinities follow IEEE
+// arithmetic (MPFR's), as the kernels do.
+struct BackwardReference {
+    std::vector<double> exact;
+    std::vector<int> binade;    // floor(log2 |exact_i|) before its rounding to double; 0 if 0/NaN/inf
+    std::vector<double> sigma;  // in double (a bound's scale: relative accuracy ~n 2^-53 is ample)
+    std::vector<double> eta;
+};
+BackwardReference backward_reference(std::span<const float> y, std::span<const float> dy, Output out,
+                                     int precision_bits = 128);
+
+// Scores dx against the reference and a bound constant k (u = 2^-24):
+//   excess_k: max over the finite exact entries of (|dx_i - exact_i| - eta_i) / (u sigma_i), the
+//     smallest k the row meets (0 when every error is within eta_i; +inf for an error with
+//     sigma_i = 0 beyond eta_i, or a non-finite dx_i where exact_i is finite);
+//   special_mismatches: entries whose exact value is NaN or +-inf and dx_i is not the same;
+//   max_ulp_conditioned: the max ULP error over the entries whose exact value is normal and whose
+//     cancellation is mild, (n + 3) 2^-29 sigma_i / |exact_i| <= 0.25: there the accurate tier
+//     is within 1 ULP (variants/list.inc); conditioned counts them.
+struct BackwardScore {
+    double excess_k = 0;
+    std::size_t worst_index = 0;
+    std::size_t special_mismatches = 0;
+    double max_ulp_conditioned = 0;
+    std::size_t conditioned = 0;
+};
+BackwardScore score_backward(std::span<const float> dx, const BackwardReference& r);
+
+// The kinds of dy the backward is tested and swept on (tests/test_backward.cpp, `accuracy`):
+//   normal:    N(0, 1)
+//   positive:  |N(0, 1)| + 0.5 (all one sign: <dy, y> is as large as the terms)
+//   onehot:    at the argmax t of y, -1/y_t (softmax) or -1 (log_softmax), 0 elsewhere: the
+//              gradient of -log softmax_t, so dx = softmax - onehot
+//   constant:  every dy_j = 3 (softmax: dx = y (3 - 3 sum y) ~ 0: all cancellation)
+//   huge:      N(0, 1) * 2^40
+std::span<const std::string_view> backward_dy_kinds();
+// dy of a kind for the forward output y (throws std::invalid_argument for an unknown kind).
+std::vector<float> make_dy(std::string_view kind, std::span<const float> y, Output out, std::uint64_t seed);
 
 }  // namespace smb::ref

@@ -1,0 +1,101 @@
+// The backward batch call (op backward) and the explicit softmax Jacobian.
+//   backward_batch: rows x cols with strides; threads take contiguous blocks of rows
+//     (schedule(static)), each row computed by the same code whatever the thread count, so the
+//     results are bit-identical for any number of threads. A row is never split (the variants'
+//     split form is `none`).
+//   softmax_jacobian / jacobian_vjp: the NumPy guide's explicit J = diag(y) - y y^T and the
+//     backward through it, O(n^2): a baseline that shows what the O(n) backward saves.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "layout.hpp"
+#include "softmaxbench/softmax.hpp"
+
+namespace smb {
+namespace {
+
+using layout::kMinParallelElements;
+
+// [begin, end) of the bytes `rows` rows of `cols` floats with stride `ld` cover.
+std::pair<std::uintptr_t, std::uintptr_t> extent(const float* p, std::size_t rows, std::size_t cols, std::size_t ld) {
+    if (rows - 1 > (SIZE_MAX / sizeof(float) - cols) / ld) throw std::invalid_argument("shape overflows size_t");
+    const auto b = reinterpret_cast<std::uintptr_t>(p);
+    return {b, b + ((rows - 1) * ld + cols) * sizeof(float)};
+}
+
+void validate(const Variant& v, const BackwardArgs& a, std::size_t ldy, std::size_t lddy, std::size_t lddx) {
+    if (v.op != Op::backward)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
+                                    ", not the softmax / log_softmax backward");
+    if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
+    if (a.rows == 0 || a.cols == 0) return;
+    if (a.y == nullptr || a.dy == nullptr || a.dx == nullptr)
+        throw std::invalid_argument("null y, dy or dx with a non-empty shape");
+    const std::size_t ld_min = std::min({ldy, lddy, lddx});
+    if (ld_min < a.cols)
+        throw std::invalid_argument("row stride (" + std::to_string(ld_min) + ") is smaller than cols (" +
+                                    std::to_string(a.cols) + ")");
+    const auto out = extent(a.dx, a.rows, a.cols, lddx);
+    const auto check = [&](const float* in, std::size_t ld, const char* name) {
+        const auto e = extent(in, a.rows, a.cols, ld);
+        const bool same = in == a.dx && ld == lddx;
+        if (!same && e.first < out.second && out.first < e.second)
+            throw std::invalid_argument(std::string("dx and ") + name +
+                                        " overlap without being the same rows (in place needs the same pointer and stride)");
+    };
+    check(a.y, ldy, "y");
+    check(a.dy, lddy, "dy");
+    if (!available(v)) throw std::runtime_error(unavailable_reason(v));
+}
+
+}  // namespace
+
+void backward_batch(const Variant& v, const BackwardArgs& a) {
+    const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
+    const std::size_t lddy = a.ld_dy ? a.ld_dy : a.cols;
+    const std::size_t lddx = a.ld_dx ? a.ld_dx : a.cols;
+    validate(v, a, ldy, lddy, lddx);
+    if (a.rows == 0 || a.cols == 0) return;
+    const RowParams p{a.output, false};
+    const auto row = [&](std::size_t r) { v.backward(a.y + r * ldy, a.dy + r * lddy, a.dx + r * lddx, a.cols, p); };
+    if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < kMinParallelElements) {
+        for (std::size_t r = 0; r < a.rows; ++r) row(r);
+        return;
+    }
+    const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
+    const auto rows = static_cast<std::ptrdiff_t>(a.rows);
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::ptrdiff_t r = 0; r < rows; ++r) row(std::size_t(r));
+}
+
+void softmax_jacobian(const float* y, std::size_t n, float* J) {
+    if (n > kJacobianMaxN)
+        throw std::invalid_argument("the explicit Jacobian is n x n: n = " + std::to_string(n) + " is above the cap (" +
+                                    std::to_string(kJacobianMaxN) + ")");
+    for (std::size_t i = 0; i < n; ++i) {
+        const double yi = y[i];
+        float* row = J + i * n;
+        // y_i y_j is exact in double; the diagonal y_i - y_i^2 is rounded once in double first.
+        for (std::size_t j = 0; j < n; ++j) row[j] = float(-(yi * double(y[j])));
+        row[i] = float(yi - yi * yi);
+    }
+}
+
+void jacobian_vjp(const float* J, const float* dy, std::size_t n, float* dx) {
+    // dx_i = sum_j J_ji dy_j, accumulated row by row of J (contiguous, vectorisable); the
+    // products of floats are exact in double.
+    std::vector<double> acc(n, 0.0);
+    for (std::size_t j = 0; j < n; ++j) {
+        const double d = dy[j];
+        const float* row = J + j * n;
+        for (std::size_t i = 0; i < n; ++i) acc[i] += double(row[i]) * d;
+    }
+    for (std::size_t i = 0; i < n; ++i) dx[i] = float(acc[i]);
+}
+
+}  // namespace smb

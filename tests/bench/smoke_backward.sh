@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Smoke test of the backward's benchmark entries (bench/bench_backward.cpp): a few entries at
+# 1x64 and 1x4096 with a tiny min time, then checks on the JSON: every entry ran (no error, no
+# failed check), counts elements and 12 bytes per element, and records bound_k within its bound;
+# then the report section (scripts/report_backward.py) and the figure (scripts/plot_backward.py,
+# through scripts/pyrun.sh; skipped without matplotlib) from that JSON.
+# usage: tests/bench/smoke_backward.sh BINARY SCRATCH_DIR [--require-peers]   (ctest: bench_smoke_backward)
+# Needs Python 3 with the standard library only ($PYTHON, else /usr/bin/python3).
+set -euo pipefail
+if [[ $# -lt 2 || $# -gt 3 || ( $# -eq 3 && "$3" != "--require-peers" ) ]]; then
+  echo "usage: $0 BINARY SCRATCH_DIR [--require-peers]" >&2
+  exit 2
+fi
+mkdir -p "$2"
+scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)"
+exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" "$scripts" <<'PYEOF'
+import json, os, shutil, subprocess, sys
+
+binary, scratch, require_peers, scripts = sys.argv[1], sys.argv[2], sys.argv[3] == "--require-peers", sys.argv[4]
+out = os.path.join(scratch, "smoke_backward.json")
+if os.path.exists(out):
+    os.remove(out)
+passed = failed = 0
+
+def check(ok, what, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+        print(f"ok   {what}")
+    else:
+        failed += 1
+        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+
+flt = r"^(backward\.scalar\.accurate|backward\.sse2|onednn|pytorch|memcpy|jacobian):(log_)?softmax_backward/1/(64|4096)$"
+run = subprocess.run([binary, f"--benchmark_filter={flt}", "--benchmark_min_time=0.01",
+                      f"--benchmark_out={out}", "--benchmark_out_format=json"], capture_output=True, text=True)
+check(run.returncode == 0, "binary exits 0", run.stderr[-2000:])
+with open(out) as f:
+    rows = {r["name"]: r for r in json.load(f)["benchmarks"]}
+want = ["backward.scalar.accurate:softmax_backward/1/64", "backward.scalar.accurate:log_softmax_backward/1/64",
+        "backward.sse2:softmax_backward/1/4096", "backward.sse2:log_softmax_backward/1/4096",
+        "jacobian:softmax_backward/1/64", "jacobian:softmax_backward/1/4096", "memcpy:softmax_backward/1/4096",
+        "memcpy:log_softmax_backward/1/4096"]
+peers = ["onednn:softmax_backward/1/4096", "onednn:log_softmax_backward/1/4096",
+         "pytorch:softmax_backward/1/4096", "pytorch:log_softmax_backward/1/4096"]
+for name in want + peers:
+    r = rows.get(name)
+    if r is None:
+        check(False, f"{name} is registered", f"entries: {sorted(rows)}")
+        continue
+    if r.get("error_occurred"):
+        msg = r.get("error_message", "")
+        if name in peers and not require_peers and "not found at build time" in msg:
+            print(f"skip {name}: {msg}")
+            continue
+        check(False, f"{name} ran", msg)
+        continue
+    ips, bps = r.get("items_per_second", 0), r.get("bytes_per_second", 0)
+    check(ips > 0 and abs(bps / ips - 12) < 1e-6, f"{name}: items/s > 0 and 12 bytes per element", f"{ips} {bps}")
+    check(isinstance(r.get("bound_k"), (int, float)) and "row 0: k" in r.get("label", ""),
+          f"{name}: bound_k recorded ({r.get('bound_k')})", r.get("label", ""))
+# The report section and the figure from this JSON.
+res = os.path.join(scratch, "results")
+shutil.rmtree(res, ignore_errors=True)
+os.makedirs(res)
+shutil.copy(out, os.path.join(res, "bench-20000101-000000.json"))
+rep = subprocess.run([sys.executable, os.path.join(scripts, "report_backward.py"), "--results", res],
+                     capture_output=True, text=True)
+check(rep.returncode == 0 and "| `softmax_backward` | 1x4096 | 1 | `backward.sse2` " in rep.stdout
+      and "| 4096 | `backward.sse2` |" in rep.stdout and "Accuracy not run" in rep.stdout,
+      "report_backward.py: throughput row, Jacobian row, accuracy 'not run'", rep.stdout[-1500:] + rep.stderr[-500:])
+plot = subprocess.run(["bash", os.path.join(scripts, "pyrun.sh"), os.path.join(scripts, "plot_backward.py"),
+                       "--results", res], capture_output=True, text=True)
+png = os.path.join(res, "bench-20000101-000000-backward.png")
+if plot.returncode != 0 and "install" in plot.stderr:
+    print(f"skip plot_backward.py: {plot.stderr.strip()}")
+else:
+    check(plot.returncode == 0 and os.path.getsize(png) > 10000, "plot_backward.py writes the figure",
+          plot.stderr[-500:])
+print(f"{passed} passed, {failed} failed")
+sys.exit(0 if failed == 0 else 1)
+PYEOF
