@@ -81,7 +81,7 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     // extract/insert), two halves per step for two independent chains; masked tail (lanes past
     // n read as -inf).
     template <class F>
-    static void write_f64_halves(const float* x, float* y, std::size_t n, F f) {
+    static SMB_FLATTEN void write_f64_halves(const float* x, float* y, std::size_t n, F f) {
         std::size_t i = 0;
         for (; i + 16 <= n; i += 16) {
             const __m512d a = f(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)));

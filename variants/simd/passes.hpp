@@ -234,7 +234,7 @@ void scale_in_place(float* y, std::size_t n, float s) {
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
 // Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
 template <class Arch, class F>
-void map_row(const float* x, float* y, std::size_t n, F f) {
+SMB_FLATTEN void map_row(const float* x, float* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
