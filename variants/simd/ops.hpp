@@ -37,6 +37,10 @@
 // the accurate tier's 9-12 % loss at 1x65536 after the layout moved its float-float writer into
 // a lambda, and several fast-tier writers (AVX2 write_ratio, AVX-512 write_log_float) paid it
 // too.
+// The same for a lambda: `[&](...) SMB_LAMBDA_INLINE { ... }`.
+#ifndef SMB_LAMBDA_INLINE
+#define SMB_LAMBDA_INLINE __attribute__((always_inline))
+#endif
 #ifndef SMB_FLATTEN
 #define SMB_FLATTEN __attribute__((flatten))
 #endif

@@ -148,8 +148,10 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
         }
     };
 
-    // exp(t) in double for the accurate tier's lse-form output pass: t in [-inf, ~700], never
-    // NaN (callers write special rows before). Table-driven: N = round(8 t log2e), j = N mod 8
+    // exp(t) in double for the accurate tier's sums and lse-form output pass: t in [-inf, ~700]
+    // or NaN. A NaN t comes from a float NaN (x - m of a NaN entry the max dropped): its payload
+    // sits in the top 23 mantissa bits, so the integer exponent increment computed below from
+    // v's bits is 0 and the NaN y stays NaN (the sums rely on it: tests/test_special.cpp). Table-driven: N = round(8 t log2e), j = N mod 8
     // picked from one register of 2^(j/8) by vpermpd, r = t - N ln2/8 (|r| <= ln2/16, one fma:
     // N*fl(ln2/8) errs by < 2^-46 for |N| <= 8*870), exp(r) - 1 by its degree-5 Taylor
     // polynomial (truncation r^6/720 < 2^-36.6), and 2^(N >> 3) added to the exponent field
