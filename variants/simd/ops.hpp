@@ -19,8 +19,9 @@
 //   kScalef: scalef(p, n) = p * 2^n rounded once (gradual underflow);
 //            scalef_unless_below(p, n, t, lo): the same, +0 where t < lo (NaN t kept)
 //   kFma == false: reduce_ln2_f64(x, n) = x - n ln2 computed in double (no-FMA reduction)
-//   kFloatFloat: the accurate tier's AVX-512 output forms (write_f64_halves, RatioFF,
-//            exp_f64_lut; described at their definitions)
+//   kFloatFloat: the accurate tier's AVX-512 double forms (write_f64_halves, exp_f64_lut;
+//            described at their definitions)
+//   kRatioFF: RatioFF(k)(t, e) = k exp(t + e) in float-float, rounded once (AVX-512, AVX2)
 //
 // ODR: every member is either a member of a class template (OpsGeneric<Arch>) or of a full
 // specialisation for one architecture, used only by the unit compiled for that architecture's
@@ -55,7 +56,7 @@ template <class Arch>
 using dbatch = xsimd::batch<double, Arch>;
 
 template <class Arch>
-struct Traits;  // per target: kFma, kScalef, kFloatFloat (defined for every target in every unit)
+struct Traits;  // per target: kFma, kScalef, kFloatFloat, kRatioFF (defined for every target in every unit)
 template <class Arch>
 struct Ops;  // per target: the primitives (defined only in units compiled for that target)
 

@@ -13,6 +13,7 @@ struct Traits<xsimd::avx512bw> {
     static constexpr bool kFma = true;         // fused multiply-add
     static constexpr bool kScalef = true;      // vscalefps: p * 2^n rounded once, gradual underflow
     static constexpr bool kFloatFloat = true;  // the accurate tier's float-float output ops
+    static constexpr bool kRatioFF = true;      // RatioFF: the accurate softmax output k exp(x - m) in float-float
 };
 
 }  // namespace smb::simd
@@ -103,9 +104,11 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     //   q = exp(r) - 1 by its degree-4 Taylor polynomial (truncation r^5/120 < 2^-34), then
     //   q' = q + rl (1 + q) for exp(r + rl) - 1;
     //   TH_j + TL_j = k 2^(j/16) (a double split into two floats, per row: 32 values);
-    //   y = scalef(TH_j + (TH_j q' + TL_j), s): one rounding of a value within ~2^-27 relative of
-    //   the exact one (q' is small, so its float errors are scaled by |q'| <= 0.023), so <= ~0.55
-    //   ULP in the normal band; below it scalef rounds again (< 1 unit of 2^-149 in all).
+    //   y = scalef(TH_j + (TH_j q' + TL_j), s): one rounding of a value within 2^-27.5 relative
+    //   of the exact one (q' is small, so its float errors are scaled by |q'| <= 0.023: q's last
+    //   FMA and q + rl(1 + q) 2^-30 each, the FMA TH q' + TL 2^-29, TL q' left out 2^-29.5), so
+    //   <= 0.5 + 2^-27.5 * 2^24 = 0.59 ULP (kRatioFFMaxUlpAvx512; tests/test_exp.cpp measures
+    //   0.545) in the normal band; below it scalef rounds again (< 1 unit of 2^-149 in all).
     // 16 lanes in float instead of two 8-lane double exps: ~13 FMA-pipe slots per 16 outputs
     // against ~30 cycles measured for the double form on Zen 4.
     // x = -inf (and tail lanes): t is clamped to -110 (exp < 2^-158: +0) and TwoSum's NaN error

@@ -9,6 +9,7 @@ struct Traits<xsimd::sse2> {
     static constexpr bool kFma = false;         // fused multiply-add
     static constexpr bool kScalef = false;      // vscalefps: p * 2^n rounded once, gradual underflow
     static constexpr bool kFloatFloat = false;  // the accurate tier's float-float output ops
+    static constexpr bool kRatioFF = false;     // RatioFF: the accurate softmax output k exp(x - m) in float-float
 };
 
 }  // namespace smb::simd

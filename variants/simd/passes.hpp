@@ -316,19 +316,22 @@ SMB_INLINE void write_accurate(const float* x, float* y, std::size_t n, float mf
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     const D m = D(double(mf)), kd = D(k);
+    if constexpr (Ops<Arch>::kRatioFF) {
+        // ratio: float-float (Ops::RatioFF, its error bound at its definition).
+        if (form == AccurateForm::ratio) {
+            const typename Ops<Arch>::RatioFF ff(k);
+            const B mb(mf);
+            map_row<Arch>(x, y, n, [&](B v) {
+                B t, e;
+                two_diff<Arch>(v, mb, t, e);
+                return ff(t, e);
+            });
+            return;
+        }
+    }
     if constexpr (Ops<Arch>::kFloatFloat) {
-        if (form != AccurateForm::log) {
-            // ratio: float-float (Ops::RatioFF); lse: exp((x - m) - l) in double, x - m exact.
-            if (form == AccurateForm::ratio) {
-                const typename Ops<Arch>::RatioFF ff(k);
-                const B mb(mf);
-                map_row<Arch>(x, y, n, [&](B v) {
-                    B t, e;
-                    two_diff<Arch>(v, mb, t, e);
-                    return ff(t, e);
-                });
-                return;
-            }
+        // lse: exp((x - m) - l) in double, x - m exact.
+        if (form == AccurateForm::lse) {
             Ops<Arch>::write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
             return;
         }
