@@ -61,6 +61,9 @@ void eval_shift_sse2(float q, const float* x, float* out, std::size_t n);
 void eval_shift_avx2(float q, const float* x, float* out, std::size_t n);
 void eval_shift_avx512(float q, const float* x, float* out, std::size_t n);
 bool eval_exp_f64_lut_avx512(const double* t, double* out, std::size_t n);
+bool eval_ratio_ff_sse2(double k, const float* t, const float* e, float* out, std::size_t n);
+bool eval_ratio_ff_avx2(double k, const float* t, const float* e, float* out, std::size_t n);
+bool eval_ratio_ff_avx512(double k, const float* t, const float* e, float* out, std::size_t n);
 void eval_exp_f64_sse2(const double* t, double* out, std::size_t n);
 void eval_exp_f64_avx2(const double* t, double* out, std::size_t n);
 void eval_exp_f64_avx512(const double* t, double* out, std::size_t n);
@@ -712,6 +715,60 @@ TEST_CASE("exp_f64_lut: exp(t) in double, dense sample against expl (AVX-512)", 
     }
     std::printf("exp_f64_lut: max rel err %.3e (2^%.2f)\n", worst, std::log2(worst));
     CHECK(worst <= simd::kExpF64LutMaxRelErr);
+}
+
+TEST_CASE("RatioFF: k exp(t + e) in float-float, every 127th float t in [-103.98, 0], TwoSum-sized e, several k", "[exp]") {
+    // The accurate tier's softmax output (ops_avx2.hpp, ops_avx512.hpp): the error analyses at
+    // the definitions give kRatioFFMaxUlp* in the normal band; subnormal outputs are rounded
+    // twice at most (< 1 unit of 2^-149, the gradual policy). Reference: k expl(t + e).
+    for (const IsaFns* f : available_isas()) {
+        bool (*eval)(double, const float*, const float*, float*, std::size_t) =
+            f->isa == Isa::sse2 ? eval_ratio_ff_sse2 : f->isa == Isa::avx2 ? eval_ratio_ff_avx2 : eval_ratio_ff_avx512;
+        const double bound = f->isa == Isa::avx512 ? simd::kRatioFFMaxUlpAvx512 : simd::kRatioFFMaxUlpAvx2;
+        std::vector<float> t, e;
+        std::mt19937 rng(11);
+        std::uniform_real_distribution<float> u(-0.5f, 0.5f);
+        const std::uint32_t lo_bits = 0x80000000u, hi_bits = 0xC2CFF1B5u;  // -0.0 .. -103.98
+        for (std::uint32_t b = lo_bits; b <= hi_bits; b += 127) {
+            float v;
+            std::memcpy(&v, &b, sizeof v);
+            t.push_back(v);
+            // |e| <= ulp(t)/2 as TwoSum leaves it, here anywhere in that interval
+            const float ulp = std::nextafter(std::fabs(v), kInf) - std::fabs(v);
+            e.push_back(v == 0.0f ? 0.0f : u(rng) * ulp);
+        }
+        std::vector<float> y(t.size());
+        if (!eval(1.0, t.data(), e.data(), y.data(), t.size())) {
+            SUCCEED(std::string(f->name) + ": no RatioFF");
+            continue;
+        }
+        for (const double k : {1.0, 1.0 / 3.0, 0.7071067811865476, 1.0 / 4097.0, 0x1.3p-20}) {
+            REQUIRE(eval(k, t.data(), e.data(), y.data(), t.size()));
+            double worst = 0, worst_sub = 0;
+            std::size_t at = 0;
+            for (std::size_t i = 0; i < t.size(); ++i) {
+                const long double r = (long double)k * std::exp((long double)t[i] + (long double)e[i]);
+                const long double err = std::fabs((long double)y[i] - r);
+                if (r < 0x1p-126L) {
+                    worst_sub = std::max(worst_sub, double(err / 0x1p-149L));
+                } else {
+                    const double ulp = std::ldexp(1.0, std::ilogb(double(r)) - 23);
+                    const double ue = double(err / ulp);
+                    if (ue > worst) worst = ue, at = i;
+                }
+            }
+            std::printf("RatioFF %s k=%.6g: max %.4f ULP, subnormal %.3f units of 2^-149\n", f->name, k, worst, worst_sub);
+            INFO(f->name << " k=" << k << ": max " << worst << " ULP at t=" << t[at] << " e=" << e[at]
+                         << ", subnormal " << worst_sub << " units of 2^-149");
+            CHECK(worst <= bound);
+            CHECK(worst_sub <= 1.0);
+        }
+        const float ninf[2] = {-kInf, -kInf}, nan_e[2] = {kNaN, 0.0f};
+        float y2[2];
+        REQUIRE(eval(0.5, ninf, nan_e, y2, 2));
+        CHECK(y2[0] == 0.0f);  // -inf with TwoSum's NaN error: +0
+        CHECK(y2[1] == 0.0f);
+    }
 }
 
 // SMB_EXP_ISA / SMB_EXP_STRIDE (see the top), then Catch2.

@@ -129,6 +129,31 @@ bool SMB_EXP_FN(eval_exp_f64_lut)(const double* t, double* out, std::size_t n) {
     return exp_f64_lut<A>(t, out, n);
 }
 
+// Ops<A>::RatioFF(k)(t, e) = k exp(t + e) in float-float (AVX2, AVX-512); false (nothing
+// written) where the target has none.
+namespace {
+template <class Arch>
+bool ratio_ff(double k, const float* t, const float* e, float* out, std::size_t n) {
+    if constexpr (simd::Ops<Arch>::kRatioFF) {
+        const typename simd::Ops<Arch>::RatioFF ff(k);
+        for_lanes<float, W>(n, [&](std::size_t i, std::size_t m) {
+            alignas(64) float bt[W] = {}, be[W] = {}, bo[W];
+            std::memcpy(bt, t + i, m * sizeof(float));
+            std::memcpy(be, e + i, m * sizeof(float));
+            ff(B::load_aligned(bt), B::load_aligned(be)).store_aligned(bo);
+            std::memcpy(out + i, bo, m * sizeof(float));
+        });
+        return true;
+    } else {
+        (void)k, (void)t, (void)e, (void)out, (void)n;
+        return false;
+    }
+}
+}  // namespace
+bool SMB_EXP_FN(eval_ratio_ff)(double k, const float* t, const float* e, float* out, std::size_t n) {
+    return ratio_ff<A>(k, t, e, out, n);
+}
+
 void SMB_EXP_FN(eval_exp_f64)(const double* t, double* out, std::size_t n) {
     for_lanes<double, WD>(n, [&](std::size_t i, std::size_t m) {
         alignas(64) double bt[WD] = {}, bo[WD];

@@ -208,6 +208,12 @@ TEST_CASE("the batch call: the guide's 2x3 batch, strides, in place, and bad arg
     CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
     bad = a; bad.x = z.data() + 1;  // overlapping but not the same rows
     CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
+    // Shapes whose byte span overflows size_t: (rows - 1) ld itself, or only with cols and
+    // the element size (checked before any row is touched).
+    bad = a; bad.rows = std::size_t(1) << 63;
+    CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
+    bad = a; bad.rows = std::size_t(1) << 62;
+    CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
     BatchArgs empty;  // rows = cols = 0, null pointers: nothing to do
     CHECK_NOTHROW(softmax_batch(v, empty));
 }

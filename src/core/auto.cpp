@@ -113,23 +113,69 @@ int class_index(std::size_t cols) {
     return -1;
 }
 
-}  // namespace
+Memo g_memo;
 
-const Variant& select_variant(std::size_t cols, int threads, Output out, double max_ulp) {
-    static Memo memo;
+// What the fast path needs, fixed at the first call: auto's two bounds and the size classes'
+// upper ends (contiguous from 1; otherwise count = 0 and every call takes the slow path).
+struct FastPath {
+    double bound[2] = {0, 0};
+    std::size_t max[8] = {};
+    std::size_t min0 = 1;
+    int count = 0;
+};
+
+FastPath make_fast_path() {
+    FastPath f;
+    f.bound[0] = find_variant("auto")->max_ulp;
+    f.bound[1] = find_variant("auto.accurate")->max_ulp;
+    const std::vector<tuning::SizeClass> classes = tuning::size_classes();
+    if (classes.empty() || classes.size() > 8) return f;
+    for (std::size_t i = 1; i < classes.size(); ++i)
+        if (classes[i].cols_min != classes[i - 1].cols_max + 1) return f;
+    f.min0 = classes[0].cols_min;
+    for (std::size_t i = 0; i < classes.size(); ++i) f.max[i] = classes[i].cols_max;
+    f.count = int(classes.size());
+    return f;
+}
+
+// Set by the first select_slow call; until then every call takes the slow path.
+std::atomic<const FastPath*> g_fast{nullptr};
+
+// The slow path: the memo's slot for this call (filled on its first use), or a pick for calls
+// outside the memo (a bound other than auto's two, a row length outside every class).
+[[gnu::noinline]] const Variant& select_slow(std::size_t cols, int threads, Output out, double max_ulp) {
+    static const FastPath fast = make_fast_path();
+    g_fast.store(&fast, std::memory_order_release);
     static const double kAutoBounds[2] = {find_variant("auto")->max_ulp, find_variant("auto.accurate")->max_ulp};
     const int tier = max_ulp == kAutoBounds[0] ? 0 : max_ulp == kAutoBounds[1] ? 1 : -1;
     const int cls = tier < 0 ? -1 : class_index(cols);
     if (cls < 0) return pick(cols, threads, out, max_ulp);
     // The tuning table is per class and thread count; within a class the heuristic only
     // distinguishes the class's row lengths above 4M, which is one class (> 4M).
-    std::atomic<const Variant*>& s = memo.slot[cls][threads > 1][out == Output::log_softmax][tier];
+    std::atomic<const Variant*>& s = g_memo.slot[cls][threads > 1][out == Output::log_softmax][tier];
     const Variant* v = s.load(std::memory_order_acquire);
     if (v == nullptr) {
         v = &pick(cols, threads, out, max_ulp);
         s.store(v, std::memory_order_release);
     }
     return *v;
+}
+
+}  // namespace
+
+// The fast path is a few compares and one atomic load (the per-call cost auto adds to a short
+// row: issue 14 asks for <= 1 ns); everything else is out of line in select_slow.
+const Variant& select_variant(std::size_t cols, int threads, Output out, double max_ulp) {
+    const FastPath* f = g_fast.load(std::memory_order_acquire);
+    const int tier = !f ? -1 : max_ulp == f->bound[0] ? 0 : max_ulp == f->bound[1] ? 1 : -1;
+    if (tier >= 0 && cols >= f->min0) {
+        int cls = 0;
+        while (cls < f->count && cols > f->max[cls]) ++cls;
+        if (cls < f->count)
+            if (const Variant* v = g_memo.slot[cls][threads > 1][out == Output::log_softmax][tier].load(std::memory_order_acquire))
+                return *v;
+    }
+    return select_slow(cols, threads, out, max_ulp);
 }
 
 

@@ -112,4 +112,12 @@ inline constexpr double kExpNegF64MaxRelErr = 1.6e-14;
 // exp_f64_lut (ops_avx512.hpp): relative error bound, measured 9.53e-12 (the truncation).
 inline constexpr double kExpF64LutMaxRelErr = 1.0e-11;
 
+// RatioFF (the accurate tier's float-float softmax output k exp(t + e), ops_avx2.hpp and
+// ops_avx512.hpp): ULP bound in the normal band from the error analyses at the definitions
+// (half an ulp for the one rounding plus 2^24 times the relative error before it: AVX-512
+// 2^-27.5, AVX2 2^-26.4); the subnormal band within 1 unit of 2^-149. tests/test_exp.cpp
+// sweeps t and e against expl for several k.
+inline constexpr double kRatioFFMaxUlpAvx512 = 0.59;
+inline constexpr double kRatioFFMaxUlpAvx2 = 0.69;
+
 }  // namespace smb::simd

@@ -61,6 +61,32 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
             l.M = mn;
         }
         const B ms = xsimd::max(mn, low);
+        if constexpr (Cfg::accurate) {
+            // Every term in double (exp_term_f64, passes.hpp): float terms rounded the same way
+            // would carry their rounding into DD whole. Rest: entries equal to mn count, not sum.
+            D2 mlo, mhi;
+            widen<Arch>(ms, mlo, mhi);
+            B bc = zero;
+            for (std::size_t j = 0; j < cnt; ++j) {
+                B vj = v[j];
+                if constexpr (Rest) {
+                    const auto eq = vj == mn;
+                    vj = xsimd::select(eq, ninf, vj);
+                    bc += xsimd::select(eq, one, zero);
+                }
+                D2 lo, hi;
+                widen<Arch>(vj, lo, hi);
+                l.dd.lo += exp_term_f64<Arch>(lo - mlo);
+                l.dd.hi += exp_term_f64<Arch>(hi - mhi);
+            }
+            if constexpr (Rest) {
+                D2 blo, bhi;
+                widen<Arch>(bc, blo, bhi);
+                l.Clo += blo;
+                l.Chi += bhi;
+            }
+            return;
+        }
         B e[V];
         B bc = zero;  // Rest: this block's entries equal to mn
         for (std::size_t j = 0; j < cnt; ++j) {

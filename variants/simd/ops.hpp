@@ -19,8 +19,9 @@
 //   kScalef: scalef(p, n) = p * 2^n rounded once (gradual underflow);
 //            scalef_unless_below(p, n, t, lo): the same, +0 where t < lo (NaN t kept)
 //   kFma == false: reduce_ln2_f64(x, n) = x - n ln2 computed in double (no-FMA reduction)
-//   kFloatFloat: the accurate tier's AVX-512 output forms (write_f64_halves, RatioFF,
-//            exp_f64_lut; described at their definitions)
+//   kFloatFloat: the accurate tier's AVX-512 double forms (write_f64_halves, exp_f64_lut;
+//            described at their definitions)
+//   kRatioFF: RatioFF(k)(t, e) = k exp(t + e) in float-float, rounded once (AVX-512, AVX2)
 //
 // ODR: every member is either a member of a class template (OpsGeneric<Arch>) or of a full
 // specialisation for one architecture, used only by the unit compiled for that architecture's
@@ -30,6 +31,19 @@
 // Vector helpers must inline into the kernels' loops: a call passes each batch through memory.
 #ifndef SMB_INLINE
 #define SMB_INLINE inline __attribute__((always_inline))
+#endif
+// For the loops that take a functor (map_row, write_f64_halves): every call in them, the
+// functor's body included, is inlined. GCC otherwise may keep a large lambda out of line and
+// call it once per vector (each call spills the batch and rebuilds the constants): that was
+// the accurate tier's 9-12 % loss at 1x65536 after the layout moved its float-float writer into
+// a lambda, and several fast-tier writers (AVX2 write_ratio, AVX-512 write_log_float) paid it
+// too.
+// The same for a lambda: `[&](...) SMB_LAMBDA_INLINE { ... }`.
+#ifndef SMB_LAMBDA_INLINE
+#define SMB_LAMBDA_INLINE __attribute__((always_inline))
+#endif
+#ifndef SMB_FLATTEN
+#define SMB_FLATTEN __attribute__((flatten))
 #endif
 
 #include <xsimd/xsimd.hpp>
@@ -42,14 +56,15 @@ template <class Arch>
 using dbatch = xsimd::batch<double, Arch>;
 
 template <class Arch>
-struct Traits;  // per target: kFma, kScalef, kFloatFloat (defined for every target in every unit)
+struct Traits;  // per target: kFma, kScalef, kFloatFloat, kRatioFF (defined for every target in every unit)
 
 // What a target has; each ops_<isa>.hpp defines Traits<Arch> as one of these.
-template <bool Fma, bool Scalef, bool FloatFloat>
+template <bool Fma, bool Scalef, bool FloatFloat, bool RatioFF>
 struct TraitsOf {
     static constexpr bool kFma = Fma;                // fused multiply-add
     static constexpr bool kScalef = Scalef;          // vscalefps: p * 2^n rounded once, gradual underflow
     static constexpr bool kFloatFloat = FloatFloat;  // the accurate tier's float-float output ops
+    static constexpr bool kRatioFF = RatioFF;        // RatioFF: the accurate softmax output k exp(x - m) in float-float
 };
 template <class Arch>
 struct Ops;  // per target: the primitives (defined only in units compiled for that target)

@@ -9,7 +9,8 @@ namespace smb::simd {
 
 // What this target has (usable in every unit, also where its registers do not exist).
 template <>
-struct Traits<xsimd::avx512bw> : TraitsOf</*Fma=*/true, /*Scalef=*/true, /*FloatFloat=*/true> {};
+struct Traits<xsimd::avx512bw>
+    : TraitsOf</*Fma=*/true, /*Scalef=*/true, /*FloatFloat=*/true, /*RatioFF=*/true> {};
 
 }  // namespace smb::simd
 
@@ -77,7 +78,7 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     // extract/insert), two halves per step for two independent chains; masked tail (lanes past
     // n read as -inf).
     template <class F>
-    static void write_f64_halves(const float* x, float* y, std::size_t n, F f) {
+    static SMB_FLATTEN void write_f64_halves(const float* x, float* y, std::size_t n, F f) {
         std::size_t i = 0;
         for (; i + 16 <= n; i += 16) {
             const __m512d a = f(_mm512_cvtps_pd(_mm256_loadu_ps(x + i)));
@@ -99,9 +100,11 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     //   q = exp(r) - 1 by its degree-4 Taylor polynomial (truncation r^5/120 < 2^-34), then
     //   q' = q + rl (1 + q) for exp(r + rl) - 1;
     //   TH_j + TL_j = k 2^(j/16) (a double split into two floats, per row: 32 values);
-    //   y = scalef(TH_j + (TH_j q' + TL_j), s): one rounding of a value within ~2^-27 relative of
-    //   the exact one (q' is small, so its float errors are scaled by |q'| <= 0.023), so <= ~0.55
-    //   ULP in the normal band; below it scalef rounds again (< 1 unit of 2^-149 in all).
+    //   y = scalef(TH_j + (TH_j q' + TL_j), s): one rounding of a value within 2^-27.5 relative
+    //   of the exact one (q' is small, so its float errors are scaled by |q'| <= 0.023: q's last
+    //   FMA and q + rl(1 + q) 2^-30 each, the FMA TH q' + TL 2^-29, TL q' left out 2^-29.5), so
+    //   <= 0.5 + 2^-27.5 * 2^24 = 0.59 ULP (kRatioFFMaxUlpAvx512; tests/test_exp.cpp measures
+    //   0.545) in the normal band; below it scalef rounds again (< 1 unit of 2^-149 in all).
     // 16 lanes in float instead of two 8-lane double exps: ~13 FMA-pipe slots per 16 outputs
     // against ~30 cycles measured for the double form on Zen 4.
     // x = -inf (and tail lanes): t is clamped to -110 (exp < 2^-158: +0) and TwoSum's NaN error
@@ -144,8 +147,10 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
         }
     };
 
-    // exp(t) in double for the accurate tier's lse-form output pass: t in [-inf, ~700], never
-    // NaN (callers write special rows before). Table-driven: N = round(8 t log2e), j = N mod 8
+    // exp(t) in double for the accurate tier's sums and lse-form output pass: t in [-inf, ~700]
+    // or NaN. A NaN t comes from a float NaN (x - m of a NaN entry the max dropped): its payload
+    // sits in the top 23 mantissa bits, so the integer exponent increment computed below from
+    // v's bits is 0 and the NaN y stays NaN (the sums rely on it: tests/test_special.cpp). Table-driven: N = round(8 t log2e), j = N mod 8
     // picked from one register of 2^(j/8) by vpermpd, r = t - N ln2/8 (|r| <= ln2/16, one fma:
     // N*fl(ln2/8) errs by < 2^-46 for |N| <= 8*870), exp(r) - 1 by its degree-5 Taylor
     // polynomial (truncation r^6/720 < 2^-36.6), and 2^(N >> 3) added to the exponent field

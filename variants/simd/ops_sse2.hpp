@@ -5,7 +5,8 @@ namespace smb::simd {
 
 // What this target has (usable in every unit, also where its registers do not exist).
 template <>
-struct Traits<xsimd::sse2> : TraitsOf</*Fma=*/false, /*Scalef=*/false, /*FloatFloat=*/false> {};
+struct Traits<xsimd::sse2>
+    : TraitsOf</*Fma=*/false, /*Scalef=*/false, /*FloatFloat=*/false, /*RatioFF=*/false> {};
 
 }  // namespace smb::simd
 

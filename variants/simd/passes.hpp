@@ -34,8 +34,8 @@ namespace smb::simd {
 // ---- kernel configuration: the list entry's exp kernel and tier ----------------------------------
 // Cfg<E, T> (variants/list.inc): the float pipeline with our degree-5 or degree-6 exp of the
 // TwoSum-compensated x - m (poly5, poly6), or xsimd's exp of the plain x - m (xsimd); the
-// accurate tier (poly6_f64): float exps (degree 6, compensated) summed in double, every output
-// computed in double and rounded once.
+// accurate tier (poly6_f64): every term of the sum an exp in double (exp_term_f64), summed in
+// double; every output computed in double or float-float (< ~2^-26 relative) and rounded once.
 template <ExpKernel E, Tier T>
 struct Cfg {
     static_assert(E == ExpKernel::poly5 || E == ExpKernel::poly6 || E == ExpKernel::xsimd ||
@@ -132,6 +132,18 @@ SMB_INLINE fbatch<Arch> exp_shifted(fbatch<Arch> x, fbatch<Arch> m) {
     }
 }
 
+// The accurate tier's terms exp(x - m), in double: x - m is exact there, and the double exp
+// (exp_f64_lut on AVX-512, exp_neg_f64 elsewhere) errs by <= 1e-11 relative. Float terms are
+// not enough for a 1 ULP output: each is rounded to float (up to 2^-24 relative), equal entries
+// round the same way, and the normaliser inherits the error whole (a row [0, v, ..., v] came
+// out 1.5 ULP off; tests/test_accurate_sum.cpp). -inf gives 0 (exp_f64_lut: < 1e-260, far below
+// the normaliser's last bit: the sum holds the max's 1); NaN gives NaN.
+template <class Arch>
+SMB_INLINE dbatch<Arch> exp_term_f64(dbatch<Arch> t) {
+    if constexpr (Ops<Arch>::kFloatFloat) return exp_f64_lut<Arch>(t);
+    else return exp_neg_f64<Arch>(t);
+}
+
 // ---- pass: row max ------------------------------------------------------------------------------
 // NaN entries may be dropped: a NaN the max drops resurfaces in the sum (exp of NaN), and an
 // all -inf max makes special_by_max scan the row, so no NaN bookkeeping is needed here.
@@ -161,8 +173,49 @@ struct SumParts {
     double count = 0;  // Rest: how many entries equal m
 };
 
+// The accurate tier: every term in double (exp_term_f64), four double accumulators.
+template <class Arch, bool Rest>
+SMB_FLATTEN SumParts sum_exp_parts_f64(const float* x, std::size_t n, float mf) {
+    using B = fbatch<Arch>;
+    using D = dbatch<Arch>;
+    constexpr std::size_t W = B::size;
+    const D m = D(double(mf)), zero(0.0), one(1.0);
+    D s[4] = {zero, zero, zero, zero}, c[2] = {zero, zero};
+    auto half = [&](D t, int k) SMB_LAMBDA_INLINE {
+        t = t - m;  // exact
+        D e = exp_term_f64<Arch>(t);
+        if constexpr (Rest) {
+            const auto eq = t == zero;  // x == m
+            e = xsimd::select(eq, zero, e);
+            c[k & 1] += xsimd::select(eq, one, zero);
+        }
+        s[k] += e;
+    };
+    auto vec = [&](B v, int k) SMB_LAMBDA_INLINE {
+        D lo, hi;
+        widen<Arch>(v, lo, hi);
+        half(lo, k);
+        half(hi, k + 1);
+    };
+    std::size_t i = 0;
+    for (; i + 2 * W <= n; i += 2 * W) {
+        vec(B::load_unaligned(x + i), 0);
+        vec(B::load_unaligned(x + i + W), 2);
+    }
+    if (i + W <= n) {
+        vec(B::load_unaligned(x + i), 0);
+        i += W;
+    }
+    if (i < n) vec(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), 2);
+    return {Ops<Arch>::hadd((s[0] + s[1]) + (s[2] + s[3])), Rest ? Ops<Arch>::hadd(c[0] + c[1]) : 0.0};
+}
+
 template <class Arch, class Cfg, bool Store, bool Rest>
 SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
+    if constexpr (Cfg::accurate) {
+        static_assert(!Store, "the accurate tier stores no exps (its output pass computes them)");
+        return sum_exp_parts_f64<Arch, Rest>(x, n, mf);
+    }
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     const B m(mf), zero(0.0f), one(1.0f);
@@ -234,7 +287,7 @@ void scale_in_place(float* y, std::size_t n, float s) {
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
 // Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
 template <class Arch, class F>
-void map_row(const float* x, float* y, std::size_t n, F f) {
+SMB_FLATTEN void map_row(const float* x, float* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
@@ -263,19 +316,22 @@ SMB_INLINE void write_accurate(const float* x, float* y, std::size_t n, float mf
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     const D m = D(double(mf)), kd = D(k);
+    if constexpr (Ops<Arch>::kRatioFF) {
+        // ratio: float-float (Ops::RatioFF, its error bound at its definition).
+        if (form == AccurateForm::ratio) {
+            const typename Ops<Arch>::RatioFF ff(k);
+            const B mb(mf);
+            map_row<Arch>(x, y, n, [&](B v) {
+                B t, e;
+                two_diff<Arch>(v, mb, t, e);
+                return ff(t, e);
+            });
+            return;
+        }
+    }
     if constexpr (Ops<Arch>::kFloatFloat) {
-        if (form != AccurateForm::log) {
-            // ratio: float-float (Ops::RatioFF); lse: exp((x - m) - l) in double, x - m exact.
-            if (form == AccurateForm::ratio) {
-                const typename Ops<Arch>::RatioFF ff(k);
-                const B mb(mf);
-                map_row<Arch>(x, y, n, [&](B v) {
-                    B t, e;
-                    two_diff<Arch>(v, mb, t, e);
-                    return ff(t, e);
-                });
-                return;
-            }
+        // lse: exp((x - m) - l) in double, x - m exact.
+        if (form == AccurateForm::lse) {
             Ops<Arch>::write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
             return;
         }
