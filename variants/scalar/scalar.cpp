@@ -2,8 +2,10 @@
 // All but `naive` keep their internals in double (exp, sums, the final division), so each is
 // within about 0.5 ULP of the correctly rounded result except where the algorithm's own form
 // loses accuracy (documented per variant in variants/list.inc). `naive` is float on purpose.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "detail/special.hpp"
 #include "kernels.hpp"
@@ -213,6 +215,8 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     // In place: the same float terms recomputed, so both forms agree bit for bit.
     for (std::size_t j = 0; j < n; ++j) y[j] = float(double(apart ? y[j] : float(term(x[j]))) / s);
 }
+
+#include "scalar/cross_entropy.inc"
 
 }  // namespace
 
