@@ -27,6 +27,7 @@
 #include "detail/atomic_file.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
+#include "cli/cross_entropy.hpp"
 #include "detail/list_json.hpp"
 #include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -153,16 +154,53 @@ struct RunOptions {
     bool explain = false;
     std::string input;
     std::string output;
+    // --op cross_entropy (src/cli/cross_entropy.cpp)
+    std::string op;
+    std::string targets;
+    std::optional<std::string> reduction;
+    std::optional<float> label_smoothing;
+    std::optional<std::int64_t> ignore_index;
+    std::string grad;  // the third file
 };
+
+int run_cross_entropy(const RunOptions& opt) {
+    if (opt.log || opt.masked_safe || opt.max_ulp || opt.explain)
+        throw UsageError("--log, --masked-safe, --max-ulp and --explain are for softmax, not --op cross_entropy");
+    if (opt.targets.empty()) throw UsageError("--op cross_entropy needs --targets T.npy");
+    smb::cli::CrossEntropyRunOptions o;
+    o.variant = opt.variant;
+    o.targets = opt.targets;
+    if (opt.reduction) o.reduction = *opt.reduction;
+    if (opt.label_smoothing) o.label_smoothing = *opt.label_smoothing;
+    if (opt.ignore_index) o.ignore_index = *opt.ignore_index;
+    o.threads = opt.threads;
+    o.input = opt.input;
+    o.loss = opt.output;
+    o.grad = opt.grad;
+    try {
+        return smb::cli::cmd_run_cross_entropy(o);
+    } catch (const smb::cli::CrossEntropyUsageError& e) {
+        throw UsageError(e.what());
+    }
+}
 
 int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
         throw UsageError("--threads must be between 1 and " + std::to_string(kMaxThreads) +
                          " (got " + std::to_string(opt.threads) + ")");
+    if (opt.op == "cross_entropy") return run_cross_entropy(opt);
+    if (!opt.op.empty() && opt.op != "forward")
+        throw UsageError("unknown --op '" + opt.op + "' (ops: forward, cross_entropy)");
+    if (!opt.targets.empty() || opt.reduction || opt.label_smoothing || opt.ignore_index || !opt.grad.empty())
+        throw UsageError("--targets, --reduction, --label-smoothing, --ignore-index and a third file are for "
+                         "--op cross_entropy");
     const smb::Variant* v = smb::find_variant(opt.variant);
     if (v == nullptr)
         throw UsageError("unknown variant '" + opt.variant +
                          "'; run 'softmaxbench list' to see the variant names");
+    if (v->op != smb::Op::forward)
+        throw UsageError("variant '" + opt.variant + "' computes " + std::string(smb::to_string(v->op)) +
+                         ", not softmax or log_softmax: run it with --op " + std::string(smb::to_string(v->op)));
     if (opt.max_ulp && v->algorithm != smb::Algorithm::auto_pick)
         throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
     if (opt.max_ulp && !(*opt.max_ulp > 0))
@@ -347,7 +385,19 @@ int main(int argc, char** argv) {
     run->add_option("output", run_opt.output, "Output .npy: float32, same shape as INPUT")
         ->required()
         ->type_name("OUTPUT.npy");
-    run->footer(std::string(kRunDetails) + kFooter);
+    run->add_option("--op", run_opt.op, "What to compute: forward (softmax / log_softmax, the default) or cross_entropy")
+        ->type_name("OP");
+    run->add_option("--targets", run_opt.targets, "--op cross_entropy: int64 or int32 .npy, one class per row")
+        ->type_name("T.npy");
+    run->add_option("--reduction", run_opt.reduction, "--op cross_entropy: none, mean (default) or sum")
+        ->type_name("R");
+    run->add_option("--label-smoothing", run_opt.label_smoothing, "--op cross_entropy: eps in [0, 1] (default 0)")
+        ->type_name("E");
+    run->add_option("--ignore-index", run_opt.ignore_index, "--op cross_entropy: rows with this target count for nothing (default -100)")
+        ->type_name("I");
+    run->add_option("grad", run_opt.grad, "--op cross_entropy: GRAD.npy, the gradient w.r.t. the logits (optional)")
+        ->type_name("GRAD.npy");
+    run->footer(std::string(kRunDetails) + smb::cli::kCrossEntropyRunDetails + kFooter);
 
     InfoOptions info_opt;
     CLI::App* info = app.add_subcommand(
