@@ -120,6 +120,7 @@ void check_all(const std::vector<const Variant*>& vs, const std::vector<float>& 
     for (const Variant* v : vs) {
         const std::string f = check(*v, x, t, eps, scale, r, in_place);
         if (!f.empty()) FAIL_CHECK(std::string(v->name) + " on " + label + ": " + f);
+        else SUCCEED();
     }
 }
 
@@ -198,6 +199,23 @@ TEST_CASE("cross_entropy: special values follow the forward policy") {
     };
     for (const auto& [x, t] : rows)
         for (float eps : {0.0f, 0.2f}) check_all(vs, x, t, eps, 1.0f, "special row, eps " + std::to_string(eps));
+    // The same policies on rows past the max-first length (the online pass), at both ends and
+    // in the middle, with the target elsewhere and on the special entry.
+    for (std::size_t n : {70u, 5000u}) {
+        const std::vector<float> base = ref::make_row("normal_5", n, 99 + n);
+        for (float special : {kNaN, kInf, -kInf})
+            for (std::size_t pos : {std::size_t(0), n / 2, n - 1})
+                for (std::size_t t : {pos, (pos + 1) % n}) {
+                    std::vector<float> x = base;
+                    x[pos] = special;
+                    check_all(vs, x, t, 0.0f, 1.0f, "special " + std::to_string(special) + " at " + std::to_string(pos) +
+                                                        " of " + std::to_string(n) + ", target " + std::to_string(t));
+                }
+        std::vector<float> all(n, -kInf);
+        check_all(vs, all, n / 3, 0.0f, 1.0f, "all -inf, n " + std::to_string(n));
+        all[n - 1] = 1.0f;
+        check_all(vs, all, n - 1, 0.1f, 1.0f, "one finite entry, n " + std::to_string(n));
+    }
     // Spelled out once for the fused scalar form.
     CrossEntropyRowParams p;
     std::vector<float> g(4);

@@ -7,8 +7,8 @@
 // Every term of the loss is >= 0, so no step cancels except lse - x_t itself, which is taken
 // apart: lse - x_t = (m - x_t) + log S when t is not an argmax (then the loss is >= log 2), and
 // log1p(rest) with rest = sum_{j != t} exp(x_j - x_t) when it is (then the target's gradient
-// p_t - 1 is -rest / (1 + rest)). rest is summed with the target left out (the row is reduced
-// as the two slices around t), never as S - 1.
+// p_t - 1 is -rest / (1 + rest)). rest is summed with the target left out (the reduction reads
+// the target as -inf), never as S - 1.
 //
 // ce_fused: one online (max, sum) pass, then one pass that writes the gradient; the loss comes
 // from the first pass (with eps > 0 the write pass also sums m - x_j). Fast tier: float exps
@@ -44,20 +44,24 @@ struct Reduced {
 // (no float error, however often the max moves). DoubleExp: each exp(x - M) in double
 // (exp_neg_f64, rel. err. 1.6e-14); else our degree-6 float exp of the compensated x - M,
 // widened to double before it is added (no float partial sums).
-template <class Arch, bool DoubleExp>
-Reduced reduce(const float* x, std::size_t n) {
+// skip: an index whose entry counts as -inf (the target), or n for none. The one vector that
+// holds it is patched through memory once, so the row is still read in one pass.
+// KnownMax: m is the row max, from a max pass before (short rows: the lanes never rescale and
+// need no merge; the row is read three times, from L1).
+template <class Arch, bool DoubleExp, bool KnownMax = false>
+Reduced reduce(const float* x, std::size_t n, std::size_t skip, float known_max = 0.0f) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     constexpr std::size_t W = B::size;
     constexpr std::size_t V = 4;
     const B low(std::numeric_limits<float>::lowest()), ninf(-kInfF);
-    B M = ninf;
+    B M = KnownMax ? B(known_max) : ninf;
     D lo(0.0), hi(0.0);
     auto block = [&](const B* v, std::size_t cnt) {
         B bm = v[0];
         for (std::size_t j = 1; j < cnt; ++j) bm = xsimd::max(bm, v[j]);
-        const B mn = xsimd::max(M, bm);
-        if (xsimd::any(mn > M)) {
+        const B mn = KnownMax ? M : xsimd::max(M, bm);
+        if (!KnownMax && xsimd::any(mn > M)) {
             D olo, ohi, nlo, nhi;
             widen<Arch>(xsimd::max(M, low), olo, ohi);
             widen<Arch>(xsimd::max(mn, low), nlo, nhi);
@@ -76,29 +80,53 @@ Reduced reduce(const float* x, std::size_t n) {
                 hi += exp_neg_f64<Arch>(b - mhi);
             }
         } else {
-            for (std::size_t j = 0; j < cnt; ++j) {
+            // Pairs summed in float (one rounding, <= 2^-24 relative), then widened.
+            using C = Cfg<ExpKernel::poly6, Tier::fast>;
+            std::size_t j = 0;
+            for (; j + 2 <= cnt; j += 2) {
                 D a, b;
-                widen<Arch>(exp_shifted<Arch, Cfg<ExpKernel::poly6, Tier::fast>>(v[j], ms), a, b);
+                widen<Arch>(exp_shifted<Arch, C>(v[j], ms) + exp_shifted<Arch, C>(v[j + 1], ms), a, b);
+                lo += a;
+                hi += b;
+            }
+            if (j < cnt) {
+                D a, b;
+                widen<Arch>(exp_shifted<Arch, C>(v[j], ms), a, b);
                 lo += a;
                 hi += b;
             }
         }
     };
+    auto patch = [&](B b, std::size_t i) {
+        if (skip < i || skip >= i + W) return b;
+        alignas(64) float buf[W];
+        b.store_aligned(buf);
+        buf[skip - i] = -kInfF;
+        return B::load_aligned(buf);
+    };
     B v[V];
     std::size_t i = 0, cnt = 0;
+    const std::size_t skip_block = skip / W * W;  // the vector holding skip (if skip < n)
     for (; i + W <= n; i += W) {
-        v[cnt++] = B::load_unaligned(x + i);
+        v[cnt++] = i == skip_block ? patch(B::load_unaligned(x + i), i) : B::load_unaligned(x + i);
         if (cnt == V) {
             block(v, V);
             cnt = 0;
         }
     }
-    if (i < n) v[cnt++] = load_partial<Arch>(x + i, n - i, -kInfF);
+    if (i < n) v[cnt++] = patch(load_partial<Arch>(x + i, n - i, -kInfF), i);
     if (cnt) block(v, cnt);
 
     Reduced r;
     r.nan = xsimd::any(M != M) || xsimd::any(lo != lo) || xsimd::any(hi != hi);
     if (r.nan) return r;
+    if constexpr (KnownMax) {
+        r.m = known_max;
+        if (r.m == -kInfF) return r;
+        r.d = Ops<Arch>::hadd(lo + hi);
+        r.nan = r.d != r.d;
+        return r;
+    }
     r.m = hmax<Arch>(M);
     if (r.m == -kInfF) return r;
     // Lanes at the row max keep their sum; the others are scaled by exp(M_lane - m).
@@ -112,15 +140,11 @@ Reduced reduce(const float* x, std::size_t n) {
     return r;
 }
 
-inline Reduced merge(const Reduced& a, const Reduced& b) {
-    Reduced r;
-    r.nan = a.nan || b.nan;
-    r.m = std::max(a.m, b.m);
-    if (r.m == -kInfF) return r;
-    r.d = (a.m == -kInfF ? 0.0 : a.d * std::exp(double(a.m) - double(r.m))) +
-          (b.m == -kInfF ? 0.0 : b.d * std::exp(double(b.m) - double(r.m)));
-    return r;
-}
+// Rows up to this length take a max pass first (a few hundred bytes to 16 KiB: re-reading
+// from L1 costs less than the online pass's rescaling and lane merge); longer rows are read
+// once by the online pass. Either way the result is (the max over j != t or the row max, the
+// sum without the target) and every later step is the same.
+constexpr std::size_t kMaxFirstCols = 4096;
 
 // What the write pass and the loss need from the reduction and the target.
 struct RowStats {
@@ -271,7 +295,9 @@ double ce_fused(const float* x, std::size_t t, float* grad, std::size_t n, const
     using namespace ce_detail;
     constexpr bool acc = Cfg::accurate;
     const float xt = x[t];
-    const RowStats st = stats(merge(reduce<Arch, acc>(x, t), reduce<Arch, acc>(x + t + 1, n - t - 1)), xt);
+    const RowStats st = stats(n <= kMaxFirstCols ? reduce<Arch, acc, true>(x, n, t, row_max<Arch>(x, n))
+                                                  : reduce<Arch, acc>(x, n, t),
+                              xt);
     if (st.nan) {
         fill_nan_maybe(grad, n);
         return std::numeric_limits<double>::quiet_NaN();
