@@ -406,6 +406,8 @@ def parse_name(name: str) -> tuple[str, str, Shape] | None:
     if len(nums) not in (2, 3):
         return None
     impl = parts[0]
+    if ":" in impl and not impl.endswith(":log"):
+        return None  # another op's entry (e.g. ':cross_entropy'), not a softmax result
     output = PEER_OUTPUT.get(impl, "softmax")
     if impl.endswith(":log"):
         impl, output = impl[:-4], "log_softmax"
