@@ -26,8 +26,10 @@ const char* const kCrossEntropyRunDetails =
     "(rows,) with --reduction none (an ignored row has loss 0), else shape (). GRAD, when\n"
     "given, is the gradient of that loss w.r.t. X (X's shape): (softmax - onehot_E) / rows\n"
     "counted with mean. Every row ignored with mean gives a NaN loss. A target outside\n"
-    "[0, classes) other than I is an error naming the row. V is a cross_entropy variant\n"
-    "(softmaxbench list --json: op). Both outputs are replaced together or not at all.\n\n";
+    "[0, classes) other than I is an error naming the row. V is a cross_entropy variant:\n"
+    "ce_fused.<isa>.poly6 (fast), ce_fused.<isa>.accurate, ce_log_softmax.<isa>,\n"
+    "ce_softmax_log.<isa> (an unknown name lists them all). Both outputs are replaced together\n"
+    "or not at all.\n\n";
 
 namespace {
 
@@ -95,11 +97,14 @@ Targets read_targets(const std::string& file) {
 
 int cmd_run_cross_entropy(const CrossEntropyRunOptions& opt) {
     const Variant* v = find_variant(opt.variant);
-    if (v == nullptr)
-        throw CrossEntropyUsageError("unknown variant '" + opt.variant + "'; run 'softmaxbench list --json' to see the variant names");
-    if (v->op != Op::cross_entropy)
-        throw CrossEntropyUsageError("variant '" + opt.variant + "' computes " + std::string(to_string(v->op)) +
-                                     ", not cross_entropy (e.g. ce_fused.scalar.accurate)");
+    if (v == nullptr || v->op != Op::cross_entropy) {
+        std::string names;
+        for (const Variant& c : all_variants(Op::cross_entropy)) names += (names.empty() ? "" : ", ") + std::string(c.name);
+        throw CrossEntropyUsageError(
+            (v == nullptr ? "unknown variant '" + opt.variant + "'"
+                          : "variant '" + opt.variant + "' computes " + std::string(to_string(v->op)) + ", not cross_entropy") +
+            "; the cross_entropy variants: " + names);
+    }
     Reduction red;
     if (!parse_reduction(opt.reduction, red))
         throw CrossEntropyUsageError("--reduction must be none, mean or sum (got '" + opt.reduction + "')");

@@ -128,6 +128,8 @@ expect_error "--targets is required" 2 "needs --targets" \
     run --op cross_entropy --variant $V "$IN/x3.npy" @OUT@
 expect_error "a forward variant is not a cross_entropy variant" 2 "not cross_entropy" \
     run --op cross_entropy --variant online.scalar.accurate --targets "$IN/t3.npy" "$IN/x3.npy" @OUT@
+expect_error "an unknown variant lists the cross_entropy variants" 2 "the cross_entropy variants: ce_fused.scalar.accurate" \
+    run --op cross_entropy --variant ce_nope --targets "$IN/t3.npy" "$IN/x3.npy" @OUT@
 expect_error "a bad reduction" 2 "--reduction must be" \
     run --op cross_entropy --variant $V --targets "$IN/t3.npy" --reduction avg "$IN/x3.npy" @OUT@
 expect_error "label smoothing outside [0, 1]" 2 "--label-smoothing" \
