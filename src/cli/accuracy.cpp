@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/accuracy_cross_entropy.hpp"
 #include "cli/commands.hpp"
 #include "detail/atomic_file.hpp"
 #include "reference/distributions.hpp"
@@ -74,6 +75,12 @@ const char* const kAccuracyDetails =
     "  <stem>-special.csv variant,case,output,masked_safe,pass,detail: the special-value\n"
     "                     table (NaN / +inf anywhere, NaN among -inf, -inf entries, all -inf,\n"
     "                     n = 0, n = 1, in place; n in {1, 2, 17, 1000})\n"
+    "  <stem>-cross_entropy.csv  (when cross_entropy variants are scored: all by default)\n"
+    "                     variant,algorithm,isa,tier,distribution,n,target,label_smoothing,\n"
+    "                     loss_ulp,max_ulp,grad_ratio,grad_k,status,detail: each variant's loss\n"
+    "                     (ULP) and gradient (worst error / its bound) against MPFR, targets at\n"
+    "                     the argmax and elsewhere, smoothing 0 and 0.1, dominant_target rows;\n"
+    "                     sizes up to 65537 (variants/list.inc states the bounds)\n"
     "Default FILE: results/<machine_id>/accuracy.csv (see 'softmaxbench info --machine-id').\n"
     "\n"
     "Progress goes to stderr (one updating line on a terminal, else a line every ~5 s); the\n"
@@ -578,15 +585,25 @@ int cmd_accuracy(const AccuracyOptions& opt) {
     const Isa dispatch = dispatch_isa();  // a bad SOFTMAXBENCH_FORCE_ISA is a runtime error here
 
     std::vector<const Variant*> variants;
+    std::vector<const Variant*> ce_variants;  // op cross_entropy: accuracy_cross_entropy.cpp
     if (opt.variants.empty()) {
         for (const Variant& v : all_variants())
             if (available(v)) variants.push_back(&v);
+        for (const Variant& v : all_variants(Op::cross_entropy))
+            if (available(v)) ce_variants.push_back(&v);
     } else {
         for (const std::string& name : split_list(opt.variants)) {
             const Variant* v = find_variant(name);
             if (v == nullptr) throw std::runtime_error("unknown variant '" + name + "'");  // validated before
             if (!available(*v))
                 throw std::runtime_error(unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
+            if (v->op == Op::cross_entropy) {
+                if (std::find(ce_variants.begin(), ce_variants.end(), v) == ce_variants.end()) ce_variants.push_back(v);
+                continue;
+            }
+            if (v->op != Op::forward)
+                throw std::runtime_error("variant '" + name + "' computes " + std::string(to_string(v->op)) +
+                                         ": accuracy does not score that op yet");
             if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
         }
     }
@@ -661,7 +678,7 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         auto index = [&](std::size_t vi, std::size_t oi, std::size_t di, std::size_t si) {
             return ((vi * 2 + oi) * dists.size() + di) * sizes.size() + si;
         };
-        for (std::size_t di = 0; di < dists.size(); ++di) {
+        for (std::size_t di = 0; di < dists.size() && nv > 0; ++di) {
             for (std::size_t si = 0; si < sizes.size(); ++si) {
                 const std::size_t n = sizes[si];
                 const std::vector<float> x = ref::make_row(dists[di], n, kSeed);
@@ -700,9 +717,17 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         meta.seconds = progress.elapsed();
     }
 
-    util::write_files_atomically({{csv_path, cases_csv(cases)},
-                                  {json_path, results_json(meta, cases, special, seed_rows(variants))},
-                                  {special_path, special_csv(special)}});
+    std::vector<std::pair<fs::path, std::string>> files = {
+        {csv_path, cases_csv(cases)},
+        {json_path, results_json(meta, cases, special, seed_rows(variants))},
+        {special_path, special_csv(special)}};
+    CrossEntropySweep ce;
+    const fs::path ce_path = csv_path.parent_path() / (csv_path.stem().string() + "-cross_entropy.csv");
+    if (!ce_variants.empty()) {
+        ce = cross_entropy_sweep(ce_variants, dists, sizes, threads);
+        files.emplace_back(ce_path, ce.csv);
+    }
+    util::write_files_atomically(files);
 
     print_summary(std::cout, variants, cases, special);
     std::size_t failed = 0, out_of_domain = 0, special_failed = 0;
@@ -721,7 +746,12 @@ int cmd_accuracy(const AccuracyOptions& opt) {
               << threads << (threads == 1 ? " thread\n" : " threads\n")
               << "wrote " << csv_path.string() << ", " << json_path.string() << ", " << special_path.string()
               << "\n";
+    if (!ce_variants.empty())
+        std::cout << "cross_entropy: " << ce.cases << " cases (" << ce_variants.size() << " variants): "
+                  << ce.cases - ce.failed << " passed, " << ce.failed << " failed; wrote " << ce_path.string() << "\n";
     std::cout.flush();
+    if (ce.failed > 0)
+        throw std::runtime_error(std::to_string(ce.failed) + " cross_entropy cases failed (see " + ce_path.string() + ")");
     if (failed + special_failed > 0)
         throw std::runtime_error(std::to_string(failed) + " in-domain accuracy cases and " +
                                  std::to_string(special_failed) + " special-value cases failed (see " +

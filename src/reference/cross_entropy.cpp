@@ -10,9 +10,15 @@
 
 #include <mpfr.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "softmaxbench/reference.hpp"
 
 namespace smb::ref {
 namespace {
@@ -135,5 +141,81 @@ CrossEntropyReference cross_entropy_reference(std::span<const float> x, std::siz
     }
     return r;
 }
+
+namespace {
+
+// The loss bound of a variant for this eps (variants/list.inc): ce_log_softmax with eps = 0
+// returns -logp_t of its log_softmax, so it is within that forward variant's log bound.
+double loss_bound(const Variant& v, double eps) {
+    if (v.algorithm == Algorithm::ce_log_softmax && eps == 0) {
+        const std::string fwd = "max_shifted." + std::string(to_string(v.isa));
+        return find_variant(fwd)->max_ulp_log;
+    }
+    return v.max_ulp;
+}
+
+// Absolute slack where a fast tier's float exps flush or lose their relative accuracy below
+// 2^-126 (list.inc: A).
+double abs_slack(const Variant& v, std::size_t n, double scale) {
+    return v.tier == Tier::accurate ? std::ldexp(1.0, -149) : double(n) * std::ldexp(1.0, -125) * std::fabs(scale);
+}
+
+
+}  // namespace
+
+CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t t, float eps,
+                                      float scale, const CrossEntropyReference& r, bool in_place) {
+    CrossEntropyCheck out;
+    const std::size_t n = x.size();
+    CrossEntropyRowParams p;
+    p.label_smoothing = eps;
+    p.grad_scale = scale;
+    std::vector<float> g(n, 12345.0f), xc(x.begin(), x.end());
+    const double loss = in_place ? v.cross_entropy(xc.data(), t, xc.data(), n, p) : v.cross_entropy(x.data(), t, g.data(), n, p);
+    if (in_place) g = xc;
+    const double loss_only = v.cross_entropy(x.data(), t, nullptr, n, p);
+    char buf[400];
+    if (!(loss == loss_only || (std::isnan(loss) && std::isnan(loss_only)))) {
+        std::snprintf(buf, sizeof buf, "loss %.9g with the gradient, %.9g without", loss, loss_only);
+        out.failure = buf;
+        return out;
+    }
+    const float lf = float(loss);
+    const double ue = ulp_error(lf, r.loss, r.loss_binade);
+    out.loss_ulp = ue;
+    const double lb = loss_bound(v, eps);
+    const bool fast = v.tier != Tier::accurate;
+    if (!(ue <= lb) && !(fast && std::fabs(double(lf) - r.loss) <= abs_slack(v, n, 1.0))) {
+        std::snprintf(buf, sizeof buf, "loss %.9g exact %.17g: %.3g ULP > %.3g", double(lf), r.loss, ue, lb);
+        out.failure = buf;
+    }
+    for (std::size_t j = 0; j < n; ++j) {
+        const double e = r.grad[j];
+        if (std::isnan(e) || std::isnan(g[j])) {
+            if (std::isnan(e) != std::isnan(g[j])) {
+                std::snprintf(buf, sizeof buf, "grad[%zu] = %.9g, exact %.9g", j, double(g[j]), e);
+                if (out.failure.empty()) out.failure = buf;
+                out.grad_ratio = std::numeric_limits<double>::infinity();
+            }
+            continue;
+        }
+        const double err = std::fabs(double(g[j]) - e);
+        double w = 1.0;
+        if (v.algorithm == Algorithm::ce_log_softmax && r.p[j] > 0) w = 1.0 + std::fabs(std::log(r.p[j]));
+        double bound = v.max_ulp_log * std::ldexp(1.0, -24) * (r.p[j] * w + r.q[j]) * std::fabs(double(scale)) + abs_slack(v, n, scale);
+        if (v.tier == Tier::accurate) {  // 0.5 ULP plus the double pipeline's 2^-44 (p + q) |scale|
+            const double unit = std::ldexp(1.0, std::max(r.grad_binade[j], -126) - 23);
+            bound = 0.501 * unit + std::ldexp(1.0, -40) * (r.p[j] + r.q[j]) * std::fabs(double(scale));
+        }
+        out.grad_ratio = std::max(out.grad_ratio, bound > 0 ? err / bound : (err > 0 ? std::numeric_limits<double>::infinity() : 0.0));
+        if (!(err <= bound) && out.failure.empty()) {
+            std::snprintf(buf, sizeof buf, "grad[%zu] (target %zu) = %.9g, exact %.17g: |err| %.3g > %.3g (p %.3g q %.3g)",
+                          j, t, double(g[j]), e, err, bound, r.p[j], r.q[j]);
+            out.failure = buf;
+        }
+    }
+    return out;
+}
+
 
 }  // namespace smb::ref

@@ -3,7 +3,10 @@
 
 #include <cstddef>
 #include <span>
+#include <string>
 #include <vector>
+
+#include "softmaxbench/softmax.hpp"
 
 namespace smb::ref {
 
@@ -22,5 +25,18 @@ struct CrossEntropyReference {
 };
 CrossEntropyReference cross_entropy_reference(std::span<const float> x, std::size_t target, double eps,
                                               double scale, int precision_bits = 128);
+
+// One row of a cross_entropy variant against its reference and its documented bounds
+// (variants/list.inc): the loss within max_ulp (ce_log_softmax with eps = 0: its log_softmax's
+// bound), the gradient within k 2^-24 (p_j w_j + q_j) |scale| (accurate tiers: 0.5 ULP +
+// 2^-40 (p + q) |scale|), plus n 2^-125 |scale| for a fast tier's flushed exps; the loss alone
+// (grad null) must equal the loss with the gradient. in_place: the gradient over a copy of x.
+struct CrossEntropyCheck {
+    std::string failure;    // empty: within every bound
+    double loss_ulp = 0;    // ULP error of the float loss
+    double grad_ratio = 0;  // max over j of |g_j - exact| / its bound (<= 1: within)
+};
+CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t target, float eps,
+                                      float scale, const CrossEntropyReference& r, bool in_place = false);
 
 }  // namespace smb::ref

@@ -112,6 +112,21 @@ assert (g[~keep] == 0).all()
     done
 fi
 
+# ---- softmaxbench accuracy scores the cross_entropy variants named in --variants -----------------
+mkdir -p "$WORK/acc"
+run_cmd accuracy --threads 2 --variants ce_fused.scalar.accurate,ce_softmax_log.scalar \
+    --distributions normal_1,dominant --out "$WORK/acc/acc.csv"
+CE=$WORK/acc/acc-cross_entropy.csv
+# 2 variants x (2 distributions x 15 sizes x 3 targets + 15 dominant_target rows)
+if [[ $RC -eq 0 && -s $CE && $(($(wc -l <"$CE") - 1)) -eq 210 && $OUT == *"cross_entropy: 210 cases"* ]] &&
+    ! awk -F, 'NR > 1 && $13 != "pass"' "$CE" | grep -q . &&
+    awk -F, '$1 == "ce_softmax_log.scalar" && $5 == "dominant_target" && $9 > 1e6' "$CE" | grep -q . &&
+    ! awk -F, '$1 == "ce_fused.scalar.accurate" && $9 > 0.51' "$CE" | grep -q .; then
+    pass "accuracy: the cross_entropy CSV (every case within bound; the guide's form loses the dominant-target loss)"
+else
+    fail "accuracy with cross_entropy variants" "exit $RC: $ERR $(head -3 "$CE" 2>/dev/null)"
+fi
+
 # ---- errors: one line, non-zero exit, no output ----------------------------------------------------
 make_npy "$IN/t_bad.npy" '<i8' '(3,)' 'q<' 0 5 1
 make_npy "$IN/x3.npy" '<f4' '(3, 4)' 'f<' 1 2 3 4 5 6 7 8 9 10 11 12
