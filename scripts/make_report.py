@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common as C  # noqa: E402
 import claims as CL  # noqa: E402
+import report_cross_entropy as RCE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ACC = C.ACCURATE_MAX_ULP
@@ -859,6 +860,8 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     peer_accuracy(doc, m)
     doc.h(1, "Special values")
     special(doc, m)
+    doc.h(1, "Cross-entropy with logits")
+    RCE.section(doc, m, report, table=table, code=code, figure=figure, not_run=not_run)
     doc.h(1, "Tuning winners")
     tuning(doc, m)
     doc.h(1, CLAIMS_TITLE)
