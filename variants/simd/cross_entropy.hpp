@@ -10,9 +10,10 @@
 // p_t - 1 is -rest / (1 + rest)). rest is summed with the target left out (the reduction reads
 // the target as -inf), never as S - 1.
 //
-// ce_fused: one online (max, sum) pass, then one pass that writes the gradient; the loss comes
-// from the first pass (with eps > 0 the write pass also sums m - x_j). Fast tier: float exps
-// (degree 6, TwoSum-compensated x - m) each widened to double; accurate tier: exps in double.
+// ce_fused: one online (max, sum) pass (rows up to kMaxFirstCols: a max pass, then the sum),
+// then one pass that writes the gradient; the loss comes from the reduction (with eps > 0 the
+// write pass also sums m - x_j). Fast tier: float exps (degree 6, TwoSum-compensated x - m)
+// added in pairs in float, then in double; accurate tier: exps and sums in double.
 // ce_log_softmax: log_softmax into the gradient's buffer (our max_shifted), gather, NLL, then
 // exp(logp) - onehot in place: what PyTorch does. ce_softmax_log: softmax, then log, NLL, then
 // softmax - onehot: what the NumPy guide's code does. Bounds: variants/list.inc.
@@ -43,7 +44,7 @@ struct Reduced {
 // of 4 vectors raises a lane's max, that lane's sum is rescaled by exp(M_old - M_new) in double
 // (no float error, however often the max moves). DoubleExp: each exp(x - M) in double
 // (exp_neg_f64, rel. err. 1.6e-14); else our degree-6 float exp of the compensated x - M,
-// widened to double before it is added (no float partial sums).
+// two of them added in float (one rounding), then widened to double (no longer float sums).
 // skip: an index whose entry counts as -inf (the target), or n for none. The one vector that
 // holds it is patched through memory once, so the row is still read in one pass.
 // KnownMax: m is the row max, from a max pass before (short rows: the lanes never rescale and
