@@ -6,7 +6,8 @@
 //   a registry variant name (online.avx512), <variant>:log for its log_softmax, or a peer entry
 //   from smb::peers::all_peers() (onednn, onednn_log, xnnpack, pytorch, pytorch:log,
 //   pytorch_api, pytorch_api:log, memcpy; the pytorch ones named pytorch.<capability>... when
-//   ATEN_CPU_CAPABILITY is set).
+//   ATEN_CPU_CAPABILITY is set). Cross-entropy entries: <impl>:cross_entropy and
+//   <impl>:cross_entropy_loss (bench_cross_entropy.cpp; not with a custom --smb_shapes list).
 // Extra flags (removed from argv before benchmark::Initialize):
 //   --smb_shapes=all|headline|RxC,...
 //                                 all shapes (default), the headline subset, or a list of
@@ -45,6 +46,7 @@
 #include "detail/list_json.hpp"
 #include "bench_config.hpp"
 #include "bench_backward.hpp"
+#include "bench_cross_entropy.hpp"
 #include "detail/json_text.hpp"
 #include "npy/npy.hpp"
 #include "check.hpp"
@@ -658,7 +660,9 @@ int main(int argc, char** argv) {
     const Options& opt = g_opt;
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    const std::set<int> threads = register_all(opt);
+    std::set<int> threads = register_all(opt);
+    if (opt.custom.empty())  // the cross-entropy entries: bench_cross_entropy.cpp
+        threads.merge(smb::bench::register_cross_entropy(opt.headline_only, opt.best_isa_only, opt.input));
     if (!opt.write_inputs.empty()) return write_inputs(opt, threads);
     add_context(opt, threads);
     benchmark::RunSpecifiedBenchmarks();

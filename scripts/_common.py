@@ -418,7 +418,7 @@ def parse_name(name: str) -> tuple[str, str, Shape] | None:
         return None
     impl = parts[0]
     if ":" in impl and not impl.endswith(":log"):
-        return None  # another op's entry (e.g. backward.avx512:softmax_backward): not a softmax row
+        return None  # another op's entry (e.g. backward.avx512:softmax_backward, ce_fused.avx512:cross_entropy): not a softmax row
     output = PEER_OUTPUT.get(impl, "softmax")
     if impl.endswith(":log"):
         impl, output = impl[:-4], "log_softmax"

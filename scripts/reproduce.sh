@@ -30,7 +30,8 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 with --quick also scripts/bench.sh --claims (two_pass, max_shifted and recompute at AVX2
                 on 1x16M: the report's claims section needs them; --full times them anyway)
                   --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
-  7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py (PNGs in results/<id>/)
+  7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py,
+                report_cross_entropy.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
 built from (as `softmaxbench --version` reports it) are recorded in results/<id>/reproduce.json.
@@ -275,6 +276,7 @@ py=(bash scripts/pyrun.sh)
 "${py[@]}" scripts/plot_speedup.py --results "$out" --bench "$bench_file"
 "${py[@]}" scripts/plot_scaling.py --results "$out" --bench "$bench_file"
 "${py[@]}" scripts/plot_backward.py --results "$out" --bench "$bench_file" || echo "no backward entries: plot_backward skipped"
+"${py[@]}" scripts/report_cross_entropy.py --results "$out" --bench "$bench_file"
 if [[ -f "$out/accuracy.csv" ]]; then
   "${py[@]}" scripts/plot_accuracy.py --results "$out"
 else

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "cli/accuracy_cross_entropy.hpp"
 #include "cli/commands.hpp"
 #include "detail/atomic_file.hpp"
 #include "reference/distributions.hpp"
@@ -86,6 +87,12 @@ const char* const kAccuracyDetails =
     "                     with |dx - exact| <= k u sigma + eta (README, Backward) against the\n"
     "                     documented bound_k; the accurate tier also within 1 ULP where the\n"
     "                     cancellation is mild (max_ulp_conditioned over `conditioned` entries)\n"
+    "  <stem>-cross_entropy.csv  (when cross_entropy variants are scored: all by default)\n"
+    "                     variant,algorithm,isa,tier,distribution,n,target,label_smoothing,\n"
+    "                     loss_ulp,max_ulp,grad_ratio,grad_k,status,detail: each variant's loss\n"
+    "                     (ULP) and gradient (worst error / its bound) against MPFR, targets at\n"
+    "                     the argmax and elsewhere, smoothing 0 and 0.1, dominant_target rows;\n"
+    "                     sizes up to 65537 (variants/list.inc states the bounds)\n"
     "Default FILE: results/<machine_id>/accuracy.csv (see 'softmaxbench info --machine-id').\n"
     "\n"
     "Progress goes to stderr (one updating line on a terminal, else a line every ~5 s); the\n"
@@ -609,11 +616,14 @@ int cmd_accuracy(const AccuracyOptions& opt) {
     const Isa dispatch = dispatch_isa();  // a bad SOFTMAXBENCH_FORCE_ISA is a runtime error here
 
     std::vector<const Variant*> variants, bw_variants;  // forward; backward (accuracy_backward.cpp)
+    std::vector<const Variant*> ce_variants;            // op cross_entropy: accuracy_cross_entropy.cpp
     if (opt.variants.empty()) {
         for (const Variant& v : all_variants())
             if (available(v)) variants.push_back(&v);
         for (const Variant& v : all_variants(Op::backward))
             if (available(v)) bw_variants.push_back(&v);
+        for (const Variant& v : all_variants(Op::cross_entropy))
+            if (available(v)) ce_variants.push_back(&v);
     } else {
         for (const std::string& name : split_list(opt.variants)) {
             const Variant* v = find_variant(name);
@@ -624,7 +634,13 @@ int cmd_accuracy(const AccuracyOptions& opt) {
                 if (std::find(bw_variants.begin(), bw_variants.end(), v) == bw_variants.end()) bw_variants.push_back(v);
                 continue;
             }
-            if (v->op != Op::forward) throw std::runtime_error("variant '" + name + "': its op is not swept here yet");
+            if (v->op == Op::cross_entropy) {
+                if (std::find(ce_variants.begin(), ce_variants.end(), v) == ce_variants.end()) ce_variants.push_back(v);
+                continue;
+            }
+            if (v->op != Op::forward)
+                throw std::runtime_error("variant '" + name + "' computes " + std::string(to_string(v->op)) +
+                                         ": accuracy does not score that op yet");
             if (std::find(variants.begin(), variants.end(), v) == variants.end()) variants.push_back(v);
         }
     }
@@ -700,7 +716,7 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         auto index = [&](std::size_t vi, std::size_t oi, std::size_t di, std::size_t si) {
             return ((vi * 2 + oi) * dists.size() + di) * sizes.size() + si;
         };
-        for (std::size_t di = 0; di < dists.size(); ++di) {
+        for (std::size_t di = 0; di < dists.size() && nv > 0; ++di) {
             for (std::size_t si = 0; si < sizes.size(); ++si) {
                 const std::size_t n = sizes[si];
                 const std::vector<float> x = ref::make_row(dists[di], n, kSeed);
@@ -752,10 +768,18 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         if (n <= 65537) bw_sizes.push_back(n);
     const BackwardSweep bw = sweep_backward(bw_variants, dists, bw_sizes, threads);
 
-    util::write_files_atomically({{csv_path, cases_csv(cases)},
-                                  {json_path, results_json(meta, cases, special, seed_rows(variants))},
-                                  {special_path, special_csv(special)},
-                                  {backward_path, bw.csv}});
+    std::vector<std::pair<fs::path, std::string>> files = {
+        {csv_path, cases_csv(cases)},
+        {json_path, results_json(meta, cases, special, seed_rows(variants))},
+        {special_path, special_csv(special)},
+        {backward_path, bw.csv}};
+    CrossEntropySweep ce;
+    const fs::path ce_path = csv_path.parent_path() / (csv_path.stem().string() + "-cross_entropy.csv");
+    if (!ce_variants.empty()) {
+        ce = cross_entropy_sweep(ce_variants, dists, sizes, threads);
+        files.emplace_back(ce_path, ce.csv);
+    }
+    util::write_files_atomically(files);
 
     print_summary(std::cout, variants, cases, special);
     std::size_t failed = 0, out_of_domain = 0, special_failed = 0;
@@ -778,12 +802,16 @@ int cmd_accuracy(const AccuracyOptions& opt) {
               << ref::backward_dy_kinds().size() << " kinds of dy, 2 ops): " << bw.cases - bw.failed << " passed, "
               << bw.failed << " failed (|dx - exact| <= k u sigma + eta; see README, Backward)\n";
     for (const std::string& line : bw.summary) std::cout << line << '\n';
+    if (!ce_variants.empty())
+        std::cout << "cross_entropy: " << ce.cases << " cases (" << ce_variants.size() << " variants): "
+                  << ce.cases - ce.failed << " passed, " << ce.failed << " failed; wrote " << ce_path.string() << "\n";
     std::cout.flush();
-    if (failed + special_failed + bw.failed > 0)
+    if (failed + special_failed + bw.failed + ce.failed > 0)
         throw std::runtime_error(std::to_string(failed) + " in-domain accuracy cases, " +
-                                 std::to_string(special_failed) + " special-value cases and " +
-                                 std::to_string(bw.failed) + " backward cases failed (see " + csv_path.string() +
-                                 " and " + backward_path.string() + ")");
+                                 std::to_string(special_failed) + " special-value cases, " +
+                                 std::to_string(bw.failed) + " backward cases and " + std::to_string(ce.failed) +
+                                 " cross_entropy cases failed (see " + csv_path.string() + ", " +
+                                 backward_path.string() + " and " + ce_path.string() + ")");
     return 0;
 }
 

@@ -29,6 +29,7 @@
 #include "detail/atomic_file.hpp"
 #include "npy/npy.hpp"
 #include "softmaxbench/build_info.hpp"
+#include "cli/cross_entropy.hpp"
 #include "detail/list_json.hpp"
 #include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -154,12 +155,13 @@ int cmd_list(const ListOptions& opt) {
 
 // --op: what `run` computes. The one switch over ops: each op is a row of kRunOps, and a case
 // in cmd_run (its options checked there, then its command function called).
-enum class RunOp { softmax, log_softmax, softmax_backward, log_softmax_backward };
+enum class RunOp { softmax, log_softmax, softmax_backward, log_softmax_backward, cross_entropy };
 constexpr std::pair<const char*, RunOp> kRunOps[] = {
     {"softmax", RunOp::softmax},
     {"log_softmax", RunOp::log_softmax},
     {"softmax_backward", RunOp::softmax_backward},
     {"log_softmax_backward", RunOp::log_softmax_backward},
+    {"cross_entropy", RunOp::cross_entropy},
 };
 
 struct RunOptions {
@@ -173,7 +175,35 @@ struct RunOptions {
     bool explain = false;
     std::string input;
     std::string output;
+    // --op cross_entropy (src/cli/cross_entropy.cpp)
+    std::string targets;
+    std::optional<std::string> reduction;
+    std::optional<float> label_smoothing;
+    std::optional<std::int64_t> ignore_index;
+    std::string grad;  // the third file
 };
+
+int run_cross_entropy(const RunOptions& opt) {
+    if (opt.log || opt.masked_safe || opt.max_ulp || opt.explain)
+        throw UsageError("--log, --masked-safe, --max-ulp and --explain are for softmax, not --op cross_entropy");
+    if (!opt.dy.empty()) throw UsageError("--dy is an input of --op softmax_backward and log_softmax_backward only");
+    if (opt.targets.empty()) throw UsageError("--op cross_entropy needs --targets T.npy");
+    smb::cli::CrossEntropyRunOptions o;
+    o.variant = opt.variant;
+    o.targets = opt.targets;
+    if (opt.reduction) o.reduction = *opt.reduction;
+    if (opt.label_smoothing) o.label_smoothing = *opt.label_smoothing;
+    if (opt.ignore_index) o.ignore_index = *opt.ignore_index;
+    o.threads = opt.threads;
+    o.input = opt.input;
+    o.loss = opt.output;
+    o.grad = opt.grad;
+    try {
+        return smb::cli::cmd_run_cross_entropy(o);
+    } catch (const smb::cli::CrossEntropyUsageError& e) {
+        throw UsageError(e.what());
+    }
+}
 
 int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
@@ -182,6 +212,10 @@ int cmd_run(const RunOptions& opt) {
     RunOp op = RunOp::softmax;
     for (const auto& [name, o] : kRunOps)
         if (opt.op == name) op = o;  // CLI11 has checked that --op is one of them
+    if (op == RunOp::cross_entropy) return run_cross_entropy(opt);
+    if (!opt.targets.empty() || opt.reduction || opt.label_smoothing || opt.ignore_index || !opt.grad.empty())
+        throw UsageError("--targets, --reduction, --label-smoothing, --ignore-index and a third file are for "
+                         "--op cross_entropy");
     const smb::Variant* v = smb::find_variant(opt.variant);
     if (v == nullptr)
         throw UsageError("unknown variant '" + opt.variant +
@@ -190,7 +224,9 @@ int cmd_run(const RunOptions& opt) {
     if (v->op != want)
         throw UsageError("variant '" + opt.variant + "' computes " + str(smb::to_string(v->op)) + ", not --op " + opt.op +
                          (want == smb::Op::backward ? " (e.g. backward.scalar.accurate; 'softmaxbench list --op backward')"
-                                                    : ""));
+                          : v->op == smb::Op::cross_entropy ? ": run it with --op cross_entropy"
+                          : v->op == smb::Op::backward      ? ": run it with --op softmax_backward or log_softmax_backward"
+                                                            : ""));
     if (opt.log && op != RunOp::softmax && op != RunOp::log_softmax)
         throw UsageError("--log is --op log_softmax; with --op " + opt.op + " leave it out");
     if (want == smb::Op::backward) {
@@ -368,14 +404,15 @@ int main(int argc, char** argv) {
 
     RunOptions run_opt;
     CLI::App* run = app.add_subcommand(
-        "run", "Compute softmax or log_softmax of each row of a float32 .npy file into a new .npy");
+        "run", "Compute softmax, log_softmax, their backward or cross-entropy of each row of a float32 .npy file into a new .npy");
     {
         std::vector<std::string> ops;
         for (const auto& o : kRunOps) ops.push_back(o.first);
         run->add_option("--op", run_opt.op,
                         "What to compute: softmax (the default), log_softmax (as --log), softmax_backward or "
                         "log_softmax_backward (INPUT is the forward output Y, --dy the gradient with respect to "
-                        "it, OUTPUT the gradient with respect to the logits)")
+                        "it, OUTPUT the gradient with respect to the logits), or cross_entropy (INPUT the "
+                        "logits, OUTPUT the loss, an optional third file the gradient; see --targets)")
             ->type_name("OP")
             ->check(CLI::IsMember(ops));
     }
@@ -404,7 +441,17 @@ int main(int argc, char** argv) {
     run->add_option("output", run_opt.output, "Output .npy: float32, same shape as INPUT")
         ->required()
         ->type_name("OUTPUT.npy");
-    run->footer(std::string(kRunDetails) + kFooter);
+    run->add_option("--targets", run_opt.targets, "--op cross_entropy: int64 or int32 .npy, one class per row")
+        ->type_name("T.npy");
+    run->add_option("--reduction", run_opt.reduction, "--op cross_entropy: none, mean (default) or sum")
+        ->type_name("R");
+    run->add_option("--label-smoothing", run_opt.label_smoothing, "--op cross_entropy: eps in [0, 1] (default 0)")
+        ->type_name("E");
+    run->add_option("--ignore-index", run_opt.ignore_index, "--op cross_entropy: rows with this target count for nothing (default -100)")
+        ->type_name("I");
+    run->add_option("grad", run_opt.grad, "--op cross_entropy: GRAD.npy, the gradient w.r.t. the logits (optional)")
+        ->type_name("GRAD.npy");
+    run->footer(std::string(kRunDetails) + smb::cli::kCrossEntropyRunDetails + kFooter);
 
     InfoOptions info_opt;
     CLI::App* info = app.add_subcommand(

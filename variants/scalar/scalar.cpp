@@ -2,8 +2,10 @@
 // All but `naive` keep their internals in double (exp, sums, the final division), so each is
 // within about 0.5 ULP of the correctly rounded result except where the algorithm's own form
 // loses accuracy (documented per variant in variants/list.inc). `naive` is float on purpose.
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "detail/special.hpp"
 #include "kernels.hpp"
@@ -243,6 +245,7 @@ void backward(const float* y, const float* dy, float* dx, std::size_t n, RowPara
         for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(dy[i]) - std::exp(double(y[i])) * s);
     }
 }
+#include "scalar/cross_entropy.inc"
 
 }  // namespace
 

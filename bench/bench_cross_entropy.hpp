@@ -1,0 +1,16 @@
+// The cross-entropy entries of softmax_bench (bench/bench_cross_entropy.cpp).
+#pragma once
+
+#include <set>
+#include <string>
+
+namespace smb::bench {
+
+// Registers <impl>:cross_entropy (loss + gradient) and <impl>:cross_entropy_loss (loss only)
+// entries on the shapes: every ISA's variants of op cross_entropy (only the dispatch
+// ISA's and scalar with best_isa_only), PyTorch (autograd and the ATen op sequence) and memcpy.
+// headline_only: a short set (4096x128 and 32x32000, the fused and unfused forms and the peers).
+// Returns the thread counts used. `input` is the distribution of the logits (--smb_input).
+std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, const std::string& input);
+
+}  // namespace smb::bench

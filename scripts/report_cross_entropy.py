@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Cross-entropy with logits in the report: throughput of the fused and unfused forms against
+PyTorch (autograd and the ATen op sequence) and memcpy, from the bench JSON's
+<impl>:cross_entropy and <impl>:cross_entropy_loss entries, and accuracy from
+accuracy-cross_entropy.csv (`softmaxbench accuracy`). make_report.py calls section(); run as a
+script it draws the figure: fused against unfused against the peers, G elem/s per shape and
+thread count, <bench-stem>-cross_entropy.png in the results folder (prints its path).
+Run through scripts/pyrun.sh (the figure needs matplotlib).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+NAME = re.compile(r"^([^/:]+):(cross_entropy|cross_entropy_loss)/(\d+)/(\d+)(?:/(\d+))?(?:/real_time)?$")
+OPS = ("cross_entropy", "cross_entropy_loss")
+PEERS = ("pytorch_autograd", "pytorch_aten")
+# Columns: (label, predicate on the implementation name); ours: the fastest of each kind.
+KINDS = (("ce_fused fast", lambda i: i.startswith("ce_fused.") and not i.endswith(".accurate")),
+         ("ce_fused accurate", lambda i: i.startswith("ce_fused.") and i.endswith(".accurate")),
+         ("ce_log_softmax", lambda i: i.startswith("ce_log_softmax.")),
+         ("ce_softmax_log", lambda i: i.startswith("ce_softmax_log.")),
+         ("pytorch_autograd", lambda i: i.split(".")[0] == "pytorch_autograd"),
+         ("pytorch_aten", lambda i: i.split(".")[0] == "pytorch_aten"),
+         ("memcpy", lambda i: i == "memcpy"))
+
+
+def load(path: Path) -> dict:
+    """(op, rows, cols, threads) -> {impl: items/s (median aggregate, else the iteration)}."""
+    doc = json.loads(path.read_text())
+    out: dict = {}
+    best_kind: dict = {}
+    for row in doc.get("benchmarks", []):
+        if not isinstance(row, dict) or row.get("error_occurred"):
+            continue
+        m = NAME.match(str(row.get("run_name") or row.get("name", "")))
+        if not m:
+            continue
+        kind = row.get("run_type", "iteration")
+        if kind == "aggregate" and row.get("aggregate_name") != "median":
+            continue
+        ips = row.get("items_per_second")
+        if not isinstance(ips, (int, float)):
+            continue
+        key = (m.group(2), int(m.group(3)), int(m.group(4)), int(m.group(5) or 1))
+        impl = m.group(1)
+        rank = 1 if kind == "aggregate" else 0  # a median wins over an iteration row
+        if best_kind.get((key, impl), -1) <= rank:
+            best_kind[(key, impl)] = rank
+            out.setdefault(key, {})[impl] = float(ips)
+    return out
+
+
+def fastest(entries: dict, pred) -> tuple[str, float] | None:
+    got = [(v, k) for k, v in entries.items() if pred(k)]
+    return (max(got)[1], max(got)[0]) if got else None
+
+
+def g(x: float | None) -> str:
+    return "—" if x is None else f"{x / 1e9:.3g}"
+
+
+def ratio(a, b) -> str:
+    return "—" if a is None or b is None else f"{a[1] / b[1]:.2f}×"
+
+
+def accuracy_rows(folder: Path) -> list[dict] | None:
+    p = folder / "accuracy-cross_entropy.csv"
+    if not p.is_file():
+        return None
+    with p.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def section(doc, m, report: Path, table, code, figure, not_run) -> None:
+    run = m.run
+    data = load(run.path)
+    if not data:
+        doc.add(not_run(f"no `<impl>:cross_entropy` entries in {code(run.path.name)} (softmax_bench "
+                        "registers them unless --smb_shapes lists custom shapes)."))
+    else:
+        doc.add([f"From {code(run.path.name)}: G elem/s (rows × classes per second; 1 thread: CPU "
+                 "time, more: wall clock), the fastest of each of our forms over the ISAs timed, "
+                 "PyTorch's `cross_entropy` + `backward()` through autograd and the ATen ops without "
+                 "autograd, and memcpy (the gradient's traffic floor). oneDNN and XNNPACK have no "
+                 "cross-entropy operator. Ratios: fused fast ÷ the PyTorch column.", ""])
+        for op in OPS:
+            keys = sorted((k for k in data if k[0] == op), key=lambda k: (k[1] * k[2], k[1], k[3]))
+            if not keys:
+                continue
+            doc.add([f"{op} ({'loss + gradient' if op == 'cross_entropy' else 'loss only'}, mean):", ""])
+            rows = []
+            for k in keys:
+                e = data[k]
+                cells = [fastest(e, pred) for _, pred in KINDS]
+                fused = cells[0]
+                rows.append([f"{k[1]}x{k[2]}", k[3]] + [g(c[1] if c else None) for c in cells]
+                            + [ratio(fused, cells[4]), ratio(fused, cells[5])])
+            doc.add(table(["Shape", "Threads"] + [n for n, _ in KINDS]
+                          + ["fused ÷ autograd", "fused ÷ ATen"], rows))
+        png = m.folder / f"{run.path.stem}-cross_entropy.png"
+        doc.add(figure(png, report, "cross-entropy: fused against unfused against PyTorch"))
+    rows = accuracy_rows(m.folder)
+    if rows is None:
+        doc.add(not_run("no accuracy-cross_entropy.csv (written by `softmaxbench accuracy`)."))
+        return
+    per: dict = {}
+    for r in rows:
+        v = per.setdefault(r["variant"], {"loss": 0.0, "dom": 0.0, "grad": 0.0, "bound": r["max_ulp"],
+                                          "k": r["grad_k"], "n": 0, "fail": 0})
+        lu, gr = C.to_float(r["loss_ulp"]), C.to_float(r["grad_ratio"])
+        if lu is not None and not math.isnan(lu):
+            v["loss"] = max(v["loss"], lu)
+            if r["distribution"] == "dominant_target":
+                v["dom"] = max(v["dom"], lu)
+        if gr is not None and not math.isnan(gr):
+            v["grad"] = max(v["grad"], gr)
+        v["n"] += 1
+        v["fail"] += r["status"] != "pass"
+    doc.add([f"From {code('accuracy-cross_entropy.csv')}: per variant, the worst loss error (ULP) "
+             "over every distribution, size, target and smoothing, its documented bound (none: "
+             "unbounded), the worst on the dominant-target rows (p_t = 1 − 2^-40, where a float "
+             "pipeline's loss is 0), and the worst gradient error as a fraction of its bound "
+             "(variants/list.inc; ≤ 1 is within).", ""])
+    doc.add(table(["Variant", "loss worst ULP", "bound", "dominant-target worst ULP",
+                   "gradient worst ÷ bound", "k", "cases", "failed"],
+                  [[code(n), f"{v['loss']:.3g}", v["bound"] or "none", f"{v['dom']:.3g}",
+                    f"{v['grad']:.3g}", v["k"], v["n"], v["fail"]] for n, v in per.items()]))
+
+
+def plot(folder: Path, bench: Path | None) -> Path | None:
+    plt = C.pyplot()
+    run_path = C.choose_bench(folder, bench)
+    data = load(run_path)
+    keys = sorted((k for k in data if k[0] == "cross_entropy"), key=lambda k: (k[1] * k[2], k[1], k[3]))
+    if not keys:  # e.g. a run on custom shapes: nothing to draw, not an error
+        print(f"{run_path}: no <impl>:cross_entropy entries, no cross-entropy figure")
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(keys)), 4.5))
+    width = 0.8 / len(KINDS)
+    for j, (label, pred) in enumerate(KINDS):
+        ys = []
+        for k in keys:
+            f = fastest(data[k], pred)
+            ys.append(f[1] / 1e9 if f else 0.0)
+        ax.bar([i + (j - len(KINDS) / 2 + 0.5) * width for i in range(len(keys))], ys, width, label=label)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([f"{k[1]}x{k[2]}\n{k[3]}t" for k in keys])
+    ax.set_yscale("log")
+    ax.set_ylabel("G elem/s (log)")
+    ax.set_title(f"cross_entropy (loss + gradient, mean): {C.machine_id(folder)}")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    out = folder / f"{run_path.stem}-cross_entropy.png"
+    C.save_figure(fig, out)  # prints the path
+    plt.close(fig)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--results", required=True, type=Path, help="a results/<machine-id> folder")
+    p.add_argument("--bench", type=Path, help="its bench JSON (default: the newest bench-*.json)")
+    args = p.parse_args()
+    plot(args.results, args.bench)
+
+
+if __name__ == "__main__":
+    C.run_main(main)

@@ -1,0 +1,107 @@
+// The cross-entropy batch call: validate everything, then one row function call per row not
+// ignored, threads over whole rows (OpenMP, schedule(static)); per-row losses are kept in
+// double and reduced in row order, so the result is bit-identical for any thread count.
+#include "softmaxbench/cross_entropy.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace smb {
+
+std::string_view to_string(Reduction r) {
+    switch (r) {
+        case Reduction::none: return "none";
+        case Reduction::mean: return "mean";
+        case Reduction::sum: return "sum";
+    }
+    return "?";
+}
+
+bool parse_reduction(std::string_view s, Reduction& out) {
+    for (Reduction r : {Reduction::none, Reduction::mean, Reduction::sum})
+        if (s == to_string(r)) {
+            out = r;
+            return true;
+        }
+    return false;
+}
+
+namespace {
+
+std::int64_t target_of(const CrossEntropyArgs& a, std::size_t r) {
+    return a.target_type == TargetType::i64 ? static_cast<const std::int64_t*>(a.targets)[r]
+                                            : std::int64_t(static_cast<const std::int32_t*>(a.targets)[r]);
+}
+
+void validate(const Variant& v, const CrossEntropyArgs& a, std::size_t ldx, std::size_t ldg) {
+    if (v.op != Op::cross_entropy || v.cross_entropy == nullptr)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
+                                    ", not cross_entropy");
+    if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
+    if (!(a.label_smoothing >= 0.0f && a.label_smoothing <= 1.0f))
+        throw std::invalid_argument("label smoothing must be in [0, 1]");
+    if (a.loss == nullptr) throw std::invalid_argument("null loss");
+    if (a.rows == 0) return;
+    if (a.cols == 0) throw std::invalid_argument("cross_entropy needs at least one class (cols == 0)");
+    if (a.x == nullptr || a.targets == nullptr) throw std::invalid_argument("null logits or targets");
+    if (ldx < a.cols || (a.grad && ldg < a.cols)) throw std::invalid_argument("row stride smaller than cols");
+    if (a.grad && a.grad == a.x && ldg != ldx) throw std::invalid_argument("in place needs the same row stride");
+    for (std::size_t r = 0; r < a.rows; ++r) {
+        const std::int64_t t = target_of(a, r);
+        if (t == a.ignore_index) continue;
+        if (t < 0 || std::uint64_t(t) >= a.cols)
+            throw std::invalid_argument("target " + std::to_string(t) + " of row " + std::to_string(r) +
+                                        " is out of range [0, " + std::to_string(a.cols) + ") and is not the ignore_index " +
+                                        std::to_string(a.ignore_index));
+    }
+}
+
+}  // namespace
+
+void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
+    const std::size_t ldx = a.ldx ? a.ldx : a.cols, ldg = a.ldg ? a.ldg : a.cols;
+    validate(v, a, ldx, ldg);
+    if (!isa_available(v.isa))
+        throw std::runtime_error("variant '" + std::string(v.name) + "' needs " + std::string(to_string(v.isa)) +
+                                 ", not available on this CPU");
+    if (a.rows == 0) {
+        if (a.reduction == Reduction::mean) a.loss[0] = std::numeric_limits<float>::quiet_NaN();
+        else if (a.reduction == Reduction::sum) a.loss[0] = 0.0f;
+        return;
+    }
+    std::size_t counted = 0;
+    for (std::size_t r = 0; r < a.rows; ++r) counted += target_of(a, r) != a.ignore_index;
+    CrossEntropyRowParams p;
+    p.label_smoothing = a.label_smoothing;
+    p.grad_scale = a.reduction == Reduction::mean ? (counted ? float(1.0 / double(counted)) : 0.0f) : 1.0f;
+
+    std::vector<double> losses(a.rows, 0.0);
+    const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
+    const CrossEntropyRowFn fn = v.cross_entropy;
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::size_t r = 0; r < a.rows; ++r) {
+        const std::int64_t t = target_of(a, r);
+        float* g = a.grad ? a.grad + r * ldg : nullptr;
+        if (t == a.ignore_index) {
+            if (g)
+                for (std::size_t j = 0; j < a.cols; ++j) g[j] = 0.0f;
+            continue;
+        }
+        losses[r] = fn(a.x + r * ldx, std::size_t(t), g, a.cols, p);
+    }
+    if (a.reduction == Reduction::none) {
+        for (std::size_t r = 0; r < a.rows; ++r) a.loss[r] = float(losses[r]);
+        return;
+    }
+    double s = 0;
+    for (double l : losses) s += l;
+    a.loss[0] = float(a.reduction == Reduction::sum ? s : s / double(counted));  // 0 / 0: NaN
+}
+
+}  // namespace smb

@@ -1,0 +1,42 @@
+// MPFR reference for one row of cross-entropy with logits (variants of op cross_entropy).
+#pragma once
+
+#include <cstddef>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "softmaxbench/softmax.hpp"
+
+namespace smb::ref {
+
+// The exact values (at precision_bits, from the float inputs) of
+//   loss   = sum_j q_j (lse(x) - x_j),  q = (1 - eps) onehot(t) + eps / n
+//   grad_j = (p_j - q_j) * scale,       p = softmax(x)
+// each rounded to double, with the binade floor(log2 |v|) of the exact value (0 for 0, NaN,
+// +-inf; for ref::ulp_error). p and q rounded to double, for the gradient bounds.
+// Special rows: NaN or +inf anywhere, or every entry -inf: loss and gradient NaN. Otherwise a
+// -inf logit has p = 0 (and makes the loss +inf if q is not 0 there).
+struct CrossEntropyReference {
+    double loss = 0;
+    int loss_binade = 0;
+    std::vector<double> grad, p, q;
+    std::vector<int> grad_binade;
+};
+CrossEntropyReference cross_entropy_reference(std::span<const float> x, std::size_t target, double eps,
+                                              double scale, int precision_bits = 128);
+
+// One row of a cross_entropy variant against its reference and its documented bounds
+// (variants/list.inc): the loss within max_ulp (ce_log_softmax with eps = 0: its log_softmax's
+// bound), the gradient within k 2^-24 (p_j w_j + q_j) |scale| (accurate tiers: 0.5 ULP +
+// 2^-40 (p + q) |scale|), plus n 2^-125 |scale| for a fast tier's flushed exps; the loss alone
+// (grad null) must equal the loss with the gradient. in_place: the gradient over a copy of x.
+struct CrossEntropyCheck {
+    std::string failure;    // empty: within every bound
+    double loss_ulp = 0;    // ULP error of the float loss
+    double grad_ratio = 0;  // max over j of |g_j - exact| / its bound (<= 1: within)
+};
+CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t target, float eps,
+                                      float scale, const CrossEntropyReference& r, bool in_place = false);
+
+}  // namespace smb::ref

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""scripts/report_cross_entropy.py on synthetic inputs: the bench JSON's cross-entropy entries
+(median aggregates win over iteration rows, errors and softmax entries are ignored, the fastest
+of each form over the ISAs is taken, ratios to PyTorch), the accuracy CSV's worst cases, and the
+messages when either is missing. Standard library only:
+
+    python3 tests/scripts/test_report_cross_entropy.py     (ctest: test_report_cross_entropy)
+"""
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import _common as C  # noqa: E402
+import make_report as MR  # noqa: E402
+import report_cross_entropy as RCE  # noqa: E402
+
+
+def bench_row(name, ips, run_type="iteration", aggregate=None, error=False):
+    r = {"name": name, "run_name": name, "run_type": run_type, "items_per_second": ips,
+         "real_time": 1.0, "time_unit": "ns"}
+    if aggregate:
+        r["aggregate_name"] = aggregate
+    if error:
+        r["error_occurred"] = True
+        r["error_message"] = "skipped"
+    return r
+
+
+class Machine:
+    def __init__(self, folder, bench):
+        self.folder = folder
+        self.run = C.BenchRun(bench, {}, [], "single")
+
+
+class ReportCrossEntropy(unittest.TestCase):
+    def render(self, rows, csv_text=None):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            bench = folder / "bench-t.json"
+            bench.write_text(json.dumps({"benchmarks": rows}))
+            if csv_text is not None:
+                (folder / "accuracy-cross_entropy.csv").write_text(csv_text)
+            doc = MR.Doc(base=1)
+            RCE.section(doc, Machine(folder, bench), folder / "REPORT.md", table=MR.table, code=MR.code,
+                        figure=MR.figure, not_run=MR.not_run)
+            return "\n".join(doc.lines)
+
+    def test_throughput_table(self):
+        rows = [
+            bench_row("ce_fused.avx2.poly6:cross_entropy/32/32000", 1.0e9),
+            bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000", 9.0e9),  # iteration row...
+            bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000_median", 2.0e9, "aggregate", "median"),
+            bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000_mean", 7.0e9, "aggregate", "mean"),
+            bench_row("ce_fused.avx512.accurate:cross_entropy/32/32000", 1.5e9),
+            bench_row("ce_log_softmax.avx512:cross_entropy/32/32000", 1.2e9, error=True),
+            bench_row("pytorch_autograd:cross_entropy/32/32000", 0.2e9),
+            bench_row("pytorch_aten:cross_entropy/32/32000", 0.5e9),
+            bench_row("memcpy:cross_entropy/32/32000", 4.0e9),
+            bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000/2/real_time", 3.0e9),
+            bench_row("online.avx512/32/32000", 5.0e9),
+        ]
+        # The median aggregate (2.0) replaces its iteration row (9.0); the mean is ignored.
+        rows[1]["run_name"] = rows[2]["run_name"] = rows[3]["run_name"] = \
+            "ce_fused.avx512.poly6:cross_entropy/32/32000"
+        text = self.render(rows)
+        self.assertIn("| 32x32000 | 1 | 2 | 1.5 | — | — | 0.2 | 0.5 | 4 | 10.00× | 4.00× |", text)
+        self.assertIn("| 32x32000 | 2 | 3 | — |", text)
+        self.assertNotIn("online", text)
+        self.assertIn("no accuracy-cross_entropy.csv", text)
+
+    def test_no_entries_and_accuracy(self):
+        csv_text = ("variant,algorithm,isa,tier,distribution,n,target,label_smoothing,loss_ulp,max_ulp,"
+                    "grad_ratio,grad_k,status,detail\n"
+                    "ce_fused.scalar.accurate,ce_fused,scalar,accurate,normal_1,7,argmax,0,0.3,0.51,0.5,1,pass,\n"
+                    "ce_fused.scalar.accurate,ce_fused,scalar,accurate,dominant_target,7,argmax,0,0.45,0.51,0.9,1,pass,\n"
+                    "ce_softmax_log.scalar,ce_softmax_log,scalar,fast,dominant_target,7,argmax,0,1.6e+07,,0.1,6,"
+                    "pass,\n")
+        text = self.render([bench_row("online.avx512/1/64", 1e9)], csv_text)
+        self.assertIn("no `<impl>:cross_entropy` entries", text)
+        self.assertIn("| `ce_fused.scalar.accurate` | 0.45 | 0.51 | 0.45 | 0.9 | 1 | 2 | 0 |", text)
+        self.assertIn("| `ce_softmax_log.scalar` | 1.6e+07 | none | 1.6e+07 | 0.1 | 6 | 1 | 0 |", text)
+
+    def test_softmax_report_ignores_other_ops(self):
+        self.assertIsNone(C.parse_name("ce_fused.avx512.poly6:cross_entropy/32/32000"))
+        self.assertEqual(C.parse_name("online.avx2:log/1/4096")[1], "log_softmax")
+
+
+if __name__ == "__main__":
+    unittest.main()
