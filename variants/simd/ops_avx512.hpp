@@ -56,6 +56,32 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     static SMB_INLINE void store_partial(float* p, B v, std::size_t k) {
         _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
     }
+    // bf16 (ops_generic.hpp): 16 halfwords zero-extended and shifted up (masked for the tail);
+    // the rounded bits (integer round to nearest even) narrowed by vpmovdw.
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) {
+        return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(
+            kAll16, _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    }
+    static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
+        const __mmask16 m = __mmask16((1u << k) - 1u);
+        const __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+        return _mm512_mask_blend_ps(m, _mm512_set1_ps(fill), _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll16, w, 16)));
+    }
+    static SMB_INLINE __m512i float_to_bf16_bits(B v) {
+        const __m512i u = _mm512_castps_si512(v);
+        const __m512i lsb = _mm512_maskz_and_epi32(kAll16, _mm512_maskz_srli_epi32(kAll16, u, 16), _mm512_set1_epi32(1));
+        const __m512i rne = _mm512_maskz_srli_epi32(
+            kAll16, _mm512_maskz_add_epi32(kAll16, _mm512_maskz_add_epi32(kAll16, u, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+        const __m512i quiet = _mm512_maskz_or_epi32(kAll16, _mm512_maskz_srli_epi32(kAll16, u, 16), _mm512_set1_epi32(0x40));
+        return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), rne, quiet);
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
+    }
+    static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
+        _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
+    }
+
     static SMB_INLINE float hmax(B v) { return _mm512_reduce_max_ps(v); }
     static SMB_INLINE double hadd(D v) { return _mm512_reduce_add_pd(v); }
 
