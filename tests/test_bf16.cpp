@@ -17,7 +17,10 @@
 #include <string>
 #include <vector>
 
+#include <filesystem>
+
 #include "accuracy.hpp"
+#include "npy/npy.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/bf16.hpp"
 
@@ -431,4 +434,54 @@ TEST_CASE("bf16: the batch calls refuse the other dtype and the wrong output") {
     f.rows = 1;
     f.cols = 4;
     CHECK_THROWS_AS(softmax_batch(*b16, f), std::invalid_argument);  // bf16 variant, f32 call
+}
+
+TEST_CASE("bf16: npy read_bf16 takes '<u2' and '|V2', write_bf16 writes '<u2', other dtypes are refused") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("smb_test_bf16_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::vector<std::size_t> shape{2, 3};
+    const Bits b{0x3F80, 0x4000, 0xFF80, 0x7FC0, 0x0001, 0x8000};
+    npy::write_bf16(dir / "a.npy", shape, b);
+    const npy::Bf16Array a = npy::read_bf16(dir / "a.npy");
+    CHECK(a.shape == shape);
+    CHECK(a.data == b);
+    CHECK(a.rows() == 2);
+    CHECK(a.cols() == 3);
+    // The header says '<u2'; the same bytes with '|V2' read the same.
+    std::string bytes;
+    {
+        std::FILE* f = std::fopen((dir / "a.npy").c_str(), "rb");
+        REQUIRE(f);
+        char buf[4096];
+        std::size_t g;
+        while ((g = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, g);
+        std::fclose(f);
+    }
+    const auto at = bytes.find("'<u2'");
+    REQUIRE(at != std::string::npos);
+    std::string v2 = bytes;
+    v2.replace(at, 5, "'|V2'");
+    {
+        std::FILE* f = std::fopen((dir / "v.npy").c_str(), "wb");
+        REQUIRE(f);
+        std::fwrite(v2.data(), 1, v2.size(), f);
+        std::fclose(f);
+    }
+    CHECK(npy::read_bf16(dir / "v.npy").data == b);
+    // float32 files are refused by read_bf16 with the dtype named; '<u2' files by read().
+    npy::write(dir / "f.npy", shape, std::vector<float>(6, 1.0f));
+    try {
+        (void)npy::read_bf16(dir / "f.npy");
+        FAIL("read_bf16 accepted a float32 file");
+    } catch (const npy::Error& e) {
+        CHECK(std::string(e.what()).find("unsupported dtype '<f4' (float32, little-endian) for bf16") != std::string::npos);
+    }
+    try {
+        (void)npy::read(dir / "a.npy");
+        FAIL("read accepted a '<u2' file");
+    } catch (const npy::Error& e) {
+        CHECK(std::string(e.what()).find("--dtype bf16") != std::string::npos);
+    }
+    fs::remove_all(dir);
 }

@@ -65,7 +65,10 @@ constexpr const char* kRunDetails =
     "unchanged. A symbolic link as OUTPUT is written through (the link stays, its target is\n"
     "replaced); an existing OUTPUT keeps its permission bits; one that is not a regular file\n"
     "(a directory, device, FIFO or socket) is refused. INPUT and OUTPUT may be the same\n"
-    "file. Nothing is printed on success.\n\n";
+    "file. Nothing is printed on success.\n"
+    "--dtype bf16: INPUT holds bf16 bit patterns as '<u2' (uint16) or '|V2' (any other dtype is\n"
+    "an error), the variant is a .bf16 one (bf16 OUTPUT, '<u2') or a .bf16_f32 one (float32\n"
+    "OUTPUT, '<f4'); see 'softmaxbench list --dtype bf16' and README.md (making such a file).\n\n";
 
 constexpr const char* kInfoDetails =
     "Prints the CPU vendor and model, the CPUID feature flags, whether the OS saves AVX and\n"
@@ -109,12 +112,25 @@ std::string str(std::string_view s) { return std::string(s); }
 
 struct ListOptions {
     bool json = false;
+    std::string dtype = "f32";  // f32, or bf16: the .bf16 and .bf16_f32 variants
 };
+
+// --dtype: f32 (the default) or bf16.
+bool bf16_dtype(const std::string& d) {
+    if (d == "bf16") return true;
+    if (d == "f32") return false;
+    throw UsageError("--dtype must be f32 or bf16 (got '" + d + "')");
+}
 
 int cmd_list(const ListOptions& opt) {
     // Evaluate the dispatch ISA once: an invalid SOFTMAXBENCH_FORCE_ISA is reported here.
     const smb::Isa dispatch = smb::dispatch_isa();
-    const auto variants = smb::all_variants();
+    const bool bf16 = bf16_dtype(opt.dtype);
+    if (bf16 && opt.json) throw UsageError("--json lists the f32 variants only; drop --dtype bf16");
+    std::vector<smb::Variant> variants;
+    for (smb::Dtype d : bf16 ? std::vector<smb::Dtype>{smb::Dtype::bf16, smb::Dtype::bf16_f32}
+                             : std::vector<smb::Dtype>{smb::Dtype::f32})
+        for (const smb::Variant& v : smb::all_variants(smb::Op::forward, d)) variants.push_back(v);
     const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
 
     if (opt.json) {
@@ -151,9 +167,34 @@ struct RunOptions {
     int threads = 1;
     std::optional<double> max_ulp;  // with --variant auto: the bound the pick must meet
     bool explain = false;
+    std::string dtype = "f32";  // f32, or bf16 (INPUT holds bf16 bits)
     std::string input;
     std::string output;
 };
+
+// run --dtype bf16: bf16 bits in ('<u2' or '|V2'), bf16 ('<u2') or float32 out, in place for bf16.
+int run_bf16(const smb::Variant& v, const RunOptions& opt, smb::detail::AtomicFile& out) {
+    if (opt.max_ulp || opt.explain) throw UsageError("--max-ulp and --explain are for --variant auto (f32 only)");
+    smb::npy::Bf16Array a = smb::npy::read_bf16(opt.input);
+    smb::Bf16BatchArgs args;
+    args.x = a.data.data();
+    args.rows = a.rows();
+    args.cols = a.cols();
+    args.output = opt.log ? smb::Output::log_softmax : smb::Output::softmax;
+    args.masked_safe = opt.masked_safe;
+    args.threads = opt.threads;
+    if (v.dtype == smb::Dtype::bf16) {
+        args.y = a.data.data();  // in place
+        smb::softmax_batch(v, args);
+        smb::npy::write_bf16(out, a.shape, a.data);
+    } else {
+        std::vector<float> y(a.data.size());
+        args.y_f32 = y.data();
+        smb::softmax_batch(v, args);
+        smb::npy::write(out, a.shape, y);
+    }
+    return 0;
+}
 
 int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
@@ -167,12 +208,17 @@ int cmd_run(const RunOptions& opt) {
         throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
     if (opt.max_ulp && !(*opt.max_ulp > 0))
         throw UsageError("--max-ulp must be a positive number of ULP");
+    const bool bf16 = bf16_dtype(opt.dtype);
+    if (bf16 != (v->dtype != smb::Dtype::f32))
+        throw UsageError(bf16 ? "variant '" + opt.variant + "' takes float32 logits; with --dtype bf16 use a .bf16 or .bf16_f32 variant ('softmaxbench list --dtype bf16')"
+                              : "variant '" + opt.variant + "' takes bf16 logits: add --dtype bf16");
     smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
     if (!smb::available(*v))
         throw std::runtime_error(smb::unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
     // OUTPUT's temporary is created before any work, so an OUTPUT that cannot be written (a
     // missing or unreadable directory, a device, FIFO or socket, a directory) fails at once.
     smb::detail::AtomicFile out(opt.output);
+    if (bf16) return run_bf16(*v, opt, out);
 
     smb::npy::Array a = smb::npy::read(opt.input);
 
@@ -319,6 +365,8 @@ int main(int argc, char** argv) {
                    "split_form, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, "
                    "summary) instead of a table; "
                    "an unbounded (infinite) max_ulp or max_ulp_log is null");
+    list->add_option("--dtype", list_opt.dtype, "f32 (default) or bf16: list the .bf16 and .bf16_f32 variants")
+        ->type_name("DTYPE");
     list->footer(std::string(kListDetails) + kFooter);
 
     RunOptions run_opt;
@@ -341,6 +389,10 @@ int main(int argc, char** argv) {
         ->type_name("X");
     run->add_flag("--explain", run_opt.explain,
                   "With --variant auto: say on stderr which variant ran and where the choice came from");
+    run->add_option("--dtype", run_opt.dtype,
+                    "f32 (default) or bf16: INPUT holds bf16 bit patterns ('<u2' or '|V2') and the "
+                    "variant is a .bf16 (bf16 OUTPUT) or .bf16_f32 (float32 OUTPUT) one")
+        ->type_name("DTYPE");
     run->add_option("input", run_opt.input, "Input .npy: float32 ('<f4'), C order, 1-D or 2-D")
         ->required()
         ->type_name("INPUT.npy");
