@@ -3,7 +3,8 @@
 # SMB_ISA: the CPU features each needs).
 # The library itself is never built with -march=native: each ISA unit gets only its own flags
 # and dispatch picks one at run time. xsimd 8.1's AVX-512 hadd needs -mavx512dq as well.
-set(SMB_ISAS sse2 avx2 avx512)
+set(SMB_ISAS sse2 avx2 avx512 avx512bf16)
 set(SMB_FLAGS_sse2   -msse2)
 set(SMB_FLAGS_avx2   -mavx2 -mfma)
 set(SMB_FLAGS_avx512 -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma)
+set(SMB_FLAGS_avx512bf16 ${SMB_FLAGS_avx512} -mavx512bf16)

@@ -485,3 +485,21 @@ TEST_CASE("bf16: npy read_bf16 takes '<u2' and '|V2', write_bf16 writes '<u2', o
     }
     fs::remove_all(dir);
 }
+
+TEST_CASE("bf16: avx512bf16 is a side extension: available with AVX512_BF16, capped by SOFTMAXBENCH_FORCE_ISA") {
+    const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+    const bool forced = env != nullptr && *env != '\0';
+    CHECK(isa_supported_by_cpu(Isa::avx512bf16) == (cpu_info().avx512bf16 && isa_supported_by_cpu(Isa::avx512)));
+    CHECK(best_isa_of_cpu() != Isa::avx512bf16);  // dispatch keeps preferring avx512 (f32 kernels)
+    if (!forced) {
+        for (Isa i : all_isas()) CHECK(isa_available(i) == isa_supported_by_cpu(i));
+    } else if (std::string_view(env) != "avx512bf16") {
+        CHECK_FALSE(isa_available(Isa::avx512bf16));  // e.g. =avx512: the extension is capped away
+        CHECK(find_variant("online.avx512bf16.bf16") != nullptr);
+        CHECK_FALSE(smb::available(*find_variant("online.avx512bf16.bf16")));
+    } else {
+        CHECK(isa_available(Isa::avx512));  // its features contain avx512's
+    }
+    std::printf("  this CPU: AVX512_BF16 %s; avx512bf16 rows %s\n", cpu_info().avx512bf16 ? "yes" : "no",
+                isa_available(Isa::avx512bf16) ? "available" : "not available");
+}

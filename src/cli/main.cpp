@@ -39,7 +39,8 @@ constexpr int kMaxThreads = 1024;
 
 constexpr const char* kFooter =
     "Environment:\n"
-    "  SOFTMAXBENCH_FORCE_ISA=scalar|sse2|avx2|avx512  cap the dispatch ISA (variants needing\n"
+    "  SOFTMAXBENCH_FORCE_ISA=scalar|sse2|avx2|avx512bf16|avx512\n"
+    "                                                  cap the dispatch ISA (variants needing\n"
     "                                                  more are unavailable); an unknown ISA or\n"
     "                                                  one this CPU lacks is an error\n"
     "Exit status:\n"
@@ -272,7 +273,7 @@ int cmd_info(const InfoOptions& opt) {
     const std::vector<std::pair<const char*, bool>> features = {
         {"sse2", cpu.sse2},         {"avx", cpu.avx},           {"avx2", cpu.avx2},
         {"fma", cpu.fma},           {"avx512f", cpu.avx512f},   {"avx512dq", cpu.avx512dq},
-        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}};
+        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}, {"avx512bf16", cpu.avx512bf16}};
     struct BuildItem {
         const char* key;    // JSON key
         const char* label;  // text label

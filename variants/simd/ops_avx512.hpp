@@ -15,7 +15,27 @@ struct Traits<xsimd::avx512bw> {
     static constexpr bool kFloatFloat = true;  // the accurate tier's float-float output ops
 };
 
+// avx512bf16: AVX-512 F/DQ/BW/VL plus the BF16 extension (vcvtneps2bf16), the list's ISA of that
+// name. Its own xsimd architecture (AVX-512 registers and kernels, by derivation), so its
+// instantiations never collide with avx512's; Ops<avx512bf16> is Ops<avx512bw>'s forms plus the
+// native float -> bf16 store.
+struct avx512bf16 : xsimd::avx512bw {
+    static constexpr char const* name() noexcept { return "avx512bf16"; }
+};
+template <>
+struct Traits<avx512bf16> : Traits<xsimd::avx512bw> {};
+
 }  // namespace smb::simd
+
+#if XSIMD_WITH_AVX512BW
+namespace xsimd::types {
+template <class T>
+struct get_bool_simd_register<T, smb::simd::avx512bf16> {
+    using type = simd_avx512_bool_register<T>;
+};
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(smb::simd::avx512bf16, avx512bw);
+}  // namespace xsimd::types
+#endif
 
 // Only where this target's registers exist (xsimd defines its batch types per compiler flags):
 // units compiled with AVX-512 F/DQ/BW/VL flags.
@@ -28,8 +48,11 @@ struct Traits<xsimd::avx512bw> {
 
 namespace smb::simd {
 
-template <>
-struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512bw> {
+// The AVX-512 forms, for avx512bw and avx512bf16 (Ops<> of each, below).
+template <class Arch>
+struct OpsAvx512 : OpsGeneric<Arch>, Traits<Arch> {
+    using typename OpsGeneric<Arch>::B;
+    using typename OpsGeneric<Arch>::D;
     static constexpr unsigned short kAll16 = 0xFFFF;
     static constexpr unsigned char kAll8 = 0xFF;
 
@@ -47,7 +70,7 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     static SMB_INLINE B pow2_from_biased(B v) {
         return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll16, _mm512_castps_si512(v), 23));
     }
-    using OpsGeneric::pow2_from_biased;  // double
+    using OpsGeneric<Arch>::pow2_from_biased;  // double
 
     static SMB_INLINE B load_partial(const float* p, std::size_t k, float fill) {
         const __mmask16 m = __mmask16((1u << k) - 1u);
@@ -207,6 +230,30 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
         const __m512i nn = _mm512_maskz_sub_epi64(kAll8, vi, _mm512_castpd_si512(_mm512_set1_pd(kMagicF64)));
         const __m512i e = _mm512_maskz_slli_epi64(kAll8, _mm512_maskz_srai_epi64(kAll8, nn, 3), 52);
         return _mm512_castsi512_pd(_mm512_maskz_add_epi64(kAll8, _mm512_castpd_si512(y), e));
+    }
+};
+
+template <>
+struct Ops<xsimd::avx512bw> : OpsAvx512<xsimd::avx512bw> {};
+
+}  // namespace smb::simd
+
+#endif
+
+// avx512bf16's store: vcvtneps2bf16 rounds to nearest even, keeps NaN (quiet) and, unlike the
+// integer form, treats a subnormal float as 0 (DAZ; Intel SDM, VCVTNEPS2BF16): its rows flush.
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    defined(__AVX512BF16__)
+
+namespace smb::simd {
+
+template <>
+struct Ops<avx512bf16> : OpsAvx512<avx512bf16> {
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
+    }
+    static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
+        _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), (__m256i)_mm512_cvtneps_pbh(v));
     }
 };
 

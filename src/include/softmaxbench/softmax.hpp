@@ -149,6 +149,7 @@ struct CpuInfo {
     std::string vendor, model;
     bool sse2 = false, avx = false, avx2 = false, fma = false;
     bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
+    bool avx512bf16 = false;  // AVX512_BF16 (vcvtneps2bf16): the avx512bf16 ISA
     bool os_avx = false, os_avx512 = false;  // XCR0: OS saves YMM / ZMM+opmask state
 };
 const CpuInfo& cpu_info();       // detected once (CPUID + XCR0)
