@@ -48,11 +48,8 @@ XSIMD_DECLARE_SIMD_REGISTER_ALIAS(smb::simd::avx512bf16, avx512bw);
 
 namespace smb::simd {
 
-// The AVX-512 forms, for avx512bw and avx512bf16 (Ops<> of each, below).
-template <class Arch>
-struct OpsAvx512 : OpsGeneric<Arch>, Traits<Arch> {
-    using typename OpsGeneric<Arch>::B;
-    using typename OpsGeneric<Arch>::D;
+template <>
+struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512bw> {
     static constexpr unsigned short kAll16 = 0xFFFF;
     static constexpr unsigned char kAll8 = 0xFF;
 
@@ -70,7 +67,7 @@ struct OpsAvx512 : OpsGeneric<Arch>, Traits<Arch> {
     static SMB_INLINE B pow2_from_biased(B v) {
         return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll16, _mm512_castps_si512(v), 23));
     }
-    using OpsGeneric<Arch>::pow2_from_biased;  // double
+    using OpsGeneric::pow2_from_biased;  // double
 
     static SMB_INLINE B load_partial(const float* p, std::size_t k, float fill) {
         const __mmask16 m = __mmask16((1u << k) - 1u);
@@ -233,9 +230,6 @@ struct OpsAvx512 : OpsGeneric<Arch>, Traits<Arch> {
     }
 };
 
-template <>
-struct Ops<xsimd::avx512bw> : OpsAvx512<xsimd::avx512bw> {};
-
 }  // namespace smb::simd
 
 #endif
@@ -247,8 +241,47 @@ struct Ops<xsimd::avx512bw> : OpsAvx512<xsimd::avx512bw> {};
 
 namespace smb::simd {
 
+// Every primitive is Ops<avx512bw>'s, forwarded through the shared register types (__m512,
+// __m512d), except the bf16 stores.
 template <>
-struct Ops<avx512bf16> : OpsAvx512<avx512bf16> {
+struct Ops<avx512bf16> : OpsGeneric<avx512bf16>, Traits<avx512bf16> {
+    using A = Ops<xsimd::avx512bw>;
+    static SMB_INLINE A::B a(B v) { return A::B(__m512(v)); }
+    static SMB_INLINE A::D a(D v) { return A::D(__m512d(v)); }
+
+    static SMB_INLINE B fmadd(B x, B y, B z) { return __m512(A::fmadd(a(x), a(y), a(z))); }
+    static SMB_INLINE D fmadd(D x, D y, D z) { return __m512d(A::fmadd(a(x), a(y), a(z))); }
+    static SMB_INLINE B max_keep_nan(B lo, B x) { return __m512(A::max_keep_nan(a(lo), a(x))); }
+    static SMB_INLINE B min_keep_nan(B hi, B x) { return __m512(A::min_keep_nan(a(hi), a(x))); }
+    static SMB_INLINE D max_keep_nan(D lo, D x) { return __m512d(A::max_keep_nan(a(lo), a(x))); }
+    static SMB_INLINE B pow2_from_biased(B v) { return __m512(A::pow2_from_biased(a(v))); }
+    static SMB_INLINE D pow2_from_biased(D v) { return __m512d(A::pow2_from_biased(a(v))); }
+    static SMB_INLINE B load_partial(const float* p, std::size_t k, float fill) { return __m512(A::load_partial(p, k, fill)); }
+    static SMB_INLINE void store_partial(float* p, B v, std::size_t k) { A::store_partial(p, a(v), k); }
+    static SMB_INLINE float hmax(B v) { return A::hmax(a(v)); }
+    static SMB_INLINE double hadd(D v) { return A::hadd(a(v)); }
+    static SMB_INLINE void widen(B v, D& lo, D& hi) {
+        A::D l, h;
+        A::widen(a(v), l, h);
+        lo = __m512d(l);
+        hi = __m512d(h);
+    }
+    static SMB_INLINE B narrow(D lo, D hi) { return __m512(A::narrow(a(lo), a(hi))); }
+    static SMB_INLINE B scalef(B p, B n) { return __m512(A::scalef(a(p), a(n))); }
+    static SMB_INLINE D scalef(D p, D n) { return __m512d(A::scalef(a(p), a(n))); }
+    static SMB_INLINE B scalef_unless_below(B p, B n, B t, float lo) {
+        return __m512(A::scalef_unless_below(a(p), a(n), a(t), lo));
+    }
+    static SMB_INLINE D exp_f64_lut(D t) { return __m512d(A::exp_f64_lut(a(t))); }
+    struct RatioFF {
+        A::RatioFF r;
+        explicit RatioFF(double k) : r(k) {}
+        SMB_INLINE B operator()(B t, B e) const { return __m512(r(a(t), a(e))); }
+    };
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) { return __m512(A::load_bf16(p)); }
+    static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
+        return __m512(A::load_bf16_partial(p, k, fill));
+    }
     static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
     }
