@@ -19,6 +19,9 @@
 //                                 fallback)
 //   --smb_write_inputs=DIR        write every shape's input as DIR/x-<rows>x<cols>.npy and the
 //                                 context as DIR/context.json, then exit (scripts/bench_numpy.py)
+//   --smb_dtype=f32|bf16|all      the f32 entries (default), the bf16 ones (bf16_bench.cpp: the
+//                                 headline shapes plus 8x128256 and 32x151936, or the
+//                                 --smb_shapes list), or both
 //   --smb_on_check_failure=skip|time
 //                                 a failed correctness check skips the benchmark with the error
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
@@ -49,6 +52,7 @@
 #include "bench_cross_entropy.hpp"
 #include "detail/json_text.hpp"
 #include "npy/npy.hpp"
+#include "bf16_bench.hpp"
 #include "check.hpp"
 #include "peers/peer.hpp"
 #include "reference/distributions.hpp"
@@ -106,6 +110,7 @@ struct Options {
     bool time_failed = false;
     std::string input = "normal_1";
     std::string write_inputs;  // --smb_write_inputs=DIR: write the inputs and exit
+    std::string dtype = "f32";  // --smb_dtype: f32, bf16 or all
 };
 Options g_opt;
 
@@ -136,6 +141,10 @@ constexpr const char* kHelp =
     "  --smb_write_inputs=DIR      write every shape's input (of --smb_shapes, --smb_input) as\n"
     "                              DIR/x-<rows>x<cols>.npy and the context as DIR/context.json,\n"
     "                              then exit without timing (for scripts/bench_numpy.py)\n"
+    "  --smb_dtype=f32|bf16|all    the f32 entries (default), the bf16 ones (<variant>.bf16,\n"
+    "                              <variant>.bf16_f32, onednn.bf16, pytorch.bf16, memcpy.bf16 at\n"
+    "                              2 bytes per element; headline shapes plus 8x128256 and\n"
+    "                              32x151936, 1 and 2 threads where the f32 shape has them), or both\n"
     "  --smb_on_check_failure=skip|time\n"
     "                              an implementation failing its correctness check skips with\n"
     "                              the error (default), or is timed anyway with a label starting\n"
@@ -200,6 +209,12 @@ Options parse_options(int& argc, char** argv) {
                 std::exit(2);
             }
             o.write_inputs = std::string(v);
+        } else if (value_of("--smb_dtype=", v)) {
+            if (v != "f32" && v != "bf16" && v != "all") {
+                std::fprintf(stderr, "softmax_bench: --smb_dtype must be f32, bf16 or all\n");
+                std::exit(2);
+            }
+            o.dtype = std::string(v);
         } else if (value_of("--smb_on_check_failure=", v)) {
             if (v != "skip" && v != "time") {
                 std::fprintf(stderr, "softmax_bench: --smb_on_check_failure must be skip or time\n");
@@ -461,6 +476,20 @@ std::set<int> register_all(const Options& opt) {
     };
 
     std::set<int> threads_used;
+    if (opt.dtype != "f32") {
+        // bf16: the headline shapes and two large vocabularies (Llama 3, Qwen), or the list.
+        std::vector<smb::bench::Bf16Shape> shapes;
+        if (!opt.custom.empty()) {
+            for (const Shape& s : opt.custom) shapes.push_back({s.rows, s.cols, s.threads, true});
+        } else {
+            for (const Shape& s : kShapes)
+                if (s.headline) shapes.push_back({s.rows, s.cols, s.threads, true});
+            shapes.push_back({8, 128256, kScaling, false});
+            shapes.push_back({32, 151936, kScaling, false});
+        }
+        smb::bench::register_bf16(shapes, {opt.best_isa_only, opt.input, kSeed, llc_bytes()}, threads_used);
+        if (opt.dtype == "bf16") return threads_used;
+    }
     for (const Shape& s : selected_shapes(opt)) {
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
                                          : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
@@ -610,6 +639,7 @@ Context context_entries(const Options& opt, const std::set<int>& threads) {
         {"smb_shapes", opt.shapes_flag},
         {"smb_filter_isa", opt.best_isa_only ? "best" : "all"},
         {"smb_on_check_failure", opt.time_failed ? "time" : "skip"},
+        {"smb_dtype", opt.dtype},
     };
 }
 

@@ -8,12 +8,17 @@
 //   split  smb::kernels::I::A_E_T_D_split    (entries whose split form is not `none`)
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 
 #include "detail/split.hpp"
 #include "softmaxbench/softmax.hpp"
 
 #define SMB_DECLARE_ROW(fn) void fn(const float* x, float* y, std::size_t n, ::smb::RowParams p)
+// Forward rows by dtype (the list's dtype field): SMB_DECLARE_ROW_<dtype>(fn), bf16 as its bits.
+#define SMB_DECLARE_ROW_f32(fn) SMB_DECLARE_ROW(fn)
+#define SMB_DECLARE_ROW_bf16(fn) void fn(const std::uint16_t* x, std::uint16_t* y, std::size_t n, ::smb::RowParams p)
+#define SMB_DECLARE_ROW_bf16_f32(fn) void fn(const std::uint16_t* x, float* y, std::size_t n, ::smb::RowParams p)
 // Row functions by op (SMB_OP_VARIANT): SMB_DECLARE_<op>(fn) declares one, SMB_ARGS_<op> passes
 // its parameters on, SMB_FNS_<op>(fn) places it in a Variant's (row, backward, cross_entropy).
 #define SMB_DECLARE_forward(fn) SMB_DECLARE_ROW(fn)
@@ -58,7 +63,7 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
 
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)            \
     namespace smb::kernels::isa {                                                             \
-    SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype));                                    \
+    SMB_CAT(SMB_DECLARE_ROW_, dtype)(SMB_KERNEL_FN(alg, exp, tier, dtype));                   \
     SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const ::smb::RowSplit SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
     }
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \

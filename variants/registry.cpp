@@ -79,7 +79,14 @@ constexpr std::string_view tier_name(Tier t) {
     }
     return "?";
 }
-constexpr std::string_view dtype_name(Dtype) { return "f32"; }
+constexpr std::string_view dtype_name(Dtype d) {
+    switch (d) {
+        case Dtype::f32: return "f32";
+        case Dtype::bf16: return "bf16";
+        case Dtype::bf16_f32: return "bf16_f32";
+    }
+    return "?";
+}
 
 struct Name {
     char s[64] = {};
@@ -119,29 +126,45 @@ struct Row {
     std::string_view summary;
     const RowSplit* split;
     SplitForm split_form;
+    Bf16RowFn row_bf16;  // dtype bf16 (row null)
+    Bf16F32RowFn row_bf16_f32;  // dtype bf16_f32 (row null)
 };
 
 constexpr Row kRows[] = {
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                              \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,          \
-        Op::forward, SMB_FNS_forward(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,              \
+        Op::forward, SMB_CAT(SMB_F32_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,  \
         SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)), \
-        SplitForm::split},
+        SplitForm::split, SMB_CAT(SMB_DTYPE_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
         Op::op, SMB_CAT(SMB_FNS_, op)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,     \
-        nullptr, SplitForm::split},
+        nullptr, SplitForm::split, nullptr, nullptr},
+// A forward row's function by its dtype: f32 in (row, backward, cross_entropy), bf16 ones in
+// (row_bf16, row_bf16_f32).
+#define SMB_F32_FNS_f32(fn) SMB_FNS_forward(fn)
+#define SMB_F32_FNS_bf16(fn) nullptr, nullptr, nullptr
+#define SMB_F32_FNS_bf16_f32(fn) nullptr, nullptr, nullptr
+#define SMB_DTYPE_FNS_f32(fn) nullptr, nullptr
+#define SMB_DTYPE_FNS_bf16(fn) fn, nullptr
+#define SMB_DTYPE_FNS_bf16_f32(fn) nullptr, fn
 #define SMB_SPLIT_PTR_0(p) nullptr
 #define SMB_SPLIT_PTR_1(p) p
 #define SMB_AUTO(tier, ulp, sub, summary)                                                                 \
     Row{Algorithm::auto_pick, Isa::scalar, ExpKernel::per_pick, Tier::tier, Dtype::f32, ulp, ulp, Subnormal::sub, \
-        Op::forward, SMB_FNS_forward(&kernels::auto_pick::tier), summary, nullptr, SplitForm::none},
+        Op::forward, SMB_FNS_forward(&kernels::auto_pick::tier), summary, nullptr, SplitForm::none, nullptr, nullptr},
 #include "list.inc"
 #undef SMB_VARIANT
 #undef SMB_OP_VARIANT
 #undef SMB_AUTO
 #undef SMB_SPLIT_PTR_0
 #undef SMB_SPLIT_PTR_1
+#undef SMB_F32_FNS_f32
+#undef SMB_F32_FNS_bf16
+#undef SMB_F32_FNS_bf16_f32
+#undef SMB_DTYPE_FNS_f32
+#undef SMB_DTYPE_FNS_bf16
+#undef SMB_DTYPE_FNS_bf16_f32
 };
 constexpr std::size_t kCount = std::size(kRows);
 
@@ -151,15 +174,17 @@ constexpr std::array<Name, kCount> kNames = [] {
     return n;
 }();
 
-// The variants grouped by op (list order within an op), so all_variants(op) is one slice;
-// kRowOf[k] is the list row of kVariants[k].
+// The variants grouped by op, then by dtype (list order within a group), so all_variants(op,
+// dtype) is one slice; kRowOf[k] is the list row of kVariants[k].
 constexpr Op kOps[] = {Op::forward, Op::backward, Op::cross_entropy};
+constexpr Dtype kDtypes[] = {Dtype::f32, Dtype::bf16, Dtype::bf16_f32};
 constexpr std::array<std::size_t, kCount> kRowOf = [] {
     std::array<std::size_t, kCount> idx{};
     std::size_t out = 0;
     for (Op op : kOps)
-        for (std::size_t k = 0; k < kCount; ++k)
-            if (kRows[k].op == op) idx[out++] = k;
+        for (Dtype d : kDtypes)
+            for (std::size_t k = 0; k < kCount; ++k)
+                if (kRows[k].op == op && kRows[k].d == d) idx[out++] = k;
     return idx;
 }();
 constexpr std::array<Variant, kCount> kVariants = [] {
@@ -168,13 +193,15 @@ constexpr std::array<Variant, kCount> kVariants = [] {
         const std::size_t k = kRowOf[out];
         const Row& r = kRows[k];
         v[out] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
-                         r.split_form, r.op, r.backward, r.cross_entropy};
+                         r.split_form, r.op, r.backward, r.cross_entropy, r.row_bf16, r.row_bf16_f32};
     }
     return v;
 }();
 static_assert([] {
-    for (const Row& r : kRows)
+    for (const Row& r : kRows) {
         if (r.op != Op::forward && r.split != nullptr) return false;  // op variants: split none
+        if (r.d != Dtype::f32 && (r.split != nullptr || r.op != Op::forward)) return false;  // bf16: forward, rows
+    }
     return true;
 }());
 
@@ -191,11 +218,11 @@ const Variant* find_canonical(std::string_view name) {
 
 }  // namespace
 
-std::span<const Variant> all_variants(Op op) {
+std::span<const Variant> all_variants(Op op, Dtype d) {
     std::size_t begin = 0;
-    while (begin < kCount && kVariants[begin].op != op) ++begin;
+    while (begin < kCount && !(kVariants[begin].op == op && kVariants[begin].dtype == d)) ++begin;
     std::size_t end = begin;
-    while (end < kCount && kVariants[end].op == op) ++end;
+    while (end < kCount && kVariants[end].op == op && kVariants[end].dtype == d) ++end;
     return std::span<const Variant>(kVariants).subspan(begin, end - begin);
 }
 std::span<const VariantAlias> variant_aliases() { return kAliases; }

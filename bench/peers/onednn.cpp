@@ -1,5 +1,6 @@
 // oneDNN peer: softmax_v2_forward (oneDNN 2.6 API) over a rows x cols f32 matrix, axis 1.
 #include "peers/peer.hpp"
+#include "peers/peer_bf16.hpp"
 
 #ifdef SMB_HAVE_DNNL
 #include <omp.h>
@@ -65,7 +66,53 @@ private:
     float* y_ = nullptr;
 };
 
+// bf16 source and destination (peer_bf16.hpp): the same primitive with data_type::bf16.
+class OnednnBf16Runner final : public Bf16Runner {
+public:
+    explicit OnednnBf16Runner(const Shape& s)
+        : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
+        omp_set_num_threads(threads_);
+        using dnnl::memory;
+        const memory::desc md({static_cast<memory::dim>(s.rows), static_cast<memory::dim>(s.cols)},
+                              memory::data_type::bf16, memory::format_tag::ab);
+        const dnnl::algorithm alg = s.output == Output::softmax ? dnnl::algorithm::softmax_accurate
+                                                                : dnnl::algorithm::softmax_log;
+        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, md, /*axis=*/1);
+        const dnnl::softmax_v2_forward::primitive_desc pd(desc, engine_);
+        impl_ = pd.impl_info_str();
+        prim_ = dnnl::softmax_v2_forward(pd);
+        src_ = memory(md, engine_, DNNL_MEMORY_NONE);
+        dst_ = memory(md, engine_, DNNL_MEMORY_NONE);
+        args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
+    }
+    void run(const std::uint16_t* x, std::uint16_t* y) override {
+        src_.set_data_handle(const_cast<std::uint16_t*>(x));
+        dst_.set_data_handle(y);
+        omp_set_num_threads(threads_);
+        prim_.execute(stream_, args_);
+        stream_.wait();
+    }
+    std::string impl_info() const override { return impl_; }
+
+private:
+    int threads_;
+    dnnl::engine engine_;
+    dnnl::stream stream_;
+    dnnl::softmax_v2_forward prim_;
+    dnnl::memory src_, dst_;
+    std::unordered_map<int, dnnl::memory> args_;
+    std::string impl_;
+};
+
 }  // namespace
+
+std::unique_ptr<Bf16Runner> make_onednn_bf16(const Shape& s) {
+    try {
+        return std::make_unique<OnednnBf16Runner>(s);
+    } catch (const dnnl::error& e) {
+        throw std::runtime_error(std::string("oneDNN bf16: ") + e.what());
+    }
+}
 
 bool onednn_built() { return true; }
 
@@ -92,6 +139,7 @@ std::string onednn_version() { return "not built"; }
 std::unique_ptr<Runner> make_onednn(const Shape&) {
     throw NotBuilt("oneDNN not found at build time");
 }
+std::unique_ptr<Bf16Runner> make_onednn_bf16(const Shape&) { throw NotBuilt("oneDNN not found at build time"); }
 
 #endif
 

@@ -10,6 +10,7 @@
 // avx2 even on AVX-512 CPUs in 1.13); at::show_config() reports the one in use.
 #include "bench_config.hpp"
 #include "peers/peer.hpp"
+#include "peers/peer_bf16.hpp"
 
 #ifdef SMB_HAVE_TORCH
 #include <ATen/ATen.h>
@@ -109,7 +110,37 @@ std::string TorchRunner::impl_info() const {
     return "ATen CPU capability " + capability_in_use() + (api_ ? ", public API (allocates)" : "");
 }
 
+// bf16 (peer_bf16.hpp): the kernel call on kBFloat16 tensors viewing the caller's buffers.
+class TorchBf16Runner final : public Bf16Runner {
+public:
+    explicit TorchBf16Runner(const Shape& s)
+        : rows_(static_cast<std::int64_t>(s.rows)), cols_(static_cast<std::int64_t>(s.cols)), threads_(s.threads),
+          log_(s.output == Output::log_softmax) {}
+    void run(const std::uint16_t* x, std::uint16_t* y) override {
+        if (at::get_num_threads() != threads_) at::set_num_threads(threads_);
+        const at::Tensor& xt = tensor_for(const_cast<std::uint16_t*>(x));
+        at::Tensor& yt = tensor_for(y);
+        if (log_) at::_log_softmax_out(yt, xt, /*dim=*/1, /*half_to_float=*/false);
+        else at::_softmax_out(yt, xt, /*dim=*/1, /*half_to_float=*/false);
+    }
+    std::string impl_info() const override { return "ATen CPU capability " + capability_in_use() + ", kBFloat16"; }
+
+private:
+    std::int64_t rows_, cols_;
+    int threads_;
+    bool log_;
+    std::deque<std::pair<const std::uint16_t*, at::Tensor>> views_;
+    at::Tensor& tensor_for(std::uint16_t* p) {
+        for (auto& [q, t] : views_)
+            if (q == p) return t;
+        views_.emplace_back(p, at::from_blob(p, {rows_, cols_}, at::TensorOptions().dtype(at::kBFloat16)));
+        return views_.back().second;
+    }
+};
+
 }  // namespace
+
+std::unique_ptr<Bf16Runner> make_pytorch_bf16(const Shape& s) { return std::make_unique<TorchBf16Runner>(s); }
 
 bool pytorch_built() { return true; }
 std::string pytorch_version() { return TORCH_VERSION " (package " SMB_TORCH_PACKAGE_VERSION ")"; }
@@ -132,6 +163,9 @@ std::string pytorch_capability() { return {}; }
 std::string pytorch_label_suffix() { return {}; }
 std::unique_ptr<Runner> make_pytorch(const Shape&) { throw NotBuilt("PyTorch (libtorch) not found at build time"); }
 std::unique_ptr<Runner> make_pytorch_api(const Shape&) {
+    throw NotBuilt("PyTorch (libtorch) not found at build time");
+}
+std::unique_ptr<Bf16Runner> make_pytorch_bf16(const Shape&) {
     throw NotBuilt("PyTorch (libtorch) not found at build time");
 }
 

@@ -42,7 +42,8 @@ constexpr int kMaxThreads = 1024;
 
 constexpr const char* kFooter =
     "Environment:\n"
-    "  SOFTMAXBENCH_FORCE_ISA=scalar|sse2|avx2|avx512  cap the dispatch ISA (variants needing\n"
+    "  SOFTMAXBENCH_FORCE_ISA=scalar|sse2|avx2|avx512bf16|avx512\n"
+    "                                                  cap the dispatch ISA (variants needing\n"
     "                                                  more are unavailable); an unknown ISA or\n"
     "                                                  one this CPU lacks is an error\n"
     "Exit status:\n"
@@ -68,7 +69,10 @@ constexpr const char* kRunDetails =
     "unchanged. A symbolic link as OUTPUT is written through (the link stays, its target is\n"
     "replaced); an existing OUTPUT keeps its permission bits; one that is not a regular file\n"
     "(a directory, device, FIFO or socket) is refused. INPUT and OUTPUT may be the same\n"
-    "file. Nothing is printed on success.\n\n";
+    "file. Nothing is printed on success.\n"
+    "--dtype bf16: INPUT holds bf16 bit patterns as '<u2' (uint16) or '|V2' (any other dtype is\n"
+    "an error), the variant is a .bf16 one (bf16 OUTPUT, '<u2') or a .bf16_f32 one (float32\n"
+    "OUTPUT, '<f4'); see 'softmaxbench list --dtype bf16' and README.md (making such a file).\n\n";
 
 constexpr const char* kInfoDetails =
     "Prints the CPU vendor and model, the CPUID feature flags, whether the OS saves AVX and\n"
@@ -113,7 +117,15 @@ std::string str(std::string_view s) { return std::string(s); }
 struct ListOptions {
     bool json = false;
     std::string op = "forward";  // which op's variants (smb::Op)
+    std::string dtype = "f32";  // f32, or bf16: the .bf16 and .bf16_f32 variants
 };
+
+// --dtype: f32 (the default) or bf16.
+bool bf16_dtype(const std::string& d) {
+    if (d == "bf16") return true;
+    if (d == "f32") return false;
+    throw UsageError("--dtype must be f32 or bf16 (got '" + d + "')");
+}
 
 int cmd_list(const ListOptions& opt) {
     // Evaluate the dispatch ISA once: an invalid SOFTMAXBENCH_FORCE_ISA is reported here.
@@ -121,7 +133,14 @@ int cmd_list(const ListOptions& opt) {
     smb::Op op = smb::Op::forward;
     for (smb::Op o : {smb::Op::forward, smb::Op::backward, smb::Op::cross_entropy})
         if (opt.op == smb::to_string(o)) op = o;  // CLI11 has checked the name
-    const auto variants = smb::all_variants(op);
+    const bool bf16 = bf16_dtype(opt.dtype);
+    if (bf16 && opt.json) throw UsageError("--json lists the f32 variants only; drop --dtype bf16");
+    if (bf16 && op != smb::Op::forward)
+        throw UsageError("--dtype bf16 has forward variants only (softmax and log_softmax); drop --op " + opt.op);
+    std::vector<smb::Variant> variants;
+    for (smb::Dtype d : bf16 ? std::vector<smb::Dtype>{smb::Dtype::bf16, smb::Dtype::bf16_f32}
+                             : std::vector<smb::Dtype>{smb::Dtype::f32})
+        for (const smb::Variant& v : smb::all_variants(op, d)) variants.push_back(v);
     const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
 
     if (opt.json) {
@@ -173,6 +192,7 @@ struct RunOptions {
     int threads = 1;
     std::optional<double> max_ulp;  // with --variant auto: the bound the pick must meet
     bool explain = false;
+    std::string dtype = "f32";  // f32, or bf16 (INPUT holds bf16 bits)
     std::string input;
     std::string output;
     // --op cross_entropy (src/cli/cross_entropy.cpp)
@@ -205,6 +225,30 @@ int run_cross_entropy(const RunOptions& opt) {
     }
 }
 
+// run --dtype bf16: bf16 bits in ('<u2' or '|V2'), bf16 ('<u2') or float32 out, in place for bf16.
+int run_bf16(const smb::Variant& v, const RunOptions& opt, smb::detail::AtomicFile& out) {
+    if (opt.max_ulp || opt.explain) throw UsageError("--max-ulp and --explain are for --variant auto (f32 only)");
+    smb::npy::Bf16Array a = smb::npy::read_bf16(opt.input);
+    smb::Bf16BatchArgs args;
+    args.x = a.data.data();
+    args.rows = a.rows();
+    args.cols = a.cols();
+    args.output = opt.log || opt.op == "log_softmax" ? smb::Output::log_softmax : smb::Output::softmax;
+    args.masked_safe = opt.masked_safe;
+    args.threads = opt.threads;
+    if (v.dtype == smb::Dtype::bf16) {
+        args.y = a.data.data();  // in place
+        smb::softmax_batch(v, args);
+        smb::npy::write_bf16(out, a.shape, a.data);
+    } else {
+        std::vector<float> y(a.data.size());
+        args.y_f32 = y.data();
+        smb::softmax_batch(v, args);
+        smb::npy::write(out, a.shape, y);
+    }
+    return 0;
+}
+
 int cmd_run(const RunOptions& opt) {
     if (opt.threads < 1 || opt.threads > kMaxThreads)
         throw UsageError("--threads must be between 1 and " + std::to_string(kMaxThreads) +
@@ -212,6 +256,9 @@ int cmd_run(const RunOptions& opt) {
     RunOp op = RunOp::softmax;
     for (const auto& [name, o] : kRunOps)
         if (opt.op == name) op = o;  // CLI11 has checked that --op is one of them
+    if (bf16_dtype(opt.dtype) && op != RunOp::softmax && op != RunOp::log_softmax)
+        throw UsageError("--dtype bf16 is for softmax and log_softmax (no bf16 backward or cross-entropy variants); "
+                         "drop it with --op " + opt.op);
     if (op == RunOp::cross_entropy) return run_cross_entropy(opt);
     if (!opt.targets.empty() || opt.reduction || opt.label_smoothing || opt.ignore_index || !opt.grad.empty())
         throw UsageError("--targets, --reduction, --label-smoothing, --ignore-index and a third file are for "
@@ -242,12 +289,17 @@ int cmd_run(const RunOptions& opt) {
         throw UsageError("--max-ulp chooses among variants: use it with --variant auto");
     if (opt.max_ulp && !(*opt.max_ulp > 0))
         throw UsageError("--max-ulp must be a positive number of ULP");
+    const bool bf16 = bf16_dtype(opt.dtype);
+    if (bf16 != (v->dtype != smb::Dtype::f32))
+        throw UsageError(bf16 ? "variant '" + opt.variant + "' takes float32 logits; with --dtype bf16 use a .bf16 or .bf16_f32 variant ('softmaxbench list --dtype bf16')"
+                              : "variant '" + opt.variant + "' takes bf16 logits: add --dtype bf16");
     smb::dispatch_isa();  // throws on a bad SOFTMAXBENCH_FORCE_ISA
     if (!smb::available(*v))
         throw std::runtime_error(smb::unavailable_reason(*v) + "; run 'softmaxbench list' to see the available variants");
     // OUTPUT's temporary is created before any work, so an OUTPUT that cannot be written (a
     // missing or unreadable directory, a device, FIFO or socket, a directory) fails at once.
     smb::detail::AtomicFile out(opt.output);
+    if (bf16) return run_bf16(*v, opt, out);
 
     smb::npy::Array a = smb::npy::read(opt.input);
 
@@ -301,7 +353,7 @@ int cmd_info(const InfoOptions& opt) {
     const std::vector<std::pair<const char*, bool>> features = {
         {"sse2", cpu.sse2},         {"avx", cpu.avx},           {"avx2", cpu.avx2},
         {"fma", cpu.fma},           {"avx512f", cpu.avx512f},   {"avx512dq", cpu.avx512dq},
-        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}};
+        {"avx512bw", cpu.avx512bw}, {"avx512vl", cpu.avx512vl}, {"avx512bf16", cpu.avx512bf16}};
     struct BuildItem {
         const char* key;    // JSON key
         const char* label;  // text label
@@ -400,6 +452,8 @@ int main(int argc, char** argv) {
                      "see README), cross_entropy")
         ->type_name("OP")
         ->check(CLI::IsMember({"forward", "backward", "cross_entropy"}));
+    list->add_option("--dtype", list_opt.dtype, "f32 (default) or bf16: list the .bf16 and .bf16_f32 variants")
+        ->type_name("DTYPE");
     list->footer(std::string(kListDetails) + kFooter);
 
     RunOptions run_opt;
@@ -435,6 +489,10 @@ int main(int argc, char** argv) {
         ->type_name("X");
     run->add_flag("--explain", run_opt.explain,
                   "With --variant auto: say on stderr which variant ran and where the choice came from");
+    run->add_option("--dtype", run_opt.dtype,
+                    "f32 (default) or bf16: INPUT holds bf16 bit patterns ('<u2' or '|V2') and the "
+                    "variant is a .bf16 (bf16 OUTPUT) or .bf16_f32 (float32 OUTPUT) one")
+        ->type_name("DTYPE");
     run->add_option("input", run_opt.input, "Input .npy: float32 ('<f4'), C order, 1-D or 2-D")
         ->required()
         ->type_name("INPUT.npy");

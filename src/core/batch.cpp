@@ -34,6 +34,8 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
     if (v.op != Op::forward)
         throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
                                     ", not softmax or log_softmax");
+    if (v.dtype != Dtype::f32)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' takes bf16 logits (the Bf16BatchArgs call)");
     if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
     if (a.rows == 0 || a.cols == 0) return;
     if (a.x == nullptr || a.y == nullptr) throw std::invalid_argument("null x or y with a non-empty shape");

@@ -81,6 +81,7 @@ CpuInfo detect() {
         ci.avx512dq = bit(r7.b, 17);
         ci.avx512bw = bit(r7.b, 30);
         ci.avx512vl = bit(r7.b, 31);
+        if (r7.a >= 1) ci.avx512bf16 = bit(cpuid(7, 1).a, 5);  // CPUID.(7,1):EAX[5] AVX512_BF16
     }
     return ci;
 }
@@ -98,7 +99,7 @@ namespace {
 enum Feature : unsigned {
     kSse2 = 1u << 0, kAvx = 1u << 1, kAvx2 = 1u << 2, kFma = 1u << 3,
     kAvx512f = 1u << 4, kAvx512dq = 1u << 5, kAvx512bw = 1u << 6, kAvx512vl = 1u << 7,
-    kOsAvx = 1u << 8, kOsAvx512 = 1u << 9,
+    kOsAvx = 1u << 8, kOsAvx512 = 1u << 9, kAvx512bf16 = 1u << 10,
 };
 
 struct IsaRow {
@@ -123,7 +124,7 @@ unsigned cpu_features() {
         const std::pair<bool, Feature> bits[] = {
             {c.sse2, kSse2},         {c.avx, kAvx},           {c.avx2, kAvx2},         {c.fma, kFma},
             {c.avx512f, kAvx512f},   {c.avx512dq, kAvx512dq}, {c.avx512bw, kAvx512bw}, {c.avx512vl, kAvx512vl},
-            {c.os_avx, kOsAvx},      {c.os_avx512, kOsAvx512}};
+            {c.os_avx, kOsAvx},      {c.os_avx512, kOsAvx512}, {c.avx512bf16, kAvx512bf16}};
         unsigned m = 0;
         for (const auto& [on, b] : bits)
             if (on) m |= b;
@@ -189,8 +190,10 @@ Isa dispatch_isa() {
 bool isa_available(Isa isa) {
     // The batch call asks on every call: the set is decided once per process, like the cap
     // (a bad SOFTMAXBENCH_FORCE_ISA throws from dispatch_isa() here, at every call).
+    // Without SOFTMAXBENCH_FORCE_ISA the cap is the CPU's own features, so a side extension the
+    // dispatch ISA does not contain (avx512bf16, listed below avx512) is available too.
     static const unsigned mask = [] {
-        const unsigned cap = required(dispatch_isa());
+        const unsigned cap = dispatch().forced.empty() ? (dispatch_isa(), cpu_features()) : required(dispatch_isa());
         unsigned m = 0;
         for (const IsaRow& r : kIsas)
             if (isa_supported_by_cpu(r.isa) && (r.required & ~cap) == 0) m |= 1u << unsigned(r.isa);

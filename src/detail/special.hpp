@@ -4,6 +4,7 @@
 // the linker keeps for the scalar code too.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "softmaxbench/softmax.hpp"
 
@@ -30,5 +31,15 @@ bool special_by_scan(const float* x, float* y, std::size_t n, RowParams p);
 // A row of one entry, by the policy alone: finite -> 1 (log: 0) exactly; NaN or +inf -> NaN;
 // -inf -> NaN or the masked value. For forms whose arithmetic would not give exactly 1 / 0.
 void single(const float* x, float* y, RowParams p);
+
+// The same for the bf16 dtypes (x as bf16 bits; y as bf16 bits or float), by the same policy
+// (src/core/special_bf16.cpp). bf16 NaN is written as 0x7FC0, +-inf as 0x7F80 / 0xFF80.
+void fill_nan(std::uint16_t* y, std::size_t n);
+bool special_by_max(const std::uint16_t* x, std::uint16_t* y, std::size_t n, float m, bool saw_nan, RowParams p);
+bool special_by_max(const std::uint16_t* x, float* y, std::size_t n, float m, bool saw_nan, RowParams p);
+bool special_by_scan(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p);
+bool special_by_scan(const std::uint16_t* x, float* y, std::size_t n, RowParams p);
+void single(const std::uint16_t* x, std::uint16_t* y, RowParams p);
+void single(const std::uint16_t* x, float* y, RowParams p);
 
 }  // namespace smb::detail

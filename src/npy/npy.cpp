@@ -316,16 +316,46 @@ std::uint32_t le_u32(const unsigned char* p, std::size_t n) {
     return v;
 }
 
-void byteswap_floats(std::span<float> v) {
+[[maybe_unused]] void byteswap_floats(std::span<float> v) {
     for (float& f : v) f = std::bit_cast<float>(__builtin_bswap32(std::bit_cast<std::uint32_t>(f)));
 }
+[[maybe_unused]] void byteswap_floats(std::span<std::uint16_t> v) {
+    for (std::uint16_t& b : v) b = __builtin_bswap16(b);
+}
+
+// What the reader accepts and the writer emits, per element type: float32 ('<f4') or bf16 bits
+// ('<u2' or '|V2' read, '<u2' written; bf16 has no NumPy dtype of its own).
+template <class T>
+struct Elem;
+template <>
+struct Elem<float> {
+    static constexpr const char* name = "float32";
+    static constexpr const char* descr = "<f4";
+    static bool accepts(std::string_view d) { return d == "<f4"; }
+    static std::string refusal(std::string_view d) {
+        std::string m = "unsupported dtype " + describe_dtype(d) + "; only '<f4' (float32, little-endian) is supported";
+        if (d == "<u2" || d == "|V2") m += " (bf16 bits? the run command reads them with --dtype bf16)";
+        return m;
+    }
+};
+template <>
+struct Elem<std::uint16_t> {
+    static constexpr const char* name = "bf16";
+    static constexpr const char* descr = "<u2";
+    static bool accepts(std::string_view d) { return d == "<u2" || d == "|V2"; }
+    static std::string refusal(std::string_view d) {
+        return "unsupported dtype " + describe_dtype(d) +
+               " for bf16; expected '<u2' (uint16, little-endian) or '|V2' holding bf16 bit patterns";
+    }
+};
 
 // After the data: the file must end here.
-void check_no_trailing(int fd, std::string_view file, const std::string& shape, std::size_t bytes) {
+void check_no_trailing(int fd, std::string_view file, const std::string& shape, std::size_t bytes,
+                       const char* elem = "float32") {
     unsigned char probe[256];
     if (read_fully(fd, probe, sizeof probe, file) > 0)
         throw Error(file, "unexpected trailing bytes after the data: shape " + shape + " needs " +
-                              std::to_string(bytes) + " bytes of float32 data, the file has more");
+                              std::to_string(bytes) + " bytes of " + elem + " data, the file has more");
 }
 
 }  // namespace
@@ -341,7 +371,11 @@ std::string format_header(std::span<const std::size_t> shape) {
     return "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape_text(shape) + ", }";
 }
 
-Array read(const std::filesystem::path& path) {
+namespace {
+
+template <class T>
+void read_as(const std::filesystem::path& path, std::vector<std::size_t>& shape_out, std::vector<T>& data) {
+    using E = Elem<T>;
     const std::string file = path.string();
     Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
     if (fd.get() < 0) throw Error(file, "cannot open: " + errno_text(errno));
@@ -392,9 +426,7 @@ Array read(const std::filesystem::path& path) {
                               std::to_string(hgot));
     const Header h = parse_header(text, file);
 
-    if (h.descr != "<f4")
-        throw Error(file, "unsupported dtype " + describe_dtype(h.descr) +
-                              "; only '<f4' (float32, little-endian) is supported");
+    if (!E::accepts(h.descr)) throw Error(file, E::refusal(h.descr));
     if (h.fortran_order)
         throw Error(file, "Fortran-order (column-major) arrays are not supported; save a C-order "
                           "array (numpy.ascontiguousarray)");
@@ -410,39 +442,52 @@ Array read(const std::filesystem::path& path) {
         if (mul_overflows(count, d, count))
             throw Error(file, "shape " + shape + " is too large: its element count overflows size_t");
     std::size_t bytes = 0;
-    if (mul_overflows(count, sizeof(float), bytes))
+    if (mul_overflows(count, sizeof(T), bytes))
         throw Error(file, "shape " + shape + " is too large: its byte size overflows size_t");
 
     if (sized) {
         const std::uint64_t present = file_size - data_offset;
         if (present < bytes)
             throw Error(file, "truncated data: shape " + shape + " needs " + std::to_string(bytes) +
-                                  " bytes of float32 data, found " + std::to_string(present));
+                                  " bytes of " + E::name + " data, found " + std::to_string(present));
         if (present > bytes)
             throw Error(file, "unexpected trailing bytes after the data: shape " + shape +
-                                  " needs " + std::to_string(bytes) + " bytes of float32 data, found " +
+                                  " needs " + std::to_string(bytes) + " bytes of " + E::name + " data, found " +
                                   std::to_string(present));
     }
 
     // Read in steps, growing the buffer as data arrives: for a regular file the size was
     // checked above, for a pipe this avoids trusting the header with one huge allocation.
-    Array a;
-    a.shape = h.shape;
-    constexpr std::size_t step = std::size_t{1} << 24;  // floats per read
+    shape_out = h.shape;
+    data.clear();
+    constexpr std::size_t step = std::size_t{1} << 24;  // elements per read
     std::size_t have = 0;
-    if (sized) a.data.reserve(count);
+    if (sized) data.reserve(count);
     while (have < count) {
         const std::size_t n = std::min(step, count - have);
-        a.data.resize(have + n);
-        const std::size_t g = read_fully(fd.get(), a.data.data() + have, n * sizeof(float), file);
-        if (g < n * sizeof(float))
+        data.resize(have + n);
+        const std::size_t g = read_fully(fd.get(), data.data() + have, n * sizeof(T), file);
+        if (g < n * sizeof(T))
             throw Error(file, "truncated data: shape " + shape + " needs " + std::to_string(bytes) +
-                                  " bytes of float32 data, found " +
-                                  std::to_string(have * sizeof(float) + g));
+                                  " bytes of " + E::name + " data, found " +
+                                  std::to_string(have * sizeof(T) + g));
         have += n;
     }
-    check_no_trailing(fd.get(), file, shape, bytes);
-    if constexpr (std::endian::native == std::endian::big) byteswap_floats(a.data);
+    check_no_trailing(fd.get(), file, shape, bytes, E::name);
+    if constexpr (std::endian::native == std::endian::big) byteswap_floats(std::span<T>(data));
+}
+
+}  // namespace
+
+Array read(const std::filesystem::path& path) {
+    Array a;
+    read_as(path, a.shape, a.data);
+    return a;
+}
+
+Bf16Array read_bf16(const std::filesystem::path& path) {
+    Bf16Array a;
+    read_as(path, a.shape, a.data);
     return a;
 }
 
@@ -450,7 +495,8 @@ namespace {
 
 // The bytes before the data: magic, version 1.0, header length, the header dict padded with
 // spaces and ended by '\n' so that the data starts at a multiple of 64.
-std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, const std::string& file) {
+std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, const std::string& file,
+                        const char* descr = "<f4") {
     std::size_t count = 1;
     for (std::size_t d : shape)
         if (mul_overflows(count, d, count))
@@ -458,7 +504,7 @@ std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, 
     if (count != values)
         throw Error(file, "cannot write: shape " + shape_text(shape) + " has " + std::to_string(count) +
                               " elements but " + std::to_string(values) + " values were given");
-    std::string header = format_header(shape);
+    std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + shape_text(shape) + ", }";
     const std::size_t unpadded = 10 + header.size() + 1;
     header.append((kAlign - unpadded % kAlign) % kAlign, ' ');
     header += '\n';
@@ -472,24 +518,23 @@ std::string preamble_of(std::span<const std::size_t> shape, std::size_t values, 
     return pre;
 }
 
-}  // namespace
-
-void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data) {
+template <class T>
+void write_as(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const T> data) {
     const std::string file = out.target().string();
-    const std::string pre = preamble_of(shape, data.size(), file);
+    const std::string pre = preamble_of(shape, data.size(), file, Elem<T>::descr);
     try {
         out.write(pre);
         if constexpr (std::endian::native == std::endian::big) {
-            std::vector<float> buf;
+            std::vector<T> buf;
             for (std::size_t i = 0; i < data.size(); i += 4096) {
                 const std::size_t n = std::min<std::size_t>(4096, data.size() - i);
                 buf.assign(data.begin() + static_cast<std::ptrdiff_t>(i),
                            data.begin() + static_cast<std::ptrdiff_t>(i + n));
-                byteswap_floats(buf);
-                out.write(buf.data(), n * sizeof(float));
+                byteswap_floats(std::span<T>(buf));
+                out.write(buf.data(), n * sizeof(T));
             }
         } else {
-            out.write(data.data(), data.size() * sizeof(float));
+            out.write(data.data(), data.size() * sizeof(T));
         }
         out.commit();
     } catch (const detail::FileError& e) {
@@ -497,16 +542,32 @@ void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::spa
     }
 }
 
-void write(const std::filesystem::path& path, std::span<const std::size_t> shape,
-           std::span<const float> data) {
+template <class T>
+void write_file_as(const std::filesystem::path& path, std::span<const std::size_t> shape, std::span<const T> data) {
     const std::string file = path.string();
-    (void)preamble_of(shape, data.size(), file);  // a bad shape fails before any file is created
+    (void)preamble_of(shape, data.size(), file, Elem<T>::descr);  // a bad shape fails before any file is created
     try {
         detail::AtomicFile out(path);
-        write(out, shape, data);
+        write_as(out, shape, data);
     } catch (const detail::FileError& e) {
         throw Error(e.file(), e.problem());
     }
+}
+
+}  // namespace
+
+void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data) {
+    write_as(out, shape, data);
+}
+void write(const std::filesystem::path& path, std::span<const std::size_t> shape, std::span<const float> data) {
+    write_file_as(path, shape, data);
+}
+void write_bf16(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const std::uint16_t> data) {
+    write_as(out, shape, data);
+}
+void write_bf16(const std::filesystem::path& path, std::span<const std::size_t> shape,
+                std::span<const std::uint16_t> data) {
+    write_file_as(path, shape, data);
 }
 
 }  // namespace smb::npy

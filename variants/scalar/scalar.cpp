@@ -3,13 +3,17 @@
 // within about 0.5 ULP of the correctly rounded result except where the algorithm's own form
 // loses accuracy (documented per variant in variants/list.inc). `naive` is float on purpose.
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "detail/special.hpp"
 #include "kernels.hpp"
 #include "layout.hpp"
+#include "softmaxbench/bf16.hpp"
 
 namespace smb::kernels::scalar {
 // The scalar form of each algorithm (the list's `scalar::<algorithm>`), internal to this unit:
@@ -246,16 +250,46 @@ void backward(const float* y, const float* dy, float* dx, std::size_t n, RowPara
     }
 }
 #include "scalar/cross_entropy.inc"
+// The bf16 dtypes' scalar rows, the reference form: the row widened to float32 (exact), the f32
+// scalar form, its outputs rounded to bf16 (softmaxbench/bf16.hpp) or kept as float32.
+// (The SIMD kernels convert in registers instead; this copy is for the reference only.)
+// log_softmax to bf16: the float result y32 is rounded to odd first, with the side of the exact
+// (x - m) - l found by comparing d = (x - m) - y32 (exact in double) with l, so that the bf16
+// rounding is not a double rounding (see write_accurate in variants/simd/passes.hpp: on bf16
+// logits x - m often sits on a bf16 midpoint).
+void on_dtype(RowFn f, const float* x, float* y, std::size_t n, RowParams p) { f(x, y, n, p); }
+template <class Ty>
+void on_dtype(RowFn f, const std::uint16_t* x, Ty* y, std::size_t n, RowParams p) {
+    std::vector<float> xf(n), yf(n);
+    for (std::size_t i = 0; i < n; ++i) xf[i] = bf16_to_float(x[i]);
+    f(xf.data(), yf.data(), n, p);
+    if constexpr (std::is_same_v<Ty, float>) {
+        for (std::size_t i = 0; i < n; ++i) y[i] = yf[i];
+    } else {
+        const MaxScan s = scan_max(xf.data(), n);
+        const bool sticky = p.output == Output::log_softmax && n > 0 && std::isfinite(s.m) && !s.nan;
+        const double l = sticky ? std::log1p(sum_rest(xf.data(), n, s.m, s.k)) : 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            float v = yf[i];
+            const std::uint32_t b = std::bit_cast<std::uint32_t>(v);
+            if (sticky && std::isfinite(v) && v != 0 && (b & 1u) == 0) {
+                const double d = (double(xf[i]) - double(s.m)) - double(v);
+                if (d != l) v = std::bit_cast<float>((d > l) == (v > 0) ? b + 1 : b - 1);
+            }
+            y[i] = float_to_bf16(v);
+        }
+    }
+}
 
 }  // namespace
 
 }  // namespace smb::kernels::scalar
 
-// The list's scalar entries: each row is its algorithm's scalar form.
+// The list's scalar entries: each row is its algorithm's scalar form (on its dtype).
 #define SMB_THIS_ISA_scalar SMB_PROBE
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                  \
-        SMB_DECLARE_ROW(SMB_KERNEL_FN(alg, exp, tier, dtype)) { alg(x, y, n, p); } \
+        SMB_CAT(SMB_DECLARE_ROW_, dtype)(SMB_KERNEL_FN(alg, exp, tier, dtype)) { on_dtype(&alg, x, y, n, p); } \
     })
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                            \

@@ -10,8 +10,8 @@
 namespace smb::simd {
 
 // softmax as exp(x - lse): pass 1 max, pass 2 sum (without the max's 1), pass 3 exp(x - m - l).
-template <class Arch, class Cfg>
-void log_sum_exp(const float* x, float* y, std::size_t n, RowParams p) {
+template <class Arch, class Cfg, class Tx, class Ty>
+void log_sum_exp(const Tx* x, Ty* y, std::size_t n, RowParams p) {
     if (n == 0) return;
     const float m = row_max<Arch>(x, n);
     if (detail::special_by_max(x, y, n, m, false, p)) return;

@@ -4,14 +4,18 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 
 #include "simd/passes.hpp"
 
 namespace smb::simd {
 
 // Three passes: max; exp, store, sum; scale in cache. Accurate tier: max; sum; write from double.
-template <class Arch, class Cfg>
-void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
+// bf16 rows (Tx = std::uint16_t, the bf16 dtypes) read x through the ops' conversions. A bf16
+// output has no room for float exps, so it sums without storing and writes exp(x - m) / s (as
+// the accurate tier does): each output rounded to bf16 once.
+template <class Arch, class Cfg, class Tx, class Ty>
+void max_shifted(const Tx* x, Ty* y, std::size_t n, RowParams p) {
     if (n == 0) return;
     const float m = row_max<Arch>(x, n);
     if (detail::special_by_max(x, y, n, m, false, p)) return;
@@ -20,7 +24,7 @@ void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
         if (rest != rest) return detail::fill_nan(y, n);
         return write_log<Arch, Cfg>(x, y, n, m, rest);
     }
-    if constexpr (Cfg::accurate) {
+    if constexpr (Cfg::accurate || !std::is_same_v<Ty, float>) {
         const double s = sum_exp<Arch, Cfg, false, false>(x, y, n, m);
         if (s != s) return detail::fill_nan(y, n);
         write_ratio<Arch, Cfg>(x, y, n, m, s);

@@ -14,8 +14,8 @@ namespace smb::simd {
 // if some lane's max moved is DD rescaled (by exp(M_old - M_new) in double, so rescaling adds
 // no float error however often the max moves). With Rest (log_softmax) DD excludes the
 // entries equal to the lane max and C counts them, so log1p keeps full accuracy.
-template <class Arch, class Cfg, bool Rest>
-void online_reduce(const float* x, std::size_t n, SplitState& out) {
+template <class Arch, class Cfg, bool Rest, class Tx>
+void online_reduce(const Tx* x, std::size_t n, SplitState& out) {
     bool nan = false;
     using B = fbatch<Arch>;
     using D2 = dbatch<Arch>;
@@ -110,14 +110,14 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
     std::size_t i = 0;
     B v[V];
     for (; i + 2 * V * W <= n; i += 2 * V * W) {
-        for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(x + i + j * W);
+        for (std::size_t j = 0; j < V; ++j) v[j] = load<Arch>(x + i + j * W);
         block(L[0], v, V);
-        for (std::size_t j = 0; j < V; ++j) v[j] = B::load_unaligned(x + i + (V + j) * W);
+        for (std::size_t j = 0; j < V; ++j) v[j] = load<Arch>(x + i + (V + j) * W);
         block(L[1], v, V);
     }
     std::size_t cnt = 0;
     for (; i + W <= n; i += W) {
-        v[cnt++] = B::load_unaligned(x + i);
+        v[cnt++] = load<Arch>(x + i);
         if (cnt == V) {
             block(L[0], v, V);
             cnt = 0;
@@ -174,14 +174,14 @@ void online_reduce(const float* x, std::size_t n, SplitState& out) {
     out.nan = nan;
 }
 
-template <class Arch, class Cfg>
-void online_reduce_for(const float* x, std::size_t n, RowParams p, SplitState* out) {
+template <class Arch, class Cfg, class Tx = float>
+void online_reduce_for(const Tx* x, std::size_t n, RowParams p, SplitState* out) {
     if (p.output == Output::log_softmax) online_reduce<Arch, Cfg, true>(x, n, *out);
     else online_reduce<Arch, Cfg, false>(x, n, *out);
 }
 
-template <class Arch, class Cfg>
-void online(const float* x, float* y, std::size_t n, RowParams p) {
+template <class Arch, class Cfg, class Tx, class Ty>
+void online(const Tx* x, Ty* y, std::size_t n, RowParams p) {
     if (n == 0) return;
     SplitState st;
     online_reduce_for<Arch, Cfg>(x, n, p, &st);

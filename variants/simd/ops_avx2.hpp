@@ -103,6 +103,18 @@ struct Ops<xsimd::fma3<xsimd::avx2>> : OpsGeneric<xsimd::fma3<xsimd::avx2>>, Tra
             return (yy * B(_mm256_castsi256_ps(_mm256_slli_epi32(ea, 23)))) * B(_mm256_castsi256_ps(_mm256_slli_epi32(eb, 23)));
         }
     };
+
+    // bf16 (ops_generic.hpp): 8 halfwords zero-extended and shifted up; the rounded bits
+    // (integer round to nearest even) packed back from their sign-extended halves.
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) {
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        const __m256i r = _mm256_srai_epi32(_mm256_slli_epi32(float_to_bf16_bits(v), 16), 16);
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
+                         _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)));
+    }
 };
 
 }  // namespace smb::simd

@@ -12,7 +12,27 @@ template <>
 struct Traits<xsimd::avx512bw>
     : TraitsOf</*Fma=*/true, /*Scalef=*/true, /*FloatFloat=*/true, /*RatioFF=*/true> {};
 
+// avx512bf16: AVX-512 F/DQ/BW/VL plus the BF16 extension (vcvtneps2bf16), the list's ISA of that
+// name. Its own xsimd architecture (AVX-512 registers and kernels, by derivation), so its
+// instantiations never collide with avx512's; Ops<avx512bf16> is Ops<avx512bw>'s forms plus the
+// native float -> bf16 store.
+struct avx512bf16 : xsimd::avx512bw {
+    static constexpr char const* name() noexcept { return "avx512bf16"; }
+};
+template <>
+struct Traits<avx512bf16> : Traits<xsimd::avx512bw> {};
+
 }  // namespace smb::simd
+
+#if XSIMD_WITH_AVX512BW
+namespace xsimd::types {
+template <class T>
+struct get_bool_simd_register<T, smb::simd::avx512bf16> {
+    using type = simd_avx512_bool_register<T>;
+};
+XSIMD_DECLARE_SIMD_REGISTER_ALIAS(smb::simd::avx512bf16, avx512bw);
+}  // namespace xsimd::types
+#endif
 
 // Only where this target's registers exist (xsimd defines its batch types per compiler flags):
 // units compiled with AVX-512 F/DQ/BW/VL flags.
@@ -53,6 +73,32 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     static SMB_INLINE void store_partial(float* p, B v, std::size_t k) {
         _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
     }
+    // bf16 (ops_generic.hpp): 16 halfwords zero-extended and shifted up (masked for the tail);
+    // the rounded bits (integer round to nearest even) narrowed by vpmovdw.
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) {
+        return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(
+            kAll16, _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+    }
+    static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
+        const __mmask16 m = __mmask16((1u << k) - 1u);
+        const __m512i w = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, p));
+        return _mm512_mask_blend_ps(m, _mm512_set1_ps(fill), _mm512_castsi512_ps(_mm512_maskz_slli_epi32(kAll16, w, 16)));
+    }
+    static SMB_INLINE __m512i float_to_bf16_bits(B v) {
+        const __m512i u = _mm512_castps_si512(v);
+        const __m512i lsb = _mm512_maskz_and_epi32(kAll16, _mm512_maskz_srli_epi32(kAll16, u, 16), _mm512_set1_epi32(1));
+        const __m512i rne = _mm512_maskz_srli_epi32(
+            kAll16, _mm512_maskz_add_epi32(kAll16, _mm512_maskz_add_epi32(kAll16, u, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+        const __m512i quiet = _mm512_maskz_or_epi32(kAll16, _mm512_maskz_srli_epi32(kAll16, u, 16), _mm512_set1_epi32(0x40));
+        return _mm512_mask_blend_epi32(_mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), rne, quiet);
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
+    }
+    static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
+        _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
+    }
+
     static SMB_INLINE float hmax(B v) { return _mm512_reduce_max_ps(v); }
     static SMB_INLINE double hadd(D v) { return _mm512_reduce_add_pd(v); }
 
@@ -182,6 +228,66 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
         const __m512i nn = _mm512_maskz_sub_epi64(kAll8, vi, _mm512_castpd_si512(_mm512_set1_pd(kMagicF64)));
         const __m512i e = _mm512_maskz_slli_epi64(kAll8, _mm512_maskz_srai_epi64(kAll8, nn, 3), 52);
         return _mm512_castsi512_pd(_mm512_maskz_add_epi64(kAll8, _mm512_castpd_si512(y), e));
+    }
+};
+
+}  // namespace smb::simd
+
+#endif
+
+// avx512bf16's store: vcvtneps2bf16 rounds to nearest even, keeps NaN (quiet) and, unlike the
+// integer form, treats a subnormal float as 0 (DAZ; Intel SDM, VCVTNEPS2BF16): its rows flush.
+#if defined(__AVX512F__) && defined(__AVX512DQ__) && defined(__AVX512BW__) && defined(__AVX512VL__) && \
+    defined(__AVX512BF16__)
+
+namespace smb::simd {
+
+// Every primitive is Ops<avx512bw>'s, forwarded through the shared register types (__m512,
+// __m512d), except the bf16 stores.
+template <>
+struct Ops<avx512bf16> : OpsGeneric<avx512bf16>, Traits<avx512bf16> {
+    using A = Ops<xsimd::avx512bw>;
+    static SMB_INLINE A::B a(B v) { return A::B(__m512(v)); }
+    static SMB_INLINE A::D a(D v) { return A::D(__m512d(v)); }
+
+    static SMB_INLINE B fmadd(B x, B y, B z) { return __m512(A::fmadd(a(x), a(y), a(z))); }
+    static SMB_INLINE D fmadd(D x, D y, D z) { return __m512d(A::fmadd(a(x), a(y), a(z))); }
+    static SMB_INLINE B max_keep_nan(B lo, B x) { return __m512(A::max_keep_nan(a(lo), a(x))); }
+    static SMB_INLINE B min_keep_nan(B hi, B x) { return __m512(A::min_keep_nan(a(hi), a(x))); }
+    static SMB_INLINE D max_keep_nan(D lo, D x) { return __m512d(A::max_keep_nan(a(lo), a(x))); }
+    static SMB_INLINE B pow2_from_biased(B v) { return __m512(A::pow2_from_biased(a(v))); }
+    static SMB_INLINE D pow2_from_biased(D v) { return __m512d(A::pow2_from_biased(a(v))); }
+    static SMB_INLINE B load_partial(const float* p, std::size_t k, float fill) { return __m512(A::load_partial(p, k, fill)); }
+    static SMB_INLINE void store_partial(float* p, B v, std::size_t k) { A::store_partial(p, a(v), k); }
+    static SMB_INLINE float hmax(B v) { return A::hmax(a(v)); }
+    static SMB_INLINE double hadd(D v) { return A::hadd(a(v)); }
+    static SMB_INLINE void widen(B v, D& lo, D& hi) {
+        A::D l, h;
+        A::widen(a(v), l, h);
+        lo = __m512d(l);
+        hi = __m512d(h);
+    }
+    static SMB_INLINE B narrow(D lo, D hi) { return __m512(A::narrow(a(lo), a(hi))); }
+    static SMB_INLINE B scalef(B p, B n) { return __m512(A::scalef(a(p), a(n))); }
+    static SMB_INLINE D scalef(D p, D n) { return __m512d(A::scalef(a(p), a(n))); }
+    static SMB_INLINE B scalef_unless_below(B p, B n, B t, float lo) {
+        return __m512(A::scalef_unless_below(a(p), a(n), a(t), lo));
+    }
+    static SMB_INLINE D exp_f64_lut(D t) { return __m512d(A::exp_f64_lut(a(t))); }
+    struct RatioFF {
+        A::RatioFF r;
+        explicit RatioFF(double k) : r(k) {}
+        SMB_INLINE B operator()(B t, B e) const { return __m512(r(a(t), a(e))); }
+    };
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) { return __m512(A::load_bf16(p)); }
+    static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
+        return __m512(A::load_bf16_partial(p, k, fill));
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
+    }
+    static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
+        _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), (__m256i)_mm512_cvtneps_pbh(v));
     }
 };
 

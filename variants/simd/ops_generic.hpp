@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 
 namespace smb::simd {
 
@@ -63,6 +64,57 @@ struct OpsGeneric {
         for (std::size_t i = 1; i < W; ++i) m = buf[i] > m ? buf[i] : m;
         return m;
     }
+    // ---- bf16 (the bf16 dtypes): W bf16 values (raw bits) <-> one float batch, in registers ----
+    // load_bf16: exact (bits << 16). store_bf16: round to nearest even on the bit pattern
+    // (float_to_bf16 in softmaxbench/bf16.hpp is the scalar statement; NaN stays NaN, quiet):
+    // the result is the low 16 bits of each 32-bit lane of float_to_bf16_bits.
+    // The _partial forms touch the first k < W elements only (others read as `fill`).
+    static SMB_INLINE B bf16_bits_to_float(xsimd::batch<std::int32_t, Arch> w) {
+        return xsimd::bitwise_cast<B>(w << 16);
+    }
+    static SMB_INLINE xsimd::batch<std::int32_t, Arch> float_to_bf16_bits(B v) {
+        using U = xsimd::batch<std::int32_t, Arch>;
+        const U u = xsimd::bitwise_cast<U>(v);
+        const U rne = (u + U(0x7FFFu) + ((u >> 16) & U(1u))) >> 16;
+        const U quiet = (u >> 16) | U(0x0040u);
+        return xsimd::select(xsimd::bool_cast(v != v), quiet, rne);
+    }
+    // y moved one float ULP toward the side s (+1: the exact value lies above y, -1: below, 0:
+    // y is exact) when y's last bit is 0: round to odd, from a round-to-nearest y and the side.
+    // Then rounding to bf16 (16 bits fewer) is a correct single rounding. y zero or not finite:
+    // unchanged.
+    static SMB_INLINE B round_to_odd(B y, B s) {
+        using I = xsimd::batch<std::int32_t, Arch>;
+        const I bits = xsimd::bitwise_cast<I>(y);
+        const auto move = xsimd::bool_cast((s * y > B(0.0f)) | (s * y < B(0.0f))) & ((bits & I(1)) == I(0)) &
+                          xsimd::bool_cast(xsimd::abs(y) < B(std::numeric_limits<float>::infinity()));
+        const I step = xsimd::select(xsimd::bool_cast(s * y > B(0.0f)), I(1), I(-1));  // away from / toward 0
+        return xsimd::bitwise_cast<B>(xsimd::select(move, bits + step, bits));
+    }
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) {
+        alignas(64) std::int32_t buf[W];
+        for (std::size_t i = 0; i < W; ++i) buf[i] = p[i];
+        return bf16_bits_to_float(xsimd::batch<std::int32_t, Arch>::load_aligned(buf));
+    }
+    static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
+        alignas(64) float buf[W];
+        for (std::size_t i = 0; i < W; ++i) buf[i] = fill;
+        alignas(64) std::int32_t bits[W];
+        xsimd::bitwise_cast<xsimd::batch<std::int32_t, Arch>>(B::load_aligned(buf)).store_aligned(bits);
+        for (std::size_t i = 0; i < k; ++i) bits[i] = std::int32_t(std::uint32_t(p[i]) << 16);
+        return xsimd::bitwise_cast<B>(xsimd::batch<std::int32_t, Arch>::load_aligned(bits));
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        alignas(64) std::int32_t buf[W];
+        float_to_bf16_bits(v).store_aligned(buf);
+        for (std::size_t i = 0; i < W; ++i) p[i] = std::uint16_t(buf[i]);
+    }
+    static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
+        alignas(64) std::int32_t buf[W];
+        float_to_bf16_bits(v).store_aligned(buf);
+        for (std::size_t i = 0; i < k; ++i) p[i] = std::uint16_t(buf[i]);
+    }
+
     // Sum of the double lanes, in lane order.
     static SMB_INLINE double hadd(D v) {
         constexpr std::size_t WD = D::size;

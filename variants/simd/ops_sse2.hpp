@@ -33,6 +33,19 @@ struct Ops<xsimd::sse2> : OpsGeneric<xsimd::sse2>, Traits<xsimd::sse2> {
     }
     static SMB_INLINE B narrow(D lo, D hi) { return _mm_movelh_ps(_mm_cvtpd_ps(lo), _mm_cvtpd_ps(hi)); }
 
+    // bf16 (ops_generic.hpp): 4 halfwords interleaved under zeros; the rounded bits (integer
+    // round to nearest even) packed back with a signed pack of their sign-extended halves.
+    static SMB_INLINE B load_bf16(const std::uint16_t* p) {
+        return _mm_castsi128_ps(_mm_unpacklo_epi16(_mm_setzero_si128(), _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+    }
+    static SMB_INLINE __m128i bf16_packed(B v) {
+        const __m128i r = float_to_bf16_bits(v);
+        return _mm_packs_epi32(_mm_srai_epi32(_mm_slli_epi32(r, 16), 16), _mm_setzero_si128());
+    }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(p), bf16_packed(v));
+    }
+
     // x - n ln2 in double, rounded to float: without FMA, n*ln2_hi is exact in float only for
     // |n| <= 4096, so exp_split reduces in double, where the error is ~2^-53 |x|.
     static SMB_INLINE B reduce_ln2_f64(B x, B n) {

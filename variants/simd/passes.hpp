@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "detail/special.hpp"
 #include "detail/split.hpp"
@@ -54,6 +55,34 @@ SMB_INLINE fbatch<Arch> load_partial(const float* p, std::size_t k, float fill) 
 template <class Arch>
 SMB_INLINE void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
     Ops<Arch>::store_partial(p, v, k);
+}
+// Element access by dtype: float rows as they are; bf16 rows (raw bits, the bf16 dtypes) converted
+// in registers by the ops (Ops::load_bf16 / store_bf16, ops_generic.hpp), never through a float
+// copy of the row. The passes below take `const Tx* x` and `Ty* y` and read and write only
+// through these.
+template <class Arch>
+SMB_INLINE fbatch<Arch> load(const float* p) {
+    return fbatch<Arch>::load_unaligned(p);
+}
+template <class Arch>
+SMB_INLINE fbatch<Arch> load(const std::uint16_t* p) {
+    return Ops<Arch>::load_bf16(p);
+}
+template <class Arch>
+SMB_INLINE fbatch<Arch> load_partial(const std::uint16_t* p, std::size_t k, float fill) {
+    return Ops<Arch>::load_bf16_partial(p, k, fill);
+}
+template <class Arch>
+SMB_INLINE void store(float* p, fbatch<Arch> v) {
+    v.store_unaligned(p);
+}
+template <class Arch>
+SMB_INLINE void store(std::uint16_t* p, fbatch<Arch> v) {
+    Ops<Arch>::store_bf16(p, v);
+}
+template <class Arch>
+SMB_INLINE void store_partial(std::uint16_t* p, fbatch<Arch> v, std::size_t k) {
+    Ops<Arch>::store_bf16_partial(p, v, k);
 }
 template <class Arch>
 double hsum_double(fbatch<Arch> v) {
@@ -147,20 +176,20 @@ SMB_INLINE dbatch<Arch> exp_term_f64(dbatch<Arch> t) {
 // ---- pass: row max ------------------------------------------------------------------------------
 // NaN entries may be dropped: a NaN the max drops resurfaces in the sum (exp of NaN), and an
 // all -inf max makes special_by_max scan the row, so no NaN bookkeeping is needed here.
-template <class Arch>
-float row_max(const float* x, std::size_t n) {
+template <class Arch, class Tx>
+float row_max(const Tx* x, std::size_t n) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     const B ninf(-std::numeric_limits<float>::infinity());
     B m0 = ninf, m1 = ninf, m2 = ninf, m3 = ninf;
     std::size_t i = 0;
     for (; i + 4 * W <= n; i += 4 * W) {
-        m0 = xsimd::max(m0, B::load_unaligned(x + i));
-        m1 = xsimd::max(m1, B::load_unaligned(x + i + W));
-        m2 = xsimd::max(m2, B::load_unaligned(x + i + 2 * W));
-        m3 = xsimd::max(m3, B::load_unaligned(x + i + 3 * W));
+        m0 = xsimd::max(m0, load<Arch>(x + i));
+        m1 = xsimd::max(m1, load<Arch>(x + i + W));
+        m2 = xsimd::max(m2, load<Arch>(x + i + 2 * W));
+        m3 = xsimd::max(m3, load<Arch>(x + i + 3 * W));
     }
-    for (; i + W <= n; i += W) m0 = xsimd::max(m0, B::load_unaligned(x + i));
+    for (; i + W <= n; i += W) m0 = xsimd::max(m0, load<Arch>(x + i));
     if (i < n) m1 = xsimd::max(m1, load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()));
     return hmax<Arch>(xsimd::max(xsimd::max(m0, m1), xsimd::max(m2, m3)));
 }
@@ -174,8 +203,8 @@ struct SumParts {
 };
 
 // The accurate tier: every term in double (exp_term_f64), four double accumulators.
-template <class Arch, bool Rest>
-SMB_FLATTEN SumParts sum_exp_parts_f64(const float* x, std::size_t n, float mf) {
+template <class Arch, bool Rest, class Tx>
+SMB_FLATTEN SumParts sum_exp_parts_f64(const Tx* x, std::size_t n, float mf) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -199,19 +228,19 @@ SMB_FLATTEN SumParts sum_exp_parts_f64(const float* x, std::size_t n, float mf) 
     };
     std::size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
-        vec(B::load_unaligned(x + i), 0);
-        vec(B::load_unaligned(x + i + W), 2);
+        vec(load<Arch>(x + i), 0);
+        vec(load<Arch>(x + i + W), 2);
     }
     if (i + W <= n) {
-        vec(B::load_unaligned(x + i), 0);
+        vec(load<Arch>(x + i), 0);
         i += W;
     }
     if (i < n) vec(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), 2);
     return {Ops<Arch>::hadd((s[0] + s[1]) + (s[2] + s[3])), Rest ? Ops<Arch>::hadd(c[0] + c[1]) : 0.0};
 }
 
-template <class Arch, class Cfg, bool Store, bool Rest>
-SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
+template <class Arch, class Cfg, bool Store, bool Rest, class Tx, class Ty>
+SumParts sum_exp_parts(const Tx* x, Ty* y, std::size_t n, float mf) {
     if constexpr (Cfg::accurate) {
         static_assert(!Store, "the accurate tier stores no exps (its output pass computes them)");
         return sum_exp_parts_f64<Arch, Rest>(x, n, mf);
@@ -228,10 +257,10 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     double count = 0;
     std::size_t groups = 0;
     // One term: exp, optional store, and (Rest) the max's entries moved from the sum to cnt.
-    auto term = [&](B v, float* out, std::size_t k) {
+    auto term = [&](B v, Ty* out, std::size_t k) {
         B e = exp_shifted<Arch, Cfg>(v, m);
         if constexpr (Store) {
-            if (k == W) e.store_unaligned(out);
+            if (k == W) store<Arch>(out, e);
             else store_partial<Arch>(out, e, k);
         }
         if constexpr (Rest) {
@@ -243,10 +272,10 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
     };
     std::size_t i = 0;
     for (; i + 4 * W <= n; i += 4 * W) {
-        const B e0 = term(B::load_unaligned(x + i), y + i, W);
-        const B e1 = term(B::load_unaligned(x + i + W), y + i + W, W);
-        const B e2 = term(B::load_unaligned(x + i + 2 * W), y + i + 2 * W, W);
-        const B e3 = term(B::load_unaligned(x + i + 3 * W), y + i + 3 * W, W);
+        const B e0 = term(load<Arch>(x + i), y + i, W);
+        const B e1 = term(load<Arch>(x + i + W), y + i + W, W);
+        const B e2 = term(load<Arch>(x + i + 2 * W), y + i + 2 * W, W);
+        const B e3 = term(load<Arch>(x + i + 3 * W), y + i + 3 * W, W);
         acc.add4(e0, e1, e2, e3);
         if constexpr (Rest) {
             if (++groups == kFold) {
@@ -256,13 +285,13 @@ SumParts sum_exp_parts(const float* x, float* y, std::size_t n, float mf) {
             }
         }
     }
-    for (; i + W <= n; i += W) acc.add(term(B::load_unaligned(x + i), y + i, W));
+    for (; i + W <= n; i += W) acc.add(term(load<Arch>(x + i), y + i, W));
     if (i < n) acc.add(term(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity()), y + i, n - i));
     return {acc.total(), Rest ? count + hsum_double<Arch>(cnt) : 0.0};
 }
 
-template <class Arch, class Cfg, bool Store, bool Rest>
-double sum_exp(const float* x, float* y, std::size_t n, float mf) {
+template <class Arch, class Cfg, bool Store, bool Rest, class Tx, class Ty>
+double sum_exp(const Tx* x, Ty* y, std::size_t n, float mf) {
     const SumParts s = sum_exp_parts<Arch, Cfg, Store, Rest>(x, y, n, mf);
     return Rest ? s.total + (s.count - 1.0) : s.total;
 }
@@ -286,20 +315,20 @@ void scale_in_place(float* y, std::size_t n, float s) {
 
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
 // Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
-template <class Arch, class F>
-SMB_FLATTEN void map_row(const float* x, float* y, std::size_t n, F f) {
+template <class Arch, class Tx, class Ty, class F>
+SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
     for (; i + 4 * W <= n; i += 4 * W) {
-        const B a0 = f(B::load_unaligned(x + i)), a1 = f(B::load_unaligned(x + i + W));
-        const B a2 = f(B::load_unaligned(x + i + 2 * W)), a3 = f(B::load_unaligned(x + i + 3 * W));
-        a0.store_unaligned(y + i);
-        a1.store_unaligned(y + i + W);
-        a2.store_unaligned(y + i + 2 * W);
-        a3.store_unaligned(y + i + 3 * W);
+        const B a0 = f(load<Arch>(x + i)), a1 = f(load<Arch>(x + i + W));
+        const B a2 = f(load<Arch>(x + i + 2 * W)), a3 = f(load<Arch>(x + i + 3 * W));
+        store<Arch>(y + i, a0);
+        store<Arch>(y + i + W, a1);
+        store<Arch>(y + i + 2 * W, a2);
+        store<Arch>(y + i + 3 * W, a3);
     }
-    for (; i + W <= n; i += W) f(B::load_unaligned(x + i)).store_unaligned(y + i);
+    for (; i + W <= n; i += W) store<Arch>(y + i, f(load<Arch>(x + i)));
     if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);
 }
 
@@ -311,8 +340,8 @@ enum class AccurateForm { ratio, lse, log };
 
 // Always inlined, as it was before the layout split it out: each caller passes a constant form,
 // and the per-element branch on it folds away (out of line it cost 5-7 % at 1x4096 and 1x65536).
-template <class Arch>
-SMB_INLINE void write_accurate(const float* x, float* y, std::size_t n, float mf, double k, AccurateForm form) {
+template <class Arch, class Tx, class Ty>
+SMB_INLINE void write_accurate(const Tx* x, Ty* y, std::size_t n, float mf, double k, AccurateForm form) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     const D m = D(double(mf)), kd = D(k);
@@ -331,8 +360,36 @@ SMB_INLINE void write_accurate(const float* x, float* y, std::size_t n, float mf
     }
     if constexpr (Ops<Arch>::kFloatFloat) {
         // lse: exp((x - m) - l) in double, x - m exact.
-        if (form == AccurateForm::lse) {
-            Ops<Arch>::write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
+        if constexpr (std::is_same_v<Tx, float> && std::is_same_v<Ty, float>) {  // bf16: below
+            if (form == AccurateForm::lse) {
+                Ops<Arch>::write_f64_halves(x, y, n, [&](D t) { return exp_f64_lut<Arch>((t - m) - kd); });
+                return;
+            }
+        }
+    }
+    if constexpr (!std::is_same_v<Ty, float>) {
+        if (form == AccurateForm::log) {
+            // bf16 log_softmax, rounded as if once: (x - m) - l rounded to float and then to bf16
+            // is a double rounding, and on bf16 logits x - m often sits exactly on a bf16
+            // midpoint while l is below half a float ULP of it (one dominant logit): RNE then
+            // picks the even side for a value that lies below the midpoint (measured: 0.19 % of
+            // the outputs). So the float result y32 is rounded to odd first (Ops::round_to_odd)
+            // with the side of the exact value: a = x - m is exact in double, d = a - y32 is
+            // exact (Sterbenz), and the exact a - l lies above y32 iff d > l, a comparison. An
+            // odd float is never a bf16 midpoint, so the last rounding is the correct one.
+            map_row<Arch>(x, y, n, [&](B v) {
+                D lo, hi;
+                widen<Arch>(v, lo, hi);
+                lo = lo - m;
+                hi = hi - m;
+                const B y32 = narrow<Arch>(lo - kd, hi - kd);
+                D ylo, yhi;
+                widen<Arch>(y32, ylo, yhi);
+                const D dlo = lo - ylo, dhi = hi - yhi, one(1.0), zero(0.0);
+                const D slo = xsimd::select(dlo > kd, one, xsimd::select(dlo < kd, -one, zero));
+                const D shi = xsimd::select(dhi > kd, one, xsimd::select(dhi < kd, -one, zero));
+                return Ops<Arch>::round_to_odd(y32, narrow<Arch>(slo, shi));
+            });
             return;
         }
     }
@@ -353,8 +410,8 @@ SMB_INLINE void write_accurate(const float* x, float* y, std::size_t n, float mf
 }
 
 // Float log_softmax output: (x - m) - l, with the rounding error of x - m added back.
-template <class Arch>
-void write_log_float(const float* x, float* y, std::size_t n, float mf, float l) {
+template <class Arch, class Tx, class Ty>
+void write_log_float(const Tx* x, Ty* y, std::size_t n, float mf, float l) {
     using B = fbatch<Arch>;
     const B m(mf), lb(l);
     map_row<Arch>(x, y, n, [&](B v) {
@@ -366,8 +423,8 @@ void write_log_float(const float* x, float* y, std::size_t n, float mf, float l)
 
 // ---- output writers shared by the one-thread paths and the split-row paths -----------------------
 // softmax = exp(x - m) / d
-template <class Arch, class Cfg>
-void write_ratio(const float* x, float* y, std::size_t n, float m, double d) {
+template <class Arch, class Cfg, class Tx, class Ty>
+void write_ratio(const Tx* x, Ty* y, std::size_t n, float m, double d) {
     if constexpr (Cfg::accurate) {
         write_accurate<Arch>(x, y, n, m, 1.0 / d, AccurateForm::ratio);
     } else {
@@ -378,8 +435,8 @@ void write_ratio(const float* x, float* y, std::size_t n, float m, double d) {
 }
 
 // softmax = exp((x - m) - l), l = log d: (x - m) exact via TwoSum, l's own error kept.
-template <class Arch, class Cfg>
-void write_lse(const float* x, float* y, std::size_t n, float m, double l) {
+template <class Arch, class Cfg, class Tx, class Ty>
+void write_lse(const Tx* x, Ty* y, std::size_t n, float m, double l) {
     if constexpr (Cfg::accurate) {
         write_accurate<Arch>(x, y, n, m, l, AccurateForm::lse);
     } else {
@@ -397,8 +454,8 @@ void write_lse(const float* x, float* y, std::size_t n, float m, double l) {
 }
 
 // log_softmax = (x - m) - log1p(rest), rest = the normaliser minus the max's own 1.
-template <class Arch, class Cfg>
-void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
+template <class Arch, class Cfg, class Tx, class Ty>
+void write_log(const Tx* x, Ty* y, std::size_t n, float m, double rest) {
     if constexpr (Cfg::accurate) write_accurate<Arch>(x, y, n, m, std::log1p(rest), AccurateForm::log);
     else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
 }

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,7 +39,11 @@ enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, 
 // The accuracy contract: accurate = documented max ULP <= kAccurateMaxUlp in both outputs; fast =
 // a documented bound above that; unsafe = no bound on part of the finite inputs (its domain).
 enum class Tier { unsafe, fast, accurate };
-enum class Dtype { f32 };  // of the logits and the outputs
+// The element types of the logits and the outputs: f32 = float32 -> float32; bf16 = bf16 -> bf16;
+// bf16_f32 = bf16 -> float32. bf16 is passed as its raw bits (std::uint16_t, the top half of the
+// float32 with the same value; softmaxbench/bf16.hpp converts). Internals are float32 (or double)
+// whatever the dtype. Name suffix: none for f32, `.bf16`, `.bf16_f32`.
+enum class Dtype { f32, bf16, bf16_f32 };
 enum class Output { softmax, log_softmax };
 // What a variant computes, an axis of the list (variants/list.inc): forward = softmax and
 // log_softmax (RowParams::output); backward = their vector-Jacobian products (RowParams::output
@@ -75,6 +80,11 @@ struct CrossEntropyRowParams {
 using CrossEntropyRowFn = double (*)(const float* x, std::size_t target, float* grad, std::size_t n,
                                      const CrossEntropyRowParams& p);
 
+// Row functions of the bf16 dtypes (Dtype::bf16, Dtype::bf16_f32): the same contract as RowFn with
+// bf16 bits in (and out). In place (x == y) only for bf16 -> bf16.
+using Bf16RowFn = void (*)(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p);
+using Bf16F32RowFn = void (*)(const std::uint16_t* x, float* y, std::size_t n, RowParams p);
+
 // Facts about an algorithm, one row of variants/list.inc each.
 struct AlgorithmInfo {
     Algorithm algorithm;
@@ -105,6 +115,8 @@ struct Variant {
     Op op = Op::forward;                        // the row function of this op is set; the others are null
     BackwardRowFn backward = nullptr;           // op == backward
     CrossEntropyRowFn cross_entropy = nullptr;  // op == cross_entropy
+    Bf16RowFn row_bf16 = nullptr;               // forward, dtype == bf16 (row is null then)
+    Bf16F32RowFn row_bf16_f32 = nullptr;        // forward, dtype == bf16_f32 (row is null then)
 };
 
 // Another name of a variant that still resolves (older names, e.g. max_shifted.avx512.p6).
@@ -116,8 +128,8 @@ struct VariantAlias {
 std::string_view parallelism(const Variant& v);
 
 // ---- registry --------------------------------------------------------------------------
-// Every compiled variant of one op (forward: softmax and log_softmax), in list order.
-std::span<const Variant> all_variants(Op op = Op::forward);
+// Every compiled variant of one op (forward: softmax and log_softmax) and one dtype, in list order.
+std::span<const Variant> all_variants(Op op = Op::forward, Dtype d = Dtype::f32);
 std::span<const VariantAlias> variant_aliases();    // older names, and the variant each names
 std::span<const AlgorithmInfo> all_algorithms();    // every algorithm, auto's entry last
 std::span<const Isa> all_isas();                    // every ISA, least preferred first
@@ -133,6 +145,7 @@ struct CpuInfo {
     std::string vendor, model;
     bool sse2 = false, avx = false, avx2 = false, fma = false;
     bool avx512f = false, avx512dq = false, avx512bw = false, avx512vl = false;
+    bool avx512bf16 = false;  // AVX512_BF16 (vcvtneps2bf16): the avx512bf16 ISA
     bool os_avx = false, os_avx512 = false;  // XCR0: OS saves YMM / ZMM+opmask state
 };
 const CpuInfo& cpu_info();       // detected once (CPUID + XCR0)
@@ -221,5 +234,21 @@ void softmax_jacobian(const float* y, std::size_t n, float* J);
 // dx = J^T dy (= J dy: J is symmetric), O(n^2), sums in double, rounded once: the backward
 // through the explicit Jacobian, what the guide calls "making manual backprop expensive".
 void jacobian_vjp(const float* J, const float* dy, std::size_t n, float* dx);
+
+// The batch call for the bf16 dtypes: x holds bf16 bits; y (Dtype::bf16) or y_f32
+// (Dtype::bf16_f32) receives the outputs, the other stays null. Threads take whole rows (no
+// row is split). In place only for bf16 -> bf16 (x == y, equal strides). Throws as above, and
+// std::invalid_argument for a variant of another dtype or the wrong output pointer.
+struct Bf16BatchArgs {
+    const std::uint16_t* x = nullptr;
+    std::uint16_t* y = nullptr;  // Dtype::bf16
+    float* y_f32 = nullptr;      // Dtype::bf16_f32
+    std::size_t rows = 0, cols = 0;
+    std::size_t ld_x = 0, ld_y = 0;  // row strides in elements; 0 means cols
+    Output output = Output::softmax;
+    bool masked_safe = false;
+    int threads = 1;
+};
+void softmax_batch(const Variant& v, const Bf16BatchArgs& a);
 
 }  // namespace smb

@@ -1,4 +1,5 @@
-// Reading and writing NumPy .npy files holding float32 arrays.
+// Reading and writing NumPy .npy files holding float32 arrays (and bf16 bit patterns: read_bf16,
+// write_bf16).
 //
 // Reader: format versions 1.0, 2.0 and 3.0; dtype '<f4' (float32, little-endian), C order,
 // one or two dimensions (any of them may be 0). Writer: format version 1.0, dtype '<f4',
@@ -13,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <span>
 #include <stdexcept>
@@ -39,6 +41,15 @@ struct Array {
     std::vector<float> data;         // product(shape) elements
 
     // The array seen as rows of its last axis: a 1-D array of n elements is 1 row of n.
+    std::size_t rows() const { return shape.size() >= 2 ? shape[0] : 1; }
+    std::size_t cols() const { return shape.empty() ? 1 : shape.back(); }
+};
+
+// An array of bf16 values as their bit patterns (bf16 has no NumPy dtype: files hold them as
+// '<u2', uint16 little-endian, or '|V2', two raw bytes). See README.md for making one.
+struct Bf16Array {
+    std::vector<std::size_t> shape;
+    std::vector<std::uint16_t> data;
     std::size_t rows() const { return shape.size() >= 2 ? shape[0] : 1; }
     std::size_t cols() const { return shape.empty() ? 1 : shape.back(); }
 };
@@ -76,5 +87,12 @@ inline void write(const std::filesystem::path& file, const Array& a) {
 // The same into an AtomicFile the caller created (e.g. before long work, so an unwritable
 // OUTPUT fails early), then committed.
 void write(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const float> data);
+
+// bf16: read() with dtype '<u2' or '|V2' instead of '<f4' (any other dtype is an Error naming
+// it), the same checks otherwise; write() of '<u2' bit patterns.
+Bf16Array read_bf16(const std::filesystem::path& file);
+void write_bf16(const std::filesystem::path& file, std::span<const std::size_t> shape,
+                std::span<const std::uint16_t> data);
+void write_bf16(detail::AtomicFile& out, std::span<const std::size_t> shape, std::span<const std::uint16_t> data);
 
 }  // namespace smb::npy

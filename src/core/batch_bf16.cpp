@@ -1,0 +1,74 @@
+// The batch call for the bf16 dtypes (softmax.hpp: Bf16BatchArgs): rows x cols of bf16 logits,
+// outputs in bf16 or float32. Threads take contiguous blocks of whole rows (schedule(static)),
+// so results are bit-identical for any thread count; no row is split.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "layout.hpp"
+#include "softmaxbench/softmax.hpp"
+
+namespace smb {
+namespace {
+
+void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::size_t ldy) {
+    if (v.op != Op::forward)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
+                                    ", not softmax or log_softmax");
+    if (v.dtype == Dtype::f32)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' takes float32 logits, not bf16");
+    const bool to_bf16 = v.dtype == Dtype::bf16;
+    if (to_bf16 ? a.y_f32 != nullptr : a.y != nullptr)
+        throw std::invalid_argument("variant '" + std::string(v.name) + "' writes " +
+                                    (to_bf16 ? "bf16 (y), not float32 (y_f32)" : "float32 (y_f32), not bf16 (y)"));
+    if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
+    if (a.rows == 0 || a.cols == 0) return;
+    const void* y = to_bf16 ? static_cast<const void*>(a.y) : static_cast<const void*>(a.y_f32);
+    if (a.x == nullptr || y == nullptr) throw std::invalid_argument("null x or y with a non-empty shape");
+    if (ldx < a.cols || ldy < a.cols)
+        throw std::invalid_argument("row stride (" + std::to_string(ldx < a.cols ? ldx : ldy) +
+                                    ") is smaller than cols (" + std::to_string(a.cols) + ")");
+    const std::size_t ysize = to_bf16 ? sizeof(std::uint16_t) : sizeof(float);
+    const auto span = [&](std::size_t ld) {
+        if (a.rows - 1 > (SIZE_MAX / sizeof(float) - a.cols) / ld) throw std::invalid_argument("shape overflows size_t");
+        return (a.rows - 1) * ld + a.cols;
+    };
+    const auto xb = reinterpret_cast<std::uintptr_t>(a.x);
+    const auto yb = reinterpret_cast<std::uintptr_t>(y);
+    const std::uintptr_t xe = xb + span(ldx) * sizeof(std::uint16_t);
+    const std::uintptr_t ye = yb + span(ldy) * ysize;
+    const bool in_place = to_bf16 && xb == yb && ldx == ldy;
+    if (!in_place && xb < ye && yb < xe)
+        throw std::invalid_argument(to_bf16 ? "x and y overlap without being the same rows (in place needs x == y and equal strides)"
+                                            : "x and y_f32 overlap (bf16 -> float32 cannot run in place)");
+    if (!available(v)) throw std::runtime_error(unavailable_reason(v));
+}
+
+template <class Ty, class Fn>
+void run(Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy) {
+    const RowParams p{a.output, a.masked_safe};
+    if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < layout::kMinParallelElements) {
+        for (std::size_t r = 0; r < a.rows; ++r) row(a.x + r * ldx, y + r * ldy, a.cols, p);
+        return;
+    }
+    const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
+    const auto rows = static_cast<std::ptrdiff_t>(a.rows);
+#pragma omp parallel for schedule(static) num_threads(threads)
+    for (std::ptrdiff_t r = 0; r < rows; ++r) row(a.x + std::size_t(r) * ldx, y + std::size_t(r) * ldy, a.cols, p);
+}
+
+}  // namespace
+
+void softmax_batch(const Variant& v, const Bf16BatchArgs& a) {
+    const std::size_t ldx = a.ld_x ? a.ld_x : a.cols;
+    const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
+    validate(v, a, ldx, ldy);
+    if (a.rows == 0 || a.cols == 0) return;
+    if (v.dtype == Dtype::bf16) run(v.row_bf16, a, a.y, ldx, ldy);
+    else run(v.row_bf16_f32, a, a.y_f32, ldx, ldy);
+}
+
+}  // namespace smb

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Smoke test of the bf16 entries (softmax_bench --smb_dtype=bf16): one small shape and one of the
+# large-vocabulary shapes' names, tiny min time; every bf16 variant available here, oneDNN bf16,
+# PyTorch bf16 and memcpy.bf16 must run (no error) with their check met, and the bytes counted
+# must be 2 read + 2 (bf16 out) or 4 (float32 out) written per element.
+# usage: tests/bench/smoke_bf16.sh BINARY SCRATCH_DIR [--require-peers]   (ctest: bench_smoke_bf16)
+set -euo pipefail
+if [[ $# -lt 2 || $# -gt 3 ]]; then
+  echo "usage: $0 BINARY SCRATCH_DIR [--require-peers]" >&2
+  exit 2
+fi
+mkdir -p "$2"
+exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" <<'PYEOF'
+import json, os, subprocess, sys
+binary, scratch, require = sys.argv[1], sys.argv[2], sys.argv[3] == "--require-peers"
+out = os.path.join(scratch, "bf16.json")
+passed = failed = 0
+def check(ok, what, detail=""):
+    global passed, failed
+    passed, failed = passed + bool(ok), failed + (not ok)
+    print(("ok   " if ok else "FAIL ") + what + ("" if ok or not detail else ": " + detail))
+run = subprocess.run([binary, "--smb_dtype=bf16", "--smb_shapes=1x1000", "--benchmark_min_time=0.01",
+                      f"--benchmark_out={out}", "--benchmark_out_format=json"], capture_output=True, text=True)
+check(run.returncode == 0, "binary exits 0", run.stderr[-2000:])
+doc = json.load(open(out))
+check(doc["context"].get("smb_dtype") == "bf16", "context has smb_dtype=bf16")
+runs = {b["name"]: b for b in doc["benchmarks"]}
+names = set(runs)
+check(any(n.startswith("online.avx512.bf16/") or n.startswith("online.sse2.bf16/") for n in names), "our .bf16 entries are registered")
+check(not any(n.split("/")[0] in ("online.avx512", "onednn", "memcpy") for n in names), "no f32 entries with --smb_dtype=bf16")
+for base in ["onednn.bf16", "onednn_log.bf16", "pytorch.bf16", "pytorch.bf16:log", "memcpy.bf16",
+             "online.scalar.accurate.bf16", "online.sse2.bf16", "online.sse2.accurate.bf16_f32", "max_shifted.sse2.bf16:log"]:
+    b = runs.get(base + "/1/1000")
+    if b is None:
+        check(False, f"{base} registered")
+        continue
+    err = b.get("error_message", "")
+    if err and "not found at build time" in err and not require:
+        print(f"skip {base}: {err}")
+        continue
+    check(not b.get("error_occurred", False), f"{base} runs with its check met", err)
+    if not b.get("error_occurred", False):
+        per = b["bytes_per_second"] / b["items_per_second"]
+        want = 6 if base.endswith("bf16_f32") else 4
+        check(abs(per - want) < 1e-6, f"{base}: {want} bytes per element", str(per))
+# The large vocabularies are in the default bf16 shape set.
+lst = subprocess.run([binary, "--smb_dtype=bf16", "--benchmark_list_tests=true"], capture_output=True, text=True).stdout
+for shape in ["8/128256", "32/151936", "1/16777216"]:
+    check(f"online.sse2.bf16/{shape}" in lst and f"memcpy.bf16/{shape}" in lst, f"bf16 shape {shape} listed")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
+PYEOF

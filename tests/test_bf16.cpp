@@ -1,0 +1,505 @@
+// The bf16 dtypes (variants/list.inc: dtype bf16 = bf16 -> bf16, bf16_f32 = bf16 -> float32):
+// the registry's slices and names, every bf16 variant against the MPFR reference of its bf16
+// logits on every test distribution and size (bf16 ULP for bf16 outputs, the f32 scoring for
+// float32 outputs), the accurate tier's correctly rounded fraction, the special-value policy,
+// tails against guard pages (2-byte elements), threads and in place, and the batch call's
+// refusals.
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <filesystem>
+
+#include "accuracy.hpp"
+#include "npy/npy.hpp"
+#include "reference/distributions.hpp"
+#include "softmaxbench/bf16.hpp"
+
+using namespace smb;
+
+namespace {
+
+using Bits = std::vector<std::uint16_t>;
+
+Bits to_bf16(const std::vector<float>& x) {
+    Bits b(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i) b[i] = float_to_bf16(x[i]);
+    return b;
+}
+std::vector<float> widen(const Bits& b) {
+    std::vector<float> x(b.size());
+    for (std::size_t i = 0; i < b.size(); ++i) x[i] = bf16_to_float(b[i]);
+    return x;
+}
+
+std::vector<const Variant*> available(Dtype d) {
+    std::vector<const Variant*> vs;
+    for (const Variant& v : all_variants(Op::forward, d))
+        if (smb::available(v)) vs.push_back(&v);
+    return vs;
+}
+
+void run(const Variant& v, const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p) { v.row_bf16(x, y, n, p); }
+void run(const Variant& v, const std::uint16_t* x, float* y, std::size_t n, RowParams p) { v.row_bf16_f32(x, y, n, p); }
+
+// The exact value r (double, with its binade from MPFR) rounded to bf16, ties to even: r is
+// scaled by the power of two that makes the bf16 grid of its binade the integers (exact), and
+// rounded there (nearbyint: the default mode, ties to even). Normal band only.
+double round_bf16(double r, int binade) {
+    const double q = std::ldexp(1.0, binade - 7);
+    return std::nearbyint(r / q) * q;
+}
+
+struct Bf16Score {
+    double max_ulp = 0;       // normal band, bf16 ULP of the exact value's binade
+    std::size_t band = 0;     // normal-band outputs
+    std::size_t correct = 0;  // of which equal to the correctly rounded bf16
+    std::string failure;
+};
+
+// A bf16 output y of v against the reference of its logits: normal band within v's bound (bf16
+// ULP); exact specials (NaN, +-inf, 0) matched exactly; subnormal band (|r| < 2^-126) within
+// max(bound, 1) units of bf16's subnormal spacing 2^-133, or 0 when v flushes.
+Bf16Score score_bf16(const Variant& v, const Bits& y, const ref::RowReference& r, Output out) {
+    Bf16Score s;
+    const double bound = out == Output::softmax ? v.max_ulp : v.max_ulp_log;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double e = r.exact[i];
+        const float yf = bf16_to_float(y[i]);
+        auto fail = [&](const char* what) {
+            if (s.failure.empty()) {
+                char buf[200];
+                std::snprintf(buf, sizeof buf, "%s at %zu: y %a (bits 0x%04x), exact %a", what, i, double(yf), y[i], e);
+                s.failure = buf;
+            }
+        };
+        if (std::isnan(e)) {
+            if (!std::isnan(yf)) fail("want NaN");
+        } else if (std::isinf(e) || e == 0) {
+            if (!(double(yf) == e)) fail("want the exact special value");
+        } else if (r.binade[i] >= -126) {
+            const double ulp = std::fabs(double(yf) - e) / std::ldexp(1.0, r.binade[i] - 7);
+            if (!(ulp <= s.max_ulp)) s.max_ulp = std::isnan(ulp) ? INFINITY : ulp;
+            if (!(ulp <= bound)) fail("bf16 ULP bound");
+            ++s.band;
+            s.correct += double(yf) == round_bf16(e, r.binade[i]);
+        } else {
+            const double units = std::fabs(double(yf) - e) / std::ldexp(1.0, -133);
+            const bool ok = units <= std::max(bound, 1.0) || (v.subnormal == Subnormal::flush && yf == 0);
+            if (!ok) fail("subnormal band");
+        }
+    }
+    return s;
+}
+
+// The row of a distribution rounded to bf16, and the reference of those bf16 values.
+struct Case {
+    Bits x;
+    std::vector<float> xf;
+};
+Case make_case(std::string_view dist, std::size_t n, std::uint64_t seed) {
+    Case c;
+    c.x = to_bf16(ref::make_row(dist, n, seed));
+    c.xf = widen(c.x);
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
+    for (Dtype d : {Dtype::bf16, Dtype::bf16_f32}) {
+        const auto vs = all_variants(Op::forward, d);
+        REQUIRE_FALSE(vs.empty());
+        std::string suffix(".");
+        suffix += to_string(d);
+        for (const Variant& v : vs) {
+            INFO(v.name);
+            CHECK(v.dtype == d);
+            CHECK(v.name.size() > suffix.size());
+            CHECK(v.name.substr(v.name.size() - suffix.size()) == suffix);
+            CHECK(v.name == variant_name(v.algorithm, v.isa, v.exp_kernel, v.tier, v.dtype));
+            CHECK(find_variant(v.name) == &v);
+            CHECK(v.row == nullptr);
+            CHECK((v.row_bf16 != nullptr) == (d == Dtype::bf16));
+            CHECK((v.row_bf16_f32 != nullptr) == (d == Dtype::bf16_f32));
+            CHECK(v.split_form == SplitForm::none);
+            // Tier on a bf16 output: accurate = one float ULP before the rounding to bf16.
+            if (d == Dtype::bf16) {
+                const double acc = 0.5 + kAccurateMaxUlp / 65536.0;
+                if (v.tier == Tier::accurate) CHECK(std::max(v.max_ulp, v.max_ulp_log) <= acc);
+                else CHECK(v.max_ulp > acc);
+                CHECK(std::max(v.max_ulp, v.max_ulp_log) < 1.0);  // faithful, every one
+            } else {
+                if (v.tier == Tier::accurate) CHECK(std::max(v.max_ulp, v.max_ulp_log) <= kAccurateMaxUlp);
+                else CHECK(v.max_ulp > kAccurateMaxUlp);
+            }
+        }
+    }
+    // Every ISA with f32 kernels has its bf16 ones, both outputs, both tiers (online).
+    for (Isa i : all_isas())
+        for (const char* suffix : {".bf16", ".bf16_f32", ".accurate.bf16", ".accurate.bf16_f32"}) {
+            std::string name("online.");
+            name += to_string(i);
+            name += suffix;
+            if (i == Isa::scalar && std::string_view(suffix).find("accurate") == std::string_view::npos) continue;
+            INFO(name);
+            CHECK(find_variant(name) != nullptr);
+        }
+    // The f32 slice is what it was: no bf16 variant in it.
+    for (const Variant& v : all_variants()) CHECK(v.dtype == Dtype::f32);
+}
+
+TEST_CASE("bf16: float_to_bf16 rounds to nearest even and keeps NaN") {
+    CHECK(float_to_bf16(1.0f) == 0x3F80);
+    CHECK(float_to_bf16(std::bit_cast<float>(0x3F808000u)) == 0x3F80);  // tie, even stays
+    CHECK(float_to_bf16(std::bit_cast<float>(0x3F818000u)) == 0x3F82);  // tie, odd rounds up
+    CHECK(float_to_bf16(std::bit_cast<float>(0x3F808001u)) == 0x3F81);
+    CHECK(float_to_bf16(std::bit_cast<float>(0x3F807FFFu)) == 0x3F80);
+    CHECK(float_to_bf16(std::bit_cast<float>(0x7F7FFFFFu)) == 0x7F80);  // past the largest: inf
+    CHECK(float_to_bf16(INFINITY) == 0x7F80);
+    CHECK(float_to_bf16(-INFINITY) == 0xFF80);
+    CHECK(float_to_bf16(std::bit_cast<float>(0x00008000u)) == 0x0000);  // subnormal tie, even
+    CHECK(float_to_bf16(std::bit_cast<float>(0x00018000u)) == 0x0002);
+    CHECK(std::isnan(bf16_to_float(float_to_bf16(std::bit_cast<float>(0x7F800001u)))));  // payload low only
+    CHECK(std::isnan(bf16_to_float(float_to_bf16(std::bit_cast<float>(0xFFC00000u)))));
+    for (std::uint32_t b = 0; b < 0x10000; ++b) {  // every bf16 round-trips
+        const float f = bf16_to_float(std::uint16_t(b));
+        if (!std::isnan(f)) REQUIRE(float_to_bf16(f) == b);
+    }
+}
+
+TEST_CASE("bf16: every variant meets its documented bound on every distribution and size") {
+    const auto v16 = available(Dtype::bf16);
+    const auto v32 = available(Dtype::bf16_f32);
+    REQUIRE_FALSE(v16.empty());
+    REQUIRE_FALSE(v32.empty());
+    std::map<std::string, Bf16Score> total;  // bf16 outputs: worst and correctly rounded counts
+    std::map<std::string, double> worst32;
+    std::vector<std::string> failures;
+    std::size_t checks = 0;
+    for (const auto& d : ref::distributions()) {
+        for (std::size_t n : ref::test_sizes()) {
+            const Case c = make_case(d.name, n, 42);
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                const ref::RowReference r = ref::reference_row(c.xf, out);
+                const std::string where = std::string(d.name) + " n=" + std::to_string(n) + " " + std::string(to_string(out));
+                for (const Variant* v : v16) {
+                    Bits y(n, 0xABCD);
+                    run(*v, c.x.data(), y.data(), n, RowParams{out});
+                    const Bf16Score s = score_bf16(*v, y, r, out);
+                    ++checks;
+                    Bf16Score& t = total[std::string(v->name) + " " + std::string(to_string(out))];
+                    t.max_ulp = std::max(t.max_ulp, s.max_ulp);
+                    t.band += s.band;
+                    t.correct += s.correct;
+                    if (!s.failure.empty()) failures.push_back(std::string(v->name) + " on " + where + ": " + s.failure);
+                }
+                for (const Variant* v : v32) {
+                    std::vector<float> y(n, -7.0f);
+                    run(*v, c.x.data(), y.data(), n, RowParams{out});
+                    const test::Check k = test::check_output(*v, c.xf, y, r, out);
+                    ++checks;
+                    double& w = worst32[std::string(v->name) + " " + std::string(to_string(out))];
+                    w = std::max(w, k.m.max_ulp);
+                    if (!k.failure.empty()) failures.push_back(std::string(v->name) + " on " + where + ": " + k.failure);
+                }
+            }
+        }
+    }
+    for (const auto& [k, t] : total) {
+        const double frac = t.band ? double(t.correct) / double(t.band) : 1.0;
+        std::printf("  %-40s worst %.6f bf16 ULP, correctly rounded %.5f %% of %zu\n", k.c_str(), t.max_ulp,
+                    100 * frac, t.band);
+        // The accurate tier: correctly rounded on >= 99.99 % of the normal band (list.inc).
+        if (k.find(".accurate.") != std::string::npos && frac < 0.9999)
+            failures.push_back(k + ": correctly rounded on only " + std::to_string(100 * frac) + " %");
+    }
+    for (const auto& [k, w] : worst32) std::printf("  %-40s worst %.4g float ULP\n", k.c_str(), w);
+    for (const auto& f : failures) UNSCOPED_INFO(f);
+    INFO(checks << " variant-row checks, " << failures.size() << " failures");
+    CHECK(failures.empty());
+    CHECK(checks > 1000);
+}
+
+TEST_CASE("bf16: special values by the f32 policy") {
+    const std::uint16_t kNaN16 = 0x7FC0, kPinf = 0x7F80, kNinf = 0xFF80;
+    for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})
+        for (const Variant* v : available(d))
+            for (Output out : {Output::softmax, Output::log_softmax})
+                for (bool masked : {false, true})
+                    for (std::size_t n : {1u, 2u, 17u, 33u, 100u, 1000u}) {
+                        INFO(v->name << " " << to_string(out) << " masked " << masked << " n=" << n);
+                        const RowParams p{out, masked};
+                        const Case base = make_case("normal_1", n, 5);
+                        auto outputs = [&](const Bits& x) {
+                            std::vector<float> yf(n, -7.0f);
+                            if (d == Dtype::bf16) {
+                                Bits y(n, 0xABCD);
+                                v->row_bf16(x.data(), y.data(), n, p);
+                                yf = widen(y);
+                            } else {
+                                v->row_bf16_f32(x.data(), yf.data(), n, p);
+                            }
+                            return yf;
+                        };
+                        // NaN or +inf anywhere: every output NaN.
+                        for (std::uint16_t s : {kNaN16, kPinf})
+                            for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
+                                Bits x = base.x;
+                                x[at] = s;
+                                CHECK(test::all_nan(outputs(x)));
+                            }
+                        // Every entry -inf: NaN, or the masked value.
+                        const Bits all_ninf(n, kNinf);
+                        const std::vector<float> ya = outputs(all_ninf);
+                        if (masked) CHECK(test::all_equal(ya, out == Output::softmax ? 0.0f : -INFINITY));
+                        else CHECK(test::all_nan(ya));
+                        // A NaN among -inf: NaN even when masked.
+                        Bits nan_ninf = all_ninf;
+                        nan_ninf[n - 1] = kNaN16;
+                        CHECK(test::all_nan(outputs(nan_ninf)));
+                        // -inf entries among finite ones: exactly 0 (log: -inf) there, the rest
+                        // by the bound (scored against the reference).
+                        if (n >= 2) {
+                            Bits x = base.x;
+                            for (std::size_t i = 0; i < n; i += 3) x[i] = kNinf;
+                            if (n % 3 == 1) x[n - 1] = base.x[n - 1];  // keep one finite entry at least
+                            const std::vector<float> xf = widen(x);
+                            const ref::RowReference r = ref::reference_row(xf, out, masked);
+                            const std::vector<float> y = outputs(x);
+                            for (std::size_t i = 0; i < n; ++i)
+                                if (x[i] == kNinf) CHECK(y[i] == (out == Output::softmax ? 0.0f : -INFINITY));
+                            if (d == Dtype::bf16) CHECK(score_bf16(*v, to_bf16(y), r, out).failure == "");
+                            else CHECK(test::check_output(*v, xf, y, r, out).failure == "");
+                        }
+                        // One finite entry: exactly 1 (log: 0).
+                        if (n == 1) CHECK(outputs(base.x)[0] == (out == Output::softmax ? 1.0f : 0.0f));
+                    }
+}
+
+TEST_CASE("bf16: n = 0 writes nothing; in place equals out of place; threads give the same bits") {
+    for (const Variant* v : available(Dtype::bf16)) {
+        INFO(v->name);
+        std::uint16_t in[1] = {0x3F80}, sentinel[2] = {0x1234, 0x1234};
+        v->row_bf16(in, sentinel, 0, RowParams{});
+        CHECK(sentinel[0] == 0x1234);
+        for (std::size_t n : {5u, 64u, 1000u, 4099u}) {
+            const Case c = make_case("normal_1", n, 9);
+            Bits y(n), z = c.x;
+            v->row_bf16(c.x.data(), y.data(), n, RowParams{});
+            v->row_bf16(z.data(), z.data(), n, RowParams{});
+            CHECK(y == z);
+        }
+    }
+    const std::size_t rows = 37, cols = 1031;  // > kMinParallelElements: the threaded path
+    const Case c = make_case("normal_1", rows * cols, 11);
+    for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})
+        for (const Variant* v : available(d))
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                INFO(v->name << " " << to_string(out));
+                Bits y16[3];
+                std::vector<float> y32[3];
+                for (int t = 1; t <= 3; ++t) {
+                    Bf16BatchArgs a;
+                    a.x = c.x.data();
+                    a.rows = rows;
+                    a.cols = cols;
+                    a.output = out;
+                    a.threads = t;
+                    y16[t - 1].assign(rows * cols, 0);
+                    y32[t - 1].assign(rows * cols, 0.0f);
+                    if (d == Dtype::bf16) a.y = y16[t - 1].data();
+                    else a.y_f32 = y32[t - 1].data();
+                    softmax_batch(*v, a);
+                }
+                CHECK(y16[0] == y16[1]);
+                CHECK(y16[0] == y16[2]);
+                CHECK(std::memcmp(y32[0].data(), y32[1].data(), rows * cols * 4) == 0);
+                CHECK(std::memcmp(y32[0].data(), y32[2].data(), rows * cols * 4) == 0);
+                // Each row is the row function's output.
+                for (std::size_t r : {std::size_t(0), rows - 1}) {
+                    if (d == Dtype::bf16) {
+                        Bits one(cols);
+                        v->row_bf16(c.x.data() + r * cols, one.data(), cols, RowParams{out});
+                        CHECK(std::memcmp(one.data(), y16[1].data() + r * cols, cols * 2) == 0);
+                    } else {
+                        std::vector<float> one(cols);
+                        v->row_bf16_f32(c.x.data() + r * cols, one.data(), cols, RowParams{out});
+                        CHECK(std::memcmp(one.data(), y32[1].data() + r * cols, cols * 4) == 0);
+                    }
+                }
+            }
+}
+
+// Tails against a guard page: the row's last element is the last of a readable page (x) or a
+// writable one (y), the next page is PROT_NONE, so a load or store past the end faults. The
+// outputs must equal those computed in an ordinary buffer.
+namespace {
+struct Guarded {
+    std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
+    char* base = nullptr;
+    std::size_t len = 0;
+    explicit Guarded(std::size_t bytes) {
+        const std::size_t pages = (bytes + page - 1) / page + 1;
+        len = (pages + 1) * page;
+        void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(m != MAP_FAILED);
+        base = static_cast<char*>(m);
+        REQUIRE(mprotect(base + pages * page, page, PROT_NONE) == 0);
+        end = base + pages * page;
+    }
+    ~Guarded() { munmap(base, len); }
+    Guarded(const Guarded&) = delete;
+    Guarded& operator=(const Guarded&) = delete;
+    template <class T>
+    T* last(std::size_t n) const { return reinterpret_cast<T*>(end) - n; }  // n elements ending at the guard
+    char* end = nullptr;
+};
+}  // namespace
+
+TEST_CASE("bf16: tails read and write nothing past the row (guard pages, 2-byte elements)") {
+    std::vector<std::size_t> sizes;
+    for (std::size_t n = 1; n <= 80; ++n) sizes.push_back(n);
+    for (std::size_t n : {127u, 255u, 1000u, 1023u, 4097u}) sizes.push_back(n);
+    Guarded gx(4097 * 2), gy(4097 * 4);
+    std::size_t runs = 0;
+    for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})
+        for (const Variant* v : available(d))
+            for (Output out : {Output::softmax, Output::log_softmax})
+                for (std::size_t n : sizes) {
+                    INFO(v->name << " " << to_string(out) << " n=" << n);
+                    const Case c = make_case("normal_1", n, 3);
+                    std::uint16_t* x = gx.last<std::uint16_t>(n);
+                    std::memcpy(x, c.x.data(), n * 2);
+                    const RowParams p{out};
+                    if (d == Dtype::bf16) {
+                        Bits want(n);
+                        v->row_bf16(c.x.data(), want.data(), n, p);
+                        std::uint16_t* y = gy.last<std::uint16_t>(n);
+                        v->row_bf16(x, y, n, p);
+                        CHECK(std::memcmp(y, want.data(), n * 2) == 0);
+                        v->row_bf16(x, x, n, p);  // in place, at the guard
+                        CHECK(std::memcmp(x, want.data(), n * 2) == 0);
+                    } else {
+                        std::vector<float> want(n);
+                        v->row_bf16_f32(c.x.data(), want.data(), n, p);
+                        float* y = gy.last<float>(n);
+                        v->row_bf16_f32(x, y, n, p);
+                        CHECK(std::memcmp(y, want.data(), n * 4) == 0);
+                    }
+                    ++runs;
+                }
+    CHECK(runs > 100);
+}
+
+TEST_CASE("bf16: the batch calls refuse the other dtype and the wrong output") {
+    const Variant* b16 = find_variant("online.scalar.accurate.bf16");
+    const Variant* b32 = find_variant("online.scalar.accurate.bf16_f32");
+    const Variant* f32 = find_variant("online.scalar.accurate");
+    REQUIRE(b16);
+    REQUIRE(b32);
+    REQUIRE(f32);
+    std::uint16_t x[4] = {0x3F80, 0x4000, 0x4040, 0x4080}, y[4] = {};
+    float yf[4] = {}, xf[4] = {1, 2, 3, 4};
+    Bf16BatchArgs a;
+    a.x = x;
+    a.rows = 1;
+    a.cols = 4;
+    a.y = y;
+    CHECK_THROWS_AS(softmax_batch(*f32, a), std::invalid_argument);   // f32 variant, bf16 call
+    CHECK_THROWS_AS(softmax_batch(*b32, a), std::invalid_argument);   // bf16_f32 wants y_f32
+    a.y_f32 = yf;
+    CHECK_THROWS_AS(softmax_batch(*b16, a), std::invalid_argument);   // both outputs set
+    a.y = nullptr;
+    CHECK_NOTHROW(softmax_batch(*b32, a));
+    CHECK(std::fabs(yf[3] - 0.6439142598879722f) < 1e-6f);
+    a.y_f32 = reinterpret_cast<float*>(x);  // bf16 -> float32 in place: refused
+    CHECK_THROWS_AS(softmax_batch(*b32, a), std::invalid_argument);
+    a.y_f32 = nullptr;
+    a.y = x;  // bf16 -> bf16 in place: allowed
+    CHECK_NOTHROW(softmax_batch(*b16, a));
+    CHECK(x[3] == float_to_bf16(0.6439142598879722f));
+    BatchArgs f;
+    f.x = xf;
+    f.y = yf;
+    f.rows = 1;
+    f.cols = 4;
+    CHECK_THROWS_AS(softmax_batch(*b16, f), std::invalid_argument);  // bf16 variant, f32 call
+}
+
+TEST_CASE("bf16: npy read_bf16 takes '<u2' and '|V2', write_bf16 writes '<u2', other dtypes are refused") {
+    namespace fs = std::filesystem;
+    const fs::path dir = fs::temp_directory_path() / ("smb_test_bf16_" + std::to_string(::getpid()));
+    fs::create_directories(dir);
+    const std::vector<std::size_t> shape{2, 3};
+    const Bits b{0x3F80, 0x4000, 0xFF80, 0x7FC0, 0x0001, 0x8000};
+    npy::write_bf16(dir / "a.npy", shape, b);
+    const npy::Bf16Array a = npy::read_bf16(dir / "a.npy");
+    CHECK(a.shape == shape);
+    CHECK(a.data == b);
+    CHECK(a.rows() == 2);
+    CHECK(a.cols() == 3);
+    // The header says '<u2'; the same bytes with '|V2' read the same.
+    std::string bytes;
+    {
+        std::FILE* f = std::fopen((dir / "a.npy").c_str(), "rb");
+        REQUIRE(f);
+        char buf[4096];
+        std::size_t g;
+        while ((g = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.append(buf, g);
+        std::fclose(f);
+    }
+    const auto at = bytes.find("'<u2'");
+    REQUIRE(at != std::string::npos);
+    std::string v2 = bytes;
+    v2.replace(at, 5, "'|V2'");
+    {
+        std::FILE* f = std::fopen((dir / "v.npy").c_str(), "wb");
+        REQUIRE(f);
+        std::fwrite(v2.data(), 1, v2.size(), f);
+        std::fclose(f);
+    }
+    CHECK(npy::read_bf16(dir / "v.npy").data == b);
+    // float32 files are refused by read_bf16 with the dtype named; '<u2' files by read().
+    npy::write(dir / "f.npy", shape, std::vector<float>(6, 1.0f));
+    try {
+        (void)npy::read_bf16(dir / "f.npy");
+        FAIL("read_bf16 accepted a float32 file");
+    } catch (const npy::Error& e) {
+        CHECK(std::string(e.what()).find("unsupported dtype '<f4' (float32, little-endian) for bf16") != std::string::npos);
+    }
+    try {
+        (void)npy::read(dir / "a.npy");
+        FAIL("read accepted a '<u2' file");
+    } catch (const npy::Error& e) {
+        CHECK(std::string(e.what()).find("--dtype bf16") != std::string::npos);
+    }
+    fs::remove_all(dir);
+}
+
+TEST_CASE("bf16: avx512bf16 is a side extension: available with AVX512_BF16, capped by SOFTMAXBENCH_FORCE_ISA") {
+    const char* env = std::getenv("SOFTMAXBENCH_FORCE_ISA");
+    const bool forced = env != nullptr && *env != '\0';
+    CHECK(isa_supported_by_cpu(Isa::avx512bf16) == (cpu_info().avx512bf16 && isa_supported_by_cpu(Isa::avx512)));
+    CHECK(best_isa_of_cpu() != Isa::avx512bf16);  // dispatch keeps preferring avx512 (f32 kernels)
+    if (!forced) {
+        for (Isa i : all_isas()) CHECK(isa_available(i) == isa_supported_by_cpu(i));
+    } else if (std::string_view(env) != "avx512bf16") {
+        CHECK_FALSE(isa_available(Isa::avx512bf16));  // e.g. =avx512: the extension is capped away
+        CHECK(find_variant("online.avx512bf16.bf16") != nullptr);
+        CHECK_FALSE(smb::available(*find_variant("online.avx512bf16.bf16")));
+    } else {
+        CHECK(isa_available(Isa::avx512));  // its features contain avx512's
+    }
+    std::printf("  this CPU: AVX512_BF16 %s; avx512bf16 rows %s\n", cpu_info().avx512bf16 ? "yes" : "no",
+                isa_available(Isa::avx512bf16) ? "available" : "not available");
+}
