@@ -44,7 +44,10 @@ def run_bench(binary, args, reps, min_time, extra):
         if rc != 0:
             sys.exit(f"bench_ab: {binary} exited {rc}")
         with open(path) as f:
-            return json.load(f)
+            text = f.read()
+        if not text.strip():  # Google Benchmark exits 0 when the filter matches nothing
+            sys.exit(f"bench_ab: {binary} ran no benchmark (does the --benchmark_filter match its names?)")
+        return json.loads(text)
     finally:
         os.unlink(path)
 

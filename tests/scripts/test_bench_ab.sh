@@ -59,4 +59,10 @@ rc=$?
 "$py" "$script" --old "$bench" --new "$bench" --new-cli "$cli" --out "$work/bad.json" --rounds 0 > /dev/null 2>&1
 rc=$?
 [[ $rc -eq 2 && ! -e "$work/bad.json" ]] && pass "--rounds 0: exit 2, no file" || fail "--rounds 0" "exit $rc"
+# A filter that matches nothing: Google Benchmark exits 0 with an empty JSON file; say so.
+"$py" "$script" --old "$bench" --new "$bench" --new-cli "$cli" --out "$work/bad.json" --rounds 1 \
+    --repetitions 1 -- '--benchmark_filter=^no_such_entry$' > /dev/null 2> "$work/nomatch"
+rc=$?
+[[ $rc -ne 0 && ! -e "$work/bad.json" ]] && grep -q "ran no benchmark" "$work/nomatch" \
+    && pass "a filter matching nothing: one clear line, no file" || fail "a filter matching nothing" "exit $rc: $(tail -2 "$work/nomatch")"
 harness_finish
