@@ -24,6 +24,7 @@ import _common as C  # noqa: E402
 import claims as CL  # noqa: E402
 import report_backward as RB  # noqa: E402
 import report_cross_entropy as RCE  # noqa: E402
+import report_bf16 as RBF  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ACC = math.nan  # the accurate tier's bound: the runs' registry's, set by main()
@@ -881,6 +882,7 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     RB.section(doc, m, report)  # scripts/report_backward.py
     doc.h(1, "Cross-entropy with logits")
     RCE.section(doc, m, report, table=table, code=code, figure=figure, not_run=not_run)
+    RBF.section(doc, m, report, table=table, code=code, figure=figure, not_run=not_run)  # report_bf16.py
     doc.h(1, "Tuning winners")
     tuning(doc, m)
     doc.h(1, CLAIMS_TITLE)

@@ -13,7 +13,7 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 (softmaxbench list --json) as results/<id>/variants.json
   4. accuracy   build/release/softmaxbench accuracy --quick|--full
                   --out results/<id>/accuracy.csv   (+ accuracy.json, accuracy-special.csv,
-                  accuracy-backward.csv)
+                  accuracy-backward.csv, accuracy-cross_entropy.csv, accuracy-bf16.csv)
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
                 Then build/release/bench/peer_accuracy --quick|--full
@@ -30,8 +30,12 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 with --quick also scripts/bench.sh --claims (two_pass, max_shifted and recompute at AVX2
                 on 1x16M: the report's claims section needs them; --full times them anyway)
                   --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
+                then the bf16 entries (both modes): scripts/bench.sh --quick --no-build
+                  --out results/<id>/bf16-<UTC YYYYmmdd-HHMMSS>.json -- --smb_dtype=bf16
+                (headline shapes plus 8x128256 and 32x151936; 2m28s measured with
+                --repetitions 3 on a busy 2-core VM)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py,
-                report_cross_entropy.py (PNGs in results/<id>/)
+                report_cross_entropy.py, report_bf16.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
 The mode, each step's exit status and duration, and the git commit the measured binaries were
 built from (as `softmaxbench --version` reports it) are recorded in results/<id>/reproduce.json.
@@ -42,7 +46,7 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
                   clone (measured: 9 min 01 s on a busy 2-core VM without the install step;
                   build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s);
                   the claims entries (bench.sh --claims) add about 5 s (4.3 s measured on a
-                  busy 2-core VM).
+                  busy 2-core VM), the bf16 entries a few minutes (2m28s with --repetitions 3).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
                   (sizes up to 16M). About 85 minutes on 2 cores (measured: 83 min 25 s on a
                   2-core Zen 5 VM; accuracy 11.5 min, tune 1 min, bench 70 min).
@@ -267,6 +271,13 @@ if [[ $mode == quick ]]; then
     "${bench_extra[@]}"
 fi
 record bench 0 "$(basename "$bench_file")"
+# bf16 logits (the report's bf16 section): the same harness, --smb_dtype=bf16, headline shapes
+# plus the large vocabularies whatever the mode (short: 2m28s with 3 repetitions).
+bf16_file="$out/bf16-$(date -u +%Y%m%d-%H%M%S).json"
+bf16_extra=(-- --smb_dtype=bf16)
+[[ $reps -eq 0 ]] || bf16_extra+=("--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)
+scripts/bench.sh --quick "${target_arg[@]}" --no-build --out "$bf16_file" "${bf16_extra[@]}"
+record bench_bf16 0 "$(basename "$bf16_file")"
 
 # ---- 7. plots ----
 header "plots"
@@ -277,6 +288,7 @@ py=(bash scripts/pyrun.sh)
 "${py[@]}" scripts/plot_scaling.py --results "$out" --bench "$bench_file"
 "${py[@]}" scripts/plot_backward.py --results "$out" --bench "$bench_file" || echo "no backward entries: plot_backward skipped"
 "${py[@]}" scripts/report_cross_entropy.py --results "$out" --bench "$bench_file"
+"${py[@]}" scripts/report_bf16.py --results "$out" --bf16 "$bf16_file"
 if [[ -f "$out/accuracy.csv" ]]; then
   "${py[@]}" scripts/plot_accuracy.py --results "$out"
 else

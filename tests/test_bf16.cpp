@@ -51,55 +51,10 @@ std::vector<const Variant*> available(Dtype d) {
 void run(const Variant& v, const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p) { v.row_bf16(x, y, n, p); }
 void run(const Variant& v, const std::uint16_t* x, float* y, std::size_t n, RowParams p) { v.row_bf16_f32(x, y, n, p); }
 
-// The exact value r (double, with its binade from MPFR) rounded to bf16, ties to even: r is
-// scaled by the power of two that makes the bf16 grid of its binade the integers (exact), and
-// rounded there (nearbyint: the default mode, ties to even). Normal band only.
-double round_bf16(double r, int binade) {
-    const double q = std::ldexp(1.0, binade - 7);
-    return std::nearbyint(r / q) * q;
-}
-
-struct Bf16Score {
-    double max_ulp = 0;       // normal band, bf16 ULP of the exact value's binade
-    std::size_t band = 0;     // normal-band outputs
-    std::size_t correct = 0;  // of which equal to the correctly rounded bf16
-    std::string failure;
-};
-
-// A bf16 output y of v against the reference of its logits: normal band within v's bound (bf16
-// ULP); exact specials (NaN, +-inf, 0) matched exactly; subnormal band (|r| < 2^-126) within
-// max(bound, 1) units of bf16's subnormal spacing 2^-133, or 0 when v flushes.
-Bf16Score score_bf16(const Variant& v, const Bits& y, const ref::RowReference& r, Output out) {
-    Bf16Score s;
-    const double bound = out == Output::softmax ? v.max_ulp : v.max_ulp_log;
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        const double e = r.exact[i];
-        const float yf = bf16_to_float(y[i]);
-        auto fail = [&](const char* what) {
-            if (s.failure.empty()) {
-                char buf[200];
-                std::snprintf(buf, sizeof buf, "%s at %zu: y %a (bits 0x%04x), exact %a", what, i, double(yf), y[i], e);
-                s.failure = buf;
-            }
-        };
-        if (std::isnan(e)) {
-            if (!std::isnan(yf)) fail("want NaN");
-        } else if (std::isinf(e) || e == 0) {
-            if (!(double(yf) == e)) fail("want the exact special value");
-        } else if (r.binade[i] >= -126) {
-            const double ulp = std::fabs(double(yf) - e) / std::ldexp(1.0, r.binade[i] - 7);
-            if (!(ulp <= s.max_ulp)) s.max_ulp = std::isnan(ulp) ? INFINITY : ulp;
-            if (!(ulp <= bound)) fail("bf16 ULP bound");
-            ++s.band;
-            s.correct += double(yf) == round_bf16(e, r.binade[i]);
-        } else {
-            const double units = std::fabs(double(yf) - e) / std::ldexp(1.0, -133);
-            const bool ok = units <= std::max(bound, 1.0) || (v.subnormal == Subnormal::flush && yf == 0);
-            if (!ok) fail("subnormal band");
-        }
-    }
-    return s;
-}
+// The scorer of bf16 outputs lives in the reference library (reference/scoring.hpp), shared with
+// `softmaxbench accuracy`.
+using ref::Bf16Score;
+using ref::score_bf16;
 
 // The row of a distribution rounded to bf16, and the reference of those bf16 values.
 struct Case {
@@ -228,6 +183,34 @@ TEST_CASE("bf16: every variant meets its documented bound on every distribution 
     INFO(checks << " variant-row checks, " << failures.size() << " failures");
     CHECK(failures.empty());
     CHECK(checks > 1000);
+}
+
+TEST_CASE("bf16: the scorer fails an output one bf16 ULP off, and passes the correctly rounded one") {
+    // The scorer behind this file and `softmaxbench accuracy` (<stem>-bf16.csv): a broken bound
+    // must fail there, not only here.
+    const Variant* v = find_variant("online.scalar.accurate.bf16");
+    REQUIRE(v != nullptr);
+    const Case c = make_case("normal_1", 1000, 3);
+    for (Output out : {Output::softmax, Output::log_softmax}) {
+        INFO(to_string(out));
+        const ref::RowReference r = ref::reference_row(c.xf, out);
+        Bits y(c.x.size());
+        for (std::size_t i = 0; i < y.size(); ++i)  // the correctly rounded bf16 (exact in float)
+            y[i] = float_to_bf16(float(ref::round_bf16(r.exact[i], r.binade[i])));
+        Bf16Score s = score_bf16(*v, y, r, out);
+        CHECK(s.failure == "");
+        CHECK(s.max_ulp <= 0.5);
+        CHECK(s.band == y.size());
+        CHECK(s.correct == s.band);
+        std::size_t at = 0;  // an entry away from a binade edge
+        while (at < y.size() && (y[at] & 0x7F) == 0x7F) ++at;
+        REQUIRE(at < y.size());
+        y[at] = std::uint16_t(y[at] + 1);  // one bf16 ULP up (same sign, same binade)
+        s = score_bf16(*v, y, r, out);
+        CHECK(s.max_ulp > 0.5);
+        CHECK(s.failure.find("bf16 ULP bound") != std::string::npos);
+        CHECK(s.correct == s.band - 1);
+    }
 }
 
 TEST_CASE("bf16: special values by the f32 policy") {

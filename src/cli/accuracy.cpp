@@ -93,6 +93,12 @@ const char* const kAccuracyDetails =
     "                     (ULP) and gradient (worst error / its bound) against MPFR, targets at\n"
     "                     the argmax and elsewhere, smoothing 0 and 0.1, dominant_target rows;\n"
     "                     sizes up to 65537 (variants/list.inc states the bounds)\n"
+    "  <stem>-bf16.csv    (when bf16 variants are scored: all by default) variant,isa,tier,dtype,\n"
+    "                     op,distribution,n,unit,bound,max_ulp,band,correctly_rounded,\n"
+    "                     frac_correctly_rounded,status,detail: the dtypes bf16 (bf16 ULP against\n"
+    "                     the MPFR result rounded to bf16) and bf16_f32 (float ULP) on each row\n"
+    "                     rounded to bf16, sizes up to 65537; band = normal-band outputs,\n"
+    "                     correctly_rounded = of which equal to the correctly rounded value\n"
     "Default FILE: results/<machine_id>/accuracy.csv (see 'softmaxbench info --machine-id').\n"
     "\n"
     "Progress goes to stderr (one updating line on a terminal, else a line every ~5 s); the\n"
@@ -617,9 +623,13 @@ int cmd_accuracy(const AccuracyOptions& opt) {
 
     std::vector<const Variant*> variants, bw_variants;  // forward; backward (accuracy_backward.cpp)
     std::vector<const Variant*> ce_variants;            // op cross_entropy: accuracy_cross_entropy.cpp
+    std::vector<const Variant*> bf_variants;            // dtypes bf16, bf16_f32: accuracy_bf16.cpp
     if (opt.variants.empty()) {
         for (const Variant& v : all_variants())
             if (available(v)) variants.push_back(&v);
+        for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})
+            for (const Variant& v : all_variants(Op::forward, d))
+                if (available(v)) bf_variants.push_back(&v);
         for (const Variant& v : all_variants(Op::backward))
             if (available(v)) bw_variants.push_back(&v);
         for (const Variant& v : all_variants(Op::cross_entropy))
@@ -636,6 +646,10 @@ int cmd_accuracy(const AccuracyOptions& opt) {
             }
             if (v->op == Op::cross_entropy) {
                 if (std::find(ce_variants.begin(), ce_variants.end(), v) == ce_variants.end()) ce_variants.push_back(v);
+                continue;
+            }
+            if (v->op == Op::forward && v->dtype != Dtype::f32) {
+                if (std::find(bf_variants.begin(), bf_variants.end(), v) == bf_variants.end()) bf_variants.push_back(v);
                 continue;
             }
             if (v->op != Op::forward)
@@ -779,6 +793,14 @@ int cmd_accuracy(const AccuracyOptions& opt) {
         ce = cross_entropy_sweep(ce_variants, dists, sizes, threads);
         files.emplace_back(ce_path, ce.csv);
     }
+    // The bf16 dtypes, rows up to 65537 (one MPFR reference per row and output, like the
+    // backward's; --full's 1M and 16M rows are left to the f32 sweep).
+    Bf16Sweep bf;
+    const fs::path bf_path = csv_path.parent_path() / (csv_path.stem().string() + "-bf16.csv");
+    if (!bf_variants.empty()) {
+        bf = sweep_bf16(bf_variants, dists, bw_sizes, threads);
+        files.emplace_back(bf_path, bf.csv);
+    }
     util::write_files_atomically(files);
 
     print_summary(std::cout, variants, cases, special);
@@ -805,13 +827,26 @@ int cmd_accuracy(const AccuracyOptions& opt) {
     if (!ce_variants.empty())
         std::cout << "cross_entropy: " << ce.cases << " cases (" << ce_variants.size() << " variants): "
                   << ce.cases - ce.failed << " passed, " << ce.failed << " failed; wrote " << ce_path.string() << "\n";
+    if (!bf_variants.empty()) {
+        std::cout << "bf16: " << bf.cases << " cases (" << bf_variants.size()
+                  << " variants of dtypes bf16 and bf16_f32, sizes up to 65537, 2 outputs): "
+                  << bf.cases - bf.failed - bf.out_of_domain << " passed, " << bf.failed << " failed, "
+                  << bf.out_of_domain << " out of domain; accurate tier correctly rounded on >= "
+                  << 100 * bf.accurate_correctly_rounded << " % of its bf16 outputs; wrote " << bf_path.string()
+                  << "\n";
+        for (const std::string& line : bf.summary)
+            if (line.find(" 0 failed") == std::string::npos) std::cout << line << '\n';  // the failing ones
+    }
     std::cout.flush();
+    if (bf.failed > 0 && failed + special_failed + bw.failed + ce.failed == 0)
+        throw std::runtime_error(std::to_string(bf.failed) + " bf16 cases failed (see " + bf_path.string() + ")");
     if (failed + special_failed + bw.failed + ce.failed > 0)
         throw std::runtime_error(std::to_string(failed) + " in-domain accuracy cases, " +
                                  std::to_string(special_failed) + " special-value cases, " +
                                  std::to_string(bw.failed) + " backward cases and " + std::to_string(ce.failed) +
-                                 " cross_entropy cases failed (see " + csv_path.string() + ", " +
-                                 backward_path.string() + " and " + ce_path.string() + ")");
+                                 " cross_entropy cases failed, " + std::to_string(bf.failed) +
+                                 " bf16 cases failed (see " + csv_path.string() + ", " + backward_path.string() + ", " +
+                                 ce_path.string() + " and " + bf_path.string() + ")");
     return 0;
 }
 

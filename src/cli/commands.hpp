@@ -71,6 +71,20 @@ struct BackwardSweep {
 BackwardSweep sweep_backward(const std::vector<const Variant*>& variants, const std::vector<std::string_view>& dists,
                              const std::vector<std::size_t>& sizes, int threads);
 
+// The bf16 part of `accuracy` (accuracy_bf16.cpp): the variants of dtypes bf16 and bf16_f32 on
+// every distribution x size x output; csv is <stem>-bf16.csv's text (header kBf16CsvHeader).
+struct Bf16Sweep {
+    std::string csv;
+    std::size_t cases = 0, failed = 0, out_of_domain = 0;
+    // The least share of correctly rounded normal-band outputs over the accurate tier's bf16 ->
+    // bf16 variants (NaN when none was scored).
+    double accurate_correctly_rounded = std::nan("");
+    std::vector<std::string> summary;  // one line per variant
+};
+extern const char* const kBf16CsvHeader;
+Bf16Sweep sweep_bf16(const std::vector<const Variant*>& variants, const std::vector<std::string_view>& dists,
+                     const std::vector<std::size_t>& sizes, int threads);
+
 struct JacobianOptions {
     std::string y, j;
 };

@@ -1,5 +1,7 @@
 #include "reference/scoring.hpp"
 
+#include "softmaxbench/bf16.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <cfloat>
@@ -321,6 +323,48 @@ std::vector<SpecialCase> run_special_table(const Variant& v) {
         }
     }
     return cases;
+}
+
+// ---- bf16 outputs ----------------------------------------------------------------------------
+
+// r is scaled by the power of two that makes the bf16 grid of its binade the integers (exact),
+// and rounded there (nearbyint: the default mode, ties to even).
+double round_bf16(double r, int binade) {
+    const double q = std::ldexp(1.0, binade - 7);
+    return std::nearbyint(r / q) * q;
+}
+
+Bf16Score score_bf16(const Variant& v, std::span<const std::uint16_t> y, const RowReference& r, Output out) {
+    Bf16Score s;
+    const double bound = out == Output::softmax ? v.max_ulp : v.max_ulp_log;
+    for (std::size_t i = 0; i < y.size(); ++i) {
+        const double e = r.exact[i];
+        const float yf = bf16_to_float(y[i]);
+        auto fail = [&](const char* what) {
+            if (s.failure.empty()) {
+                char buf[200];
+                std::snprintf(buf, sizeof buf, "%s at %zu: y %a (bits 0x%04x), exact %a", what, i, double(yf),
+                              unsigned(y[i]), e);
+                s.failure = buf;
+            }
+        };
+        if (std::isnan(e)) {
+            if (!std::isnan(yf)) fail("want NaN");
+        } else if (std::isinf(e) || e == 0) {
+            if (!(double(yf) == e)) fail("want the exact special value");
+        } else if (r.binade[i] >= -126) {
+            const double ulp = std::fabs(double(yf) - e) / std::ldexp(1.0, r.binade[i] - 7);
+            if (!(ulp <= s.max_ulp)) s.max_ulp = std::isnan(ulp) ? INFINITY : ulp;
+            if (!(ulp <= bound)) fail("bf16 ULP bound");
+            ++s.band;
+            s.correct += double(yf) == round_bf16(e, r.binade[i]);
+        } else {
+            const double units = std::fabs(double(yf) - e) / std::ldexp(1.0, -133);
+            const bool ok = units <= std::max(bound, 1.0) || (v.subnormal == Subnormal::flush && yf == 0);
+            if (!ok) fail("subnormal band");
+        }
+    }
+    return s;
 }
 
 }  // namespace smb::ref

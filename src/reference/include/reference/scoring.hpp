@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
@@ -98,5 +99,24 @@ struct SpecialCase {
 
 // Runs the table for one variant. Throws std::runtime_error when v is not available here.
 std::vector<SpecialCase> run_special_table(const Variant& v);
+
+// ---- bf16 outputs (Dtype::bf16) ----------------------------------------------------------------
+// The exact value r (double, with its binade from MPFR) rounded to bf16, ties to even. Normal
+// band only.
+double round_bf16(double r, int binade);
+
+struct Bf16Score {
+    double max_ulp = 0;       // normal band, bf16 ULP of the exact value's binade
+    std::size_t band = 0;     // normal-band outputs
+    std::size_t correct = 0;  // of which equal to the correctly rounded bf16
+    std::string failure;      // empty when v met its bound on this row, else the first miss
+};
+
+// A bf16 output y (bits) of v against the reference r of its bf16 logits (widened to float):
+// normal band within v's bound (max_ulp / max_ulp_log, in bf16 ULP); exact specials (NaN,
+// +-inf, 0) matched exactly; subnormal band (|r| < 2^-126) within max(bound, 1) units of bf16's
+// subnormal spacing 2^-133, or 0 when v flushes. The one scorer of test_bf16 and
+// `softmaxbench accuracy` (<stem>-bf16.csv).
+Bf16Score score_bf16(const Variant& v, std::span<const std::uint16_t> y, const RowReference& r, Output out);
 
 }  // namespace smb::ref

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""bf16 logits in the report: throughput of our bf16 variants (the fastest of each dtype: bf16 ->
+bf16 and bf16 -> float32), oneDNN bf16, PyTorch bf16 and memcpy.bf16 per shape and thread count,
+from the newest bf16-*.json of the results folder (`softmax_bench --smb_dtype=bf16`, written by
+scripts/reproduce.sh); the ratios issue 15's goals name; and the accuracy of every bf16 variant
+from accuracy-bf16.csv (`softmaxbench accuracy`). make_report.py calls section(); run as a
+script it draws the figure: G elem/s per shape and thread count, <bf16-stem>.png in the results
+folder (prints its path). Run through scripts/pyrun.sh (the figure needs matplotlib).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common as C  # noqa: E402
+
+# <impl>/<rows>/<cols> (1 thread) or <impl>/<rows>/<cols>/<threads>/real_time (bench/bf16_bench.cpp).
+NAME = re.compile(r"^([^/]+)/(\d+)/(\d+)(?:/(\d+))?(?:/real_time)?$")
+BF16_RUN = re.compile(r"^bf16-(\d{8}-\d{6})\.json$")
+# Our f32 variants in the main bench file (the algorithms of the name grammar; auto included).
+PEER_PREFIXES = ("onednn", "xnnpack", "pytorch", "memcpy", "numpy", "scipy")
+LARGE = (1, 16777216)  # the DRAM-sized goal shape
+IN_CACHE = (1, 4096)   # 8 KiB of bf16 in: the in-cache goal shape (as claims.py's)
+# Columns: (label, predicate on a softmax entry's implementation name).
+KINDS = (("ours bf16→bf16", lambda i: not i.split(".")[0] in PEER_PREFIXES and i.endswith(".bf16")),
+         ("ours bf16→f32", lambda i: not i.split(".")[0] in PEER_PREFIXES and i.endswith(".bf16_f32")),
+         ("oneDNN bf16", lambda i: i == "onednn.bf16"),
+         ("PyTorch bf16", lambda i: i.split(".")[0] == "pytorch" and i.endswith(".bf16")),
+         ("memcpy.bf16", lambda i: i == "memcpy.bf16"))
+
+
+def newest_bf16(folder: Path) -> Path | None:
+    runs = sorted(p for p in folder.iterdir() if BF16_RUN.match(p.name))
+    return runs[-1] if runs else None
+
+
+def load(path: Path, want=lambda impl: True) -> dict:
+    """(rows, cols, threads) -> {impl: items/s (median aggregate, else the iteration)}, softmax
+    entries only (no ':' output suffix, no onednn_log)."""
+    doc = json.loads(path.read_text())
+    out: dict = {}
+    rank_of: dict = {}
+    for row in doc.get("benchmarks", []):
+        if not isinstance(row, dict) or row.get("error_occurred"):
+            continue
+        m = NAME.match(str(row.get("run_name") or row.get("name", "")))
+        if not m or ":" in m.group(1) or m.group(1).startswith("onednn_log") or not want(m.group(1)):
+            continue
+        kind = row.get("run_type", "iteration")
+        if kind == "aggregate" and row.get("aggregate_name") != "median":
+            continue
+        ips = row.get("items_per_second")
+        if not isinstance(ips, (int, float)):
+            continue
+        key = (int(m.group(2)), int(m.group(3)), int(m.group(4) or 1))
+        rank = 1 if kind == "aggregate" else 0  # a median wins over an iteration row
+        if rank_of.get((key, m.group(1)), -1) <= rank:
+            rank_of[(key, m.group(1))] = rank
+            out.setdefault(key, {})[m.group(1)] = float(ips)
+    return out
+
+
+def ours_f32(impl: str) -> bool:
+    return impl.split(".")[0] not in PEER_PREFIXES and ".bf16" not in impl
+
+
+def fastest(entries: dict, pred) -> tuple[str, float] | None:
+    got = [(v, k) for k, v in entries.items() if pred(k)]
+    return (max(got)[1], max(got)[0]) if got else None
+
+
+def g(x: float | None) -> str:
+    return "—" if x is None else f"{x / 1e9:.3g}"
+
+
+def ratio(a, b) -> float | None:
+    return None if a is None or b is None or b[1] <= 0 else a[1] / b[1]
+
+
+def fmt_ratio(r: float | None, goal: float | None = None) -> str:
+    if r is None:
+        return "not measured in this run"
+    s = f"{r:.2f}×"
+    return s if goal is None else f"{s} (goal ≥ {goal}×: {'met' if r >= goal else 'not met'})"
+
+
+def accuracy_rows(folder: Path) -> list[dict] | None:
+    p = folder / "accuracy-bf16.csv"
+    if not p.is_file():
+        return None
+    with p.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def section(doc, m, report: Path, table, code, figure, not_run) -> None:
+    doc.h(1, "bf16 logits")
+    run = newest_bf16(m.folder)
+    data = load(run) if run else {}
+    if not data:
+        doc.add(not_run("no bf16-*.json with bf16 entries in this folder (scripts/reproduce.sh runs "
+                        "`softmax_bench --smb_dtype=bf16` after the main benchmark)."))
+    else:
+        doc.add([f"From {code(run.name)}: G elem/s (rows × columns per second; 1 thread: CPU time, "
+                 "more: wall clock) of softmax on bf16 logits, the fastest of our variants of each "
+                 "dtype over the ISAs timed (bf16→bf16: `.bf16`, bf16→float32: `.bf16_f32`), "
+                 "oneDNN and PyTorch on bf16 in and out, and memcpy.bf16 (2 bytes read + 2 written "
+                 "per element: the traffic floor of bf16→bf16).", ""])
+        keys = sorted(data, key=lambda k: (k[0] * k[1], k[0], k[2]))
+        rows = []
+        for k in keys:
+            cells = [fastest(data[k], pred) for _, pred in KINDS]
+            rows.append([f"{k[0]}x{k[1]}", k[2]] + [g(c[1] if c else None) for c in cells]
+                        + [code(cells[0][0]) if cells[0] else "—",
+                           fmt_ratio(ratio(cells[0], cells[2])), fmt_ratio(ratio(cells[0], cells[3]))])
+        doc.add(table(["Shape", "Threads"] + [n for n, _ in KINDS]
+                      + ["fastest bf16→bf16", "÷ oneDNN bf16", "÷ PyTorch bf16"], rows))
+        big = data.get(LARGE + (1,), {})
+        small = data.get(IN_CACHE + (1,), {})
+        ours_big, ours_small = fastest(big, KINDS[0][1]), fastest(small, KINDS[0][1])
+        f32 = load(m.run.path, ours_f32).get(LARGE + (1,), {})
+        ours32 = fastest(f32, lambda i: True)
+        doc.add(["Issue 15's goals, 1 thread, bf16→bf16 (the fastest of ours):", "",
+                 f"- 1×16M ÷ our own f32 rate ({code(ours32[0]) if ours32 else 'none'} in "
+                 f"{code(m.run.path.name)}: two runs on this machine, not one, so the ratio carries both runs' noise): "
+                 + fmt_ratio(ratio(ours_big, ours32), 1.7),
+                 "- 1×16M ÷ oneDNN bf16: " + fmt_ratio(ratio(ours_big, fastest(big, KINDS[2][1])), 3),
+                 "- in cache (1×4096) ÷ oneDNN bf16: "
+                 + fmt_ratio(ratio(ours_small, fastest(small, KINDS[2][1])), 2.5),
+                 "- in cache (1×4096) ÷ PyTorch bf16: "
+                 + fmt_ratio(ratio(ours_small, fastest(small, KINDS[3][1])), 3), ""])
+        doc.add(figure(m.folder / f"{run.stem}.png", report, "bf16: ours against oneDNN, PyTorch and memcpy"))
+    rows = accuracy_rows(m.folder)
+    if rows is None:
+        doc.add(not_run("accuracy of the bf16 variants not measured in this run (no accuracy-bf16.csv; "
+                        "`softmaxbench accuracy` writes it)."))
+        return
+    per: dict = {}
+    for r in rows:
+        v = per.setdefault(r["variant"], {"dtype": r["dtype"], "unit": r["unit"], "worst": {}, "bound": {},
+                                          "band": 0, "cr": 0, "n": 0, "fail": 0, "ood": 0})
+        v["n"] += 1
+        if r["status"] == "out_of_domain":
+            v["ood"] += 1
+            continue
+        v["fail"] += r["status"] != "pass"
+        u = C.to_float(r["max_ulp"])
+        op = r["op"]
+        v["worst"][op] = max(v["worst"].get(op, 0.0), math.inf if u is None or math.isnan(u) else u)
+        v["bound"][op] = r["bound"]
+        v["band"] += int(r["band"])
+        v["cr"] += int(r["correctly_rounded"])
+    doc.add([f"From {code('accuracy-bf16.csv')}: every bf16 variant on every distribution and size "
+             "(up to 65537) of the sweep, on the rows rounded to bf16, against MPFR: `.bf16` in bf16 "
+             "ULP of the exact result rounded to bf16 (0.5 is correctly rounded, < 1 faithful), "
+             "`.bf16_f32` in float ULP; the worst per output against its documented bound "
+             "(variants/list.inc), and the share of normal-band outputs equal to the correctly "
+             "rounded value (the accurate tier's goal: ≥ 99.99 % for bf16→bf16).", ""])
+    def w(v, op):
+        return f"{v['worst'][op]:.4g} (≤ {v['bound'][op]})" if op in v["worst"] else "—"
+    doc.add(table(["Variant", "unit", "softmax worst (bound)", "log_softmax worst (bound)",
+                   "correctly rounded", "cases", "failed", "out of domain"],
+                  [[code(n), v["unit"].replace("_", " "), w(v, "softmax"), w(v, "log_softmax"),
+                    f"{100 * v['cr'] / v['band']:.4f} %" if v["band"] else "—", v["n"], v["fail"], v["ood"]]
+                   for n, v in per.items()]))
+
+
+def plot(folder: Path, run: Path | None) -> Path | None:
+    plt = C.pyplot()
+    run = run or newest_bf16(folder)
+    if run is None:
+        print(f"{folder}: no bf16-*.json, no bf16 figure")
+        return None
+    data = load(run)
+    keys = sorted(data, key=lambda k: (k[0] * k[1], k[0], k[2]))
+    if not keys:
+        print(f"{run}: no bf16 softmax entries, no bf16 figure")
+        return None
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(keys)), 4.5))
+    width = 0.8 / len(KINDS)
+    for j, (label, pred) in enumerate(KINDS):
+        ys = []
+        for k in keys:
+            f = fastest(data[k], pred)
+            ys.append(f[1] / 1e9 if f else 0.0)
+        ax.bar([i + (j - len(KINDS) / 2 + 0.5) * width for i in range(len(keys))], ys, width, label=label)
+    ax.set_xticks(range(len(keys)))
+    ax.set_xticklabels([f"{k[0]}x{k[1]}\n{k[2]}t" for k in keys], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("G elem/s (log)")
+    ax.set_title(f"softmax on bf16 logits: {C.machine_id(folder)}")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    out = folder / f"{run.stem}.png"
+    C.save_figure(fig, out)  # prints the path
+    plt.close(fig)
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--results", required=True, type=Path, help="a results/<machine-id> folder")
+    p.add_argument("--bf16", type=Path, help="its bf16 bench JSON (default: the newest bf16-*.json)")
+    args = p.parse_args()
+    plot(args.results, args.bf16)
+
+
+if __name__ == "__main__":
+    C.run_main(main)

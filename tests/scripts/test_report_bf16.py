@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""scripts/report_bf16.py on synthetic inputs: the newest bf16-*.json of the folder (median
+aggregates win over iteration rows, errors and log_softmax entries are ignored, the fastest of
+our variants per dtype is taken), the goal ratios (1x16M against our own f32 rate from the main
+bench file, and against oneDNN bf16; 1x4096 against oneDNN and PyTorch bf16), the accuracy table
+from accuracy-bf16.csv, the messages when either is missing, and make_report's hook. Standard
+library only:
+
+    python3 tests/scripts/test_report_bf16.py     (ctest: test_report_bf16)
+"""
+import inspect
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+import _common as C  # noqa: E402
+import make_report as MR  # noqa: E402
+import report_bf16 as RBF  # noqa: E402
+
+
+def bench_row(name, ips, run_type="iteration", aggregate=None, error=False, run_name=None):
+    r = {"name": name, "run_name": run_name or name, "run_type": run_type, "items_per_second": ips,
+         "real_time": 1.0, "time_unit": "ns"}
+    if aggregate:
+        r["aggregate_name"] = aggregate
+    if error:
+        r["error_occurred"] = True
+        r["error_message"] = "skipped"
+    return r
+
+
+class Machine:
+    def __init__(self, folder, bench):
+        self.folder = folder
+        self.run = C.BenchRun(bench, {}, [], "single")
+
+
+ACC_HEADER = ("variant,isa,tier,dtype,op,distribution,n,unit,bound,max_ulp,band,correctly_rounded,"
+              "frac_correctly_rounded,status,detail\n")
+
+
+class ReportBf16(unittest.TestCase):
+    def render(self, bf16_runs, main_rows, csv_text=None):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            bench = folder / "bench-20260101-000000.json"
+            bench.write_text(json.dumps({"benchmarks": main_rows}))
+            for name, rows in bf16_runs.items():
+                (folder / name).write_text(json.dumps({"benchmarks": rows}))
+            if csv_text is not None:
+                (folder / "accuracy-bf16.csv").write_text(csv_text)
+            doc = MR.Doc(base=1)
+            RBF.section(doc, Machine(folder, bench), folder / "REPORT.md", table=MR.table, code=MR.code,
+                        figure=MR.figure, not_run=MR.not_run)
+            return "\n".join(doc.lines)
+
+    def test_throughput_and_goals(self):
+        big, small = "1/16777216", "1/4096"
+        rows = [
+            bench_row(f"online.avx2.bf16/{big}", 1.0e9),
+            bench_row(f"online.avx512.bf16/{big}_median", 3.4e9, "aggregate", "median",
+                      run_name=f"online.avx512.bf16/{big}"),
+            bench_row(f"online.avx512.bf16/{big}_mean", 9.9e9, "aggregate", "mean",
+                      run_name=f"online.avx512.bf16/{big}"),
+            bench_row(f"online.avx512.bf16/{big}", 8.8e9),  # an iteration row: the median wins
+            bench_row(f"online.avx512.bf16_f32/{big}", 2.0e9),
+            bench_row(f"online.avx512.bf16:log/{big}", 50e9),  # log_softmax: not in the table
+            bench_row(f"onednn.bf16/{big}", 1.0e9),
+            bench_row(f"onednn_log.bf16/{big}", 60e9),
+            bench_row(f"pytorch.bf16/{big}", 0.5e9, error=True),
+            bench_row(f"memcpy.bf16/{big}", 4.0e9),
+            bench_row(f"online.avx512.bf16/{big}/2/real_time", 5.0e9),
+            bench_row(f"online.avx512.bf16/{small}", 6.0e9),
+            bench_row(f"onednn.bf16/{small}", 2.0e9),
+            bench_row(f"pytorch.bf16/{small}", 1.5e9),
+        ]
+        old = [bench_row(f"online.avx512.bf16/{small}", 99e9)]  # an older run: not read
+        main = [bench_row(f"online.avx512/{big}", 2.0e9), bench_row(f"max_shifted.avx512/{big}", 1.0e9),
+                bench_row(f"onednn/{big}", 9.0e9), bench_row(f"online.avx512:log/{big}", 9.0e9)]
+        text = self.render({"bf16-20260101-000000.json": old, "bf16-20260102-000000.json": rows}, main)
+        self.assertIn("From `bf16-20260102-000000.json`", text)
+        self.assertIn("| 1x4096 | 1 | 6 | — | 2 | 1.5 | — | `online.avx512.bf16` | 3.00× | 4.00× |", text)
+        self.assertIn("| 1x16777216 | 1 | 3.4 | 2 | 1 | — | 4 | `online.avx512.bf16` | 3.40× | "
+                      "not measured in this run |", text)
+        self.assertIn("| 1x16777216 | 2 | 5 | — |", text)
+        self.assertIn("1×16M ÷ our own f32 rate (`online.avx512` in `bench-20260101-000000.json`: two runs on this machine", text)
+        self.assertIn("own f32 rate", text)
+        self.assertIn("1.70× (goal ≥ 1.7×: met)", text)
+        self.assertIn("- 1×16M ÷ oneDNN bf16: 3.40× (goal ≥ 3×: met)", text)
+        self.assertIn("- in cache (1×4096) ÷ oneDNN bf16: 3.00× (goal ≥ 2.5×: met)", text)
+        self.assertIn("- in cache (1×4096) ÷ PyTorch bf16: 4.00× (goal ≥ 3×: met)", text)
+        self.assertIn("bf16-20260102-000000.png", text)
+        self.assertIn("accuracy of the bf16 variants not measured in this run", text)
+
+    def test_no_run_and_accuracy(self):
+        csv_text = ACC_HEADER + (
+            "online.avx512.bf16,avx512,fast,bf16,softmax,normal_1,7,bf16_ulp,0.500092,0.5,7,6,0.857,pass,\n"
+            "online.avx512.bf16,avx512,fast,bf16,log_softmax,normal_1,7,bf16_ulp,0.500046,0.25,7,7,1,pass,\n"
+            "online.avx512.bf16,avx512,fast,bf16,softmax,ties,7,bf16_ulp,0.500092,0.75,6,0,0,fail,over\n"
+            "online.avx512.bf16_f32,avx512,fast,bf16_f32,softmax,normal_1,7,f32_ulp,2,1.5,7,3,0.4,pass,\n"
+            "naive.avx512.bf16,avx512,unsafe,bf16,softmax,offset_1e4,7,bf16_ulp,0.5,nan,0,0,nan,"
+            "out_of_domain,\n")
+        text = self.render({}, [bench_row("online.avx512/1/64", 1e9)], csv_text)
+        self.assertIn("Not run: no bf16-*.json", text)
+        self.assertIn("| `online.avx512.bf16` | bf16 ulp | 0.75 (≤ 0.500092) | 0.25 (≤ 0.500046) | "
+                      "65.0000 % | 3 | 1 | 0 |", text)
+        self.assertIn("| `online.avx512.bf16_f32` | f32 ulp | 1.5 (≤ 2) | — | 42.8571 % | 1 | 0 | 0 |", text)
+        self.assertIn("| `naive.avx512.bf16` | bf16 ulp | — | — | — | 1 | 0 | 1 |", text)
+
+    def test_make_report_calls_the_section(self):
+        self.assertIn("RBF.section(", inspect.getsource(MR.machine_sections))
+
+    def test_reproduce_runs_the_bf16_bench_and_plot(self):
+        text = (Path(__file__).resolve().parents[2] / "scripts" / "reproduce.sh").read_text()
+        self.assertIn('bf16_file="$out/bf16-$(date -u +%Y%m%d-%H%M%S).json"', text)
+        self.assertIn("bf16_extra=(-- --smb_dtype=bf16)", text)
+        self.assertIn('--no-build --out "$bf16_file" "${bf16_extra[@]}"', text)
+        self.assertIn('scripts/report_bf16.py --results "$out" --bf16 "$bf16_file"', text)
+
+
+if __name__ == "__main__":
+    unittest.main()
