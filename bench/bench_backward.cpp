@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_memory.hpp"
 #include "peers/backward.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -51,41 +52,8 @@ constexpr double kU = 0x1p-24;
 constexpr double kPeerSanityK = 1e4;
 constexpr double kRefMargin = 0.01;
 
-struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-
-Buffer alloc_floats(std::size_t n) {
-    const std::size_t bytes = (std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, 0, bytes);  // every page touched before timing
-    return Buffer(static_cast<float*>(p));
-}
-
-// Last-level cache size, as softmax_bench.cpp reads it (sysfs, then sysconf).
-std::size_t llc_bytes() {
-    static const std::size_t llc = [] {
-        std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index3/size");
-        std::size_t n = 0;
-        char unit = 0;
-        if (f >> n) {
-            if (f >> unit) n <<= unit == 'K' ? 10 : unit == 'M' ? 20 : 0;
-            if (n > 0) return n;
-        }
-        const long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        return v > 0 ? std::size_t(v) : std::size_t{32} << 20;
-    }();
-    return llc;
-}
-
-// Outputs rotate when the op's traffic passes the LLC (softmax_bench.cpp's rule, 12 bytes/elem).
-std::size_t outputs_needed(std::size_t elems) {
-    const std::size_t traffic = 12 * elems;
-    if (traffic <= llc_bytes()) return 1;
-    return 1 + (2 * llc_bytes() + traffic - 1) / traffic;
-}
+// Outputs rotate when the op's traffic passes the LLC (bench_memory.hpp's rule, 12 bytes/elem).
+std::size_t outputs_needed(std::size_t elems) { return rotating_outputs(12 * elems); }
 
 struct Inputs {
     Buffer y, dy;

@@ -21,6 +21,7 @@
 #include <new>
 #include <string>
 
+#include "bench_memory.hpp"
 #include "check.hpp"
 #include "peers/peer_bf16.hpp"
 #include "reference/distributions.hpp"
@@ -70,7 +71,7 @@ std::vector<unsigned char*> outputs(std::size_t bytes_in, std::size_t bytes_out)
     static std::vector<Mem> bufs;
     static std::size_t cap = 0;
     const std::size_t traffic = bytes_in + bytes_out;
-    const std::size_t n = traffic <= g_opt.llc_bytes ? 1 : 1 + (2 * g_opt.llc_bytes + traffic - 1) / traffic;
+    const std::size_t n = rotating_outputs(traffic, g_opt.llc_bytes);
     if (bytes_out > cap) {
         bufs.clear();
         cap = bytes_out;
