@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "peers/backward.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -230,13 +231,7 @@ const BwShape kBwShapes[] = {
 std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shapes) {
     std::set<int> used;
     if (custom_shapes) return used;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     for (const BwShape& s : kBwShapes) {
         const std::vector<int> threads = quick || !s.peers ? std::vector<int>{1} : std::vector<int>{1, 2};
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond : benchmark::kMicrosecond;
@@ -255,9 +250,9 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
                 for (const Variant& v : all_variants(Op::backward)) {
                     if (quick) {
                         // The dispatch ISA's fast variant on both ops, its accurate one on softmax.
-                        if (!have_dispatch || v.isa != dispatch) continue;
+                        if (!dispatch || v.isa != *dispatch) continue;
                         if (v.tier == Tier::accurate && out == Output::log_softmax) continue;
-                    } else if (best_isa_only && v.isa != Isa::scalar && !(have_dispatch && v.isa == dispatch)) {
+                    } else if (best_isa_only && !on_best_isa(v, dispatch)) {
                         continue;
                     }
                     reg(Case{std::string(v.name), Kind::ours, &v, nullptr, out});

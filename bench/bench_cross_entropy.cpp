@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "peers/cross_entropy_peer.hpp"
 #include "peers/peer.hpp"
 #include "reference/distributions.hpp"
@@ -191,17 +192,11 @@ void run_ce(benchmark::State& state, const CeCase& c) {
 
 std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, const std::string& input) {
     g_input = input;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     auto keep = [&](const Variant& v) {
         if (headline_only && v.algorithm == Algorithm::ce_softmax_log) return false;
         if (headline_only && v.isa == Isa::scalar) return false;
-        return !best_isa_only || v.isa == Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !best_isa_only || on_best_isa(v, dispatch);
     };
     std::set<int> used;
     for (const CeShapeDef& s : kCeShapes) {

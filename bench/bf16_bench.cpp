@@ -22,6 +22,7 @@
 #include <string>
 
 #include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "check.hpp"
 #include "peers/peer_bf16.hpp"
 #include "reference/distributions.hpp"
@@ -200,20 +201,12 @@ void run_entry(benchmark::State& state, const Entry& c) {
 
 void register_bf16(const std::vector<Bf16Shape>& shapes, const Bf16Options& opt, std::set<int>& threads) {
     g_opt = opt;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     auto keep = [&](const Variant& v) {
-        return !opt.best_isa_only || v.isa == Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !opt.best_isa_only || on_best_isa(v, dispatch);
     };
     for (const Bf16Shape& s : shapes) {
-        const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
-                                         : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
-                                                                     : benchmark::kNanosecond;
+        const benchmark::TimeUnit unit = forward_time_unit(s.rows * s.cols);
         for (int t : s.threads) {
             threads.insert(t);
             auto reg = [&](Entry c) {

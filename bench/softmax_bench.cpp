@@ -51,6 +51,7 @@
 #include "bench_backward.hpp"
 #include "bench_cross_entropy.hpp"
 #include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "detail/json_text.hpp"
 #include "npy/npy.hpp"
 #include "bf16_bench.hpp"
@@ -432,15 +433,9 @@ void run_case(benchmark::State& state, const Case& c) {
 bool wants_log(const smb::Variant& v) { return smb::info(v.algorithm).bench_log; }
 
 std::set<int> register_all(const Options& opt) {
-    bool have_dispatch = true;
-    smb::Isa dispatch = smb::Isa::scalar;
-    try {
-        dispatch = smb::dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;  // reported in the context; variants then skip with the error
-    }
+    const std::optional<smb::Isa> dispatch = smb::bench::dispatch_isa_or_none();
     auto keep = [&](const smb::Variant& v) {
-        return !opt.best_isa_only || v.isa == smb::Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !opt.best_isa_only || smb::bench::on_best_isa(v, dispatch);
     };
 
     std::set<int> threads_used;
@@ -459,9 +454,7 @@ std::set<int> register_all(const Options& opt) {
         if (opt.dtype == "bf16") return threads_used;
     }
     for (const Shape& s : selected_shapes(opt)) {
-        const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
-                                         : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
-                                                                     : benchmark::kNanosecond;
+        const benchmark::TimeUnit unit = smb::bench::forward_time_unit(s.rows * s.cols);
         for (int t : s.threads) {
             threads_used.insert(t);
             auto reg = [&](Case c) {
