@@ -241,9 +241,7 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
                 c.rows = s.rows, c.cols = s.cols, c.threads = t;
                 c.impl += ":" + op_name(c.output);
                 auto* b = benchmark::RegisterBenchmark(c.impl.c_str(), [c](benchmark::State& st) { run_case(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(s.jacobian && c.kind == Kind::jacobian ? benchmark::kMillisecond : unit);
             };
             for (Output out : {Output::softmax, Output::log_softmax}) {

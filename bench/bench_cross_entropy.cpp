@@ -210,9 +210,7 @@ std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, con
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark((c.impl + ":" + op).c_str(),
                                                        [c](benchmark::State& st) { run_ce(st, c); });
-                const auto r = std::int64_t(s.rows), n = std::int64_t(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(unit);
             };
             for (bool grad : {true, false}) {

@@ -214,9 +214,7 @@ void register_bf16(const std::vector<Bf16Shape>& shapes, const Bf16Options& opt,
                 c.cols = s.cols;
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c](benchmark::State& st) { run_entry(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(unit);
             };
             for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})

@@ -463,14 +463,7 @@ std::set<int> register_all(const Options& opt) {
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark(
                     c.impl.c_str(), [c](benchmark::State& st) { run_case(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                // Clock: one thread is timed with Google Benchmark's default, the calling
-                // thread's CPU time (it does all the work; on a shared machine it leaves out
-                // time the thread was descheduled). Threaded runs need wall time: UseRealTime,
-                // which makes Google Benchmark append "/real_time" to their names. The JSON has
-                // real_time and cpu_time for every run either way.
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                smb::bench::shape_args(b, s.rows, s.cols, t);  // clock: see shape_args
                 b->Unit(unit);
             };
             for (const smb::Variant& v : smb::all_variants())
