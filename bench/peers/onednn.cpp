@@ -3,10 +3,7 @@
 #include "peers/peer_bf16.hpp"
 
 #ifdef SMB_HAVE_DNNL
-#include <omp.h>
-
-#include <oneapi/dnnl/dnnl.hpp>
-#include <unordered_map>
+#include "onednn_common.hpp"
 #endif
 
 namespace smb::peers {
@@ -20,25 +17,16 @@ namespace {
 template <class Base, class Elem, dnnl::memory::data_type DT>
 class OnednnSoftmaxRunner final : public Base {
 public:
-    explicit OnednnSoftmaxRunner(const Shape& s)
-        : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
-        // Debian's oneDNN uses the OpenMP runtime: the thread count is the calling thread's
-        // OpenMP ICV, read when the primitive executes (set here too, for the descriptor).
-        omp_set_num_threads(threads_);
-        using dnnl::memory;
-        const memory::desc md({static_cast<memory::dim>(s.rows), static_cast<memory::dim>(s.cols)},
-                              DT, memory::format_tag::ab);
-        const dnnl::algorithm alg = s.output == Output::softmax ? dnnl::algorithm::softmax_accurate
-                                                                : dnnl::algorithm::softmax_log;
-        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, md,
-                                                  /*axis=*/1);
-        const dnnl::softmax_v2_forward::primitive_desc pd(desc, engine_);
-        impl_ = pd.impl_info_str();
+    explicit OnednnSoftmaxRunner(const Shape& s) : ctx_(s.threads) {
+        const dnnl::memory::desc md = onednn::matrix_desc(s, DT);
+        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                  onednn::softmax_algorithm(s.output), md, md, /*axis=*/1);
+        const dnnl::softmax_v2_forward::primitive_desc pd(desc, ctx_.engine);
+        ctx_.impl = pd.impl_info_str();
         prim_ = dnnl::softmax_v2_forward(pd);
-        src_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        dst_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        // Built once: memory objects are handles, so set_data_handle below is seen through it.
-        args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
+        src_ = ctx_.handle(md);
+        dst_ = ctx_.handle(md);
+        ctx_.args = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
     }
 
     void run(const Elem* x, Elem* y) override {
@@ -50,21 +38,15 @@ public:
             dst_.set_data_handle(y);
             y_ = y;
         }
-        omp_set_num_threads(threads_);  // our own batch call may have changed the ICV
-        prim_.execute(stream_, args_);
-        stream_.wait();
+        ctx_.execute(prim_);
     }
 
-    std::string impl_info() const override { return impl_; }
+    std::string impl_info() const override { return ctx_.impl; }
 
 private:
-    int threads_;
-    dnnl::engine engine_;
-    dnnl::stream stream_;
+    onednn::Context ctx_;
     dnnl::softmax_v2_forward prim_;
     dnnl::memory src_, dst_;
-    std::unordered_map<int, dnnl::memory> args_;
-    std::string impl_;
     const Elem* x_ = nullptr;
     Elem* y_ = nullptr;
 };
