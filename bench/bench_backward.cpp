@@ -40,6 +40,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "peers/backward.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -51,41 +53,8 @@ constexpr double kU = 0x1p-24;
 constexpr double kPeerSanityK = 1e4;
 constexpr double kRefMargin = 0.01;
 
-struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-
-Buffer alloc_floats(std::size_t n) {
-    const std::size_t bytes = (std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, 0, bytes);  // every page touched before timing
-    return Buffer(static_cast<float*>(p));
-}
-
-// Last-level cache size, as softmax_bench.cpp reads it (sysfs, then sysconf).
-std::size_t llc_bytes() {
-    static const std::size_t llc = [] {
-        std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index3/size");
-        std::size_t n = 0;
-        char unit = 0;
-        if (f >> n) {
-            if (f >> unit) n <<= unit == 'K' ? 10 : unit == 'M' ? 20 : 0;
-            if (n > 0) return n;
-        }
-        const long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        return v > 0 ? std::size_t(v) : std::size_t{32} << 20;
-    }();
-    return llc;
-}
-
-// Outputs rotate when the op's traffic passes the LLC (softmax_bench.cpp's rule, 12 bytes/elem).
-std::size_t outputs_needed(std::size_t elems) {
-    const std::size_t traffic = 12 * elems;
-    if (traffic <= llc_bytes()) return 1;
-    return 1 + (2 * llc_bytes() + traffic - 1) / traffic;
-}
+// Outputs rotate when the op's traffic passes the LLC (bench_memory.hpp's rule, 12 bytes/elem).
+std::size_t outputs_needed(std::size_t elems) { return rotating_outputs(12 * elems); }
 
 struct Inputs {
     Buffer y, dy;
@@ -262,13 +231,7 @@ const BwShape kBwShapes[] = {
 std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shapes) {
     std::set<int> used;
     if (custom_shapes) return used;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     for (const BwShape& s : kBwShapes) {
         const std::vector<int> threads = quick || !s.peers ? std::vector<int>{1} : std::vector<int>{1, 2};
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond : benchmark::kMicrosecond;
@@ -278,18 +241,16 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
                 c.rows = s.rows, c.cols = s.cols, c.threads = t;
                 c.impl += ":" + op_name(c.output);
                 auto* b = benchmark::RegisterBenchmark(c.impl.c_str(), [c](benchmark::State& st) { run_case(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(s.jacobian && c.kind == Kind::jacobian ? benchmark::kMillisecond : unit);
             };
             for (Output out : {Output::softmax, Output::log_softmax}) {
                 for (const Variant& v : all_variants(Op::backward)) {
                     if (quick) {
                         // The dispatch ISA's fast variant on both ops, its accurate one on softmax.
-                        if (!have_dispatch || v.isa != dispatch) continue;
+                        if (!dispatch || v.isa != *dispatch) continue;
                         if (v.tier == Tier::accurate && out == Output::log_softmax) continue;
-                    } else if (best_isa_only && v.isa != Isa::scalar && !(have_dispatch && v.isa == dispatch)) {
+                    } else if (best_isa_only && !on_best_isa(v, dispatch)) {
                         continue;
                     }
                     reg(Case{std::string(v.name), Kind::ours, &v, nullptr, out});

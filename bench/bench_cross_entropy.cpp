@@ -28,6 +28,8 @@
 #include <memory>
 #include <vector>
 
+#include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "peers/cross_entropy_peer.hpp"
 #include "peers/peer.hpp"
 #include "reference/distributions.hpp"
@@ -54,30 +56,6 @@ const std::vector<CeShapeDef> kCeShapes = {
 };
 
 constexpr std::uint64_t kSeed = 20240601;
-
-struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-Buffer alloc_floats(std::size_t n) {
-    const std::size_t bytes = (std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
-    return Buffer(static_cast<float*>(p));
-}
-
-std::size_t llc_bytes() {
-    std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index3/size");
-    std::size_t n = 0;
-    char unit = 0;
-    if (f >> n) {
-        if (f >> unit) n <<= unit == 'K' ? 10 : unit == 'M' ? 20 : 0;
-        if (n > 0) return n;
-    }
-    const long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    return v > 0 ? std::size_t(v) : std::size_t{32} << 20;
-}
 
 // The input of one shape (the same rows softmax_bench's entries use) and its targets.
 struct Input {
@@ -136,7 +114,7 @@ void run_ce(benchmark::State& state, const CeCase& c) {
         const Input& in = input_for(c.rows, c.cols, g_input);
         const std::size_t elems = c.rows * c.cols;
         const std::size_t per_out = c.grad ? 2 * elems * sizeof(float) : 0;
-        const std::size_t n_out = per_out > llc_bytes() ? 1 + (2 * llc_bytes() + per_out - 1) / per_out : 1;
+        const std::size_t n_out = rotating_outputs(per_out);
         std::vector<Buffer> outs;
         for (std::size_t i = 0; i < (c.grad ? n_out : 1); ++i) outs.push_back(alloc_floats(c.grad ? elems : 1));
 
@@ -214,17 +192,11 @@ void run_ce(benchmark::State& state, const CeCase& c) {
 
 std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, const std::string& input) {
     g_input = input;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     auto keep = [&](const Variant& v) {
         if (headline_only && v.algorithm == Algorithm::ce_softmax_log) return false;
         if (headline_only && v.isa == Isa::scalar) return false;
-        return !best_isa_only || v.isa == Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !best_isa_only || on_best_isa(v, dispatch);
     };
     std::set<int> used;
     for (const CeShapeDef& s : kCeShapes) {
@@ -238,9 +210,7 @@ std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, con
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark((c.impl + ":" + op).c_str(),
                                                        [c](benchmark::State& st) { run_ce(st, c); });
-                const auto r = std::int64_t(s.rows), n = std::int64_t(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(unit);
             };
             for (bool grad : {true, false}) {

@@ -21,6 +21,8 @@
 #include <new>
 #include <string>
 
+#include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "check.hpp"
 #include "peers/peer_bf16.hpp"
 #include "reference/distributions.hpp"
@@ -70,7 +72,7 @@ std::vector<unsigned char*> outputs(std::size_t bytes_in, std::size_t bytes_out)
     static std::vector<Mem> bufs;
     static std::size_t cap = 0;
     const std::size_t traffic = bytes_in + bytes_out;
-    const std::size_t n = traffic <= g_opt.llc_bytes ? 1 : 1 + (2 * g_opt.llc_bytes + traffic - 1) / traffic;
+    const std::size_t n = rotating_outputs(traffic, g_opt.llc_bytes);
     if (bytes_out > cap) {
         bufs.clear();
         cap = bytes_out;
@@ -199,20 +201,12 @@ void run_entry(benchmark::State& state, const Entry& c) {
 
 void register_bf16(const std::vector<Bf16Shape>& shapes, const Bf16Options& opt, std::set<int>& threads) {
     g_opt = opt;
-    bool have_dispatch = true;
-    Isa dispatch = Isa::scalar;
-    try {
-        dispatch = dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;
-    }
+    const std::optional<Isa> dispatch = dispatch_isa_or_none();
     auto keep = [&](const Variant& v) {
-        return !opt.best_isa_only || v.isa == Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !opt.best_isa_only || on_best_isa(v, dispatch);
     };
     for (const Bf16Shape& s : shapes) {
-        const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
-                                         : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
-                                                                     : benchmark::kNanosecond;
+        const benchmark::TimeUnit unit = forward_time_unit(s.rows * s.cols);
         for (int t : s.threads) {
             threads.insert(t);
             auto reg = [&](Entry c) {
@@ -220,9 +214,7 @@ void register_bf16(const std::vector<Bf16Shape>& shapes, const Bf16Options& opt,
                 c.cols = s.cols;
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark(c.name.c_str(), [c](benchmark::State& st) { run_entry(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                shape_args(b, s.rows, s.cols, t);
                 b->Unit(unit);
             };
             for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})

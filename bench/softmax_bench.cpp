@@ -50,6 +50,8 @@
 #include "bench_config.hpp"
 #include "bench_backward.hpp"
 #include "bench_cross_entropy.hpp"
+#include "bench_memory.hpp"
+#include "bench_register.hpp"
 #include "detail/json_text.hpp"
 #include "npy/npy.hpp"
 #include "bf16_bench.hpp"
@@ -232,40 +234,9 @@ Options parse_options(int& argc, char** argv) {
 }
 
 // ---- memory -----------------------------------------------------------------------------------
-struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
-};
-using Buffer = std::unique_ptr<float[], FreeDeleter>;
-
-// 64-byte aligned, every page touched (so page faults never land in a timed iteration).
-Buffer alloc_floats(std::size_t n) {
-    const std::size_t bytes = (std::max<std::size_t>(n, 1) * sizeof(float) + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, bytes);
-    if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, 0, bytes);
-    return Buffer(static_cast<float*>(p));
-}
-
-// Last-level cache size: sysfs first (what the kernel reports for cpu0's L3), then sysconf. Under
-// KVM glibc's sysconf(_SC_LEVEL3_CACHE_SIZE) can be wrong (320 MiB on the 32 MiB target VM).
-std::size_t llc_bytes() {
-    static const std::size_t llc = [] {
-        std::ifstream f("/sys/devices/system/cpu/cpu0/cache/index3/size");  // e.g. "32768K"
-        std::size_t n = 0;
-        char unit = 0;
-        if (f >> n) {
-            if (f >> unit) {
-                if (unit == 'K') n <<= 10;
-                if (unit == 'M') n <<= 20;
-            }
-            if (n > 0) return n;
-        }
-        const long v = sysconf(_SC_LEVEL3_CACHE_SIZE);
-        if (v > 0) return static_cast<std::size_t>(v);
-        return std::size_t{32} << 20;  // the documented target machine
-    }();
-    return llc;
-}
+using smb::bench::alloc_floats;
+using smb::bench::Buffer;
+using smb::bench::llc_bytes;
 
 // Output buffers per shape. When input + output fit in the LLC everything stays warm and one
 // output buffer is used. Otherwise the outputs rotate: with n buffers, (n - 1) * (input + output)
@@ -274,9 +245,7 @@ std::size_t llc_bytes() {
 // approach of XNNPACK's benchmarks). The input is not rotated: for the shapes listed (only
 // 1x16M exceeds the LLC) the input alone is larger than the LLC and streams from DRAM anyway.
 std::size_t outputs_needed(std::size_t elems) {
-    const std::size_t traffic = 2 * elems * sizeof(float);
-    if (traffic <= llc_bytes()) return 1;
-    return 1 + (2 * llc_bytes() + traffic - 1) / traffic;
+    return smb::bench::rotating_outputs(2 * elems * sizeof(float));
 }
 
 struct OutputPool {
@@ -464,15 +433,9 @@ void run_case(benchmark::State& state, const Case& c) {
 bool wants_log(const smb::Variant& v) { return smb::info(v.algorithm).bench_log; }
 
 std::set<int> register_all(const Options& opt) {
-    bool have_dispatch = true;
-    smb::Isa dispatch = smb::Isa::scalar;
-    try {
-        dispatch = smb::dispatch_isa();
-    } catch (const std::exception&) {
-        have_dispatch = false;  // reported in the context; variants then skip with the error
-    }
+    const std::optional<smb::Isa> dispatch = smb::bench::dispatch_isa_or_none();
     auto keep = [&](const smb::Variant& v) {
-        return !opt.best_isa_only || v.isa == smb::Isa::scalar || (have_dispatch && v.isa == dispatch);
+        return !opt.best_isa_only || smb::bench::on_best_isa(v, dispatch);
     };
 
     std::set<int> threads_used;
@@ -491,9 +454,7 @@ std::set<int> register_all(const Options& opt) {
         if (opt.dtype == "bf16") return threads_used;
     }
     for (const Shape& s : selected_shapes(opt)) {
-        const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond
-                                         : s.rows * s.cols >= 4096   ? benchmark::kMicrosecond
-                                                                     : benchmark::kNanosecond;
+        const benchmark::TimeUnit unit = smb::bench::forward_time_unit(s.rows * s.cols);
         for (int t : s.threads) {
             threads_used.insert(t);
             auto reg = [&](Case c) {
@@ -502,14 +463,7 @@ std::set<int> register_all(const Options& opt) {
                 c.threads = t;
                 auto* b = benchmark::RegisterBenchmark(
                     c.impl.c_str(), [c](benchmark::State& st) { run_case(st, c); });
-                const auto r = static_cast<std::int64_t>(s.rows), n = static_cast<std::int64_t>(s.cols);
-                // Clock: one thread is timed with Google Benchmark's default, the calling
-                // thread's CPU time (it does all the work; on a shared machine it leaves out
-                // time the thread was descheduled). Threaded runs need wall time: UseRealTime,
-                // which makes Google Benchmark append "/real_time" to their names. The JSON has
-                // real_time and cpu_time for every run either way.
-                if (t == 1) b->Args({r, n});
-                else b->Args({r, n, t})->UseRealTime();
+                smb::bench::shape_args(b, s.rows, s.cols, t);  // clock: see shape_args
                 b->Unit(unit);
             };
             for (const smb::Variant& v : smb::all_variants())

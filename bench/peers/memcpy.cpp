@@ -1,20 +1,26 @@
 // memcpy peer: copies the same rows x cols floats. It reads and writes each element once, the
 // minimum traffic of any out-of-place softmax, so its items/s is the bandwidth roofline.
+// make_memcpy_bf16 (peer_bf16.hpp) is the same copy of 2-byte elements.
 #include <omp.h>
 
+#include <cstdint>
 #include <cstring>
 
 #include "peers/peer.hpp"
+#include "peers/peer_bf16.hpp"
 
 namespace smb::peers {
 namespace {
 
-class MemcpyRunner final : public Runner {
+// One copy for both element types: ELEM (float, or std::uint16_t bf16 bits for peer_bf16.hpp's
+// entries) through BASE's run(const ELEM*, ELEM*).
+template <class Base, class Elem>
+class MemcpyRunner final : public Base {
 public:
     explicit MemcpyRunner(const Shape& s)
-        : bytes_(s.rows * s.cols * sizeof(float)), threads_(s.threads) {}
+        : bytes_(s.rows * s.cols * sizeof(Elem)), threads_(s.threads) {}
 
-    void run(const float* x, float* y) override {
+    void run(const Elem* x, Elem* y) override {
         if (threads_ <= 1) {
             std::memcpy(y, x, bytes_);
             return;
@@ -41,7 +47,11 @@ private:
 }  // namespace
 
 std::unique_ptr<Runner> make_memcpy(const Shape& s) {
-    return std::make_unique<MemcpyRunner>(s);
+    return std::make_unique<MemcpyRunner<Runner, float>>(s);
+}
+
+std::unique_ptr<Bf16Runner> make_memcpy_bf16(const Shape& s) {
+    return std::make_unique<MemcpyRunner<Bf16Runner, std::uint16_t>>(s);
 }
 
 }  // namespace smb::peers

@@ -1,12 +1,9 @@
-// oneDNN peer: softmax_v2_forward (oneDNN 2.6 API) over a rows x cols f32 matrix, axis 1.
+// oneDNN peer: softmax_v2_forward (oneDNN 2.6 API) over a rows x cols f32 or bf16 matrix, axis 1.
 #include "peers/peer.hpp"
 #include "peers/peer_bf16.hpp"
 
 #ifdef SMB_HAVE_DNNL
-#include <omp.h>
-
-#include <oneapi/dnnl/dnnl.hpp>
-#include <unordered_map>
+#include "onednn_common.hpp"
 #endif
 
 namespace smb::peers {
@@ -15,94 +12,47 @@ namespace smb::peers {
 
 namespace {
 
-class OnednnRunner final : public Runner {
+// One primitive for both element types: ELEM (float or std::uint16_t bf16 bits, peer_bf16.hpp)
+// with its oneDNN data type DT, run through BASE's run(const ELEM*, ELEM*).
+template <class Base, class Elem, dnnl::memory::data_type DT>
+class OnednnSoftmaxRunner final : public Base {
 public:
-    explicit OnednnRunner(const Shape& s)
-        : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
-        // Debian's oneDNN uses the OpenMP runtime: the thread count is the calling thread's
-        // OpenMP ICV, read when the primitive executes (set here too, for the descriptor).
-        omp_set_num_threads(threads_);
-        using dnnl::memory;
-        const memory::desc md({static_cast<memory::dim>(s.rows), static_cast<memory::dim>(s.cols)},
-                              memory::data_type::f32, memory::format_tag::ab);
-        const dnnl::algorithm alg = s.output == Output::softmax ? dnnl::algorithm::softmax_accurate
-                                                                : dnnl::algorithm::softmax_log;
-        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, md,
-                                                  /*axis=*/1);
-        const dnnl::softmax_v2_forward::primitive_desc pd(desc, engine_);
-        impl_ = pd.impl_info_str();
+    explicit OnednnSoftmaxRunner(const Shape& s) : ctx_(s.threads) {
+        const dnnl::memory::desc md = onednn::matrix_desc(s, DT);
+        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference,
+                                                  onednn::softmax_algorithm(s.output), md, md, /*axis=*/1);
+        const dnnl::softmax_v2_forward::primitive_desc pd(desc, ctx_.engine);
+        ctx_.impl = pd.impl_info_str();
         prim_ = dnnl::softmax_v2_forward(pd);
-        src_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        dst_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        // Built once: memory objects are handles, so set_data_handle below is seen through it.
-        args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
+        src_ = ctx_.handle(md);
+        dst_ = ctx_.handle(md);
+        ctx_.args = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
     }
 
-    void run(const float* x, float* y) override {
+    void run(const Elem* x, Elem* y) override {
         if (x != x_) {  // oneDNN takes a non-const handle; the source is only read.
-            src_.set_data_handle(const_cast<float*>(x));
+            src_.set_data_handle(const_cast<Elem*>(x));
             x_ = x;
         }
         if (y != y_) {
             dst_.set_data_handle(y);
             y_ = y;
         }
-        omp_set_num_threads(threads_);  // our own batch call may have changed the ICV
-        prim_.execute(stream_, args_);
-        stream_.wait();
+        ctx_.execute(prim_);
     }
 
-    std::string impl_info() const override { return impl_; }
+    std::string impl_info() const override { return ctx_.impl; }
 
 private:
-    int threads_;
-    dnnl::engine engine_;
-    dnnl::stream stream_;
+    onednn::Context ctx_;
     dnnl::softmax_v2_forward prim_;
     dnnl::memory src_, dst_;
-    std::unordered_map<int, dnnl::memory> args_;
-    std::string impl_;
-    const float* x_ = nullptr;
-    float* y_ = nullptr;
+    const Elem* x_ = nullptr;
+    Elem* y_ = nullptr;
 };
 
-// bf16 source and destination (peer_bf16.hpp): the same primitive with data_type::bf16.
-class OnednnBf16Runner final : public Bf16Runner {
-public:
-    explicit OnednnBf16Runner(const Shape& s)
-        : threads_(s.threads), engine_(dnnl::engine::kind::cpu, 0), stream_(engine_) {
-        omp_set_num_threads(threads_);
-        using dnnl::memory;
-        const memory::desc md({static_cast<memory::dim>(s.rows), static_cast<memory::dim>(s.cols)},
-                              memory::data_type::bf16, memory::format_tag::ab);
-        const dnnl::algorithm alg = s.output == Output::softmax ? dnnl::algorithm::softmax_accurate
-                                                                : dnnl::algorithm::softmax_log;
-        const dnnl::softmax_v2_forward::desc desc(dnnl::prop_kind::forward_inference, alg, md, md, /*axis=*/1);
-        const dnnl::softmax_v2_forward::primitive_desc pd(desc, engine_);
-        impl_ = pd.impl_info_str();
-        prim_ = dnnl::softmax_v2_forward(pd);
-        src_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        dst_ = memory(md, engine_, DNNL_MEMORY_NONE);
-        args_ = {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}};
-    }
-    void run(const std::uint16_t* x, std::uint16_t* y) override {
-        src_.set_data_handle(const_cast<std::uint16_t*>(x));
-        dst_.set_data_handle(y);
-        omp_set_num_threads(threads_);
-        prim_.execute(stream_, args_);
-        stream_.wait();
-    }
-    std::string impl_info() const override { return impl_; }
-
-private:
-    int threads_;
-    dnnl::engine engine_;
-    dnnl::stream stream_;
-    dnnl::softmax_v2_forward prim_;
-    dnnl::memory src_, dst_;
-    std::unordered_map<int, dnnl::memory> args_;
-    std::string impl_;
-};
+using OnednnRunner = OnednnSoftmaxRunner<Runner, float, dnnl::memory::data_type::f32>;
+using OnednnBf16Runner = OnednnSoftmaxRunner<Bf16Runner, std::uint16_t, dnnl::memory::data_type::bf16>;
 
 }  // namespace
 

@@ -13,23 +13,15 @@ if [[ $# -lt 2 || $# -gt 3 || ( $# -eq 3 && "$3" != "--require-peers" ) ]]; then
 fi
 mkdir -p "$2"
 scripts="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../scripts" && pwd)"
-exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" "$scripts" <<'PYEOF'
+lib="$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)"
+PYTHONPATH="$lib${PYTHONPATH:+:$PYTHONPATH}" exec "${PYTHON:-/usr/bin/python3}" - "$1" "$2" "${3:-}" "$scripts" <<'PYEOF'
 import json, os, shutil, subprocess, sys
 
 binary, scratch, require_peers, scripts = sys.argv[1], sys.argv[2], sys.argv[3] == "--require-peers", sys.argv[4]
 out = os.path.join(scratch, "smoke_backward.json")
 if os.path.exists(out):
     os.remove(out)
-passed = failed = 0
-
-def check(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok   {what}")
-    else:
-        failed += 1
-        print(f"FAIL {what}" + (f": {detail}" if detail else ""))
+from harness import check, finish  # tests/lib/harness.py
 
 flt = r"^(backward\.scalar\.accurate|backward\.sse2|onednn|pytorch|memcpy|jacobian):(log_)?softmax_backward/1/(64|4096)$"
 run = subprocess.run([binary, f"--benchmark_filter={flt}", "--benchmark_min_time=0.01",
@@ -77,6 +69,5 @@ if plot.returncode != 0 and "install" in plot.stderr:
 else:
     check(plot.returncode == 0 and os.path.getsize(png) > 10000, "plot_backward.py writes the figure",
           plot.stderr[-500:])
-print(f"{passed} passed, {failed} failed")
-sys.exit(0 if failed == 0 else 1)
+finish()
 PYEOF

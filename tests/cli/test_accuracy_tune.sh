@@ -10,14 +10,8 @@
 set -u
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
-harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
-BIN=$1
-WORK=$2
-require_exec "$BIN"
-unset SOFTMAXBENCH_FORCE_ISA SOFTMAXBENCH_TUNING
-export LC_ALL=C
-rm -rf -- "$WORK"
-mkdir -p -- "$WORK/home"
+cli_setup home "$@"
+unset SOFTMAXBENCH_TUNING
 export HOME=$WORK/home
 export XDG_CONFIG_HOME=$WORK/home/.config
 

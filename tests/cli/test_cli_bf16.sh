@@ -4,14 +4,7 @@
 # against a double-precision softmax; every other dtype with --dtype bf16, and a bf16 variant
 # without it, is a clear error.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
-harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
-BIN=$1
-WORK=$2
-require_exec "$BIN"
-unset SOFTMAXBENCH_FORCE_ISA
-export LC_ALL=C
-rm -rf -- "$WORK"
-mkdir -p -- "$WORK"
+cli_setup "" "$@"
 
 NUMPY_PY=$(find_python numpy)
 if [[ -z $NUMPY_PY ]]; then

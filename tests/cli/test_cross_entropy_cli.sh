@@ -10,14 +10,7 @@
 set -u
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/harness.sh"
-harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
-BIN=$1
-WORK=$2
-require_exec "$BIN"
-unset SOFTMAXBENCH_FORCE_ISA
-export LC_ALL=C
-rm -rf -- "$WORK"
-mkdir -p -- "$WORK/in"
+cli_setup in "$@"
 IN=$WORK/in
 NUMPY_PY=$(find_python numpy)
 

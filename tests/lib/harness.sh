@@ -20,6 +20,23 @@ harness_args() {
     fi
 }
 
+# cli_setup SUBDIR ARG1 ARG2: the start of every softmaxbench CLI test. Takes the two arguments
+# (<path-to-softmaxbench> <scratch-dir>, else the usage line and exit 2) as BIN and WORK, requires
+# BIN to be an executable, clears SOFTMAXBENCH_FORCE_ISA, sets LC_ALL=C and makes WORK afresh with
+# WORK/SUBDIR in it (SUBDIR "" for WORK alone).
+cli_setup() {
+    local sub=$1
+    shift
+    harness_args "<path-to-softmaxbench> <scratch-dir>" "$@"
+    BIN=$1
+    WORK=$2
+    require_exec "$BIN"
+    unset SOFTMAXBENCH_FORCE_ISA
+    export LC_ALL=C
+    rm -rf -- "$WORK"
+    mkdir -p -- "$WORK${sub:+/$sub}"
+}
+
 harness_finish() {
     echo "$passed passed, $failed failed"
     [[ $failed -eq 0 ]]

@@ -54,6 +54,17 @@ void write_log(const float* x, float* y, std::size_t n, float m, double rest) {
     for (std::size_t j = 0; j < n; ++j) y[j] = float((double(x[j]) - double(m)) - l);
 }
 
+// The start the three-pass forms share (max_shifted, recompute): the max, the special rows and the
+// whole log_softmax output. Returns true when the row is written; false leaves the softmax pass
+// to the caller, with the max in MX.
+bool three_pass_head(const float* x, float* y, std::size_t n, RowParams p, MaxScan& mx) {
+    mx = scan_max(x, n);
+    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return true;
+    if (p.output != Output::log_softmax) return false;
+    write_log(x, y, n, mx.m, sum_rest(x, n, mx.m, mx.k));
+    return true;
+}
+
 
 // exp(x)/sum exp(x) with no shift: the float exp overflows once a logit passes ~88.7 and
 // underflows once every logit is below ~-103.9. Kept to show why the shift exists. The sum is
@@ -77,12 +88,8 @@ void naive(const float* x, float* y, std::size_t n, RowParams p) {
 // result carries that rounding as well as the final one.
 void max_shifted(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    const MaxScan mx = scan_max(x, n);
-    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return;
-    if (p.output == Output::log_softmax) {
-        write_log(x, y, n, mx.m, sum_rest(x, n, mx.m, mx.k));
-        return;
-    }
+    MaxScan mx;
+    if (three_pass_head(x, y, n, p, mx)) return;
     double s = 0;
     for (std::size_t j = 0; j < n; ++j) {
         const double e = std::exp(double(x[j]) - double(mx.m));
@@ -225,12 +232,8 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
 // no float exp is stored, so the only float rounding is the output's.
 void recompute(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    const MaxScan mx = scan_max(x, n);
-    if (detail::special_by_max(x, y, n, mx.m, mx.nan, p)) return;
-    if (p.output == Output::log_softmax) {
-        write_log(x, y, n, mx.m, sum_rest(x, n, mx.m, mx.k));
-        return;
-    }
+    MaxScan mx;
+    if (three_pass_head(x, y, n, p, mx)) return;
     double s = 0;
     for (std::size_t j = 0; j < n; ++j) s += std::exp(double(x[j]) - double(mx.m));
     for (std::size_t j = 0; j < n; ++j) y[j] = float(std::exp(double(x[j]) - double(mx.m)) / s);

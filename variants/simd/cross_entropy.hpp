@@ -316,24 +316,27 @@ double ce_fused(const float* x, std::size_t t, float* grad, std::size_t n, const
     return loss(st, xt, n, eps, gap);
 }
 
-template <class Arch, class Cfg>
-double ce_log_softmax(const float* x, std::size_t t, float* grad, std::size_t n, const CrossEntropyRowParams& p) {
+// Both unfused forms: max_shifted's OUT (log_softmax or softmax) into the gradient's buffer, the
+// loss from it, then the gradient in place.
+template <class Arch, class Cfg, Output Out>
+double ce_unfused(const float* x, std::size_t t, float* grad, std::size_t n, const CrossEntropyRowParams& p) {
     using namespace ce_detail;
+    constexpr bool kLog = Out == Output::log_softmax;
     float* y = grad ? grad : scratch(n);
-    max_shifted<Arch, Cfg>(x, y, n, RowParams{Output::log_softmax});
-    const double l = unfused_loss<false>(y, n, t, p.label_smoothing);
-    if (grad) unfused_grad<Arch, true>(grad, n, t, p.label_smoothing, p.grad_scale);
+    max_shifted<Arch, Cfg>(x, y, n, RowParams{Out});
+    const double l = unfused_loss<!kLog>(y, n, t, p.label_smoothing);
+    if (grad) unfused_grad<Arch, kLog>(grad, n, t, p.label_smoothing, p.grad_scale);
     return l;
 }
 
 template <class Arch, class Cfg>
+double ce_log_softmax(const float* x, std::size_t t, float* grad, std::size_t n, const CrossEntropyRowParams& p) {
+    return ce_unfused<Arch, Cfg, Output::log_softmax>(x, t, grad, n, p);
+}
+
+template <class Arch, class Cfg>
 double ce_softmax_log(const float* x, std::size_t t, float* grad, std::size_t n, const CrossEntropyRowParams& p) {
-    using namespace ce_detail;
-    float* y = grad ? grad : scratch(n);
-    max_shifted<Arch, Cfg>(x, y, n, RowParams{Output::softmax});
-    const double l = unfused_loss<true>(y, n, t, p.label_smoothing);
-    if (grad) unfused_grad<Arch, false>(grad, n, t, p.label_smoothing, p.grad_scale);
-    return l;
+    return ce_unfused<Arch, Cfg, Output::softmax>(x, t, grad, n, p);
 }
 
 }  // namespace smb::simd

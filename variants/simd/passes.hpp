@@ -460,6 +460,21 @@ void write_log(const Tx* x, Ty* y, std::size_t n, float m, double rest) {
     else write_log_float<Arch>(x, y, n, m, float(std::log1p(rest)));
 }
 
+// The start the three-pass forms share (max_shifted, recompute): the row max M, the special rows
+// (special_by_max) and the whole log_softmax output, (x - m) - log1p(rest) with rest summed
+// without storing. Returns true when the row is written; false leaves the softmax pass to the
+// caller. Always inlined, so each form compiles as if it were written out.
+template <class Arch, class Cfg, class Tx, class Ty>
+SMB_INLINE bool three_pass_head(const Tx* x, Ty* y, std::size_t n, RowParams p, float& m) {
+    m = row_max<Arch>(x, n);
+    if (detail::special_by_max(x, y, n, m, false, p)) return true;
+    if (p.output != Output::log_softmax) return false;
+    const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
+    if (rest != rest) detail::fill_nan(y, n);
+    else write_log<Arch, Cfg>(x, y, n, m, rest);
+    return true;
+}
+
 
 // Max-first split (max_shifted, log_sum_exp): the slices' max, then each slice's sum at the
 // merged max (max_shifted's fast tier also stores its exps), then the write.

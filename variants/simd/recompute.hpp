@@ -17,13 +17,8 @@ namespace smb::simd {
 template <class Arch, class Cfg>
 void recompute(const float* x, float* y, std::size_t n, RowParams p) {
     if (n == 0) return;
-    const float m = row_max<Arch>(x, n);
-    if (detail::special_by_max(x, y, n, m, false, p)) return;
-    if (p.output == Output::log_softmax) {
-        const double rest = sum_exp<Arch, Cfg, false, true>(x, y, n, m);
-        if (rest != rest) return detail::fill_nan(y, n);
-        return write_log<Arch, Cfg>(x, y, n, m, rest);
-    }
+    float m;
+    if (three_pass_head<Arch, Cfg>(x, y, n, p, m)) return;
     const double s = sum_exp<Arch, Cfg, false, false>(x, y, n, m);
     if (s != s) return detail::fill_nan(y, n);
     write_ratio<Arch, Cfg>(x, y, n, m, s);
