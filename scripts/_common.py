@@ -122,6 +122,30 @@ def save_figure(fig, path: Path) -> None:
     print(path)
 
 
+def grouped_bar_figure(out: Path, xticklabels: list[str], series: list[tuple[str, list[float]]], title: str,
+                       width_per_group: float, tick_fontsize: int | None = None) -> Path:
+    """One figure of grouped bars on a log axis (G elem/s): a group per x tick, a bar per series
+    (label, one value per tick), saved as PNG at `out` (the op sections' figures)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(max(6, width_per_group * len(xticklabels)), 4.5))
+    width = 0.8 / len(series)
+    for j, (label, ys) in enumerate(series):
+        ax.bar([i + (j - len(series) / 2 + 0.5) * width for i in range(len(xticklabels))], ys, width, label=label)
+    ax.set_xticks(range(len(xticklabels)))
+    if tick_fontsize is None:
+        ax.set_xticklabels(xticklabels)
+    else:
+        ax.set_xticklabels(xticklabels, fontsize=tick_fontsize)
+    ax.set_yscale("log")
+    ax.set_ylabel("G elem/s (log)")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    save_figure(fig, out)  # prints the path
+    plt.close(fig)
+    return out
+
+
 def pyplot():
     """matplotlib.pyplot on the Agg backend, or an InputError naming what to install."""
     try:

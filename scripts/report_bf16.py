@@ -171,7 +171,6 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
 
 
 def plot(folder: Path, run: Path | None) -> Path | None:
-    plt = C.pyplot()
     run = run or newest_bf16(folder)
     if run is None:
         print(f"{folder}: no bf16-*.json, no bf16 figure")
@@ -181,25 +180,12 @@ def plot(folder: Path, run: Path | None) -> Path | None:
     if not keys:
         print(f"{run}: no bf16 softmax entries, no bf16 figure")
         return None
-    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(keys)), 4.5))
-    width = 0.8 / len(KINDS)
-    for j, (label, pred) in enumerate(KINDS):
-        ys = []
-        for k in keys:
-            f = fastest(data[k], pred)
-            ys.append(f[1] / 1e9 if f else 0.0)
-        ax.bar([i + (j - len(KINDS) / 2 + 0.5) * width for i in range(len(keys))], ys, width, label=label)
-    ax.set_xticks(range(len(keys)))
-    ax.set_xticklabels([f"{k[0]}x{k[1]}\n{k[2]}t" for k in keys], fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("G elem/s (log)")
-    ax.set_title(f"softmax on bf16 logits: {C.machine_id(folder)}")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    out = folder / f"{run.stem}.png"
-    C.save_figure(fig, out)  # prints the path
-    plt.close(fig)
-    return out
+    series = []
+    for label, pred in KINDS:
+        found = [fastest(data[k], pred) for k in keys]
+        series.append((label, [f[1] / 1e9 if f else 0.0 for f in found]))
+    return C.grouped_bar_figure(folder / f"{run.stem}.png", [f"{k[0]}x{k[1]}\n{k[2]}t" for k in keys], series,
+                                f"softmax on bf16 logits: {C.machine_id(folder)}", 1.4, tick_fontsize=8)
 
 
 def main() -> None:

@@ -137,32 +137,18 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
 
 
 def plot(folder: Path, bench: Path | None) -> Path | None:
-    plt = C.pyplot()
     run_path = C.choose_bench(folder, bench)
     data = load(run_path)
     keys = sorted((k for k in data if k[0] == "cross_entropy"), key=lambda k: (k[1] * k[2], k[1], k[3]))
     if not keys:  # e.g. a run on custom shapes: nothing to draw, not an error
         print(f"{run_path}: no <impl>:cross_entropy entries, no cross-entropy figure")
         return None
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(keys)), 4.5))
-    width = 0.8 / len(KINDS)
-    for j, (label, pred) in enumerate(KINDS):
-        ys = []
-        for k in keys:
-            f = fastest(data[k], pred)
-            ys.append(f[1] / 1e9 if f else 0.0)
-        ax.bar([i + (j - len(KINDS) / 2 + 0.5) * width for i in range(len(keys))], ys, width, label=label)
-    ax.set_xticks(range(len(keys)))
-    ax.set_xticklabels([f"{k[1]}x{k[2]}\n{k[3]}t" for k in keys])
-    ax.set_yscale("log")
-    ax.set_ylabel("G elem/s (log)")
-    ax.set_title(f"cross_entropy (loss + gradient, mean): {C.machine_id(folder)}")
-    ax.legend(fontsize=8, ncol=2)
-    fig.tight_layout()
-    out = folder / f"{run_path.stem}-cross_entropy.png"
-    C.save_figure(fig, out)  # prints the path
-    plt.close(fig)
-    return out
+    series = []
+    for label, pred in KINDS:
+        found = [fastest(data[k], pred) for k in keys]
+        series.append((label, [f[1] / 1e9 if f else 0.0 for f in found]))
+    return C.grouped_bar_figure(folder / f"{run_path.stem}-cross_entropy.png", [f"{k[1]}x{k[2]}\n{k[3]}t" for k in keys],
+                                series, f"cross_entropy (loss + gradient, mean): {C.machine_id(folder)}", 1.6)
 
 
 def main() -> None:
