@@ -67,6 +67,8 @@ USAGE
 }
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=target_isa.sh
+source "$root/scripts/target_isa.sh"
 mode=quick
 out=""
 build=1
@@ -127,24 +129,10 @@ fi
 folder="$machine_id"
 target_note=""
 if [[ -n $target ]]; then
-  # The library's own check (CPUID and the OS's saved state): one line when the CPU lacks it.
-  if ! why="$(SOFTMAXBENCH_FORCE_ISA="$target" "$cli" list 2>&1 >/dev/null)"; then
-    echo "bench.sh: --target-isa $target: ${why#softmaxbench: error: }" >&2
-    exit 1
-  fi
-  best="$(SOFTMAXBENCH_FORCE_ISA= "$cli" info --json | sed -n 's/.*"best": "\([a-z0-9]*\)".*/\1/p')"
-  if [[ $best == "$target" ]]; then
-    echo "bench.sh: --target-isa $target is this CPU's best ISA: a native run"
-    target=""
-  else
-    case "$target" in
-      avx2) onednn_isa=AVX2 aten_cap=avx2 ;;
-      sse2) onednn_isa=SSE41 aten_cap=default ;;
-    esac
-    export SOFTMAXBENCH_FORCE_ISA="$target" ONEDNN_MAX_CPU_ISA="$onednn_isa" ATEN_CPU_CAPABILITY="$aten_cap"
-    unset DNNL_MAX_CPU_ISA
+  apply_target_isa bench.sh "$target" "$cli" || exit 1
+  if [[ -n $target ]]; then
     folder="${machine_id}-emulated-${target}"
-    target_note="scripts/bench.sh --target-isa $target (this CPU: $best): SOFTMAXBENCH_FORCE_ISA=$target, ONEDNN_MAX_CPU_ISA=$onednn_isa, ATEN_CPU_CAPABILITY=$aten_cap (the PyTorch avx512 process not run); XNNPACK unchanged (SSE2 code); NumPy/SciPy not capped (their own dispatch)"
+    target_note="scripts/bench.sh --target-isa $target (this CPU: $best): SOFTMAXBENCH_FORCE_ISA=$target, ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY (the PyTorch avx512 process not run); XNNPACK unchanged (SSE2 code); NumPy/SciPy not capped (their own dispatch)"
   fi
 fi
 

@@ -125,6 +125,8 @@ if [[ -n $target && -r /proc/cpuinfo ]]; then
 fi
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=target_isa.sh
+source "$root/scripts/target_isa.sh"
 cd "$root"
 cli="build/release/softmaxbench"
 steps_json=()   # one JSON object per finished step, for reproduce.json
@@ -199,22 +201,8 @@ id="$("$cli" info --machine-id)"
 out="results/$id"
 target_caps=""
 if [[ -n $target ]]; then
-  # The library's check (CPUID and the OS's saved state), then the caps for every later step.
-  if ! why="$(SOFTMAXBENCH_FORCE_ISA="$target" "$cli" list 2>&1 >/dev/null)"; then
-    echo "reproduce.sh: --target-isa $target: ${why#softmaxbench: error: }" >&2
-    exit 1
-  fi
-  best="$(SOFTMAXBENCH_FORCE_ISA= "$cli" info --json | sed -n 's/.*"best": "\([a-z0-9]*\)".*/\1/p')"
-  if [[ $best == "$target" ]]; then
-    echo "reproduce.sh: --target-isa $target is this CPU's best ISA: a native run"
-    target=""
-  else
-    case "$target" in
-      avx2) export ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 ;;
-      sse2) export ONEDNN_MAX_CPU_ISA=SSE41 ATEN_CPU_CAPABILITY=default ;;
-    esac
-    export SOFTMAXBENCH_FORCE_ISA="$target"
-    unset DNNL_MAX_CPU_ISA
+  apply_target_isa reproduce.sh "$target" "$cli" || exit 1
+  if [[ -n $target ]]; then
     target_caps="SOFTMAXBENCH_FORCE_ISA=$target, ONEDNN_MAX_CPU_ISA=$ONEDNN_MAX_CPU_ISA, ATEN_CPU_CAPABILITY=$ATEN_CPU_CAPABILITY; this CPU: $best"
     out="results/$id-emulated-$target"
     echo "target: emulated $target ($target_caps)"

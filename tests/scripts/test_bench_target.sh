@@ -17,7 +17,7 @@ scripts="$(cd "$here/../../scripts" && pwd)"
 py="$(find_python)" || { echo "error: no python3" >&2; exit 2; }
 unset SOFTMAXBENCH_FORCE_ISA ONEDNN_MAX_CPU_ISA DNNL_MAX_CPU_ISA ATEN_CPU_CAPABILITY
 rm -rf "$work"; mkdir -p "$work/root/scripts"
-ln -s "$scripts/bench.sh" "$scripts/bench_numpy.py" "$work/root/scripts/"
+ln -s "$scripts/bench.sh" "$scripts/target_isa.sh" "$scripts/bench_numpy.py" "$work/root/scripts/"
 root=$work/root
 
 # expect_refusal DESC RC PATTERN CMD...: exit RC, exactly one stderr line containing PATTERN,
