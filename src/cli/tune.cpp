@@ -324,12 +324,19 @@ int cmd_tune(const TuneOptions& opt) {
         // The logits: the longest row of a part, made when the part starts (a 16M row takes a
         // while to draw; a budget too small for the one-pass part never pays for it).
         std::vector<float> x, y;
+        // Seconds per element it took to draw the logits (0: not yet), to predict the next draw.
+        double draw_per_element = 0;
         const auto rows_up_to = [&](std::size_t n) {
+            const Clock::time_point t0 = Clock::now();
             x = ref::make_row("normal_1", n, 2);
             y.assign(n, 0.0f);
+            draw_per_element = seconds_since(t0) / double(n);
         };
         const Clock::time_point phase_start = Clock::now();
         std::size_t phase_steps = 0;
+        // The slowest time per element measured in this phase so far (a sanitizer build or a
+        // busy core can be many times slower than the assumed one): what the next steps cost.
+        double phase_ns = kAssumedNsPerElement;
         const auto measure = [&](std::size_t cols, int threads, std::size_t min_split, std::size_t one_pass,
                                  const std::string& what) {
             tuning::override_split_thresholds(min_split, one_pass);
@@ -340,6 +347,7 @@ int cmd_tune(const TuneOptions& opt) {
             a.cols = cols;
             a.threads = threads;
             const double ns = time_variant(*split_ref, a, target);
+            phase_ns = std::max(phase_ns, ns);
             ++phase_steps;
             --threshold_left;
             threshold_step_cost = seconds_since(phase_start) / double(phase_steps);
@@ -349,10 +357,14 @@ int cmd_tune(const TuneOptions& opt) {
         st.threads = 2;
         st.variant = std::string(split_ref->name);
         const std::string name(split_ref->name);
-        // A part stops when the phase has spent its share (the least cost assumed a time per
-        // element; a busy machine's 2-thread calls can take far longer): an incomplete part
-        // records nothing, so the built-in value stays.
-        const auto over = [&] { return seconds_since(phase_start) > share; };
+        // A part stops before a pair of measurements that would take the phase past its share,
+        // predicted from the slowest time per element seen so far (with the margin), and before
+        // drawing a row that would: an incomplete part records nothing, so the built-in value
+        // stays. The share is never overrun by more than one mispredicted pair.
+        const auto fits = [&](std::size_t cols, std::size_t draw_cols) {
+            const double draw = draw_cols != 0 && draw_per_element > 0 ? draw_per_element * double(draw_cols) : 0.0;
+            return seconds_since(phase_start) + kMargin * (draw + 2 * one_cost(cols, target, phase_ns)) <= share;
+        };
         const auto skip = [&](const std::string& what, std::size_t steps) {
             skipped.push_back(what);
             steps_done += steps;
@@ -362,7 +374,7 @@ int cmd_tune(const TuneOptions& opt) {
         if (do_split) {
             rows_up_to(kSplitGrid[std::size(kSplitGrid) - 1]);
             for (std::size_t n : kSplitGrid) {
-                if (over()) break;
+                if (!fits(n, 0)) break;
                 const double one = measure(n, 1, 0, 0, "split threshold: " + name + " 1x" + std::to_string(n) + ", 1 thread");
                 const double two = measure(n, 2, 1, 0, "split threshold: " + name + " 1x" + std::to_string(n) + ", 2 threads split");
                 st.split_speedup.emplace_back(n, one / two);
@@ -374,10 +386,11 @@ int cmd_tune(const TuneOptions& opt) {
             skip("split threshold", split_steps);
         }
         bool one_pass_done = false;
-        if (do_one_pass && split_done && !over()) {
-            rows_up_to(kOnePassGrid[std::size(kOnePassGrid) - 1]);
+        constexpr std::size_t kOnePassLongest = kOnePassGrid[std::size(kOnePassGrid) - 1];
+        if (do_one_pass && split_done && fits(kOnePassGrid[0], kOnePassLongest)) {
+            rows_up_to(kOnePassLongest);
             for (std::size_t n : kOnePassGrid) {
-                if (over()) break;
+                if (!fits(n, 0)) break;
                 const double mf = measure(n, 2, 1, SIZE_MAX, "one-pass threshold: " + name + " 1x" + std::to_string(n) + ", max-first split");
                 const double op = measure(n, 2, 1, 1, "one-pass threshold: " + name + " 1x" + std::to_string(n) + ", one-pass split");
                 st.one_pass_speedup.emplace_back(n, mf / op);
