@@ -522,13 +522,6 @@ std::string results_json(const Meta& meta, const std::vector<CaseResult>& cases,
 
 // ---- the summary --------------------------------------------------------------------------------
 
-std::string short_number(double v) {
-    if (std::isinf(v)) return "inf";
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.3g", v);
-    return buf;
-}
-
 void print_summary(std::ostream& os, const std::vector<const Variant*>& variants,
                    const std::vector<CaseResult>& cases, const std::vector<SpecialRow>& special) {
     struct Worst {
@@ -582,8 +575,8 @@ void print_summary(std::ostream& os, const std::vector<const Variant*>& variants
                 row.push_back("-");
                 continue;
             }
-            row.push_back(short_number(w.ulp) + " / " + short_number(w.bound) + " (" + std::string(w.at->dist) +
-                          " n=" + std::to_string(w.at->n) + ")");
+            row.push_back(util::short_number(w.ulp, 3) + " / " + util::short_number(w.bound, 3) + " (" +
+                          std::string(w.at->dist) + " n=" + std::to_string(w.at->n) + ")");
         }
         row.push_back(std::to_string(p.special - p.special_failed) + "/" + std::to_string(p.special));
         std::string result = p.failed + p.special_failed == 0 ? "ok" : "FAIL";

@@ -33,13 +33,8 @@ std::vector<float> forward_of(const std::vector<float>& x, Output out) {
     return y;
 }
 
-std::string num(double v) {
-    if (std::isnan(v)) return "nan";
-    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-    char b[32];
-    std::snprintf(b, sizeof b, "%.6g", v);
-    return b;
-}
+// The CSV's numbers: 6 significant digits.
+std::string num(double v) { return util::short_number(v, 6); }
 
 }  // namespace
 

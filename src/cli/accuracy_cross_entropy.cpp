@@ -26,11 +26,8 @@ std::vector<float> dominant_row(std::size_t n, std::size_t t) {
     return x;
 }
 
-std::string num(double v) {
-    char b[32];
-    std::snprintf(b, sizeof b, "%.4g", v);
-    return b;
-}
+// The CSV's numbers: 4 significant digits.
+std::string num(double v) { return util::short_number(v, 4); }
 
 }  // namespace
 

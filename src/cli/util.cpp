@@ -1,5 +1,5 @@
-// The CLI's shared helpers (declared in util.hpp): tables, CSV fields, time, output directories,
-// the atomic writer's CLI entry, terminal and core count.
+// The CLI's shared helpers (declared in util.hpp): tables, short numbers, CSV fields, time,
+// output directories, the atomic writer's CLI entry, terminal and core count.
 #include "cli/util.hpp"
 
 #include <omp.h>
@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 #include <system_error>
@@ -15,7 +17,6 @@
 
 namespace smb::cli {
 namespace util {
-
 
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> width;
@@ -32,6 +33,14 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
         }
         out << line << '\n';
     }
+}
+
+std::string short_number(double v, int digits) {
+    if (std::isnan(v)) return "nan";
+    if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+    char b[40];
+    std::snprintf(b, sizeof b, "%.*g", digits, v);
+    return b;
 }
 
 std::string csv_field(std::string_view s) {

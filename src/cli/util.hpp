@@ -24,6 +24,10 @@ inline std::string json_string(std::string_view s) { return json::quote(s); }
 // padded.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
+// A number to %.<digits>g for a CSV cell or a summary table, with a NaN as "nan" whatever its
+// sign bit (printf writes "-nan" for x86's default NaN) and infinities as "inf" / "-inf".
+std::string short_number(double v, int digits);
+
 // A CSV field: quoted (with "" for ") when it holds a comma, quote or line break.
 std::string csv_field(std::string_view s);
 
