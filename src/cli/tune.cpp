@@ -88,6 +88,20 @@ constexpr double kMaxTarget = 20e-3;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// The sample length (seconds) that spends about `budget`: kMaxTarget when cost(kMaxTarget) fits,
+// else the longest length in [kMinTarget, kMaxTarget] whose cost fits, by bisection (kMinTarget
+// when even that one does not: a sample is never shorter). `cost` grows with the length.
+template <class Cost>
+double sample_length(const Cost& cost, double budget) {
+    double lo = kMinTarget, hi = kMaxTarget;
+    if (cost(hi) <= budget) return hi;
+    for (int it = 0; it < 40; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        (cost(mid) > budget ? hi : lo) = mid;
+    }
+    return lo;
+}
+
 struct Measurement {
     const Variant* v = nullptr;
     double ns_per_element = 0;
@@ -303,24 +317,14 @@ int cmd_tune(const TuneOptions& opt) {
         const bool do_split = split_least <= share;
         const bool do_one_pass = has_long_form && do_split && split_least + one_pass_least <= share;
         // The sample length that spends about the share: every step's least cost at `target`.
-        double target = kMaxTarget;
-        if (do_split) {
-            const auto cost = [&](double t) {
-                double c = 0;
-                for (std::size_t n : kSplitGrid) c += 2 * one_cost(n, t, kAssumedNsPerElement);
-                if (do_one_pass)
-                    for (std::size_t n : kOnePassGrid) c += 2 * one_cost(n, t, kAssumedNsPerElement);
-                return c;
-            };
-            double lo = kMinTarget, hi = kMaxTarget;
-            if (cost(hi) > share) {
-                for (int it = 0; it < 40; ++it) {
-                    const double mid = 0.5 * (lo + hi);
-                    (cost(mid) > share ? hi : lo) = mid;
-                }
-                target = lo;
-            }
-        }
+        const auto cost = [&](double t) {
+            double c = 0;
+            for (std::size_t n : kSplitGrid) c += 2 * one_cost(n, t, kAssumedNsPerElement);
+            if (do_one_pass)
+                for (std::size_t n : kOnePassGrid) c += 2 * one_cost(n, t, kAssumedNsPerElement);
+            return c;
+        };
+        const double target = do_split ? sample_length(cost, share) : kMaxTarget;
         // The logits: the longest row of a part, made when the part starts (a 16M row takes a
         // while to draw; a budget too small for the one-pass part never pays for it).
         std::vector<float> x, y;
@@ -460,16 +464,7 @@ int cmd_tune(const TuneOptions& opt) {
             const double slot_budget = min_cost + slack / double(slots_total - slots_done);
             // The sample length that spends about that: warm-up + 5 samples per variant, each at
             // least one call, between kMinTarget and kMaxTarget.
-            double lo = kMinTarget, hi = kMaxTarget;
-            if (least_cost(cols, hi) > slot_budget) {
-                for (int it = 0; it < 40; ++it) {
-                    const double mid = 0.5 * (lo + hi);
-                    (least_cost(cols, mid) > slot_budget ? hi : lo) = mid;
-                }
-            } else {
-                lo = hi;
-            }
-            const double target = lo;
+            const double target = sample_length([&](double s) { return least_cost(cols, s); }, slot_budget);
             const Clock::time_point slot_start = Clock::now();
             slot_started = slot_start;
             std::vector<Measurement> ms;
