@@ -2,7 +2,8 @@
 # Smoke test of the bf16 entries (softmax_bench --smb_dtype=bf16): one small shape and one of the
 # large-vocabulary shapes' names, tiny min time; every bf16 variant available here, oneDNN bf16,
 # PyTorch bf16 and memcpy.bf16 must run (no error) with their check met, and the bytes counted
-# must be 2 read + 2 (bf16 out) or 4 (float32 out) written per element.
+# must be 2 read + 2 (bf16 out) or 4 (float32 out) written per element; the f32 cross-entropy
+# entries are registered by the f32 and all runs only.
 # usage: tests/bench/smoke_bf16.sh BINARY SCRATCH_DIR [--require-peers]   (ctest: bench_smoke_bf16)
 set -euo pipefail
 if [[ $# -lt 2 || $# -gt 3 ]]; then
@@ -47,6 +48,15 @@ for base in ["onednn.bf16", "onednn_log.bf16", "pytorch.bf16", "pytorch.bf16:log
 lst = subprocess.run([binary, "--smb_dtype=bf16", "--benchmark_list_tests=true"], capture_output=True, text=True).stdout
 for shape in ["8/128256", "32/151936", "1/16777216"]:
     check(f"online.sse2.bf16/{shape}" in lst and f"memcpy.bf16/{shape}" in lst, f"bf16 shape {shape} listed")
+# The cross-entropy entries take f32 logits: listed by the f32 run (the default) and by all, once
+# each, and not by the bf16 run (which would time them a second time in scripts/reproduce.sh).
+check(":cross_entropy" not in lst, "no cross-entropy entries with --smb_dtype=bf16")
+for dtype in ("f32", "all"):
+    listed = subprocess.run([binary, f"--smb_dtype={dtype}", "--benchmark_list_tests=true"], capture_output=True,
+                            text=True).stdout.split()
+    ce = [n for n in listed if ":cross_entropy" in n]
+    check(ce and len(ce) == len(set(ce)), f"--smb_dtype={dtype} lists the cross-entropy entries once each",
+          f"{len(ce)} listed, {len(set(ce))} distinct")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PYEOF
