@@ -166,6 +166,12 @@ TEST_CASE("the split plumbing is internal, found from the variant by detail::spl
     Variant other{};
     other.name = "max_shifted.avx512";
     CHECK(detail::split_of(other) == nullptr);
+    // Nor has a copy given another row function (tests/test_tuning.cpp's probe does that): the
+    // plumbing follows the row function, never the name or where the copy came from.
+    Variant edited = *find_variant("max_shifted.avx512");
+    REQUIRE(detail::split_of(edited) != nullptr);
+    edited.row = [](const float*, float*, std::size_t, RowParams) {};
+    CHECK(detail::split_of(edited) == nullptr);
 }
 
 TEST_CASE("ISAs are feature sets: availability follows the CPU and the cap") {

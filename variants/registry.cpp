@@ -237,6 +237,13 @@ const AlgorithmInfo& info(Algorithm a) {
 std::string_view parallelism(const Variant& v) { return v.split_form == SplitForm::none ? "rows" : "rows+split"; }
 
 // The split plumbing behind each row (detail/split.hpp), from the same rows as the variants.
+// A registry variant finds it directly: its index in kVariants gives its list row (kRowOf). The
+// search by row function stays for any other Variant: Variant is a public value type, and a copy
+// (the tests copy them, callers may keep one by value) must split as its original does. A copy
+// cannot carry its list row instead: softmax.hpp names none of the split plumbing, and such an
+// index would survive an edit of the copy's row function (tests/test_tuning.cpp's probe gives a
+// copy its own row), pairing that row with another kernel's split forms. The row function is
+// what names the kernel, so it is the key (each row's is its own: tests/test_registry.cpp).
 const RowSplit* detail::split_of(const Variant& v) {
     const auto* p = &v;
     if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
