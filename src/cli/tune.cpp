@@ -108,6 +108,18 @@ struct Measurement {
     double items_per_second() const { return 1e9 / ns_per_element; }
 };
 
+// The batch call's arguments for the one row of `cols` logits a tune measurement times: x into
+// y (softmax, out of place) with `threads` threads.
+BatchArgs one_row(const std::vector<float>& x, std::vector<float>& y, std::size_t cols, int threads) {
+    BatchArgs a;
+    a.x = x.data();
+    a.y = y.data();
+    a.rows = 1;
+    a.cols = cols;
+    a.threads = threads;
+    return a;
+}
+
 // Median of 5 samples of (time of `reps` calls) / (reps * cols), after a warm-up that also
 // sizes reps so one sample takes about `target` seconds.
 double time_variant(const Variant& v, const BatchArgs& a, double target) {
@@ -344,13 +356,7 @@ int cmd_tune(const TuneOptions& opt) {
         const auto measure = [&](std::size_t cols, int threads, std::size_t min_split, std::size_t one_pass,
                                  const std::string& what) {
             tuning::override_split_thresholds(min_split, one_pass);
-            BatchArgs a;
-            a.x = x.data();
-            a.y = y.data();
-            a.rows = 1;
-            a.cols = cols;
-            a.threads = threads;
-            const double ns = time_variant(*split_ref, a, target);
+            const double ns = time_variant(*split_ref, one_row(x, y, cols, threads), target);
             phase_ns = std::max(phase_ns, ns);
             ++phase_steps;
             --threshold_left;
@@ -448,12 +454,7 @@ int cmd_tune(const TuneOptions& opt) {
                 x = ref::make_row("normal_1", cols, 1);
                 y.assign(cols, 0.0f);
             }
-            BatchArgs a;
-            a.x = x.data();
-            a.y = y.data();
-            a.rows = 1;
-            a.cols = cols;
-            a.threads = t;
+            const BatchArgs a = one_row(x, y, cols, t);
             // This slot's budget: its own least cost plus an equal share of the slack left after
             // reserving the least cost of every later slot (with a margin), so the cheap small
             // classes cannot starve the expensive long rows.
