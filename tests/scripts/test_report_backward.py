@@ -61,5 +61,16 @@ class ReportBackwardAccuracy(unittest.TestCase):
         self.assertIn("| `onednn` | `softmax_backward` | peer | 54.2 |", text)
 
 
+class ReproduceRunsThePeerOps(unittest.TestCase):
+    def test_peer_step_scores_every_op(self):
+        # reproduce.sh's peer step writes peer-accuracy-{backward,cross_entropy,bf16}.csv beside
+        # peer-accuracy.csv: peer_accuracy with every op (no --ops filter), at the sweep's mode.
+        text = (Path(__file__).resolve().parents[2] / "scripts" / "reproduce.sh").read_text()
+        calls = [l for l in text.splitlines() if l.startswith("build/release/bench/peer_accuracy")]
+        self.assertEqual(calls, ['build/release/bench/peer_accuracy "--$mode" --out "$out/peer-accuracy.csv"'])
+        for name in ("peer-accuracy-backward.csv", "peer-accuracy-cross_entropy.csv", "peer-accuracy-bf16.csv"):
+            self.assertIn(name, text)
+
+
 if __name__ == "__main__":
     unittest.main()
