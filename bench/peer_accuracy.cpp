@@ -957,6 +957,9 @@ int run(const Options& o, int argc, char** argv) {
     std::string body;
     std::size_t cases = 0, errors = 0;
     std::map<const Entry*, double> worst_ulp;  // for the progress lines
+    if (!entries.empty())
+        std::fprintf(stderr, "peer_accuracy: forward: %zu peer outputs x %zu distributions x %zu sizes (%.0f s)\n",
+                     entries.size(), dists.size(), sizes.size(), clock.seconds());
     for (std::string_view dist : dists) {
         for (std::size_t n : sizes) {
             const std::vector<float> x = smb::ref::make_row(dist, n, kSeed);
