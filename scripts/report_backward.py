@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The backward's section of REPORT.md (softmax and log_softmax gradients, the explicit Jacobian),
 from the raw files only: the bench JSON's `<impl>:<op>/<rows>/<cols>[/<threads>]` entries
-(bench/bench_backward.cpp) and accuracy-backward.csv (`softmaxbench accuracy`). make_report.py
+(bench/bench_backward.cpp), accuracy-backward.csv (`softmaxbench accuracy`) and
+peer-accuracy-backward.csv (bench/peer_accuracy: the peers scored alike). make_report.py
 calls section(); run alone, it prints the section for a results folder. Standard library only.
 """
 from __future__ import annotations
@@ -160,6 +161,32 @@ def accuracy_rows(path: Path) -> tuple[list[list], int, int]:
     return rows, cases, failed
 
 
+def peer_rows(path: Path) -> tuple[list[list], int, int]:
+    """peer-accuracy-backward.csv (bench/peer_accuracy): per (peer, op) the worst k over every
+    distribution, size and kind of dy, where, the worst ULP where well conditioned."""
+    worst: dict[tuple, dict] = {}
+    cases = errors = 0
+    with path.open(newline="") as f:
+        for row in csv.DictReader(f):
+            cases += 1
+            key = (row["variant"], row["op"])
+            w = worst.setdefault(key, {"k": 0.0, "where": "", "ulp": 0.0, "cases": 0, "errors": 0})
+            w["cases"] += 1
+            if row["status"] != "scored":
+                w["errors"] += 1
+                errors += 1
+                continue
+            k = C.to_float(row["k"])
+            k = float("inf") if k is None or k != k else k
+            if k > w["k"] or not w["where"]:
+                w["k"], w["where"] = k, f"{row['distribution']}, dy {row['dy']}, n={row['n']}"
+            u = C.to_float(row["max_ulp_conditioned"])
+            w["ulp"] = max(w["ulp"], float("inf") if u is None or u != u else u)
+    rows = [[f"`{v}`", f"`{op}`", "peer", f"{w['k']:.3g}", "none", w["where"] or "—", f"{w['ulp']:.3g}",
+             w["cases"], f"{w['errors']} errors" if w["errors"] else 0] for (v, op), w in worst.items()]
+    return rows, cases, errors
+
+
 def table(header: list[str], rows: list[list]) -> list[str]:
     return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
             + ["| " + " | ".join(str(c) for c in r) + " |" for r in rows] + [""])
@@ -201,16 +228,31 @@ def section_lines(folder: Path, bench: Path | None, report: Path) -> list[str]:
         else:
             out += ["*(figure not generated; run scripts/plot_backward.py)*", ""]
     acc = folder / "accuracy-backward.csv"
+    peers = folder / "peer-accuracy-backward.csv"
+    prows, pcases, perrors = peer_rows(peers) if peers.is_file() else ([], 0, 0)
     if acc.is_file():
         rows, cases, failed = accuracy_rows(acc)
         out += [f"Accuracy (`{acc.name}`: {cases} cases, {failed} failed): the smallest k with "
                 "`|dx − exact| ≤ k·u·σ + η` over every distribution, size and kind of dy, against "
                 "the documented k (README, *Backward*); the accurate tier's ULP error where the "
                 "cancellation is mild.", ""]
+        if prows:
+            out += [f"The peers below ours (tier `peer`, `{peers.name}`: {pcases} cases, {perrors} library "
+                    "errors; `bench/peer_accuracy`): oneDNN `softmax_v2_backward` and PyTorch "
+                    "`_softmax_backward_data` / `_log_softmax_backward_data` on the same rows and dy, "
+                    "scored by the same code: the k each needs (a peer documents none), and its ULP "
+                    "error where the cancellation is mild.", ""]
         out += table(["Variant", "Op", "Tier", "Worst k", "Bound k", "Where", "ULP (well conditioned)",
-                      "Cases", "Failed"], rows)
+                      "Cases", "Failed"], rows + prows)
     else:
         out += ["*Accuracy not run: no accuracy-backward.csv (`softmaxbench accuracy` writes it).*", ""]
+        if prows:
+            out += [f"The peers (`{peers.name}`: {pcases} cases, {perrors} library errors): the k each "
+                    "needs over every distribution, size and kind of dy.", ""]
+            out += table(["Variant", "Op", "Tier", "Worst k", "Bound k", "Where", "ULP (well conditioned)",
+                          "Cases", "Failed"], prows)
+    if not peers.is_file():
+        out += ["*Peers not scored: no peer-accuracy-backward.csv (`bench/peer_accuracy` writes it).*", ""]
     return out
 
 

@@ -3,7 +3,8 @@
 bf16 and bf16 -> float32), oneDNN bf16, PyTorch bf16 and memcpy.bf16 per shape and thread count,
 from the newest bf16-*.json of the results folder (`softmax_bench --smb_dtype=bf16`, written by
 scripts/reproduce.sh); the ratios issue 15's goals name; and the accuracy of every bf16 variant
-from accuracy-bf16.csv (`softmaxbench accuracy`). make_report.py calls section(); run as a
+from accuracy-bf16.csv (`softmaxbench accuracy`), with oneDNN's and PyTorch's beside it from
+peer-accuracy-bf16.csv (bench/peer_accuracy). make_report.py calls section(); run as a
 script it draws the figure: G elem/s per shape and thread count, <bf16-stem>.png in the results
 folder (prints its path). Run through scripts/pyrun.sh (the figure needs matplotlib).
 """
@@ -90,8 +91,8 @@ def fmt_ratio(r: float | None, goal: float | None = None) -> str:
     return s if goal is None else f"{s} (goal ≥ {goal}×: {'met' if r >= goal else 'not met'})"
 
 
-def accuracy_rows(folder: Path) -> list[dict] | None:
-    p = folder / "accuracy-bf16.csv"
+def accuracy_rows(folder: Path, name: str = "accuracy-bf16.csv") -> list[dict] | None:
+    p = folder / name
     if not p.is_file():
         return None
     with p.open(newline="") as f:
@@ -136,38 +137,66 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
                  + fmt_ratio(ratio(ours_small, fastest(small, KINDS[3][1])), 3), ""])
         doc.add(figure(m.folder / f"{run.stem}.png", report, "bf16: ours against oneDNN, PyTorch and memcpy"))
     rows = accuracy_rows(m.folder)
-    if rows is None:
+    peer_rows = accuracy_rows(m.folder, "peer-accuracy-bf16.csv")
+    if rows is None and peer_rows is None:
         doc.add(not_run("accuracy of the bf16 variants not measured in this run (no accuracy-bf16.csv; "
                         "`softmaxbench accuracy` writes it)."))
         return
+    per = worst_per_variant(rows or [])
+    peers = worst_per_variant(peer_rows or [])
+    text = []
+    if rows is None:
+        text.append("Accuracy of the bf16 variants not measured in this run (no accuracy-bf16.csv); the peers only. ")
+    else:
+        text.append(f"From {code('accuracy-bf16.csv')}: every bf16 variant on every distribution and size "
+                    "(up to 65537) of the sweep, on the rows rounded to bf16, against MPFR: `.bf16` in bf16 "
+                    "ULP of the exact result rounded to bf16 (0.5 is correctly rounded, < 1 faithful), "
+                    "`.bf16_f32` in float ULP; the worst per output against its documented bound "
+                    "(variants/list.inc), and the share of normal-band outputs equal to the correctly "
+                    "rounded value (the accurate tier's goal: ≥ 99.99 % for bf16→bf16). ")
+    if peer_rows is not None:
+        text.append(f"Below ours, the peers from {code('peer-accuracy-bf16.csv')} (`bench/peer_accuracy`): "
+                    "oneDNN and PyTorch (each ATen capability) on bf16 in and out, the same rows, scored "
+                    "by the same code in bf16 ULP; no bound (a peer documents none); failed counts "
+                    "library errors.")
+    else:
+        text.append("*(Peers not scored: no peer-accuracy-bf16.csv; `bench/peer_accuracy` writes it.)*")
+    doc.add(["".join(text), ""])
+
+    def w(v, op):
+        if op not in v["worst"]:
+            return "—"
+        return f"{v['worst'][op]:.4g} ({'no bound' if not v['bound'][op] else '≤ ' + v['bound'][op]})"
+    doc.add(table(["Variant", "unit", "softmax worst (bound)", "log_softmax worst (bound)",
+                   "correctly rounded", "cases", "failed", "out of domain"],
+                  [[code(n) + (" (peer)" if v["peer"] else ""), v["unit"].replace("_", " "), w(v, "softmax"),
+                    w(v, "log_softmax"), f"{100 * v['cr'] / v['band']:.4f} %" if v["band"] else "—", v["n"],
+                    v["fail"], v["ood"]]
+                   for n, v in list(per.items()) + list(peers.items())]))
+
+
+def worst_per_variant(rows: list[dict]) -> dict:
+    """variant -> worst ULP and bound per output, correctly rounded outputs of the band, cases,
+    failures (ours: status fail; a peer: status error) and out-of-domain cases."""
     per: dict = {}
     for r in rows:
         v = per.setdefault(r["variant"], {"dtype": r["dtype"], "unit": r["unit"], "worst": {}, "bound": {},
-                                          "band": 0, "cr": 0, "n": 0, "fail": 0, "ood": 0})
+                                          "band": 0, "cr": 0, "n": 0, "fail": 0, "ood": 0,
+                                          "peer": r["tier"] == "peer"})
         v["n"] += 1
         if r["status"] == "out_of_domain":
             v["ood"] += 1
             continue
-        v["fail"] += r["status"] != "pass"
+        v["fail"] += r["status"] not in ("pass", "scored")
+        if r["status"] == "error":
+            continue
         u = C.to_float(r["max_ulp"])
         op = r["op"]
         v["worst"][op] = max(v["worst"].get(op, 0.0), math.inf if u is None or math.isnan(u) else u)
         v["bound"][op] = r["bound"]
         v["band"] += int(r["band"])
         v["cr"] += int(r["correctly_rounded"])
-    doc.add([f"From {code('accuracy-bf16.csv')}: every bf16 variant on every distribution and size "
-             "(up to 65537) of the sweep, on the rows rounded to bf16, against MPFR: `.bf16` in bf16 "
-             "ULP of the exact result rounded to bf16 (0.5 is correctly rounded, < 1 faithful), "
-             "`.bf16_f32` in float ULP; the worst per output against its documented bound "
-             "(variants/list.inc), and the share of normal-band outputs equal to the correctly "
-             "rounded value (the accurate tier's goal: ≥ 99.99 % for bf16→bf16).", ""])
-    def w(v, op):
-        return f"{v['worst'][op]:.4g} (≤ {v['bound'][op]})" if op in v["worst"] else "—"
-    doc.add(table(["Variant", "unit", "softmax worst (bound)", "log_softmax worst (bound)",
-                   "correctly rounded", "cases", "failed", "out of domain"],
-                  [[code(n), v["unit"].replace("_", " "), w(v, "softmax"), w(v, "log_softmax"),
-                    f"{100 * v['cr'] / v['band']:.4f} %" if v["band"] else "—", v["n"], v["fail"], v["ood"]]
-                   for n, v in per.items()]))
+    return per
 
 
 def plot(folder: Path, run: Path | None) -> Path | None:

@@ -2,7 +2,8 @@
 """Cross-entropy with logits in the report: throughput of the fused and unfused forms against
 PyTorch (autograd and the ATen op sequence) and memcpy, from the bench JSON's
 <impl>:cross_entropy and <impl>:cross_entropy_loss entries, and accuracy from
-accuracy-cross_entropy.csv (`softmaxbench accuracy`). make_report.py calls section(); run as a
+accuracy-cross_entropy.csv (`softmaxbench accuracy`) with PyTorch's beside it from
+peer-accuracy-cross_entropy.csv (bench/peer_accuracy). make_report.py calls section(); run as a
 script it draws the figure: fused against unfused against the peers, G elem/s per shape and
 thread count, <bench-stem>-cross_entropy.png in the results folder (prints its path).
 Run through scripts/pyrun.sh (the figure needs matplotlib).
@@ -72,12 +73,31 @@ def ratio(a, b) -> str:
     return "—" if a is None or b is None else f"{a[1] / b[1]:.2f}×"
 
 
-def accuracy_rows(folder: Path) -> list[dict] | None:
-    p = folder / "accuracy-cross_entropy.csv"
+def accuracy_rows(folder: Path, name: str = "accuracy-cross_entropy.csv") -> list[dict] | None:
+    p = folder / name
     if not p.is_file():
         return None
     with p.open(newline="") as f:
         return list(csv.DictReader(f))
+
+
+def worst_per_variant(rows: list[dict]) -> dict:
+    """variant -> its worst loss ULP (all rows and the dominant-target ones), worst gradient
+    ratio, bound, k, cases and failures (ours: status fail; a peer: status error)."""
+    per: dict = {}
+    for r in rows:
+        v = per.setdefault(r["variant"], {"loss": 0.0, "dom": 0.0, "grad": 0.0, "bound": r["max_ulp"],
+                                          "k": r["grad_k"], "n": 0, "fail": 0, "peer": r["tier"] == "peer"})
+        lu, gr = C.to_float(r["loss_ulp"]), C.to_float(r["grad_ratio"])
+        if lu is not None and not math.isnan(lu):
+            v["loss"] = max(v["loss"], lu)
+            if r["distribution"] == "dominant_target":
+                v["dom"] = max(v["dom"], lu)
+        if gr is not None and not math.isnan(gr):
+            v["grad"] = max(v["grad"], gr)
+        v["n"] += 1
+        v["fail"] += r["status"] not in ("pass", "scored")
+    return per
 
 
 def section(doc, m, report: Path, table, code, figure, not_run) -> None:
@@ -109,31 +129,35 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
         png = m.folder / f"{run.path.stem}-cross_entropy.png"
         doc.add(figure(png, report, "cross-entropy: fused against unfused against PyTorch"))
     rows = accuracy_rows(m.folder)
-    if rows is None:
+    peer_rows = accuracy_rows(m.folder, "peer-accuracy-cross_entropy.csv")
+    if rows is None and peer_rows is None:
         doc.add(not_run("no accuracy-cross_entropy.csv (written by `softmaxbench accuracy`)."))
         return
-    per: dict = {}
-    for r in rows:
-        v = per.setdefault(r["variant"], {"loss": 0.0, "dom": 0.0, "grad": 0.0, "bound": r["max_ulp"],
-                                          "k": r["grad_k"], "n": 0, "fail": 0})
-        lu, gr = C.to_float(r["loss_ulp"]), C.to_float(r["grad_ratio"])
-        if lu is not None and not math.isnan(lu):
-            v["loss"] = max(v["loss"], lu)
-            if r["distribution"] == "dominant_target":
-                v["dom"] = max(v["dom"], lu)
-        if gr is not None and not math.isnan(gr):
-            v["grad"] = max(v["grad"], gr)
-        v["n"] += 1
-        v["fail"] += r["status"] != "pass"
-    doc.add([f"From {code('accuracy-cross_entropy.csv')}: per variant, the worst loss error (ULP) "
-             "over every distribution, size, target and smoothing, its documented bound (none: "
-             "unbounded), the worst on the dominant-target rows (p_t = 1 − 2^-40, where a float "
-             "pipeline's loss is 0), and the worst gradient error as a fraction of its bound "
-             "(variants/list.inc; ≤ 1 is within).", ""])
+    per = worst_per_variant(rows or [])
+    peers = worst_per_variant(peer_rows or [])
+    text = []
+    if rows is None:
+        text.append("No accuracy-cross_entropy.csv (written by `softmaxbench accuracy`): the peers only. ")
+    else:
+        text.append(f"From {code('accuracy-cross_entropy.csv')}: per variant, the worst loss error (ULP) "
+                    "over every distribution, size, target and smoothing, its documented bound (none: "
+                    "unbounded), the worst on the dominant-target rows (p_t = 1 − 2^-40, where a float "
+                    "pipeline's loss is 0), and the worst gradient error as a fraction of its bound "
+                    "(variants/list.inc; ≤ 1 is within). ")
+    if peer_rows is not None:
+        text.append(f"Below ours, the peers from {code('peer-accuracy-cross_entropy.csv')} "
+                    "(`bench/peer_accuracy`): PyTorch's `cross_entropy` + `backward()` on the same rows, "
+                    "scored by the same code, with no loss bound (a peer documents none) and the "
+                    "gradient against the fused form's bound at k = 1, so its ratio is the k PyTorch "
+                    "needs; failed counts library errors.")
+    else:
+        text.append("*(Peers not scored: no peer-accuracy-cross_entropy.csv; `bench/peer_accuracy` writes it.)*")
+    doc.add(["".join(text), ""])
     doc.add(table(["Variant", "loss worst ULP", "bound", "dominant-target worst ULP",
                    "gradient worst ÷ bound", "k", "cases", "failed"],
-                  [[code(n), f"{v['loss']:.3g}", v["bound"] or "none", f"{v['dom']:.3g}",
-                    f"{v['grad']:.3g}", v["k"], v["n"], v["fail"]] for n, v in per.items()]))
+                  [[code(n) + (" (peer)" if v["peer"] else ""), f"{v['loss']:.3g}", v["bound"] or "none",
+                    f"{v['dom']:.3g}", f"{v['grad']:.3g}", v["k"], v["n"], v["fail"]]
+                   for n, v in list(per.items()) + list(peers.items())]))
 
 
 def plot(folder: Path, bench: Path | None) -> Path | None:

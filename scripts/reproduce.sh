@@ -17,8 +17,9 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                 Exit status 1 with a fresh CSV (some accuracy or special-value case failed)
                 is recorded and the pipeline continues; the report shows it.
                 Then build/release/bench/peer_accuracy --quick|--full
-                  --out results/<id>/peer-accuracy.csv  (+ peer-accuracy-special.csv): the
-                peers scored the same way
+                  --out results/<id>/peer-accuracy.csv  (+ peer-accuracy-special.csv,
+                  peer-accuracy-backward.csv, peer-accuracy-cross_entropy.csv,
+                  peer-accuracy-bf16.csv): the peers scored the same way, op by op
   5. tune       build/release/softmaxbench tune --out results/<id>/tuning.json
                 (its default 120 s budget; it also installs the table where the `auto`
                 variants read it: $SOFTMAXBENCH_TUNING, else ~/.config/softmaxbench/), so
@@ -46,7 +47,9 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
                   clone (measured: 9 min 01 s on a busy 2-core VM without the install step;
                   build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s);
                   the claims entries (bench.sh --claims) add about 5 s (4.3 s measured on a
-                  busy 2-core VM), the bf16 entries a few minutes (2m28s with --repetitions 3).
+                  busy 2-core VM), the bf16 entries a few minutes (2m28s with --repetitions 3),
+                  the peers' backward, cross-entropy and bf16 scoring about 40 s of CPU (82 s
+                  wall measured on a 2-core VM at a load average near 10).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
                   (sizes up to 16M). About 85 minutes on 2 cores (measured: 83 min 25 s on a
                   2-core Zen 5 VM; accuracy 11.5 min, tune 1 min, bench 70 min).
@@ -234,9 +237,12 @@ else
 fi
 
 # The peers scored the same way (bench/peer_accuracy: oneDNN, XNNPACK, PyTorch at both ATen
-# capabilities, the seeds' NumPy code and SciPy), beside accuracy.csv.
+# capabilities, the seeds' NumPy code and SciPy), beside accuracy.csv; and beside
+# accuracy-backward.csv, -cross_entropy.csv and -bf16.csv the peers of those ops (oneDNN and
+# PyTorch backward, PyTorch cross_entropy, oneDNN and PyTorch bf16), which the report's
+# backward, cross-entropy and bf16 sections put beside ours. Every op by default (--ops).
 build/release/bench/peer_accuracy "--$mode" --out "$out/peer-accuracy.csv"
-record peer_accuracy 0 "peer-accuracy.csv, peer-accuracy-special.csv"
+record peer_accuracy 0 "peer-accuracy.csv, -special.csv, -backward.csv, -cross_entropy.csv, -bf16.csv"
 
 # ---- 5. tune (before the benchmark, so the benchmarked auto variants use this run's table) ----
 header "tune"

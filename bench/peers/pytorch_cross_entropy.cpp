@@ -1,4 +1,5 @@
-// PyTorch cross-entropy peers (libtorch), mean reduction, ignore_index -100, no smoothing:
+// PyTorch cross-entropy peers (libtorch), mean reduction, ignore_index -100, label smoothing
+// CeShape::label_smoothing (0 in the benchmark; autograd only):
 //   pytorch_autograd  torch::nn::functional::cross_entropy(x, t) on a leaf that requires grad,
 //                     then loss.backward(): what users call (x.grad allocated by autograd and
 //                     reset between calls, as optimizer.zero_grad(set_to_none=True) does).
@@ -15,6 +16,7 @@
 #include <torch/torch.h>
 
 #include <cstring>
+#include <stdexcept>
 #endif
 
 namespace smb::peers {
@@ -37,11 +39,11 @@ public:
         if (autograd_) {
             if (!s_.grad) {
                 torch::NoGradGuard no_grad;
-                return torch::nn::functional::cross_entropy(xt, t_).item<double>();
+                return torch::nn::functional::cross_entropy(xt, t_, options()).item<double>();
             }
             if (!leaf_.defined() || leaf_.data_ptr() != xt.data_ptr()) leaf_ = xt.detach().requires_grad_(true);
             leaf_.mutable_grad() = at::Tensor();  // zero_grad(set_to_none=True)
-            at::Tensor loss = torch::nn::functional::cross_entropy(leaf_, t_);
+            at::Tensor loss = torch::nn::functional::cross_entropy(leaf_, t_, options());
             loss.backward();
             if (grad_out_) std::memcpy(grad, leaf_.grad().data_ptr<float>(), s_.rows * s_.cols * sizeof(float));
             return loss.item<double>();
@@ -64,6 +66,10 @@ public:
     }
 
 private:
+    torch::nn::functional::CrossEntropyFuncOptions options() const {
+        return torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(double(s_.label_smoothing));
+    }
+
     CeShape s_;
     bool autograd_;
     bool grad_out_ = true;
@@ -74,7 +80,10 @@ private:
 
 bool pytorch_ce_built() { return true; }
 std::unique_ptr<CeRunner> make_pytorch_ce_autograd(const CeShape& s) { return std::make_unique<TorchCe>(s, true); }
-std::unique_ptr<CeRunner> make_pytorch_ce_aten(const CeShape& s) { return std::make_unique<TorchCe>(s, false); }
+std::unique_ptr<CeRunner> make_pytorch_ce_aten(const CeShape& s) {
+    if (s.label_smoothing != 0.0f) throw std::runtime_error("pytorch_aten: no label smoothing (nll_loss has none)");
+    return std::make_unique<TorchCe>(s, false);
+}
 
 #else
 

@@ -20,19 +20,6 @@
 namespace smb::cli {
 namespace {
 
-// The forward output y of logits x, in double rounded once (an input of the backward: any
-// float row would do; this one is within 0.51 ULP of the correctly rounded forward).
-std::vector<float> forward_of(const std::vector<float>& x, Output out) {
-    double m = -INFINITY;
-    for (float v : x) m = std::max(m, double(v));
-    double s = 0;
-    for (float v : x) s += std::exp(double(v) - m);
-    std::vector<float> y(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i)
-        y[i] = float(out == Output::softmax ? std::exp(double(x[i]) - m) / s : (double(x[i]) - m) - std::log(s));
-    return y;
-}
-
 // The CSV's numbers: 6 significant digits.
 std::string num(double v) { return util::short_number(v, 6); }
 
@@ -65,7 +52,7 @@ BackwardSweep sweep_backward(const std::vector<const Variant*>& variants, const 
     for (std::ptrdiff_t j = 0; j < nj; ++j) {
         const Job& job = jobs[std::size_t(j)];
         try {
-            const std::vector<float> y = forward_of(ref::make_row(job.dist, job.n, 42), job.out);
+            const std::vector<float> y = ref::backward_input(ref::make_row(job.dist, job.n, 42), job.out);
             const std::vector<float> dy = ref::make_dy(job.kind, y, job.out, 1000 + job.n);
             const ref::BackwardReference r = ref::backward_reference(y, dy, job.out);
             std::vector<float> dx(job.n);

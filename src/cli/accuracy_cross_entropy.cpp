@@ -17,15 +17,6 @@
 namespace smb::cli {
 namespace {
 
-// Rows of n logits with target n / 2 at 0 and the rest near -L, L such that rest = 2^-40.
-std::vector<float> dominant_row(std::size_t n, std::size_t t) {
-    const double L = 40 * std::log(2.0) + std::log(double(std::max<std::size_t>(n, 2) - 1));
-    std::vector<float> x(n);
-    for (std::size_t j = 0; j < n; ++j) x[j] = float(-L + 0.25 * std::sin(double(j)));
-    x[t] = 0.0f;
-    return x;
-}
-
 // The CSV's numbers: 4 significant digits.
 std::string num(double v) { return util::short_number(v, 4); }
 
@@ -34,36 +25,13 @@ std::string num(double v) { return util::short_number(v, 4); }
 CrossEntropySweep cross_entropy_sweep(const std::vector<const Variant*>& variants,
                                       const std::vector<std::string_view>& dists, const std::vector<std::size_t>& sizes,
                                       int threads) {
-    struct Case {
-        std::string dist;
-        std::size_t n, t;
-        const char* target;
-        float eps;
-        std::vector<float> x;
-    };
-    std::vector<Case> cases;
-    std::uint64_t seed = 42;
-    for (std::string_view d : dists)
-        for (std::size_t n : sizes) {
-            if (n > kCrossEntropyMaxSize) continue;
-            std::vector<float> x = ref::make_row(d, n, seed);
-            std::size_t am = 0;
-            for (std::size_t j = 1; j < n; ++j)
-                if (x[j] > x[am]) am = j;
-            const std::size_t other = (am + 1 + n / 3) % n;
-            cases.push_back({std::string(d), n, am, "argmax", 0.0f, x});
-            cases.push_back({std::string(d), n, other, "other", 0.0f, x});
-            cases.push_back({std::string(d), n, other, "other", 0.1f, x});
-        }
-    for (std::size_t n : sizes)
-        if (n <= kCrossEntropyMaxSize) cases.push_back({"dominant_target", n, n / 2, "argmax", 0.0f, dominant_row(n, n / 2)});
-
+    const std::vector<ref::CrossEntropyCase> cases = ref::cross_entropy_cases(dists, sizes, kCrossEntropyMaxSize);
     const std::size_t nc = cases.size(), nv = variants.size();
     std::vector<ref::CrossEntropyCheck> checks(nc * nv);
     std::string error;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (std::ptrdiff_t ci = 0; ci < std::ptrdiff_t(nc); ++ci) {
-        const Case& c = cases[std::size_t(ci)];
+        const ref::CrossEntropyCase& c = cases[std::size_t(ci)];
         try {
             const ref::CrossEntropyReference r = ref::cross_entropy_reference(c.x, c.t, c.eps, 1.0);
             for (std::size_t vi = 0; vi < nv; ++vi)
@@ -81,7 +49,7 @@ CrossEntropySweep cross_entropy_sweep(const std::vector<const Variant*>& variant
     for (std::size_t vi = 0; vi < nv; ++vi) {
         const Variant& v = *variants[vi];
         for (std::size_t ci = 0; ci < nc; ++ci) {
-            const Case& c = cases[ci];
+            const ref::CrossEntropyCase& c = cases[ci];
             const ref::CrossEntropyCheck& k = checks[ci * nv + vi];
             const bool pass = k.failure.empty();
             ++out.cases;

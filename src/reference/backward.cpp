@@ -2,6 +2,7 @@
 // (declarations and the bound's terms: softmaxbench/reference.hpp; derivation: variants/list.inc).
 #include <mpfr.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -128,6 +129,17 @@ BackwardScore score_backward(std::span<const float> dx, const BackwardReference&
 std::span<const std::string_view> backward_dy_kinds() {
     static constexpr std::string_view kKinds[] = {"normal", "positive", "onehot", "constant", "huge"};
     return kKinds;
+}
+
+std::vector<float> backward_input(std::span<const float> x, Output out) {
+    double m = -INFINITY;
+    for (float v : x) m = std::max(m, double(v));
+    double s = 0;
+    for (float v : x) s += std::exp(double(v) - m);
+    std::vector<float> y(x.size());
+    for (std::size_t i = 0; i < x.size(); ++i)
+        y[i] = float(out == Output::softmax ? std::exp(double(x[i]) - m) / s : (double(x[i]) - m) - std::log(s));
+    return y;
 }
 
 std::vector<float> make_dy(std::string_view kind, std::span<const float> y, Output out, std::uint64_t seed) {

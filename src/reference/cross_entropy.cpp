@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "reference/distributions.hpp"
 #include "softmaxbench/reference.hpp"
 
 namespace smb::ref {
@@ -217,5 +218,37 @@ CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x
     return out;
 }
 
+namespace {
+
+// Rows of n logits with target n / 2 at 0 and the rest near -L, L such that rest = 2^-40.
+std::vector<float> dominant_row(std::size_t n, std::size_t t) {
+    const double L = 40 * std::log(2.0) + std::log(double(std::max<std::size_t>(n, 2) - 1));
+    std::vector<float> x(n);
+    for (std::size_t j = 0; j < n; ++j) x[j] = float(-L + 0.25 * std::sin(double(j)));
+    x[t] = 0.0f;
+    return x;
+}
+
+}  // namespace
+
+std::vector<CrossEntropyCase> cross_entropy_cases(std::span<const std::string_view> dists,
+                                                  std::span<const std::size_t> sizes, std::size_t max_n) {
+    std::vector<CrossEntropyCase> cases;
+    for (std::string_view d : dists)
+        for (std::size_t n : sizes) {
+            if (n > max_n) continue;
+            std::vector<float> x = make_row(d, n, 42);
+            std::size_t am = 0;
+            for (std::size_t j = 1; j < n; ++j)
+                if (x[j] > x[am]) am = j;
+            const std::size_t other = (am + 1 + n / 3) % n;
+            cases.push_back({std::string(d), n, am, "argmax", 0.0f, x});
+            cases.push_back({std::string(d), n, other, "other", 0.0f, x});
+            cases.push_back({std::string(d), n, other, "other", 0.1f, x});
+        }
+    for (std::size_t n : sizes)
+        if (n <= max_n) cases.push_back({"dominant_target", n, n / 2, "argmax", 0.0f, dominant_row(n, n / 2)});
+    return cases;
+}
 
 }  // namespace smb::ref

@@ -43,7 +43,7 @@ ACC_HEADER = ("variant,isa,tier,dtype,op,distribution,n,unit,bound,max_ulp,band,
 
 
 class ReportBf16(unittest.TestCase):
-    def render(self, bf16_runs, main_rows, csv_text=None):
+    def render(self, bf16_runs, main_rows, csv_text=None, peer_text=None):
         with tempfile.TemporaryDirectory() as d:
             folder = Path(d)
             bench = folder / "bench-20260101-000000.json"
@@ -52,6 +52,8 @@ class ReportBf16(unittest.TestCase):
                 (folder / name).write_text(json.dumps({"benchmarks": rows}))
             if csv_text is not None:
                 (folder / "accuracy-bf16.csv").write_text(csv_text)
+            if peer_text is not None:
+                (folder / "peer-accuracy-bf16.csv").write_text(peer_text)
             doc = MR.Doc(base=1)
             RBF.section(doc, Machine(folder, bench), folder / "REPORT.md", table=MR.table, code=MR.code,
                         figure=MR.figure, not_run=MR.not_run)
@@ -109,6 +111,28 @@ class ReportBf16(unittest.TestCase):
                       "65.0000 % | 3 | 1 | 0 |", text)
         self.assertIn("| `online.avx512.bf16_f32` | f32 ulp | 1.5 (≤ 2) | — | 42.8571 % | 1 | 0 | 0 |", text)
         self.assertIn("| `naive.avx512.bf16` | bf16 ulp | — | — | — | 1 | 0 | 1 |", text)
+
+    def test_peers_beside_ours(self):
+        ours = ACC_HEADER + "online.avx512.bf16,avx512,fast,bf16,softmax,normal_1,7,bf16_ulp,0.500092,0.5,7,6,0.857,pass,\n"
+        peers = ACC_HEADER + (
+            "onednn.bf16,,peer,bf16,softmax,normal_1,1000,bf16_ulp,,1.3033,1000,758,0.758,scored,\n"
+            "onednn.bf16,,peer,bf16,softmax,normal_20,1000,bf16_ulp,,178.5,886,654,0.738,scored,\n"
+            "onednn.bf16,,peer,bf16,log_softmax,normal_1,1,bf16_ulp,,0,0,0,nan,scored,\"want the exact special value at 0\"\n"
+            "pytorch.avx512.bf16,avx512,peer,bf16,softmax,normal_1,1000,bf16_ulp,,0.499674,1000,1000,1,scored,\n"
+            "pytorch.avx512.bf16,avx512,peer,bf16,log_softmax,normal_1,1000,bf16_ulp,,,,,,error,oops\n")
+        text = self.render({}, [bench_row("online.avx512/1/64", 1e9)], ours, peers)
+        self.assertIn("the peers from `peer-accuracy-bf16.csv`", text)
+        lines = text.splitlines()
+        self.assertIn("| `onednn.bf16` (peer) | bf16 ulp | 178.5 (no bound) | 0 (no bound) | 74.8674 % | 3 | 0 | 0 |", lines)
+        self.assertIn("| `pytorch.avx512.bf16` (peer) | bf16 ulp | 0.4997 (no bound) | — | 100.0000 % | 2 | 1 | 0 |", lines)
+        ours_at = next(i for i, l in enumerate(lines) if l.startswith("| `online.avx512.bf16` |"))
+        peer_at = next(i for i, l in enumerate(lines) if l.startswith("| `onednn.bf16` (peer)"))
+        self.assertTrue(ours_at < peer_at and all(lines[i].startswith("|") for i in range(ours_at, peer_at)))
+        text = self.render({}, [bench_row("online.avx512/1/64", 1e9)], None, peers)
+        self.assertIn("not measured in this run (no accuracy-bf16.csv); the peers only", text)
+        self.assertIn("| `onednn.bf16` (peer) |", text)
+        text = self.render({}, [bench_row("online.avx512/1/64", 1e9)], ours)
+        self.assertIn("Peers not scored: no peer-accuracy-bf16.csv", text)
 
     def test_make_report_calls_the_section(self):
         self.assertIn("RBF.section(", inspect.getsource(MR.machine_sections))

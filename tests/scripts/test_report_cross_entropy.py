@@ -36,13 +36,15 @@ class Machine:
 
 
 class ReportCrossEntropy(unittest.TestCase):
-    def render(self, rows, csv_text=None):
+    def render(self, rows, csv_text=None, peer_text=None):
         with tempfile.TemporaryDirectory() as d:
             folder = Path(d)
             bench = folder / "bench-t.json"
             bench.write_text(json.dumps({"benchmarks": rows}))
             if csv_text is not None:
                 (folder / "accuracy-cross_entropy.csv").write_text(csv_text)
+            if peer_text is not None:
+                (folder / "peer-accuracy-cross_entropy.csv").write_text(peer_text)
             doc = MR.Doc(base=1)
             RCE.section(doc, Machine(folder, bench), folder / "REPORT.md", table=MR.table, code=MR.code,
                         figure=MR.figure, not_run=MR.not_run)
@@ -82,6 +84,32 @@ class ReportCrossEntropy(unittest.TestCase):
         self.assertIn("no `<impl>:cross_entropy` entries", text)
         self.assertIn("| `ce_fused.scalar.accurate` | 0.45 | 0.51 | 0.45 | 0.9 | 1 | 2 | 0 |", text)
         self.assertIn("| `ce_softmax_log.scalar` | 1.6e+07 | none | 1.6e+07 | 0.1 | 6 | 1 | 0 |", text)
+
+    def test_peers_beside_ours(self):
+        header = ("variant,algorithm,isa,tier,distribution,n,target,label_smoothing,loss_ulp,max_ulp,"
+                  "grad_ratio,grad_k,status,detail\n")
+        ours = header + "ce_fused.scalar.accurate,ce_fused,scalar,accurate,dominant_target,7,argmax,0,0.45,0.51,0.9,1,pass,\n"
+        lib = "pytorch 1.13.0 (package 1.13.1+dfsg-4)"
+        peers = header + (
+            f"pytorch_autograd,{lib},avx2,peer,normal_1,1000,argmax,0,0.2752,,15.1,1,scored,\"grad[0] ... > 5e-11\"\n"
+            f"pytorch_autograd,{lib},avx2,peer,normal_1,1000,other,0.1,0.6623,,9.5,1,scored,\n"
+            f"pytorch_autograd,{lib},avx2,peer,dominant_target,1000,argmax,0,8.521e+06,,1.076,1,scored,\n"
+            f"pytorch_autograd.avx512,{lib},avx512,peer,dominant_target,17,argmax,0,8.59e+06,,0.756,1,scored,\n"
+            f"pytorch_autograd.avx512,{lib},avx512,peer,normal_1,17,argmax,0,,,,1,error,\"oops\"\n")
+        text = self.render([bench_row("online.avx512/1/64", 1e9)], ours, peers)
+        self.assertIn("the peers from `peer-accuracy-cross_entropy.csv`", text)
+        lines = text.splitlines()
+        at = {l.split(" |")[0]: i for i, l in enumerate(lines) if l.startswith("| `")}
+        self.assertIn("| `pytorch_autograd` (peer) | 8.52e+06 | none | 8.52e+06 | 15.1 | 1 | 3 | 0 |", lines)
+        self.assertIn("| `pytorch_autograd.avx512` (peer) | 8.59e+06 | none | 8.59e+06 | 0.756 | 1 | 2 | 1 |", lines)
+        # One table: ours first, the peers below it.
+        self.assertLess(at["| `ce_fused.scalar.accurate`"], at["| `pytorch_autograd` (peer)"])
+        # The peers alone (no accuracy-cross_entropy.csv) still show, and say ours is missing.
+        text = self.render([bench_row("online.avx512/1/64", 1e9)], None, peers)
+        self.assertIn("No accuracy-cross_entropy.csv", text)
+        self.assertIn("| `pytorch_autograd` (peer) | 8.52e+06 |", text)
+        text = self.render([bench_row("online.avx512/1/64", 1e9)], ours)
+        self.assertIn("Peers not scored: no peer-accuracy-cross_entropy.csv", text)
 
     def test_softmax_report_ignores_other_ops(self):
         self.assertIsNone(C.parse_name("ce_fused.avx512.poly6:cross_entropy/32/32000"))

@@ -16,6 +16,9 @@ struct CeShape {
     std::size_t rows = 0, cols = 0;
     int threads = 1;
     bool grad = true;  // forward + gradient; false: the loss only
+    // Label smoothing eps (pytorch_autograd only: CrossEntropyFuncOptions::label_smoothing;
+    // the ATen sequence has none and its make throws for eps != 0). peer_accuracy scores it.
+    float label_smoothing = 0.0f;
 };
 
 class CeRunner {

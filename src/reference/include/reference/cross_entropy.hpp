@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "softmaxbench/softmax.hpp"
@@ -25,6 +26,21 @@ struct CrossEntropyReference {
 };
 CrossEntropyReference cross_entropy_reference(std::span<const float> x, std::size_t target, double eps,
                                               double scale, int precision_bits = 128);
+
+// The rows the cross-entropy accuracy sweep scores (`softmaxbench accuracy`, peer_accuracy), in
+// order: per distribution and size n <= max_n, make_row(distribution, n, 42) with the target at
+// the row's argmax, at another index, and at another index with label smoothing 0.1; then per
+// size the "dominant_target" row: target n / 2 at 0, the rest near -L with sum exp = 2^-40
+// (p_t = 1 - 2^-40: where a float pipeline's loss is 0).
+struct CrossEntropyCase {
+    std::string dist;
+    std::size_t n = 0, t = 0;
+    const char* target = "";  // "argmax" or "other"
+    float eps = 0.0f;
+    std::vector<float> x;
+};
+std::vector<CrossEntropyCase> cross_entropy_cases(std::span<const std::string_view> dists,
+                                                  std::span<const std::size_t> sizes, std::size_t max_n);
 
 // One row of a cross_entropy variant against its reference and its documented bounds
 // (variants/list.inc): the loss within max_ulp (ce_log_softmax with eps = 0: its log_softmax's

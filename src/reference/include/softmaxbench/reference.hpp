@@ -141,5 +141,9 @@ BackwardScore score_backward(std::span<const float> dx, const BackwardReference&
 std::span<const std::string_view> backward_dy_kinds();
 // dy of a kind for the forward output y (throws std::invalid_argument for an unknown kind).
 std::vector<float> make_dy(std::string_view kind, std::span<const float> y, Output out, std::uint64_t seed);
+// The forward output y of logits x the backward is swept on (`softmaxbench accuracy`,
+// peer_accuracy): computed in double and rounded once (within 0.51 ULP of the correctly rounded
+// forward; any float row would do as an input of the backward, this one is shared).
+std::vector<float> backward_input(std::span<const float> x, Output out);
 
 }  // namespace smb::ref
