@@ -4,9 +4,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
+
+#include "softmaxbench/softmax.hpp"
 
 namespace smb::bench {
 
@@ -22,6 +25,10 @@ struct Bf16Options {
     std::uint64_t seed = 0;      // row r: make_row(input, cols, seed + r), rounded to bf16
     std::size_t llc_bytes = 0;   // outputs rotate past it (cold writes), as the f32 entries
 };
+
+// The ISA whose bf16 rows --smb_filter_isa=best keeps (besides scalar), given the dispatch ISA:
+// avx512bf16 where available, else the dispatch ISA.
+std::optional<Isa> best_bf16_isa(const std::optional<Isa>& dispatch);
 
 // Registers every entry; adds the thread counts used to `threads`.
 void register_bf16(const std::vector<Bf16Shape>& shapes, const Bf16Options& opt, std::set<int>& threads);

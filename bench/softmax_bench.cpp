@@ -14,7 +14,8 @@
 //                                 all shapes (default), the headline subset, or a list of
 //                                 rows x cols shapes (one thread each)
 //   --smb_filter_isa=all|best     all variants (default), or only those whose ISA is the dispatch
-//                                 ISA or scalar (peers are always registered)
+//                                 ISA or scalar (peers are always registered; the bf16
+//                                 rows: avx512bf16 where available, bf16_bench.cpp)
 //   --smb_input=DIST              the input distribution (default normal_1; any of
 //                                 smb::ref::distributions(), e.g. normal_20 to time guarded's
 //                                 fallback)
@@ -137,7 +138,8 @@ constexpr const char* kHelp =
     "                              1x64,32x1000 (one thread each, log_softmax too; tests)\n"
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
-    "                              peers are always registered\n"
+    "                              peers are always registered (bf16 rows: avx512bf16\n"
+    "                              where available)\n"
     "  --smb_input=DIST            input distribution (default normal_1): normal_0.1, normal_1,\n"
     "                              normal_5, normal_20, uniform, offset_1e4, dominant, ties,\n"
     "                              near_uniform\n"

@@ -109,6 +109,26 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
             INFO(name);
             CHECK(find_variant(name) != nullptr);
         }
+    // guarded, the algorithm the f32 rows lead with, has its bf16 rows on every SIMD ISA (fast
+    // tier, both outputs), with the float bounds of its f32 rows (6 / 3) carried to bf16.
+    for (Isa i : all_isas()) {
+        if (i == Isa::scalar) continue;
+        for (const char* suffix : {".bf16", ".bf16_f32"}) {
+            const std::string name = "guarded." + std::string(to_string(i)) + suffix;
+            INFO(name);
+            const Variant* v = find_variant(name);
+            REQUIRE(v != nullptr);
+            CHECK(v->tier == Tier::fast);
+            CHECK(v->subnormal == Subnormal::flush);
+            if (v->dtype == Dtype::bf16) {
+                CHECK(v->max_ulp == 0.5 + 6.0 / 65536.0);
+                CHECK(v->max_ulp_log == 0.5 + 3.0 / 65536.0);
+            } else {
+                CHECK(v->max_ulp == 6.0);
+                CHECK(v->max_ulp_log == 3.0);
+            }
+        }
+    }
     // The f32 slice is what it was: no bf16 variant in it.
     for (const Variant& v : all_variants()) CHECK(v.dtype == Dtype::f32);
 }
@@ -211,6 +231,41 @@ TEST_CASE("bf16: the scorer fails an output one bf16 ULP off, and passes the cor
         CHECK(s.failure.find("bf16 ULP bound") != std::string::npos);
         CHECK(s.correct == s.band - 1);
     }
+}
+
+TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in both forms") {
+    // guarded.<isa>.bf16 keeps its terms in a scratch up to kBf16ScratchMax = 65536 elements and
+    // computes them again past it; either way each output is RNE_bf16(e * float(1/s)) with the
+    // terms e and the sum s of guarded.<isa>.bf16_f32 (its store form): the same bits as that
+    // output rounded to bf16. avx512bf16's native rounding flushes subnormal floats (list.inc).
+    std::size_t compared = 0;
+    for (const Variant* v : available(Dtype::bf16)) {
+        if (v->algorithm != Algorithm::guarded) continue;
+        std::string f32_name(v->name);
+        f32_name += "_f32";
+        const Variant* w = find_variant(f32_name);
+        REQUIRE(w != nullptr);
+        for (const char* dist : {"normal_1", "uniform", "normal_20", "offset_1e4"})
+            for (std::size_t n : {std::size_t(2), std::size_t(33), std::size_t(1000), std::size_t(4096), std::size_t(65536),
+                                  std::size_t(65537), std::size_t(100000)}) {
+                INFO(v->name << " " << dist << " n=" << n);
+                const Case c = make_case(dist, n, 7);
+                Bits y(n, 0xABCD), y_in_place = c.x;
+                std::vector<float> y32(n, -7.0f);
+                run(*v, c.x.data(), y.data(), n, RowParams{});
+                run(*v, y_in_place.data(), y_in_place.data(), n, RowParams{});
+                run(*w, c.x.data(), y32.data(), n, RowParams{});
+                std::size_t bad = 0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const bool flushed = v->isa == Isa::avx512bf16 && std::fabs(y32[i]) < 0x1p-126f;
+                    const std::uint16_t want = flushed ? std::uint16_t(0) : float_to_bf16(y32[i]);
+                    bad += y[i] != want || y_in_place[i] != want;
+                }
+                CHECK(bad == 0);
+                compared += n;
+            }
+    }
+    CHECK(compared > 0);
 }
 
 TEST_CASE("bf16: special values by the f32 policy") {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -70,5 +72,25 @@ void softmax_batch(const Variant& v, const Bf16BatchArgs& a) {
     if (v.dtype == Dtype::bf16) run(v.row_bf16, a, a.y, ldx, ldy);
     else run(v.row_bf16_f32, a, a.y_f32, ldx, ldy);
 }
+
+namespace detail {
+// The scratch of variants/simd/guarded_bf16.hpp: one buffer per thread, grown to the longest row
+// asked for (at most kBf16ScratchMax floats), freed when the thread exits.
+float* bf16_scratch(std::size_t n) noexcept {
+    struct Free {
+        void operator()(float* p) const { std::free(p); }
+    };
+    thread_local std::unique_ptr<float, Free> buf;
+    thread_local std::size_t cap = 0;
+    if (n > cap) {
+        const std::size_t want = std::max<std::size_t>((n + 15) / 16 * 16, 1024);
+        void* p = std::aligned_alloc(64, want * sizeof(float));
+        if (p == nullptr) return nullptr;  // the caller recomputes instead
+        buf.reset(static_cast<float*>(p));
+        cap = want;
+    }
+    return buf.get();
+}
+}  // namespace detail
 
 }  // namespace smb

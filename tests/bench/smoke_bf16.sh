@@ -57,6 +57,20 @@ for dtype in ("f32", "all"):
     ce = [n for n in listed if ":cross_entropy" in n]
     check(ce and len(ce) == len(set(ce)), f"--smb_dtype={dtype} lists the cross-entropy entries once each",
           f"{len(ce)} listed, {len(set(ce))} distinct")
+# --smb_filter_isa=best keeps scalar and one ISA's bf16 rows: avx512bf16 where the CPU has
+# AVX512_BF16 (and no SOFTMAXBENCH_FORCE_ISA caps it), the dispatch ISA otherwise; guarded leads.
+best = subprocess.run([binary, "--smb_dtype=bf16", "--smb_filter_isa=best", "--smb_shapes=1x1000",
+                       "--benchmark_list_tests=true"], capture_output=True, text=True).stdout.split()
+ours = [n.split("/")[0].split(".") for n in best]  # <algorithm>.<isa>[...].<dtype>; peers have two parts
+isas = {p[1] for p in ours if len(p) >= 3 and p[-1].startswith("bf16")}
+isas.discard("scalar")
+check(len(isas) == 1, "--smb_filter_isa=best: one ISA's bf16 rows besides scalar", str(sorted(isas)))
+flags = next((l.split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+if "avx512_bf16" in flags and "avx512bw" in flags and not os.environ.get("SOFTMAXBENCH_FORCE_ISA"):
+    check(isas == {"avx512bf16"}, "--smb_filter_isa=best keeps the avx512bf16 rows on this CPU", str(sorted(isas)))
+isa = next(iter(isas), "?")
+for base in [f"guarded.{isa}.bf16", f"guarded.{isa}.bf16_f32", "onednn.bf16", "memcpy.bf16"]:
+    check(f"{base}/1/1000" in best, f"--smb_filter_isa=best lists {base}")
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PYEOF
