@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <string>
@@ -40,18 +41,34 @@ std::int64_t target_of(const CrossEntropyArgs& a, std::size_t r) {
 }
 
 void validate(const Variant& v, const CrossEntropyArgs& a, std::size_t ldx, std::size_t ldg) {
-    if (v.op != Op::cross_entropy || v.cross_entropy == nullptr)
+    const bool has_fn = v.dtype == Dtype::f32 ? v.cross_entropy != nullptr
+                        : v.dtype == Dtype::bf16 ? v.cross_entropy_bf16 != nullptr
+                                                 : v.cross_entropy_bf16_f32 != nullptr;
+    if (v.op != Op::cross_entropy || !has_fn)
         throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
                                     ", not cross_entropy");
+    // The logits and gradient pointers of the variant's dtype, and none of the other's.
+    const std::string dt = "variant '" + std::string(v.name) + "' (dtype " + std::string(to_string(v.dtype)) + ") ";
+    if (v.dtype == Dtype::f32) {
+        if (a.x_bf16 || a.grad_bf16) throw std::invalid_argument(dt + "takes float32 logits (x), not bf16");
+    } else {
+        if (a.x) throw std::invalid_argument(dt + "takes bf16 logits (x_bf16), not float32");
+        if (v.dtype == Dtype::bf16 && a.grad) throw std::invalid_argument(dt + "writes a bf16 gradient (grad_bf16)");
+        if (v.dtype == Dtype::bf16_f32 && a.grad_bf16)
+            throw std::invalid_argument(dt + "writes a float32 gradient (grad)");
+    }
     if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
     if (!(a.label_smoothing >= 0.0f && a.label_smoothing <= 1.0f))
         throw std::invalid_argument("label smoothing must be in [0, 1]");
     if (a.loss == nullptr) throw std::invalid_argument("null loss");
     if (a.rows == 0) return;
     if (a.cols == 0) throw std::invalid_argument("cross_entropy needs at least one class (cols == 0)");
-    if (a.x == nullptr || a.targets == nullptr) throw std::invalid_argument("null logits or targets");
-    if (ldx < a.cols || (a.grad && ldg < a.cols)) throw std::invalid_argument("row stride smaller than cols");
-    if (a.grad && a.grad == a.x && ldg != ldx) throw std::invalid_argument("in place needs the same row stride");
+    if ((a.x == nullptr && a.x_bf16 == nullptr) || a.targets == nullptr)
+        throw std::invalid_argument("null logits or targets");
+    const bool has_grad = a.grad || a.grad_bf16;
+    if (ldx < a.cols || (has_grad && ldg < a.cols)) throw std::invalid_argument("row stride smaller than cols");
+    if (((a.grad && a.grad == a.x) || (a.grad_bf16 && a.grad_bf16 == a.x_bf16)) && ldg != ldx)
+        throw std::invalid_argument("in place needs the same row stride");
     for (std::size_t r = 0; r < a.rows; ++r) {
         const std::int64_t t = target_of(a, r);
         if (t == a.ignore_index) continue;
@@ -83,18 +100,26 @@ void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
 
     std::vector<double> losses(a.rows, 0.0);
     const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
-    const CrossEntropyRowFn fn = v.cross_entropy;
-#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
-    for (std::size_t r = 0; r < a.rows; ++r) {
+    // One row by dtype: the ignored rows get a zero gradient (bf16 +0 is 0x0000).
+    const auto row = [&](std::size_t r) {
         const std::int64_t t = target_of(a, r);
         float* g = a.grad ? a.grad + r * ldg : nullptr;
+        std::uint16_t* g16 = a.grad_bf16 ? a.grad_bf16 + r * ldg : nullptr;
         if (t == a.ignore_index) {
-            if (g)
-                for (std::size_t j = 0; j < a.cols; ++j) g[j] = 0.0f;
-            continue;
+            if (g) std::fill(g, g + a.cols, 0.0f);
+            if (g16) std::fill(g16, g16 + a.cols, std::uint16_t(0));
+            return;
         }
-        losses[r] = fn(a.x + r * ldx, std::size_t(t), g, a.cols, p);
-    }
+        switch (v.dtype) {
+            case Dtype::f32: losses[r] = v.cross_entropy(a.x + r * ldx, std::size_t(t), g, a.cols, p); break;
+            case Dtype::bf16: losses[r] = v.cross_entropy_bf16(a.x_bf16 + r * ldx, std::size_t(t), g16, a.cols, p); break;
+            case Dtype::bf16_f32:
+                losses[r] = v.cross_entropy_bf16_f32(a.x_bf16 + r * ldx, std::size_t(t), g, a.cols, p);
+                break;
+        }
+    };
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+    for (std::size_t r = 0; r < a.rows; ++r) row(r);
     if (a.reduction == Reduction::none) {
         for (std::size_t r = 0; r < a.rows; ++r) a.loss[r] = float(losses[r]);
         return;

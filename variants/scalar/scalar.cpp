@@ -296,7 +296,7 @@ void on_dtype(RowFn f, const std::uint16_t* x, Ty* y, std::size_t n, RowParams p
     })
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                            \
-        SMB_CAT(SMB_DECLARE_, op)(SMB_KERNEL_FN(alg, exp, tier, dtype)) {                   \
+        SMB_DECLARE_OP(op, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype)) {                   \
             return alg SMB_CAT(SMB_ARGS_, op);                                              \
         }                                                                                   \
     })
