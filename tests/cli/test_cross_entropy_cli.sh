@@ -203,6 +203,22 @@ else
     fail "accuracy with cross_entropy variants" "exit $RC: $ERR $(head -3 "$CE" 2>/dev/null)"
 fi
 
+# The bf16 dtypes in the same CSV, with the dtype column (15), on the rows rounded to bf16; the
+# accurate bf16 gradient correctly rounded on every output (column 17: correct/outputs).
+mkdir -p "$WORK/accb"
+run_cmd accuracy --threads 2 --variants ce_fused.avx2.accurate.bf16,ce_fused.avx2.poly6.bf16_f32 \
+    --distributions normal_5 --out "$WORK/accb/acc.csv"
+CE=$WORK/accb/acc-cross_entropy.csv
+if [[ $RC -eq 0 && $(($(wc -l <"$CE") - 1)) -eq 120 ]] &&
+    ! awk -F, 'NR > 1 && $13 != "pass"' "$CE" | grep -q . &&
+    [[ $(awk -F, '$15 == "bf16"' "$CE" | wc -l) -eq 60 && $(awk -F, '$15 == "bf16_f32"' "$CE" | wc -l) -eq 60 ]] &&
+    ! awk -F, '$15 == "bf16" { split($17, c, "/"); if (c[1] != c[2]) print }' "$CE" | grep -q . &&
+    awk -F, '$15 == "bf16" { split($17, c, "/"); n += c[2] } END { exit !(n > 1000) }' "$CE"; then
+    pass "accuracy: bf16 cross_entropy variants in the cross_entropy CSV (dtype column, within bound, correctly rounded)"
+else
+    fail "accuracy with bf16 cross_entropy variants" "exit $RC: $ERR $(head -3 "$CE" 2>/dev/null)"
+fi
+
 # ---- errors: one line, non-zero exit, no output ----------------------------------------------------
 make_npy "$IN/t_bad.npy" '<i8' '(3,)' 'q<' 0 5 1
 make_npy "$IN/x3.npy" '<f4' '(3, 4)' 'f<' 1 2 3 4 5 6 7 8 9 10 11 12
