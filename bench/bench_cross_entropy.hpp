@@ -11,6 +11,9 @@ namespace smb::bench {
 // ISA's and scalar with best_isa_only), PyTorch (autograd and the ATen op sequence) and memcpy.
 // headline_only: a short set (4096x128 and 32x32000, the fused and unfused forms and the peers).
 // Returns the thread counts used. `input` is the distribution of the logits (--smb_input).
-std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, const std::string& input);
+// f32: the float32 entries; bf16: the bf16-logit ones (<variant>.bf16 / .bf16_f32 and the
+// peers' .bf16 names; --smb_dtype=bf16 or all).
+std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, const std::string& input, bool f32 = true,
+                                     bool bf16 = false);
 
 }  // namespace smb::bench

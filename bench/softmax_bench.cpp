@@ -646,7 +646,8 @@ int main(int argc, char** argv) {
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     std::set<int> threads = register_all(opt);
     if (opt.custom.empty())  // the cross-entropy entries: bench_cross_entropy.cpp
-        threads.merge(smb::bench::register_cross_entropy(opt.headline_only, opt.best_isa_only, opt.input));
+        threads.merge(smb::bench::register_cross_entropy(opt.headline_only, opt.best_isa_only, opt.input,
+                                                         opt.dtype != "bf16", opt.dtype != "f32"));
     if (!opt.write_inputs.empty()) return write_inputs(opt, threads);
     add_context(opt, threads);
     benchmark::RunSpecifiedBenchmarks();
