@@ -60,8 +60,8 @@ const std::vector<CeShapeDef> kCeShapes = {
     {1, 4096, false, {1, 2}, {}},
     {4096, 128, true, {1, 2}, {1}},
     {32, 32000, true, {1, 2}, {1, 2}},
-    {8, 128256, false, {1, 2}, {}},
-    {1, 16777216, false, {1, 2}, {}},
+    {8, 128256, true, {1, 2}, {1}},
+    {1, 16777216, true, {1, 2}, {1}},
 };
 
 constexpr std::uint64_t kSeed = 20240601;
