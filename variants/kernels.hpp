@@ -39,6 +39,14 @@
     double fn(const std::uint16_t* x, std::size_t target, float* grad, std::size_t n, \
               const ::smb::CrossEntropyRowParams& p)
 #define SMB_DECLARE_OP(op, dtype, fn) SMB_DECLARE_##op##_##dtype(fn)
+// The split plumbing of an op row (detail/split.hpp): backward rows have a BackwardSplit,
+// fn_split (its two passes, for one row cut across threads); other ops none.
+#define SMB_OP_SPLIT_DECL_forward(fn)
+#define SMB_OP_SPLIT_DECL_backward(fn) extern const ::smb::BackwardSplit SMB_CAT(fn, _split);
+#define SMB_OP_SPLIT_DECL_cross_entropy(fn)
+#define SMB_OP_SPLIT_DEF_forward(fn, reduce, write)
+#define SMB_OP_SPLIT_DEF_backward(fn, reduce, write) const ::smb::BackwardSplit SMB_CAT(fn, _split) = {reduce, write};
+#define SMB_OP_SPLIT_DEF_cross_entropy(fn, reduce, write)
 #define SMB_ARGS_forward (x, y, n, p)
 #define SMB_ARGS_backward (y, dy, dx, n, p)
 #define SMB_ARGS_cross_entropy (x, target, grad, n, p)
@@ -81,6 +89,7 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     namespace smb::kernels::isa {                                                          \
     SMB_DECLARE_OP(op, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype));                       \
+    SMB_OP_SPLIT_DECL_##op(SMB_KERNEL_FN(alg, exp, tier, dtype))                            \
     }
 #include "list.inc"
 #undef SMB_VARIANT

@@ -130,6 +130,7 @@ struct Row {
     Bf16F32RowFn row_bf16_f32;  // dtype bf16_f32 (row null)
     CrossEntropyBf16RowFn ce_bf16 = nullptr;        // op cross_entropy, dtype bf16
     CrossEntropyBf16F32RowFn ce_bf16_f32 = nullptr;  // op cross_entropy, dtype bf16_f32
+    const BackwardSplit* bw_split = nullptr;        // op backward: its two passes
 };
 
 constexpr Row kRows[] = {
@@ -141,7 +142,11 @@ constexpr Row kRows[] = {
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
         Op::op, SMB_OP_FNS_##op##_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary, \
-        nullptr, SplitForm::split, nullptr, nullptr, SMB_OP_BF16_FNS_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+        nullptr, SplitForm::split, nullptr, nullptr, SMB_OP_BF16_FNS_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), \
+        SMB_OP_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+#define SMB_OP_SPLIT_PTR_forward(fn) nullptr
+#define SMB_OP_SPLIT_PTR_backward(fn) &SMB_CAT(fn, _split)
+#define SMB_OP_SPLIT_PTR_cross_entropy(fn) nullptr
 // An op row's function by op and dtype: f32 in (row, backward, cross_entropy); the bf16 dtypes
 // (cross_entropy only) in (ce_bf16, ce_bf16_f32).
 #define SMB_OP_FNS_forward_f32(fn) SMB_FNS_forward(fn)
@@ -185,6 +190,9 @@ constexpr Row kRows[] = {
 #undef SMB_OP_BF16_FNS_f32
 #undef SMB_OP_BF16_FNS_bf16
 #undef SMB_OP_BF16_FNS_bf16_f32
+#undef SMB_OP_SPLIT_PTR_forward
+#undef SMB_OP_SPLIT_PTR_backward
+#undef SMB_OP_SPLIT_PTR_cross_entropy
 };
 constexpr std::size_t kCount = std::size(kRows);
 
@@ -265,6 +273,15 @@ const RowSplit* detail::split_of(const Variant& v) {
         return kRows[kRowOf[std::size_t(p - kVariants.data())]].split;
     for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
         if (r.row != nullptr && r.row == v.row) return r.split;
+    return nullptr;
+}
+
+const BackwardSplit* detail::backward_split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
+        return kRows[kRowOf[std::size_t(p - kVariants.data())]].bw_split;
+    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
+        if (r.backward != nullptr && r.backward == v.backward) return r.bw_split;
     return nullptr;
 }
 

@@ -40,7 +40,17 @@ struct RowSplit {
     std::size_t long_from = 0;
 };
 
+// The backward's two passes (op backward), for one row cut across threads: the sum over a slice
+// (softmax: <y, dy>; log_softmax: sum dy) in double, and the write of a slice given the row's sum.
+// The row function is write(reduce(row)), so a row cut in one piece gives its bits.
+struct BackwardSplit {
+    double (*reduce)(const float* y, const float* dy, std::size_t n, RowParams p);
+    void (*write)(const float* y, const float* dy, float* dx, std::size_t n, RowParams p, double s);
+};
+
 namespace detail {
+// The backward split of a registry backward variant (nullptr for others).
+const BackwardSplit* backward_split_of(const Variant& v);
 // The split plumbing of a registry variant (variants/registry.cpp builds the table from the same
 // list rows as the variants): nullptr when its split form is none, for the auto entries, and for
 // a Variant that is not one of the registry's (a copy of one finds its entry by its row function).
