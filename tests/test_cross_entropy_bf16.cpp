@@ -412,6 +412,44 @@ TEST_CASE("cross_entropy_batch bf16: reductions, ignore_index, int32 targets, th
     }
 }
 
+TEST_CASE("cross_entropy_batch bf16: one long row split across 2 and 3 threads, within bounds, in place") {
+    for (std::size_t n : {std::size_t(262144), std::size_t(40009)}) {
+        const Bits x = to_bf16(ref::make_row("normal_5", n, 66 + n));
+        const std::size_t t = n / 3;
+        const std::int64_t t64 = std::int64_t(t);
+        for (float eps : {0.0f, 0.1f}) {
+            const ref::CrossEntropyReference r = ref::cross_entropy_reference(widen(x), t, eps, 1.0);
+            for (const Variant* v : ce_bf16_variants())
+                for (int threads : {2, 3}) {
+                    INFO(v->name << " n=" << n << " eps=" << eps << " threads=" << threads);
+                    const bool b16 = v->dtype == Dtype::bf16;
+                    float loss = 0, lo = 0;
+                    Bits g16(b16 ? n : 0);
+                    std::vector<float> g32(b16 ? 0 : n);
+                    CrossEntropyArgs a;
+                    a.x_bf16 = x.data(), a.rows = 1, a.cols = n, a.targets = &t64, a.loss = &loss;
+                    a.reduction = Reduction::sum, a.label_smoothing = eps, a.threads = threads;
+                    if (b16) a.grad_bf16 = g16.data();
+                    else a.grad = g32.data();
+                    cross_entropy_batch(*v, a);
+                    std::vector<double> g(n);
+                    for (std::size_t j = 0; j < n; ++j) g[j] = b16 ? double(bf16_to_float(g16[j])) : double(g32[j]);
+                    CHECK(ref::check_cross_entropy_outputs(*v, t, eps, 1.0f, r, double(loss), g, b16 ? 8 : 24).failure == "");
+                    a.grad = nullptr, a.grad_bf16 = nullptr, a.loss = &lo;  // the loss alone: the same
+                    cross_entropy_batch(*v, a);
+                    CHECK(lo == loss);
+                    if (b16) {  // in place over the logits
+                        Bits xc = x;
+                        a.x_bf16 = xc.data(), a.grad_bf16 = xc.data(), a.loss = &lo;
+                        cross_entropy_batch(*v, a);
+                        CHECK(lo == loss);
+                        CHECK(xc == g16);
+                    }
+                }
+        }
+    }
+}
+
 TEST_CASE("cross_entropy_batch bf16: the logits or gradient of another dtype are refused; nothing is written") {
     const Variant* b16 = find_variant("ce_fused.scalar.accurate.bf16");
     const Variant* b32 = find_variant("ce_fused.scalar.accurate.bf16_f32");

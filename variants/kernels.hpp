@@ -43,10 +43,21 @@
 // fn_split (its two passes, for one row cut across threads); other ops none.
 #define SMB_OP_SPLIT_DECL_forward(fn)
 #define SMB_OP_SPLIT_DECL_backward(fn) extern const ::smb::BackwardSplit SMB_CAT(fn, _split);
-#define SMB_OP_SPLIT_DECL_cross_entropy(fn)
+#define SMB_OP_SPLIT_DECL_cross_entropy(fn) extern const ::smb::CrossEntropySplit* const SMB_CAT(fn, _split);
 #define SMB_OP_SPLIT_DEF_forward(fn, reduce, write)
 #define SMB_OP_SPLIT_DEF_backward(fn, reduce, write) const ::smb::BackwardSplit SMB_CAT(fn, _split) = {reduce, write};
+// cross_entropy rows (SIMD units): the fused form's CrossEntropySplit, nullptr for the others;
+// SMB_CE_SPLIT_NONE for the scalar rows. Tx / Tg: the element types of the row's dtype.
 #define SMB_OP_SPLIT_DEF_cross_entropy(fn, reduce, write)
+#define SMB_CE_SPLIT_DEF(fn, split) const ::smb::CrossEntropySplit* const SMB_CAT(fn, _split) = split;
+#define SMB_CE_TX_f32 float
+#define SMB_CE_TG_f32 float
+#define SMB_CE_TX_bf16 std::uint16_t
+#define SMB_CE_TG_bf16 std::uint16_t
+#define SMB_CE_TX_bf16_f32 std::uint16_t
+#define SMB_CE_TG_bf16_f32 float
+#define SMB_CE_SPLIT_forward(alg, exp, tier, dtype, fn)
+#define SMB_CE_SPLIT_backward(alg, exp, tier, dtype, fn)
 #define SMB_ARGS_forward (x, y, n, p)
 #define SMB_ARGS_backward (y, dy, dx, n, p)
 #define SMB_ARGS_cross_entropy (x, target, grad, n, p)

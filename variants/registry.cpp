@@ -131,6 +131,7 @@ struct Row {
     CrossEntropyBf16RowFn ce_bf16 = nullptr;        // op cross_entropy, dtype bf16
     CrossEntropyBf16F32RowFn ce_bf16_f32 = nullptr;  // op cross_entropy, dtype bf16_f32
     const BackwardSplit* bw_split = nullptr;        // op backward: its two passes
+    const CrossEntropySplit* const* ce_split = nullptr;  // op cross_entropy: where its split (or null) is
 };
 
 constexpr Row kRows[] = {
@@ -143,7 +144,11 @@ constexpr Row kRows[] = {
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
         Op::op, SMB_OP_FNS_##op##_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary, \
         nullptr, SplitForm::split, nullptr, nullptr, SMB_OP_BF16_FNS_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), \
-        SMB_OP_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+        SMB_OP_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)),                        \
+        SMB_OP_CE_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+#define SMB_OP_CE_SPLIT_PTR_forward(fn) nullptr
+#define SMB_OP_CE_SPLIT_PTR_backward(fn) nullptr
+#define SMB_OP_CE_SPLIT_PTR_cross_entropy(fn) &SMB_CAT(fn, _split)
 #define SMB_OP_SPLIT_PTR_forward(fn) nullptr
 #define SMB_OP_SPLIT_PTR_backward(fn) &SMB_CAT(fn, _split)
 #define SMB_OP_SPLIT_PTR_cross_entropy(fn) nullptr
@@ -193,6 +198,9 @@ constexpr Row kRows[] = {
 #undef SMB_OP_SPLIT_PTR_forward
 #undef SMB_OP_SPLIT_PTR_backward
 #undef SMB_OP_SPLIT_PTR_cross_entropy
+#undef SMB_OP_CE_SPLIT_PTR_forward
+#undef SMB_OP_CE_SPLIT_PTR_backward
+#undef SMB_OP_CE_SPLIT_PTR_cross_entropy
 };
 constexpr std::size_t kCount = std::size(kRows);
 
@@ -282,6 +290,15 @@ const BackwardSplit* detail::backward_split_of(const Variant& v) {
         return kRows[kRowOf[std::size_t(p - kVariants.data())]].bw_split;
     for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
         if (r.backward != nullptr && r.backward == v.backward) return r.bw_split;
+    return nullptr;
+}
+
+const CrossEntropySplit* detail::cross_entropy_split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount)) {
+        const CrossEntropySplit* const* s = kRows[kRowOf[std::size_t(p - kVariants.data())]].ce_split;
+        return s ? *s : nullptr;
+    }
     return nullptr;
 }
 

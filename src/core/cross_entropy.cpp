@@ -1,7 +1,12 @@
 // The cross-entropy batch call: validate everything, then one row function call per row not
 // ignored, threads over whole rows (OpenMP, schedule(static)); per-row losses are kept in
-// double and reduced in row order, so the result is bit-identical for any thread count.
+// double and reduced in row order, so the result is bit-identical for any thread count. A long
+// row with fewer rows than threads is split across them (split_rows, below; the fused form's
+// SIMD variants): deterministic for a thread count, within the same bounds.
 #include "softmaxbench/cross_entropy.hpp"
+
+#include "detail/split.hpp"
+#include "layout.hpp"
 
 #include <omp.h>
 
@@ -79,6 +84,65 @@ void validate(const Variant& v, const CrossEntropyArgs& a, std::size_t ldx, std:
     }
 }
 
+void reduce_losses(const CrossEntropyArgs& a, const std::vector<double>& losses, std::size_t counted) {
+    if (a.reduction == Reduction::none) {
+        for (std::size_t r = 0; r < a.rows; ++r) a.loss[r] = float(losses[r]);
+        return;
+    }
+    double s = 0;
+    for (double l : losses) s += l;
+    a.loss[0] = float(a.reduction == Reduction::sum ? s : s / double(counted));  // 0 / 0: NaN
+}
+
+// Fewer rows than threads, each of at least layout::kMinSplitCols (the forward's split
+// threshold): each row is cut in `threads` slices (layout::split_slice); each thread reduces its
+// slice (its max without the target, and the sum of exp relative to it), the slices are merged
+// in slice order (the online merge, in double) into the row's state, each thread writes its
+// slice of the gradient, and the target's gradient and the loss come last. Every slice is
+// reduced before any is written, so the gradient may be written over the logits.
+void split_rows(const Variant& v, const CrossEntropySplit& split, const CrossEntropyArgs& a, std::size_t ldx,
+                std::size_t ldg, const CrossEntropyRowParams& p, std::vector<double>& losses) {
+    const int parts = a.threads;
+    const std::size_t xsize = v.dtype == Dtype::f32 ? sizeof(float) : sizeof(std::uint16_t);
+    const std::size_t gsize = v.dtype == Dtype::bf16 ? sizeof(std::uint16_t) : sizeof(float);
+    const char* xbase = v.dtype == Dtype::f32 ? reinterpret_cast<const char*>(a.x) : reinterpret_cast<const char*>(a.x_bf16);
+    char* gbase = a.grad ? reinterpret_cast<char*>(a.grad) : reinterpret_cast<char*>(a.grad_bf16);
+    std::vector<CeSliceState> slices(static_cast<std::size_t>(parts));
+    std::vector<double> gaps(std::size_t(parts), 0.0);
+    for (std::size_t r = 0; r < a.rows; ++r) {
+        const std::int64_t t64 = target_of(a, r);
+        const char* x = xbase + r * ldx * xsize;
+        char* g = gbase ? gbase + r * ldg * gsize : nullptr;
+        if (t64 == a.ignore_index) {
+            if (g) std::fill(g, g + a.cols * gsize, char(0));  // +0 in float and bf16
+            continue;
+        }
+        const std::size_t t = std::size_t(t64);
+        CeRowState st;
+#pragma omp parallel num_threads(parts)
+        {
+#pragma omp for schedule(static)
+            for (int k = 0; k < parts; ++k) {
+                const auto [b, e] = layout::split_slice(a.cols, parts, k);
+                slices[std::size_t(k)] = split.reduce(x + b * xsize, e - b, t >= b && t < e ? t - b : e - b);
+            }
+#pragma omp single
+            st = split.stats(slices.data(), parts, x, t);
+#pragma omp for schedule(static)
+            for (int k = 0; k < parts; ++k) {
+                const auto [b, e] = layout::split_slice(a.cols, parts, k);
+                double gap = 0;
+                if (g) gap = split.write(x + b * xsize, g + b * gsize, e - b, st, a.cols, p);
+                else if (p.label_smoothing > 0 && !st.nan) gap = split.gap(x + b * xsize, e - b, st.m);
+                gaps[std::size_t(k)] = gap;
+            }
+        }
+        double gap = 0;
+        for (double q : gaps) gap += q;  // slice order
+        losses[r] = split.finish(st, t, g, a.cols, gap, p);
+    }
+}
+
 }  // namespace
 
 void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
@@ -99,6 +163,12 @@ void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
     p.grad_scale = a.reduction == Reduction::mean ? (counted ? float(1.0 / double(counted)) : 0.0f) : 1.0f;
 
     std::vector<double> losses(a.rows, 0.0);
+    const CrossEntropySplit* split = detail::cross_entropy_split_of(v);
+    if (split && a.threads > 1 && a.rows < std::size_t(a.threads) && a.cols >= layout::kMinSplitCols) {
+        split_rows(v, *split, a, ldx, ldg, p, losses);
+        reduce_losses(a, losses, counted);
+        return;
+    }
     const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
     // One row by dtype: the ignored rows get a zero gradient (bf16 +0 is 0x0000).
     const auto row = [&](std::size_t r) {
@@ -120,13 +190,7 @@ void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
     };
 #pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
     for (std::size_t r = 0; r < a.rows; ++r) row(r);
-    if (a.reduction == Reduction::none) {
-        for (std::size_t r = 0; r < a.rows; ++r) a.loss[r] = float(losses[r]);
-        return;
-    }
-    double s = 0;
-    for (double l : losses) s += l;
-    a.loss[0] = float(a.reduction == Reduction::sum ? s : s / double(counted));  // 0 / 0: NaN
+    reduce_losses(a, losses, counted);
 }
 
 }  // namespace smb

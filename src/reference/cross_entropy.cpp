@@ -226,6 +226,14 @@ void check_outputs(const Variant& v, std::size_t n, std::size_t t, float eps, fl
 
 }  // namespace
 
+CrossEntropyCheck check_cross_entropy_outputs(const Variant& v, std::size_t t, float eps, float scale,
+                                              const CrossEntropyReference& r, double loss,
+                                              const std::vector<double>& grad, int grad_bits) {
+    CrossEntropyCheck out;
+    check_outputs(v, grad.size(), t, eps, scale, r, loss, loss, grad, grad_bits, out);
+    return out;
+}
+
 CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t t, float eps,
                                       float scale, const CrossEntropyReference& r, bool in_place) {
     CrossEntropyCheck out;

@@ -309,7 +309,9 @@ void on_dtype(RowFn f, const std::uint16_t* x, Ty* y, std::size_t n, RowParams p
             return alg SMB_CAT(SMB_ARGS_, op);                                              \
         }                                                                                   \
         SMB_OP_SPLIT_DEF_##op(SMB_KERNEL_FN(alg, exp, tier, dtype), &alg##_reduce, &alg##_write) \
+        SMB_CE_SPLIT_##op(alg, exp, tier, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype))            \
     })
+#define SMB_CE_SPLIT_cross_entropy(alg, exp, tier, dtype, fn) SMB_CE_SPLIT_DEF(fn, nullptr)  // no scalar split
 #include "list.inc"
 #undef SMB_VARIANT
 #undef SMB_OP_VARIANT

@@ -19,6 +19,7 @@
 // softmax - onehot: what the NumPy guide's code does. Bounds: variants/list.inc.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -26,6 +27,7 @@
 
 #include "simd/max_shifted.hpp"
 #include "softmaxbench/bf16.hpp"
+#include "detail/split.hpp"
 #include "simd/passes.hpp"
 
 namespace smb::simd {
@@ -340,6 +342,58 @@ double ce_fused(const Tx* x, std::size_t t, Tg* grad, std::size_t n, const Cross
         gap = sum_gap<Arch>(x, n, st.m);
     }
     return loss(st, xt, n, eps, gap);
+}
+
+// The fused form's passes apart, for a row cut across threads (detail/split.hpp,
+// CrossEntropySplit); the row function above is the same steps on one slice.
+template <class Arch, class Cfg, class Tx, class Tg>
+struct CeFusedSplit {
+    static CeSliceState reduce(const void* xv, std::size_t n, std::size_t skip) {
+        const ce_detail::Reduced r = ce_detail::reduce<Arch, Cfg::accurate>(static_cast<const Tx*>(xv), n, skip);
+        return {r.m, r.d, r.nan};
+    }
+    static CeRowState stats(const CeSliceState* parts, int count, const void* xv, std::size_t t) {
+        ce_detail::Reduced r;  // the online merge: the sums rescaled to the largest max, in double
+        for (int k = 0; k < count; ++k) r.nan = r.nan || parts[k].nan || parts[k].d != parts[k].d;
+        if (!r.nan) {
+            for (int k = 0; k < count; ++k) r.m = std::max(r.m, parts[k].m);
+            if (r.m != -ce_detail::kInfF)
+                for (int k = 0; k < count; ++k)
+                    if (parts[k].m != -ce_detail::kInfF) r.d += parts[k].d * std::exp(double(parts[k].m) - double(r.m));
+        }
+        const float xt = ce_detail::logit(static_cast<const Tx*>(xv)[t]);
+        const ce_detail::RowStats st = ce_detail::stats(r, xt);
+        return {st.m, xt, st.s, st.log_s, st.p_t_m1, st.nan};
+    }
+    static double write(const void* xv, void* gv, std::size_t n, const CeRowState& st, std::size_t row_n,
+                        const CrossEntropyRowParams& p) {
+        const Tx* x = static_cast<const Tx*>(xv);
+        Tg* g = static_cast<Tg*>(gv);
+        if (st.nan) {
+            ce_detail::fill_nan_maybe(g, n);
+            return 0.0;
+        }
+        const double eps = p.label_smoothing, qoff = eps / double(row_n);
+        return eps > 0 ? ce_detail::write_grad<Arch, Cfg::accurate, true>(x, g, n, st.m, st.s, qoff, p.grad_scale)
+                       : ce_detail::write_grad<Arch, Cfg::accurate, false>(x, g, n, st.m, st.s, qoff, p.grad_scale);
+    }
+    static double gap(const void* xv, std::size_t n, float m) {
+        return ce_detail::sum_gap<Arch>(static_cast<const Tx*>(xv), n, m);
+    }
+    static double finish(const CeRowState& st, std::size_t t, void* gv, std::size_t n, double gap,
+                         const CrossEntropyRowParams& p) {
+        if (st.nan) return std::numeric_limits<double>::quiet_NaN();
+        const ce_detail::RowStats rs{st.m, st.s, st.log_s, st.p_t_m1, st.nan};
+        if (gv) ce_detail::put(static_cast<Tg*>(gv)[t], ce_detail::grad_target(rs, n, p.label_smoothing, p.grad_scale));
+        return ce_detail::loss(rs, st.xt, n, p.label_smoothing, gap);
+    }
+    static constexpr CrossEntropySplit value{&reduce, &stats, &write, &gap, &finish};
+};
+// The split of an algorithm of op cross_entropy: the fused form's; none for the unfused ones.
+template <Algorithm A, class Arch, class Cfg, class Tx, class Tg>
+constexpr const CrossEntropySplit* ce_split() {
+    if constexpr (A == Algorithm::ce_fused) return &CeFusedSplit<Arch, Cfg, Tx, Tg>::value;
+    else return nullptr;
 }
 
 // Both unfused forms: max_shifted's OUT (log_softmax or softmax) into the gradient's buffer, the

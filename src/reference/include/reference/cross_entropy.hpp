@@ -43,6 +43,11 @@ struct CrossEntropyCheck {
 };
 CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t target, float eps,
                                       float scale, const CrossEntropyReference& r, bool in_place = false);
+// The same checks on outputs already computed (e.g. by the batch call): the loss (as returned, or
+// its float), the gradient as doubles from float32 (grad_bits 24) or bf16 (8) outputs.
+CrossEntropyCheck check_cross_entropy_outputs(const Variant& v, std::size_t target, float eps, float scale,
+                                              const CrossEntropyReference& r, double loss,
+                                              const std::vector<double>& grad, int grad_bits);
 // The same for a variant of dtype bf16 (bf16 gradient; in_place: over a copy of x) or bf16_f32
 // (float32 gradient), on bf16 logits x; r is the reference of x widened to float (exact).
 CrossEntropyCheck check_cross_entropy_bf16(const Variant& v, std::span<const std::uint16_t> x, std::size_t target,
