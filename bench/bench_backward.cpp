@@ -10,9 +10,9 @@
 // Shapes (issue 13): 1x4096, 4096x128, 32x32000, 8x128256, 1x16M, 1 and 2 threads; jacobian and
 //   ours also at 1x64 and 1x1024 (and 1x4096), one thread: the guide's "making manual backprop
 //   expensive", measured. --smb_shapes=headline (scripts/bench.sh --quick): one thread only, the
-//   dispatch ISA's fast variant on both ops and its accurate one on softmax_backward, the peers on
-//   softmax_backward, memcpy and jacobian. --smb_shapes=all adds 2 threads, log_softmax_backward
-//   for everyone, and (--smb_filter_isa=all) every ISA. A --smb_shapes list registers none.
+//   dispatch ISA's fast variant on both ops and its accurate one on softmax_backward, the peers and
+//   memcpy on both ops, and jacobian. --smb_shapes=all adds 2 threads, the accurate
+//   log_softmax_backward, and (--smb_filter_isa=all) every ISA. A --smb_shapes list registers none.
 // Bytes: 12 per element, the minimum traffic of the op (reads of y and dy, a write of dx); the
 //   memcpy entry copies 1.5 x rows x cols floats, the same 12 bytes per element, so its items/s
 //   is the roofline of this op (jacobian entries count the same 12, not their n^2 reads of J).
@@ -255,7 +255,7 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
                     }
                     reg(Case{std::string(v.name), Kind::ours, &v, nullptr, out});
                 }
-                if (s.peers && (!quick || out == Output::softmax)) {
+                if (s.peers) {
                     for (const peers::BackwardPeer& p : peers::backward_peers())
                         reg(Case{std::string(p.name) + p.label_suffix(), Kind::peer, nullptr, &p, out});
                     reg(Case{"memcpy", Kind::memcpy, nullptr, nullptr, out});

@@ -734,7 +734,7 @@ OpResult cross_entropy_op(const Options& o, const Sweep& sw, std::vector<std::st
         ++res.cases;
         try {
             // One row: mean over one row is the row's loss, and the gradient's scale is 1 (as the sweep's).
-            smb::peers::CeShape shape{1, c.n, 1, true, c.eps};
+            smb::peers::CeShape shape{.rows = 1, .cols = c.n, .threads = 1, .grad = true, .label_smoothing = c.eps};
             const std::unique_ptr<smb::peers::CeRunner> with_grad = smb::peers::make_pytorch_ce_autograd(shape);
             shape.grad = false;
             const std::unique_ptr<smb::peers::CeRunner> loss_only = smb::peers::make_pytorch_ce_autograd(shape);

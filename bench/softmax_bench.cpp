@@ -7,8 +7,8 @@
 //   from smb::peers::all_peers() (onednn, onednn_log, xnnpack, pytorch, pytorch:log,
 //   pytorch_api, pytorch_api:log, memcpy; the pytorch ones named pytorch.<capability>... when
 //   ATEN_CPU_CAPABILITY is set). Cross-entropy entries: <impl>:cross_entropy and
-//   <impl>:cross_entropy_loss (bench_cross_entropy.cpp; f32, so not with --smb_dtype=bf16, and
-//   not with a custom --smb_shapes list).
+//   <impl>:cross_entropy_loss (bench_cross_entropy.cpp; f32 logits with --smb_dtype=f32, bf16
+//   logits (<impl>.bf16...) with bf16, both with all; not with a custom --smb_shapes list).
 // Extra flags (removed from argv before benchmark::Initialize):
 //   --smb_shapes=all|headline|RxC,...
 //                                 all shapes (default), the headline subset, or a list of
@@ -486,8 +486,6 @@ std::set<int> register_all(const Options& opt) {
     }
     for (int t : smb::bench::register_backward(opt.headline_only, opt.best_isa_only, !opt.custom.empty()))
         threads_used.insert(t);  // the backward's entries (bench/bench_backward.cpp)
-    if (opt.custom.empty())  // the cross-entropy entries (bench/bench_cross_entropy.cpp), f32 logits
-        threads_used.merge(smb::bench::register_cross_entropy(opt.headline_only, opt.best_isa_only, opt.input));
     return threads_used;
 }
 
@@ -649,7 +647,10 @@ int main(int argc, char** argv) {
     const Options& opt = g_opt;
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-    const std::set<int> threads = register_all(opt);
+    std::set<int> threads = register_all(opt);
+    if (opt.custom.empty())  // the cross-entropy entries: bench_cross_entropy.cpp
+        threads.merge(smb::bench::register_cross_entropy(opt.headline_only, opt.best_isa_only, opt.input,
+                                                         opt.dtype != "bf16", opt.dtype != "f32"));
     if (!opt.write_inputs.empty()) return write_inputs(opt, threads);
     add_context(opt, threads);
     benchmark::RunSpecifiedBenchmarks();

@@ -3,7 +3,9 @@
 PyTorch (autograd and the ATen op sequence) and memcpy, from the bench JSON's
 <impl>:cross_entropy and <impl>:cross_entropy_loss entries, and accuracy from
 accuracy-cross_entropy.csv (`softmaxbench accuracy`) with PyTorch's beside it from
-peer-accuracy-cross_entropy.csv (bench/peer_accuracy). make_report.py calls section(); run as a
+peer-accuracy-cross_entropy.csv (bench/peer_accuracy); bf16 logits (issue 15) from the newest
+bf16-*.json (`softmax_bench --smb_dtype=bf16`) and the CSV's bf16 rows (dtype column).
+make_report.py calls section(); run as a
 script it draws the figure: fused against unfused against the peers, G elem/s per shape and
 thread count, <bench-stem>-cross_entropy.png in the results folder (prints its path).
 Run through scripts/pyrun.sh (the figure needs matplotlib).
@@ -24,14 +26,28 @@ import _common as C  # noqa: E402
 NAME = re.compile(r"^([^/:]+):(cross_entropy|cross_entropy_loss)/(\d+)/(\d+)(?:/(\d+))?(?:/real_time)?$")
 OPS = ("cross_entropy", "cross_entropy_loss")
 PEERS = ("pytorch_autograd", "pytorch_aten")
-# Columns: (label, predicate on the implementation name); ours: the fastest of each kind.
-KINDS = (("ce_fused fast", lambda i: i.startswith("ce_fused.") and not i.endswith(".accurate")),
+# Columns: (label, predicate on the implementation name); ours: the fastest of each kind. The
+# f32 table's kinds never take a bf16 entry (a --smb_dtype=all run has both).
+KINDS = (("ce_fused fast", lambda i: i.startswith("ce_fused.") and not i.endswith(".accurate") and ".bf16" not in i),
          ("ce_fused accurate", lambda i: i.startswith("ce_fused.") and i.endswith(".accurate")),
          ("ce_log_softmax", lambda i: i.startswith("ce_log_softmax.")),
          ("ce_softmax_log", lambda i: i.startswith("ce_softmax_log.")),
-         ("pytorch_autograd", lambda i: i.split(".")[0] == "pytorch_autograd"),
-         ("pytorch_aten", lambda i: i.split(".")[0] == "pytorch_aten"),
+         ("pytorch_autograd", lambda i: i.split(".")[0] == "pytorch_autograd" and ".bf16" not in i),
+         ("pytorch_aten", lambda i: i.split(".")[0] == "pytorch_aten" and ".bf16" not in i),
          ("memcpy", lambda i: i == "memcpy"))
+# The bf16 table (logits in bf16): ours by gradient dtype and tier, PyTorch on bf16 tensors.
+BF16_KINDS = (("fused fast, bf16 grad", lambda i: i.startswith("ce_fused.") and i.endswith(".bf16") and ".accurate." not in i),
+              ("fused accurate, bf16 grad", lambda i: i.startswith("ce_fused.") and i.endswith(".accurate.bf16")),
+              ("fused fast, f32 grad", lambda i: i.startswith("ce_fused.") and i.endswith(".bf16_f32") and ".accurate." not in i),
+              ("pytorch_autograd.bf16", lambda i: i.startswith("pytorch_autograd.bf16")),
+              ("pytorch_aten.bf16", lambda i: i.startswith("pytorch_aten.bf16")),
+              ("memcpy.bf16", lambda i: i == "memcpy.bf16"))
+BF16_RUN = re.compile(r"^bf16-(\d{8}-\d{6})\.json$")
+
+
+def newest_bf16(folder: Path) -> Path | None:
+    runs = sorted(p for p in folder.iterdir() if BF16_RUN.match(p.name)) if folder.is_dir() else []
+    return runs[-1] if runs else None
 
 
 def load(path: Path) -> dict:
@@ -128,6 +144,7 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
                           + ["fused ÷ autograd", "fused ÷ ATen"], rows))
         png = m.folder / f"{run.path.stem}-cross_entropy.png"
         doc.add(figure(png, report, "cross-entropy: fused against unfused against PyTorch"))
+    bf16_section(doc, m, table, code, not_run)
     rows = accuracy_rows(m.folder)
     peer_rows = accuracy_rows(m.folder, "peer-accuracy-cross_entropy.csv")
     if rows is None and peer_rows is None:
@@ -158,6 +175,46 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
                   [[code(n) + (" (peer)" if v["peer"] else ""), f"{v['loss']:.3g}", v["bound"] or "none",
                     f"{v['dom']:.3g}", f"{v['grad']:.3g}", v["k"], v["n"], v["fail"]]
                    for n, v in list(per.items()) + list(peers.items())]))
+
+
+def bf16_section(doc, m, table, code, not_run) -> None:
+    """bf16 logits: throughput from the newest bf16-*.json, the bf16 gradient's accuracy from the
+    CSV's bf16 rows."""
+    path = newest_bf16(m.folder)
+    data = load(path) if path else {}
+    keys = sorted((k for k in data if k[0] == "cross_entropy" and any(".bf16" in i for i in data[k])),
+                  key=lambda k: (k[1] * k[2], k[1], k[3]))
+    if not keys:
+        doc.add(not_run("no bf16 `<impl>:cross_entropy` entries (a bf16-*.json from `softmax_bench "
+                        "--smb_dtype=bf16`)."))
+    else:
+        doc.add([f"bf16 logits, from {code(path.name)}: G elem/s (loss + gradient, mean) of the fused "
+                 "form with a bf16 or float32 gradient, PyTorch on bf16 tensors (autograd and the ATen "
+                 "ops; bf16 loss and gradient) and memcpy.bf16. Ratio: fused fast (bf16 gradient) ÷ the "
+                 "PyTorch column.", ""])
+        rows = []
+        for k in keys:
+            cells = [fastest(data[k], pred) for _, pred in BF16_KINDS]
+            rows.append([f"{k[1]}x{k[2]}", k[3]] + [g(c[1] if c else None) for c in cells]
+                        + [ratio(cells[0], cells[3]), ratio(cells[0], cells[4])])
+        doc.add(table(["Shape", "Threads"] + [n for n, _ in BF16_KINDS] + ["fused ÷ autograd", "fused ÷ ATen"], rows))
+    acc = [r for r in (accuracy_rows(m.folder) or []) if r.get("dtype") == "bf16"]
+    if acc:
+        per: dict = {}
+        for r in acc:
+            v = per.setdefault(r["variant"], {"ulp": 0.0, "ok": 0, "n": 0})
+            u = C.to_float(r.get("grad_bf16_ulp"))
+            if u is not None and not math.isnan(u):
+                v["ulp"] = max(v["ulp"], u)
+            ok, _, n = (r.get("grad_bf16_correct") or "0/0").partition("/")
+            v["ok"] += int(ok or 0)
+            v["n"] += int(n or 0)
+        doc.add([f"The bf16 gradients (from {code('accuracy-cross_entropy.csv')}, rows rounded to bf16): "
+                 "the worst error in bf16 ULP of the exact value (normal band) and the share equal to the "
+                 "exact value rounded to bf16.", ""])
+        doc.add(table(["Variant", "gradient worst bf16 ULP", "correctly rounded"],
+                      [[code(n), f"{v['ulp']:.3g}", f"{100 * v['ok'] / v['n']:.4f} % of {v['n']}" if v["n"] else "—"]
+                       for n, v in per.items()]))
 
 
 def plot(folder: Path, bench: Path | None) -> Path | None:

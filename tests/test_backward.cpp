@@ -14,6 +14,8 @@
 
 #include "accuracy.hpp"
 #include "reference/distributions.hpp"
+#include "detail/split.hpp"
+#include "layout.hpp"
 #include "softmaxbench/reference.hpp"
 
 using namespace smb;
@@ -202,6 +204,73 @@ TEST_CASE("backward_batch: bit-identical for 1, 2 and 3 threads, with strides, a
             }
         }
     }
+}
+
+TEST_CASE("backward_batch: one long row split across 2 and 3 threads, within bound, in place") {
+    // 1 x 262144 (an issue shape) and an odd length past the split threshold: the row is cut in
+    // slices (layout::split_slice), each slice's sum in its thread, the sums added in slice
+    // order; the result is within the documented bound, and the same for in place over dy.
+    for (std::size_t n : {std::size_t(262144), std::size_t(40009)})
+        for (Output out : {Output::softmax, Output::log_softmax}) {
+            const std::vector<float> x = ref::make_row("normal_5", n, 31 + n);
+            const std::vector<float> y = ref::reference_row(x, out).rounded;
+            const std::vector<float> dy = make_dy("normal", y, out, 41 + n);
+            const ref::BackwardReference r = ref::backward_reference(y, dy, out);
+            for (const Variant* v : backward_variants()) {
+                for (int threads : {2, 3}) {
+                    INFO(v->name << " " << to_string(out) << " n=" << n << " threads=" << threads);
+                    std::vector<float> dx(n, -1.0f), dyc = dy;
+                    BackwardArgs a;
+                    a.y = y.data(), a.dy = dy.data(), a.dx = dx.data();
+                    a.rows = 1, a.cols = n, a.output = out, a.threads = threads;
+                    backward_batch(*v, a);
+                    const ref::BackwardScore sc = ref::score_backward(dx, r);
+                    CHECK(sc.special_mismatches == 0);
+                    CHECK(sc.excess_k <= bound_k(*v, out));
+                    a.dy = dyc.data(), a.dx = dyc.data();  // in place over dy
+                    backward_batch(*v, a);
+                    CHECK(dyc == dx);
+                    // The row was split: its bits are those of the slices' sums added in slice
+                    // order and each slice written with that sum (BackwardSplit).
+                    const BackwardSplit* sp = detail::backward_split_of(*v);
+                    REQUIRE(sp != nullptr);
+                    double sum = 0;
+                    for (int k = 0; k < threads; ++k) {
+                        const auto [b, e] = layout::split_slice(n, threads, k);
+                        sum += sp->reduce(y.data() + b, dy.data() + b, e - b, RowParams{out, false});
+                    }
+                    std::vector<float> want(n);
+                    for (int k = 0; k < threads; ++k) {
+                        const auto [b, e] = layout::split_slice(n, threads, k);
+                        sp->write(y.data() + b, dy.data() + b, want.data() + b, e - b, RowParams{out, false}, sum);
+                    }
+                    CHECK(dx == want);
+                }
+            }
+        }
+    // The row is really cut: on a row whose double sum depends on its order (dy = 1, but +2^70
+    // at the second slice's first entry and -2^70 at the row's last: in one pass the 1s of the
+    // first half are absorbed by 2^54 and cancel away with it; cut in two, the first slice's sum
+    // keeps them), the 2-thread result differs from the row function's. And when the partial
+    // sums add exactly (dy = 0 but one entry) split and unsplit agree to the last bit.
+    const std::size_t n = 65536;
+    std::vector<float> y(n, 1.0f / float(n)), dy(n, 1.0f), dy1(n, 0.0f);
+    dy[n / 2] = 0x1p70f;  // the first entry of the second slice (2 threads)
+    dy[n - 1] = -0x1p70f;
+    dy1[40000] = 3.0f;
+    for (const Variant* v : backward_variants())
+        for (Output out : {Output::softmax, Output::log_softmax}) {
+            INFO(v->name << " " << to_string(out));
+            BackwardArgs a;
+            std::vector<float> dx(n);
+            a.y = y.data(), a.dy = dy.data(), a.dx = dx.data();
+            a.rows = 1, a.cols = n, a.output = out, a.threads = 2;
+            backward_batch(*v, a);
+            CHECK(dx != run_row(*v, y, dy, out));
+            a.dy = dy1.data(), a.threads = 3;
+            backward_batch(*v, a);
+            CHECK(dx == run_row(*v, y, dy1, out));
+        }
 }
 
 TEST_CASE("backward_batch refuses bad arguments with a message") {

@@ -14,6 +14,7 @@
 
 #include "reference/cross_entropy.hpp"
 #include "reference/distributions.hpp"
+#include "layout.hpp"
 #include "softmaxbench/cross_entropy.hpp"
 #include "softmaxbench/reference.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -175,6 +176,81 @@ TEST_CASE("the MPFR reference: a two-class cross-entropy worked by hand") {
 }
 
 // ---- the batch call ---------------------------------------------------------------------------
+
+TEST_CASE("cross_entropy_batch: one long row split across 2 and 3 threads, within bounds, in place") {
+    // 1 x 262144 (an issue shape) and an odd length past the split threshold: each thread reduces
+    // its slice, the slices are merged, each writes its slice of the gradient (the fused SIMD
+    // forms; the others run the row function).
+    for (std::size_t n : {std::size_t(262144), std::size_t(40009)}) {
+        const std::vector<float> x = ref::make_row("normal_5", n, 55 + n);
+        for (const std::size_t t : {argmax(x), n / 3})
+            for (float eps : {0.0f, 0.1f}) {
+                const ref::CrossEntropyReference r = ref::cross_entropy_reference(x, t, eps, 1.0);
+                const std::int64_t t64 = std::int64_t(t);
+                for (const Variant* v : ce_variants())
+                    for (int threads : {2, 3}) {
+                        INFO(v->name << " n=" << n << " t=" << t << " eps=" << eps << " threads=" << threads);
+                        float loss = 0;
+                        std::vector<float> g(n, 7.0f);
+                        CrossEntropyArgs a;
+                        a.x = x.data(), a.rows = 1, a.cols = n, a.targets = &t64, a.loss = &loss, a.grad = g.data();
+                        a.reduction = Reduction::sum, a.label_smoothing = eps, a.threads = threads;
+                        cross_entropy_batch(*v, a);
+                        const ref::CrossEntropyCheck c = ref::check_cross_entropy_outputs(
+                            *v, t, eps, 1.0f, r, double(loss), std::vector<double>(g.begin(), g.end()), 24);
+                        CHECK(c.failure == "");
+                        // In place over the logits, and the loss alone: the same results.
+                        std::vector<float> xc = x;
+                        float li = 0, lo = 0;
+                        a.x = xc.data(), a.grad = xc.data(), a.loss = &li;
+                        cross_entropy_batch(*v, a);
+                        CHECK(li == loss);
+                        CHECK(xc == g);
+                        a.x = x.data(), a.grad = nullptr, a.loss = &lo;
+                        cross_entropy_batch(*v, a);
+                        CHECK(lo == loss);
+                    }
+            }
+    }
+    // On smooth rows the split's sums agree with the row's to the last float bit.
+    // The row is really cut: rows built so that the fast AVX-512 kernel's float pair sums depend
+    // on where a slice begins. Its exps are added in pairs of vectors (elements i and i + 16) in
+    // blocks of 64 from the start of the slice; the second slice of an n = 128 k + 95 row on 2
+    // threads starts at 64 k + 48, so there the pairs change. Per block of 64: offsets 0-15 and
+    // 48-63 hold c with exp(c) just below 2^-24, 32-47 hold 0, 16-31 -inf. In one pass (c, -inf)
+    // keeps exp(c) and (0, c) rounds to 1, losing one; from the slice's start the pairs are (c, c)
+    // and (-inf, 0): nothing lost. The sums differ by ~2^-25 relative, so the gradient, through
+    // float(1 / S), differs on some of these lengths; the split stays within its bounds.
+    const Variant* f = find_variant("ce_fused.avx512.poly6");
+    if (f && available(*f)) {
+        std::size_t cut = 0;
+        for (std::size_t k = 300; k < 308; ++k) {
+            const std::size_t n = 128 * k + 95;
+            REQUIRE(layout::split_slice(n, 2, 1).first % 64 == 48);
+            std::vector<float> x(n);
+            const float c = float(std::log(0.99) - 24 * std::log(2.0));
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t o = i % 64;
+                x[i] = o < 16 || o >= 48 ? c : o < 32 ? -kInf : 0.0f;
+            }
+            const std::size_t t = 32;  // a 0: an argmax
+            const std::int64_t t64 = std::int64_t(t);
+            float loss = 0;
+            std::vector<float> g(n), gr(n);
+            CrossEntropyArgs a;
+            a.x = x.data(), a.rows = 1, a.cols = n, a.targets = &t64, a.loss = &loss, a.grad = g.data();
+            a.reduction = Reduction::sum, a.threads = 2;
+            cross_entropy_batch(*f, a);
+            f->cross_entropy(x.data(), t, gr.data(), n, CrossEntropyRowParams{});
+            cut += g != gr;
+            const ref::CrossEntropyReference r = ref::cross_entropy_reference(x, t, 0.0, 1.0);
+            CHECK(ref::check_cross_entropy_outputs(*f, t, 0.0f, 1.0f, r, double(loss),
+                                                   std::vector<double>(g.begin(), g.end()), 24)
+                      .failure == "");
+        }
+        CHECK(cut > 0);
+    }
+}
 
 namespace {
 

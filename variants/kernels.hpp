@@ -21,12 +21,43 @@
 #define SMB_DECLARE_ROW_bf16_f32(fn) void fn(const std::uint16_t* x, float* y, std::size_t n, ::smb::RowParams p)
 // Row functions by op (SMB_OP_VARIANT): SMB_DECLARE_<op>(fn) declares one, SMB_ARGS_<op> passes
 // its parameters on, SMB_FNS_<op>(fn) places it in a Variant's (row, backward, cross_entropy).
+// By op and dtype: SMB_DECLARE_OP(op, dtype, fn) (cross_entropy has bf16 and bf16_f32 rows:
+// bf16 logits, gradient in bf16 or float32; CrossEntropyBf16RowFn, CrossEntropyBf16F32RowFn).
 #define SMB_DECLARE_forward(fn) SMB_DECLARE_ROW(fn)
 #define SMB_DECLARE_backward(fn) \
     void fn(const float* y, const float* dy, float* dx, std::size_t n, ::smb::RowParams p)
 #define SMB_DECLARE_cross_entropy(fn)                                                  \
     double fn(const float* x, std::size_t target, float* grad, std::size_t n, \
               const ::smb::CrossEntropyRowParams& p)
+#define SMB_DECLARE_forward_f32(fn) SMB_DECLARE_forward(fn)
+#define SMB_DECLARE_backward_f32(fn) SMB_DECLARE_backward(fn)
+#define SMB_DECLARE_cross_entropy_f32(fn) SMB_DECLARE_cross_entropy(fn)
+#define SMB_DECLARE_cross_entropy_bf16(fn)                                                        \
+    double fn(const std::uint16_t* x, std::size_t target, std::uint16_t* grad, std::size_t n, \
+              const ::smb::CrossEntropyRowParams& p)
+#define SMB_DECLARE_cross_entropy_bf16_f32(fn)                                            \
+    double fn(const std::uint16_t* x, std::size_t target, float* grad, std::size_t n, \
+              const ::smb::CrossEntropyRowParams& p)
+#define SMB_DECLARE_OP(op, dtype, fn) SMB_DECLARE_##op##_##dtype(fn)
+// The split plumbing of an op row (detail/split.hpp): backward rows have a BackwardSplit,
+// fn_split (its two passes, for one row cut across threads); other ops none.
+#define SMB_OP_SPLIT_DECL_forward(fn)
+#define SMB_OP_SPLIT_DECL_backward(fn) extern const ::smb::BackwardSplit SMB_CAT(fn, _split);
+#define SMB_OP_SPLIT_DECL_cross_entropy(fn) extern const ::smb::CrossEntropySplit* const SMB_CAT(fn, _split);
+#define SMB_OP_SPLIT_DEF_forward(fn, reduce, write)
+#define SMB_OP_SPLIT_DEF_backward(fn, reduce, write) const ::smb::BackwardSplit SMB_CAT(fn, _split) = {reduce, write};
+// cross_entropy rows (SIMD units): the fused form's CrossEntropySplit, nullptr for the others;
+// SMB_CE_SPLIT_NONE for the scalar rows. Tx / Tg: the element types of the row's dtype.
+#define SMB_OP_SPLIT_DEF_cross_entropy(fn, reduce, write)
+#define SMB_CE_SPLIT_DEF(fn, split) const ::smb::CrossEntropySplit* const SMB_CAT(fn, _split) = split;
+#define SMB_CE_TX_f32 float
+#define SMB_CE_TG_f32 float
+#define SMB_CE_TX_bf16 std::uint16_t
+#define SMB_CE_TG_bf16 std::uint16_t
+#define SMB_CE_TX_bf16_f32 std::uint16_t
+#define SMB_CE_TG_bf16_f32 float
+#define SMB_CE_SPLIT_forward(alg, exp, tier, dtype, fn)
+#define SMB_CE_SPLIT_backward(alg, exp, tier, dtype, fn)
 #define SMB_ARGS_forward (x, y, n, p)
 #define SMB_ARGS_backward (y, dy, dx, n, p)
 #define SMB_ARGS_cross_entropy (x, target, grad, n, p)
@@ -68,7 +99,8 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
     }
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     namespace smb::kernels::isa {                                                          \
-    SMB_CAT(SMB_DECLARE_, op)(SMB_KERNEL_FN(alg, exp, tier, dtype));                       \
+    SMB_DECLARE_OP(op, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype));                       \
+    SMB_OP_SPLIT_DECL_##op(SMB_KERNEL_FN(alg, exp, tier, dtype))                            \
     }
 #include "list.inc"
 #undef SMB_VARIANT

@@ -128,6 +128,10 @@ struct Row {
     SplitForm split_form;
     Bf16RowFn row_bf16;  // dtype bf16 (row null)
     Bf16F32RowFn row_bf16_f32;  // dtype bf16_f32 (row null)
+    CrossEntropyBf16RowFn ce_bf16 = nullptr;        // op cross_entropy, dtype bf16
+    CrossEntropyBf16F32RowFn ce_bf16_f32 = nullptr;  // op cross_entropy, dtype bf16_f32
+    const BackwardSplit* bw_split = nullptr;        // op backward: its two passes
+    const CrossEntropySplit* const* ce_split = nullptr;  // op cross_entropy: where its split (or null) is
 };
 
 constexpr Row kRows[] = {
@@ -138,8 +142,26 @@ constexpr Row kRows[] = {
         SplitForm::split, SMB_CAT(SMB_DTYPE_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
-        Op::op, SMB_CAT(SMB_FNS_, op)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,     \
-        nullptr, SplitForm::split, nullptr, nullptr},
+        Op::op, SMB_OP_FNS_##op##_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary, \
+        nullptr, SplitForm::split, nullptr, nullptr, SMB_OP_BF16_FNS_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), \
+        SMB_OP_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)),                        \
+        SMB_OP_CE_SPLIT_PTR_##op(kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+#define SMB_OP_CE_SPLIT_PTR_forward(fn) nullptr
+#define SMB_OP_CE_SPLIT_PTR_backward(fn) nullptr
+#define SMB_OP_CE_SPLIT_PTR_cross_entropy(fn) &SMB_CAT(fn, _split)
+#define SMB_OP_SPLIT_PTR_forward(fn) nullptr
+#define SMB_OP_SPLIT_PTR_backward(fn) &SMB_CAT(fn, _split)
+#define SMB_OP_SPLIT_PTR_cross_entropy(fn) nullptr
+// An op row's function by op and dtype: f32 in (row, backward, cross_entropy); the bf16 dtypes
+// (cross_entropy only) in (ce_bf16, ce_bf16_f32).
+#define SMB_OP_FNS_forward_f32(fn) SMB_FNS_forward(fn)
+#define SMB_OP_FNS_backward_f32(fn) SMB_FNS_backward(fn)
+#define SMB_OP_FNS_cross_entropy_f32(fn) SMB_FNS_cross_entropy(fn)
+#define SMB_OP_FNS_cross_entropy_bf16(fn) nullptr, nullptr, nullptr
+#define SMB_OP_FNS_cross_entropy_bf16_f32(fn) nullptr, nullptr, nullptr
+#define SMB_OP_BF16_FNS_f32(fn) nullptr, nullptr
+#define SMB_OP_BF16_FNS_bf16(fn) fn, nullptr
+#define SMB_OP_BF16_FNS_bf16_f32(fn) nullptr, fn
 // A forward row's function by its dtype: f32 in (row, backward, cross_entropy), bf16 ones in
 // (row_bf16, row_bf16_f32).
 #define SMB_F32_FNS_f32(fn) SMB_FNS_forward(fn)
@@ -165,6 +187,20 @@ constexpr Row kRows[] = {
 #undef SMB_DTYPE_FNS_f32
 #undef SMB_DTYPE_FNS_bf16
 #undef SMB_DTYPE_FNS_bf16_f32
+#undef SMB_OP_FNS_forward_f32
+#undef SMB_OP_FNS_backward_f32
+#undef SMB_OP_FNS_cross_entropy_f32
+#undef SMB_OP_FNS_cross_entropy_bf16
+#undef SMB_OP_FNS_cross_entropy_bf16_f32
+#undef SMB_OP_BF16_FNS_f32
+#undef SMB_OP_BF16_FNS_bf16
+#undef SMB_OP_BF16_FNS_bf16_f32
+#undef SMB_OP_SPLIT_PTR_forward
+#undef SMB_OP_SPLIT_PTR_backward
+#undef SMB_OP_SPLIT_PTR_cross_entropy
+#undef SMB_OP_CE_SPLIT_PTR_forward
+#undef SMB_OP_CE_SPLIT_PTR_backward
+#undef SMB_OP_CE_SPLIT_PTR_cross_entropy
 };
 constexpr std::size_t kCount = std::size(kRows);
 
@@ -193,14 +229,16 @@ constexpr std::array<Variant, kCount> kVariants = [] {
         const std::size_t k = kRowOf[out];
         const Row& r = kRows[k];
         v[out] = Variant{kNames[k].view(), r.a, r.i, r.e, r.t, r.d, r.ulp, r.ulp_log, r.sub, r.row, r.summary,
-                         r.split_form, r.op, r.backward, r.cross_entropy, r.row_bf16, r.row_bf16_f32};
+                         r.split_form, r.op, r.backward, r.cross_entropy, r.row_bf16, r.row_bf16_f32,
+                         r.ce_bf16, r.ce_bf16_f32};
     }
     return v;
 }();
 static_assert([] {
     for (const Row& r : kRows) {
         if (r.op != Op::forward && r.split != nullptr) return false;  // op variants: split none
-        if (r.d != Dtype::f32 && (r.split != nullptr || r.op != Op::forward)) return false;  // bf16: forward, rows
+        // bf16: forward and cross_entropy, whole rows
+        if (r.d != Dtype::f32 && (r.split != nullptr || r.op == Op::backward)) return false;
     }
     return true;
 }());
@@ -250,6 +288,24 @@ const RowSplit* detail::split_of(const Variant& v) {
         return kRows[kRowOf[std::size_t(p - kVariants.data())]].split;
     for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
         if (r.row != nullptr && r.row == v.row) return r.split;
+    return nullptr;
+}
+
+const BackwardSplit* detail::backward_split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
+        return kRows[kRowOf[std::size_t(p - kVariants.data())]].bw_split;
+    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
+        if (r.backward != nullptr && r.backward == v.backward) return r.bw_split;
+    return nullptr;
+}
+
+const CrossEntropySplit* detail::cross_entropy_split_of(const Variant& v) {
+    const auto* p = &v;
+    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount)) {
+        const CrossEntropySplit* const* s = kRows[kRowOf[std::size_t(p - kVariants.data())]].ce_split;
+        return s ? *s : nullptr;
+    }
     return nullptr;
 }
 

@@ -89,10 +89,13 @@ const char* const kAccuracyDetails =
     "                     cancellation is mild (max_ulp_conditioned over `conditioned` entries)\n"
     "  <stem>-cross_entropy.csv  (when cross_entropy variants are scored: all by default)\n"
     "                     variant,algorithm,isa,tier,distribution,n,target,label_smoothing,\n"
-    "                     loss_ulp,max_ulp,grad_ratio,grad_k,status,detail: each variant's loss\n"
-    "                     (ULP) and gradient (worst error / its bound) against MPFR, targets at\n"
-    "                     the argmax and elsewhere, smoothing 0 and 0.1, dominant_target rows;\n"
-    "                     sizes up to 65537 (variants/list.inc states the bounds)\n"
+    "                     loss_ulp,max_ulp,grad_ratio,grad_k,status,detail,dtype,grad_bf16_ulp,\n"
+    "                     grad_bf16_correct: each variant's loss (ULP) and gradient (worst error\n"
+    "                     / its bound) against MPFR, targets at the argmax and elsewhere,\n"
+    "                     smoothing 0 and 0.1, dominant_target rows; sizes up to 65537\n"
+    "                     (variants/list.inc states the bounds); dtypes bf16 and bf16_f32 on the\n"
+    "                     rows rounded to bf16 (a bf16 gradient's worst bf16 ULP, and correctly\n"
+    "                     rounded / outputs)\n"
     "  <stem>-bf16.csv    (when bf16 variants are scored: all by default) variant,isa,tier,dtype,\n"
     "                     op,distribution,n,unit,bound,max_ulp,band,correctly_rounded,\n"
     "                     frac_correctly_rounded,status,detail: the dtypes bf16 (bf16 ULP against\n"
@@ -625,8 +628,9 @@ int cmd_accuracy(const AccuracyOptions& opt) {
                 if (available(v)) bf_variants.push_back(&v);
         for (const Variant& v : all_variants(Op::backward))
             if (available(v)) bw_variants.push_back(&v);
-        for (const Variant& v : all_variants(Op::cross_entropy))
-            if (available(v)) ce_variants.push_back(&v);
+        for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+            for (const Variant& v : all_variants(Op::cross_entropy, d))
+                if (available(v)) ce_variants.push_back(&v);
     } else {
         for (const std::string& name : split_list(opt.variants)) {
             const Variant* v = find_variant(name);

@@ -15,7 +15,9 @@ inline constexpr std::size_t kCrossEntropyMaxSize = 65537;
 
 struct CrossEntropySweep {
     std::string csv;  // variant,algorithm,isa,tier,distribution,n,target,label_smoothing,loss_ulp,
-                      // max_ulp,grad_ratio,grad_k,status,detail (grad_ratio <= 1: within bound)
+                      // max_ulp,grad_ratio,grad_k,status,detail,dtype,grad_bf16_ulp,grad_bf16_correct
+                      // (grad_ratio <= 1: within bound; the last two for a bf16 gradient: its worst
+                      // bf16 ULP error and correctly rounded / outputs, normal band)
     std::size_t cases = 0, failed = 0;
 };
 CrossEntropySweep cross_entropy_sweep(const std::vector<const Variant*>& variants,

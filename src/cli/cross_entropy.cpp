@@ -1,5 +1,5 @@
-// softmaxbench run --op cross_entropy: logits X (float32 .npy, 1-D = one row, 2-D = rows x
-// classes) and targets T (int64 or int32 .npy, one per row) to the loss (and the gradient),
+// softmaxbench run --op cross_entropy: logits X (float32 .npy, or bf16 bits with --dtype bf16;
+// 1-D = one row, 2-D = rows x classes) and targets T (int64 or int32 .npy, one per row) to the loss (and the gradient),
 // with smb::cross_entropy_batch. Both outputs are written with the project's atomic writer:
 // either every output is replaced or none is.
 #include "cli/cross_entropy.hpp"
@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iterator>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "detail/atomic_file.hpp"
@@ -29,13 +30,20 @@ const char* const kCrossEntropyRunDetails =
     "[0, classes) other than I is an error naming the row. V is a cross_entropy variant:\n"
     "ce_fused.<isa>.poly6 (fast), ce_fused.<isa>.accurate, ce_log_softmax.<isa>,\n"
     "ce_softmax_log.<isa> (an unknown name lists them all). Both outputs are replaced together\n"
-    "or not at all.\n\n";
+    "or not at all.\n"
+    "With --dtype bf16, X holds bf16 bit patterns ('<u2' or '|V2'; anything else is an error)\n"
+    "and V is a ce_fused variant ending in .bf16 (GRAD in bf16, '<u2') or .bf16_f32 (GRAD\n"
+    "float32); LOSS is float32 either way ('softmaxbench list --op cross_entropy --dtype bf16').\n\n";
 
 namespace {
 
-// The .npy bytes of a float32 array (format 1.0, data at a multiple of 64 bytes).
-std::string npy_bytes(const std::vector<std::size_t>& shape, const std::vector<float>& data) {
+// The .npy bytes of a float32 array, or of bf16 bits as '<u2' (format 1.0, data at a multiple
+// of 64 bytes).
+template <class T>
+std::string npy_bytes(const std::vector<std::size_t>& shape, const std::vector<T>& data) {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, std::uint16_t>);
     std::string header = npy::format_header(shape);
+    if constexpr (std::is_same_v<T, std::uint16_t>) header.replace(header.find("<f4"), 3, "<u2");
     const std::size_t unpadded = 10 + header.size() + 1;
     header.append((64 - unpadded % 64) % 64, ' ');
     header += '\n';
@@ -44,7 +52,7 @@ std::string npy_bytes(const std::vector<std::size_t>& shape, const std::vector<f
     out += char(header.size() >> 8);
     out += header;
     static_assert(std::endian::native == std::endian::little, "the .npy bytes are written little-endian");
-    out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(float));
+    out.append(reinterpret_cast<const char*>(data.data()), data.size() * sizeof(T));
     return out;
 }
 
@@ -99,12 +107,18 @@ int cmd_run_cross_entropy(const CrossEntropyRunOptions& opt) {
     const Variant* v = find_variant(opt.variant);
     if (v == nullptr || v->op != Op::cross_entropy) {
         std::string names;
-        for (const Variant& c : all_variants(Op::cross_entropy)) names += (names.empty() ? "" : ", ") + std::string(c.name);
+        for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+            for (const Variant& c : all_variants(Op::cross_entropy, d)) names += (names.empty() ? "" : ", ") + std::string(c.name);
         throw CrossEntropyUsageError(
             (v == nullptr ? "unknown variant '" + opt.variant + "'"
                           : "variant '" + opt.variant + "' computes " + std::string(to_string(v->op)) + ", not cross_entropy") +
             "; the cross_entropy variants: " + names);
     }
+    if (opt.bf16 != (v->dtype != Dtype::f32))
+        throw CrossEntropyUsageError(opt.bf16 ? "variant '" + opt.variant +
+                                                    "' takes float32 logits; with --dtype bf16 use a .bf16 or .bf16_f32 "
+                                                    "variant ('softmaxbench list --op cross_entropy --dtype bf16')"
+                                              : "variant '" + opt.variant + "' takes bf16 logits: add --dtype bf16");
     Reduction red;
     if (!parse_reduction(opt.reduction, red))
         throw CrossEntropyUsageError("--reduction must be none, mean or sum (got '" + opt.reduction + "')");
@@ -117,23 +131,35 @@ int cmd_run_cross_entropy(const CrossEntropyRunOptions& opt) {
     { detail::AtomicFile probe_loss(opt.loss); }
     if (!opt.grad.empty()) { detail::AtomicFile probe_grad(opt.grad); }
 
-    npy::Array x = npy::read(opt.input);
+    npy::Array x;
+    npy::Bf16Array xb;
+    if (opt.bf16) {
+        xb = npy::read_bf16(opt.input);
+        x.shape = xb.shape;
+    } else {
+        x = npy::read(opt.input);
+    }
     const Targets t = read_targets(opt.targets);
-    const std::size_t rows = x.rows(), cols = x.cols();
+    const std::size_t rows = opt.bf16 ? xb.rows() : x.rows(), cols = opt.bf16 ? xb.cols() : x.cols();
+    const std::size_t elements = opt.bf16 ? xb.data.size() : x.data.size();
     const bool shape_ok = t.shape.empty() ? x.shape.size() == 1 : t.shape[0] == rows;
     if (!shape_ok)
         throw std::runtime_error(opt.targets + ": " + std::to_string(t.size()) + " targets for " + std::to_string(rows) +
                                  " rows of " + opt.input);
     std::vector<float> loss(red == Reduction::none ? rows : 1);
-    std::vector<float> grad(opt.grad.empty() ? 0 : x.data.size());
+    const bool grad16 = v->dtype == Dtype::bf16;
+    std::vector<float> grad(opt.grad.empty() || grad16 ? 0 : elements);
+    std::vector<std::uint16_t> grad_bf16(opt.grad.empty() || !grad16 ? 0 : elements);
     CrossEntropyArgs a;
-    a.x = x.data.data();
+    if (opt.bf16) a.x_bf16 = xb.data.data();
+    else a.x = x.data.data();
     a.rows = rows;
     a.cols = cols;
     a.targets = t.is_i32 ? static_cast<const void*>(t.i32.data()) : static_cast<const void*>(t.i64.data());
     a.target_type = t.is_i32 ? TargetType::i32 : TargetType::i64;
     a.loss = loss.data();
-    a.grad = opt.grad.empty() ? nullptr : grad.data();
+    a.grad = grad.empty() ? nullptr : grad.data();
+    a.grad_bf16 = grad_bf16.empty() ? nullptr : grad_bf16.data();
     a.reduction = red;
     a.ignore_index = opt.ignore_index;
     a.label_smoothing = opt.label_smoothing;
@@ -142,7 +168,7 @@ int cmd_run_cross_entropy(const CrossEntropyRunOptions& opt) {
 
     std::vector<std::pair<std::filesystem::path, std::string>> files;
     files.emplace_back(opt.loss, npy_bytes(red == Reduction::none ? std::vector<std::size_t>{rows} : std::vector<std::size_t>{}, loss));
-    if (!opt.grad.empty()) files.emplace_back(opt.grad, npy_bytes(x.shape, grad));
+    if (!opt.grad.empty()) files.emplace_back(opt.grad, grad16 ? npy_bytes(x.shape, grad_bf16) : npy_bytes(x.shape, grad));
     detail::write_files_atomically(files);
     return 0;
 }

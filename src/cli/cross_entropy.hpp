@@ -15,6 +15,7 @@ struct CrossEntropyRunOptions {
     std::int64_t ignore_index = -100;
     int threads = 1;
     std::string input, loss, grad;   // grad empty: loss only
+    bool bf16 = false;               // --dtype bf16: input holds bf16 bits, a .bf16 or .bf16_f32 variant
 };
 
 // A mistake in how the tool was called (main.cpp reports it with exit status 2).

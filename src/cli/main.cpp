@@ -135,8 +135,8 @@ int cmd_list(const ListOptions& opt) {
         if (opt.op == smb::to_string(o)) op = o;  // CLI11 has checked the name
     const bool bf16 = bf16_dtype(opt.dtype);
     if (bf16 && opt.json) throw UsageError("--json lists the f32 variants only; drop --dtype bf16");
-    if (bf16 && op != smb::Op::forward)
-        throw UsageError("--dtype bf16 has forward variants only (softmax and log_softmax); drop --op " + opt.op);
+    if (bf16 && op == smb::Op::backward)
+        throw UsageError("--dtype bf16 has forward and cross_entropy variants only; drop --op " + opt.op);
     std::vector<smb::Variant> variants;
     for (smb::Dtype d : bf16 ? std::vector<smb::Dtype>{smb::Dtype::bf16, smb::Dtype::bf16_f32}
                              : std::vector<smb::Dtype>{smb::Dtype::f32})
@@ -218,6 +218,7 @@ int run_cross_entropy(const RunOptions& opt) {
     o.input = opt.input;
     o.loss = opt.output;
     o.grad = opt.grad;
+    o.bf16 = bf16_dtype(opt.dtype);
     try {
         return smb::cli::cmd_run_cross_entropy(o);
     } catch (const smb::cli::CrossEntropyUsageError& e) {
@@ -256,8 +257,8 @@ int cmd_run(const RunOptions& opt) {
     RunOp op = RunOp::softmax;
     for (const auto& [name, o] : kRunOps)
         if (opt.op == name) op = o;  // CLI11 has checked that --op is one of them
-    if (bf16_dtype(opt.dtype) && op != RunOp::softmax && op != RunOp::log_softmax)
-        throw UsageError("--dtype bf16 is for softmax and log_softmax (no bf16 backward or cross-entropy variants); "
+    if (bf16_dtype(opt.dtype) && op != RunOp::softmax && op != RunOp::log_softmax && op != RunOp::cross_entropy)
+        throw UsageError("--dtype bf16 is for softmax, log_softmax and cross_entropy (no bf16 backward variants); "
                          "drop it with --op " + opt.op);
     if (op == RunOp::cross_entropy) return run_cross_entropy(opt);
     if (!opt.targets.empty() || opt.reduction || opt.label_smoothing || opt.ignore_index || !opt.grad.empty())

@@ -1,8 +1,13 @@
 // The backward batch call (op backward) and the explicit softmax Jacobian.
 //   backward_batch: rows x cols with strides; threads take contiguous blocks of rows
 //     (schedule(static)), each row computed by the same code whatever the thread count, so the
-//     results are bit-identical for any number of threads. A row is never split (the variants'
-//     split form is `none`).
+//     results are bit-identical for any number of threads. Fewer rows than threads, each of at
+//     least layout::kMinSplitCols (the forward's split threshold): each row is cut in `threads`
+//     slices (layout::split_slice, as the forward's split rows), each slice's sum is computed by
+//     its thread (BackwardSplit::reduce, detail/split.hpp), the partial sums are added in slice
+//     order, and each thread writes its slice with that sum. The result then depends on the
+//     thread count only through the order of that double sum (within the documented bound,
+//     whose eps_d term counts double sums of any order; deterministic for a given count).
 //   softmax_jacobian / jacobian_vjp: the NumPy guide's explicit J = diag(y) - y y^T and the
 //     backward through it, O(n^2): a baseline that shows what the O(n) backward saves.
 #include <omp.h>
@@ -13,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -20,6 +26,7 @@ namespace smb {
 namespace {
 
 using layout::kMinParallelElements;
+using layout::kMinSplitCols;
 
 // [begin, end) of the bytes `rows` rows of `cols` floats with stride `ld` cover.
 std::pair<std::uintptr_t, std::uintptr_t> extent(const float* p, std::size_t rows, std::size_t cols, std::size_t ld) {
@@ -63,6 +70,33 @@ void backward_batch(const Variant& v, const BackwardArgs& a) {
     if (a.rows == 0 || a.cols == 0) return;
     const RowParams p{a.output, false};
     const auto row = [&](std::size_t r) { v.backward(a.y + r * ldy, a.dy + r * lddy, a.dx + r * lddx, a.cols, p); };
+    const BackwardSplit* split = detail::backward_split_of(v);
+    if (split && a.threads > 1 && a.rows < std::size_t(a.threads) && a.cols >= kMinSplitCols) {
+        const int parts = a.threads;
+        std::vector<double> part(std::size_t(parts), 0.0);
+        for (std::size_t r = 0; r < a.rows; ++r) {
+            const float *y = a.y + r * ldy, *dy = a.dy + r * lddy;
+            float* dx = a.dx + r * lddx;
+#pragma omp parallel num_threads(parts)
+            {
+                // Every reduction is done (the loop's barrier) before any slice is written, so dx
+                // may be y or dy.
+#pragma omp for schedule(static)
+                for (int k = 0; k < parts; ++k) {
+                    const auto [b, e] = layout::split_slice(a.cols, parts, k);
+                    part[std::size_t(k)] = split->reduce(y + b, dy + b, e - b, p);
+                }
+                double s = 0;
+                for (double q : part) s += q;  // slice order, the same sum on every thread
+#pragma omp for schedule(static)
+                for (int k = 0; k < parts; ++k) {
+                    const auto [b, e] = layout::split_slice(a.cols, parts, k);
+                    split->write(y + b, dy + b, dx + b, e - b, p, s);
+                }
+            }
+        }
+        return;
+    }
     if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < kMinParallelElements) {
         for (std::size_t r = 0; r < a.rows; ++r) row(r);
         return;

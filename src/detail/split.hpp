@@ -40,7 +40,46 @@ struct RowSplit {
     std::size_t long_from = 0;
 };
 
+// The backward's two passes (op backward), for one row cut across threads: the sum over a slice
+// (softmax: <y, dy>; log_softmax: sum dy) in double, and the write of a slice given the row's sum.
+// The row function is write(reduce(row)), so a row cut in one piece gives its bits.
+struct BackwardSplit {
+    double (*reduce)(const float* y, const float* dy, std::size_t n, RowParams p);
+    void (*write)(const float* y, const float* dy, float* dx, std::size_t n, RowParams p, double s);
+};
+
+// Cross-entropy's passes (op cross_entropy, the fused form), for one row cut across threads; x
+// and grad point at the row's elements of the variant's dtype (float or bf16 bits). Each slice
+// is reduced to (max over its entries but the target, sum of exp(x - max)); stats merges the
+// slices (the online merge, in double) with the target's logit into the row's state; each slice
+// writes its gradient from it (returning sum (m - x_j) over the slice, for label smoothing, or
+// gap computes that without a gradient); finish writes the target's gradient and returns the loss.
+struct CeSliceState {
+    float m = 0;
+    double d = 0;
+    bool nan = false;
+};
+struct CeRowState {
+    float m = 0, xt = 0;  // the row max; the target's logit (read before any gradient is written)
+    double s = 0, log_s = 0, p_t_m1 = 0;
+    bool nan = false;
+};
+struct CrossEntropySplit {
+    CeSliceState (*reduce)(const void* x, std::size_t n, std::size_t skip);
+    CeRowState (*stats)(const CeSliceState* parts, int count, const void* x, std::size_t t);
+    double (*write)(const void* x, void* grad, std::size_t n, const CeRowState& st, std::size_t row_n,
+                    const CrossEntropyRowParams& p);
+    double (*gap)(const void* x, std::size_t n, float m);
+    double (*finish)(const CeRowState& st, std::size_t t, void* grad, std::size_t n, double gap,
+                     const CrossEntropyRowParams& p);
+};
+
 namespace detail {
+// The cross-entropy split of a registry variant of op cross_entropy (nullptr: none, e.g. the
+// unfused baselines and the scalar forms).
+const CrossEntropySplit* cross_entropy_split_of(const Variant& v);
+// The backward split of a registry backward variant (nullptr for others).
+const BackwardSplit* backward_split_of(const Variant& v);
 // The split plumbing of a registry variant (variants/registry.cpp builds the table from the same
 // list rows as the variants): nullptr when its split form is none, for the auto entries, and for
 // a Variant that is not one of the registry's (a copy of one finds its entry by its row function).

@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "reference/distributions.hpp"
+#include "reference/scoring.hpp"
+#include "softmaxbench/bf16.hpp"
 #include "softmaxbench/reference.hpp"
 
 namespace smb::ref {
@@ -164,6 +166,75 @@ double abs_slack(const Variant& v, std::size_t n, double scale) {
 
 }  // namespace
 
+namespace {
+
+// The loss and the gradient g (as doubles, from float32 or bf16 outputs of grad_bits significant
+// bits: 24 or 8) against the reference and the bounds: a float32 gradient within
+// k 2^-24 (p_j w_j + q_j) |scale| + A (accurate: 0.5 ULP + 2^-40 (p + q) |scale|); a bf16
+// gradient within half a bf16 ULP more (accurate: 0.5 bf16 ULP + 2^-40 (p + q) |scale|, the one
+// rounding of the double result). Variants that flush may return 0 below 2^-126.
+void check_outputs(const Variant& v, std::size_t n, std::size_t t, float eps, float scale,
+                   const CrossEntropyReference& r, double loss, double loss_only, const std::vector<double>& g,
+                   int grad_bits, CrossEntropyCheck& out) {
+    char buf[400];
+    if (!(loss == loss_only || (std::isnan(loss) && std::isnan(loss_only)))) {
+        std::snprintf(buf, sizeof buf, "loss %.9g with the gradient, %.9g without", loss, loss_only);
+        out.failure = buf;
+        return;
+    }
+    const float lf = float(loss);
+    const double ue = ulp_error(lf, r.loss, r.loss_binade);
+    out.loss_ulp = ue;
+    const double lb = loss_bound(v, eps);
+    const bool fast = v.tier != Tier::accurate;
+    if (!(ue <= lb) && !(fast && std::fabs(double(lf) - r.loss) <= abs_slack(v, n, 1.0))) {
+        std::snprintf(buf, sizeof buf, "loss %.9g exact %.17g: %.3g ULP > %.3g", double(lf), r.loss, ue, lb);
+        out.failure = buf;
+    }
+    const double flush = v.subnormal == Subnormal::flush ? std::ldexp(1.0, -126) : 0.0;
+    for (std::size_t j = 0; j < n; ++j) {
+        const double e = r.grad[j];
+        if (std::isnan(e) || std::isnan(g[j])) {
+            if (std::isnan(e) != std::isnan(g[j])) {
+                std::snprintf(buf, sizeof buf, "grad[%zu] = %.9g, exact %.9g", j, g[j], e);
+                if (out.failure.empty()) out.failure = buf;
+                out.grad_ratio = std::numeric_limits<double>::infinity();
+            }
+            continue;
+        }
+        const double err = std::fabs(g[j] - e);
+        const double unit = std::ldexp(1.0, std::max(r.grad_binade[j], -126) - (grad_bits - 1));
+        double w = 1.0;
+        if (v.algorithm == Algorithm::ce_log_softmax && r.p[j] > 0) w = 1.0 + std::fabs(std::log(r.p[j]));
+        double bound = v.max_ulp_log * std::ldexp(1.0, -24) * (r.p[j] * w + r.q[j]) * std::fabs(double(scale)) + abs_slack(v, n, scale);
+        if (grad_bits < 24) bound += 0.5 * unit;  // the final rounding to bf16
+        if (v.tier == Tier::accurate)  // 0.5 ULP plus the double pipeline's 2^-44 (p + q) |scale|
+            bound = 0.501 * unit + std::ldexp(1.0, -40) * (r.p[j] + r.q[j]) * std::fabs(double(scale));
+        if (std::fabs(e) < std::ldexp(1.0, -126)) bound += flush;
+        out.grad_ratio = std::max(out.grad_ratio, bound > 0 ? err / bound : (err > 0 ? std::numeric_limits<double>::infinity() : 0.0));
+        if (grad_bits < 24 && std::isfinite(e) && std::fabs(e) >= std::ldexp(1.0, -126)) {  // normal band
+            ++out.grad_outputs;
+            out.grad_correct += g[j] == round_bf16(e, r.grad_binade[j]);
+            out.grad_ulp = std::max(out.grad_ulp, err / unit);
+        }
+        if (!(err <= bound) && out.failure.empty()) {
+            std::snprintf(buf, sizeof buf, "grad[%zu] (target %zu) = %.9g, exact %.17g: |err| %.3g > %.3g (p %.3g q %.3g)",
+                          j, t, g[j], e, err, bound, r.p[j], r.q[j]);
+            out.failure = buf;
+        }
+    }
+}
+
+}  // namespace
+
+CrossEntropyCheck check_cross_entropy_outputs(const Variant& v, std::size_t t, float eps, float scale,
+                                              const CrossEntropyReference& r, double loss,
+                                              const std::vector<double>& grad, int grad_bits) {
+    CrossEntropyCheck out;
+    check_outputs(v, grad.size(), t, eps, scale, r, loss, loss, grad, grad_bits, out);
+    return out;
+}
+
 CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t t, float eps,
                                       float scale, const CrossEntropyReference& r, bool in_place) {
     CrossEntropyCheck out;
@@ -175,46 +246,7 @@ CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x
     const double loss = in_place ? v.cross_entropy(xc.data(), t, xc.data(), n, p) : v.cross_entropy(x.data(), t, g.data(), n, p);
     if (in_place) g = xc;
     const double loss_only = v.cross_entropy(x.data(), t, nullptr, n, p);
-    char buf[400];
-    if (!(loss == loss_only || (std::isnan(loss) && std::isnan(loss_only)))) {
-        std::snprintf(buf, sizeof buf, "loss %.9g with the gradient, %.9g without", loss, loss_only);
-        out.failure = buf;
-        return out;
-    }
-    const float lf = float(loss);
-    const double ue = ulp_error(lf, r.loss, r.loss_binade);
-    out.loss_ulp = ue;
-    const double lb = loss_bound(v, eps);
-    const bool fast = v.tier != Tier::accurate;
-    if (!(ue <= lb) && !(fast && std::fabs(double(lf) - r.loss) <= abs_slack(v, n, 1.0))) {
-        std::snprintf(buf, sizeof buf, "loss %.9g exact %.17g: %.3g ULP > %.3g", double(lf), r.loss, ue, lb);
-        out.failure = buf;
-    }
-    for (std::size_t j = 0; j < n; ++j) {
-        const double e = r.grad[j];
-        if (std::isnan(e) || std::isnan(g[j])) {
-            if (std::isnan(e) != std::isnan(g[j])) {
-                std::snprintf(buf, sizeof buf, "grad[%zu] = %.9g, exact %.9g", j, double(g[j]), e);
-                if (out.failure.empty()) out.failure = buf;
-                out.grad_ratio = std::numeric_limits<double>::infinity();
-            }
-            continue;
-        }
-        const double err = std::fabs(double(g[j]) - e);
-        double w = 1.0;
-        if (v.algorithm == Algorithm::ce_log_softmax && r.p[j] > 0) w = 1.0 + std::fabs(std::log(r.p[j]));
-        double bound = v.max_ulp_log * std::ldexp(1.0, -24) * (r.p[j] * w + r.q[j]) * std::fabs(double(scale)) + abs_slack(v, n, scale);
-        if (v.tier == Tier::accurate) {  // 0.5 ULP plus the double pipeline's 2^-44 (p + q) |scale|
-            const double unit = std::ldexp(1.0, std::max(r.grad_binade[j], -126) - 23);
-            bound = 0.501 * unit + std::ldexp(1.0, -40) * (r.p[j] + r.q[j]) * std::fabs(double(scale));
-        }
-        out.grad_ratio = std::max(out.grad_ratio, bound > 0 ? err / bound : (err > 0 ? std::numeric_limits<double>::infinity() : 0.0));
-        if (!(err <= bound) && out.failure.empty()) {
-            std::snprintf(buf, sizeof buf, "grad[%zu] (target %zu) = %.9g, exact %.17g: |err| %.3g > %.3g (p %.3g q %.3g)",
-                          j, t, double(g[j]), e, err, bound, r.p[j], r.q[j]);
-            out.failure = buf;
-        }
-    }
+    check_outputs(v, n, t, eps, scale, r, loss, loss_only, std::vector<double>(g.begin(), g.end()), 24, out);
     return out;
 }
 
@@ -249,6 +281,34 @@ std::vector<CrossEntropyCase> cross_entropy_cases(std::span<const std::string_vi
     for (std::size_t n : sizes)
         if (n <= max_n) cases.push_back({"dominant_target", n, n / 2, "argmax", 0.0f, dominant_row(n, n / 2)});
     return cases;
+}
+
+CrossEntropyCheck check_cross_entropy_bf16(const Variant& v, std::span<const std::uint16_t> x, std::size_t t,
+                                           float eps, float scale, const CrossEntropyReference& r, bool in_place) {
+    CrossEntropyCheck out;
+    const std::size_t n = x.size();
+    CrossEntropyRowParams p;
+    p.label_smoothing = eps;
+    p.grad_scale = scale;
+    std::vector<double> g(n);
+    double loss = 0, loss_only = 0;
+    if (v.dtype == Dtype::bf16) {
+        std::vector<std::uint16_t> g16(n, 0x1234), xc(x.begin(), x.end());
+        loss = in_place ? v.cross_entropy_bf16(xc.data(), t, xc.data(), n, p)
+                        : v.cross_entropy_bf16(x.data(), t, g16.data(), n, p);
+        if (in_place) g16 = xc;
+        loss_only = v.cross_entropy_bf16(x.data(), t, nullptr, n, p);
+        for (std::size_t j = 0; j < n; ++j) g[j] = bf16_to_float(g16[j]);
+    } else if (v.dtype == Dtype::bf16_f32) {
+        std::vector<float> g32(n, 12345.0f);
+        loss = v.cross_entropy_bf16_f32(x.data(), t, g32.data(), n, p);
+        loss_only = v.cross_entropy_bf16_f32(x.data(), t, nullptr, n, p);
+        for (std::size_t j = 0; j < n; ++j) g[j] = g32[j];
+    } else {
+        throw std::invalid_argument("check_cross_entropy_bf16: variant '" + std::string(v.name) + "' is not a bf16 dtype");
+    }
+    check_outputs(v, n, t, eps, scale, r, loss, loss_only, g, v.dtype == Dtype::bf16 ? 8 : 24, out);
+    return out;
 }
 
 }  // namespace smb::ref

@@ -51,6 +51,27 @@ for name in want + peers:
     check(ips > 0 and abs(bps / ips - 12) < 1e-6, f"{name}: items/s > 0 and 12 bytes per element", f"{ips} {bps}")
     check(isinstance(r.get("bound_k"), (int, float)) and "row 0: k" in r.get("label", ""),
           f"{name}: bound_k recorded ({r.get('bound_k')})", r.get("label", ""))
+# The quick set (scripts/bench.sh --quick: --smb_shapes=headline --smb_filter_isa=best) lists the
+# log_softmax_backward peers beside the softmax ones, and the training ops' large shapes:
+# cross-entropy at 8x128256 and 1x16M (f32, and bf16 with --smb_dtype=bf16).
+def listed(*extra):
+    r = subprocess.run([binary, "--smb_shapes=headline", "--smb_filter_isa=best", "--benchmark_list_tests=true", *extra],
+                       capture_output=True, text=True)
+    return r.returncode, set(r.stdout.split())
+rc, quick = listed()
+for name in ["onednn:log_softmax_backward/4096/128", "pytorch:log_softmax_backward/32/32000",
+             "memcpy:log_softmax_backward/1/16777216", "onednn:softmax_backward/8/128256",
+             "pytorch_autograd:cross_entropy/8/128256", "pytorch_autograd:cross_entropy/1/16777216",
+             "memcpy:cross_entropy/1/16777216"]:
+    check(rc == 0 and name in quick, f"quick set lists {name}", f"{len(quick)} entries")
+check(any(n.startswith("ce_fused.") and n.endswith(":cross_entropy/1/16777216") for n in quick),
+      "quick set lists our ce_fused at 1x16M", "")
+check(not any(".bf16" in n and "cross_entropy" in n for n in quick), "the f32 quick set has no bf16 cross-entropy", "")
+rc, quick16 = listed("--smb_dtype=bf16")
+check(rc == 0 and "pytorch_autograd.bf16:cross_entropy/8/128256" in quick16 and "memcpy.bf16:cross_entropy/1/16777216" in quick16
+      and any(n.startswith("ce_fused.") and n.endswith(".bf16:cross_entropy/8/128256") for n in quick16)
+      and not any(n.startswith("pytorch_autograd:cross_entropy") for n in quick16),
+      "the bf16 quick set lists the bf16 cross-entropy entries (and not the f32 ones)", f"{len(quick16)} entries")
 # The report section and the figure from this JSON.
 res = os.path.join(scratch, "results")
 shutil.rmtree(res, ignore_errors=True)

@@ -111,6 +111,40 @@ class ReportCrossEntropy(unittest.TestCase):
         text = self.render([bench_row("online.avx512/1/64", 1e9)], ours)
         self.assertIn("Peers not scored: no peer-accuracy-cross_entropy.csv", text)
 
+    def test_bf16(self):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            bench = folder / "bench-t.json"
+            # A --smb_dtype=all run: the f32 table must not take the bf16 entries.
+            bench.write_text(json.dumps({"benchmarks": [
+                bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000", 1.0e9),
+                bench_row("ce_fused.avx512.poly6.bf16:cross_entropy/32/32000", 8.0e9),
+                bench_row("pytorch_autograd:cross_entropy/32/32000", 0.5e9),
+                bench_row("pytorch_autograd.bf16:cross_entropy/32/32000", 0.1e9)]}))
+            (folder / "bf16-20260101-000000.json").write_text(json.dumps({"benchmarks": [
+                bench_row("ce_fused.avx512.poly6.bf16:cross_entropy/8/128256", 2.0e9),
+                bench_row("ce_fused.avx512bf16.poly6.bf16:cross_entropy/8/128256", 2.4e9),
+                bench_row("ce_fused.avx512.accurate.bf16:cross_entropy/8/128256", 1.0e9),
+                bench_row("ce_fused.avx512.poly6.bf16_f32:cross_entropy/8/128256", 1.5e9),
+                bench_row("pytorch_autograd.bf16:cross_entropy/8/128256", 0.3e9),
+                bench_row("pytorch_aten.bf16:cross_entropy/8/128256", 0.6e9),
+                bench_row("memcpy.bf16:cross_entropy/8/128256", 6.0e9)]}))
+            (folder / "accuracy-cross_entropy.csv").write_text(
+                "variant,algorithm,isa,tier,distribution,n,target,label_smoothing,loss_ulp,max_ulp,grad_ratio,"
+                "grad_k,status,detail,dtype,grad_bf16_ulp,grad_bf16_correct\n"
+                "ce_fused.avx2.accurate.bf16,ce_fused,avx2,accurate,normal_1,7,argmax,0,0.3,0.51,0.5,1,pass,,bf16,0.49,7/7\n"
+                "ce_fused.avx2.accurate.bf16,ce_fused,avx2,accurate,normal_1,9,other,0,0.3,0.51,0.5,1,pass,,bf16,0.5,8/9\n"
+                "ce_fused.avx2.poly6.bf16_f32,ce_fused,avx2,fast,normal_1,7,argmax,0,0.3,4,0.5,10,pass,,bf16_f32,,\n")
+            doc = MR.Doc(base=1)
+            RCE.section(doc, Machine(folder, bench), folder / "REPORT.md", table=MR.table, code=MR.code,
+                        figure=MR.figure, not_run=MR.not_run)
+            text = "\n".join(doc.lines)
+        self.assertIn("| 32x32000 | 1 | 1 | — | — | — | 0.5 | — | — | 2.00× | — |", text)
+        self.assertIn("| 8x128256 | 1 | 2.4 | 1 | 1.5 | 0.3 | 0.6 | 6 | 8.00× | 4.00× |", text)
+        self.assertIn("| `ce_fused.avx2.accurate.bf16` | 0.5 | 93.7500 % of 16 |", text)
+        bf16_table = text.split("The bf16 gradients")[1].split("From `accuracy")[0]
+        self.assertNotIn("bf16_f32", bf16_table)  # float32 gradients: in the main table only
+
     def test_softmax_report_ignores_other_ops(self):
         self.assertIsNone(C.parse_name("ce_fused.avx512.poly6:cross_entropy/32/32000"))
         self.assertEqual(C.parse_name("online.avx2:log/1/4096")[1], "log_softmax")

@@ -242,15 +242,24 @@ void recompute(const float* x, float* y, std::size_t n, RowParams p) {
 // The backward (op backward) in double: softmax dx = y (dy - <dy, y>), log_softmax
 // dx = dy - exp(y) sum dy; products of floats are exact in double, each output rounded once.
 // In place (dx == dy or dx == y) works: the second loop reads index i before writing it.
-void backward(const float* y, const float* dy, float* dx, std::size_t n, RowParams p) {
+// Split into its two passes for a row cut across threads (detail/split.hpp, BackwardSplit): the
+// sum over a slice, and the write of a slice given the whole row's sum.
+double backward_reduce(const float* y, const float* dy, std::size_t n, RowParams p) {
     double s = 0;
-    if (p.output == Output::softmax) {
+    if (p.output == Output::softmax)
         for (std::size_t j = 0; j < n; ++j) s += double(y[j]) * double(dy[j]);
-        for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(y[i]) * (double(dy[i]) - s));
-    } else {
+    else
         for (std::size_t j = 0; j < n; ++j) s += double(dy[j]);
+    return s;
+}
+void backward_write(const float* y, const float* dy, float* dx, std::size_t n, RowParams p, double s) {
+    if (p.output == Output::softmax)
+        for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(y[i]) * (double(dy[i]) - s));
+    else
         for (std::size_t i = 0; i < n; ++i) dx[i] = float(double(dy[i]) - std::exp(double(y[i])) * s);
-    }
+}
+void backward(const float* y, const float* dy, float* dx, std::size_t n, RowParams p) {
+    backward_write(y, dy, dx, n, p, backward_reduce(y, dy, n, p));
 }
 #include "scalar/cross_entropy.inc"
 // The bf16 dtypes' scalar rows, the reference form: the row widened to float32 (exact), the f32
@@ -296,10 +305,13 @@ void on_dtype(RowFn f, const std::uint16_t* x, Ty* y, std::size_t n, RowParams p
     })
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     SMB_WHEN(SMB_IS_THIS_ISA(isa))(namespace smb::kernels::isa {                            \
-        SMB_CAT(SMB_DECLARE_, op)(SMB_KERNEL_FN(alg, exp, tier, dtype)) {                   \
+        SMB_DECLARE_OP(op, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype)) {                   \
             return alg SMB_CAT(SMB_ARGS_, op);                                              \
         }                                                                                   \
+        SMB_OP_SPLIT_DEF_##op(SMB_KERNEL_FN(alg, exp, tier, dtype), &alg##_reduce, &alg##_write) \
+        SMB_CE_SPLIT_##op(alg, exp, tier, dtype, SMB_KERNEL_FN(alg, exp, tier, dtype))            \
     })
+#define SMB_CE_SPLIT_cross_entropy(alg, exp, tier, dtype, fn) SMB_CE_SPLIT_DEF(fn, nullptr)  // no scalar split
 #include "list.inc"
 #undef SMB_VARIANT
 #undef SMB_OP_VARIANT

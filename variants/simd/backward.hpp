@@ -92,15 +92,23 @@ SMB_INLINE void map2(const float* y, const float* dy, float* dx, std::size_t n, 
 
 }  // namespace backward_detail
 
+// The two passes apart (detail/split.hpp, BackwardSplit: a row cut across threads sums its
+// slices' reductions in slice order, then each slice writes with the row's sum).
 template <class Arch, class Cfg>
-void backward(const float* y, const float* dy, float* dx, std::size_t n, RowParams p) {
+double backward_reduce(const float* y, const float* dy, std::size_t n, RowParams p) {
+    if (n == 0) return 0.0;
+    return p.output == Output::softmax ? backward_detail::reduce<Arch, Cfg, true>(y, dy, n)
+                                       : backward_detail::reduce<Arch, Cfg, false>(y, dy, n);
+}
+
+template <class Arch, class Cfg>
+void backward_write(const float* y, const float* dy, float* dx, std::size_t n, RowParams p, double sum) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     using backward_detail::map2;
-    using backward_detail::reduce;
     if (n == 0) return;
     if (p.output == Output::softmax) {
-        const double s = reduce<Arch, Cfg, true>(y, dy, n);
+        const double s = sum;
         if constexpr (Cfg::accurate) {
             const D sd(s);
             map2<Arch>(y, dy, dx, n, [&](B yv, B dv) {
@@ -114,7 +122,7 @@ void backward(const float* y, const float* dy, float* dx, std::size_t n, RowPara
             map2<Arch>(y, dy, dx, n, [&](B yv, B dv) { return yv * (dv - sf); });
         }
     } else {
-        const double S = reduce<Arch, Cfg, false>(y, dy, n);
+        const double S = sum;
         if constexpr (Cfg::accurate) {
             const D nS(-S);
             map2<Arch>(y, dy, dx, n, [&](B yv, B dv) {
@@ -129,6 +137,11 @@ void backward(const float* y, const float* dy, float* dx, std::size_t n, RowPara
             map2<Arch>(y, dy, dx, n, [&](B yv, B dv) { return Ops<Arch>::fmadd(exp_neg<Cfg::degree, Arch>(yv), nS, dv); });
         }
     }
+}
+
+template <class Arch, class Cfg>
+void backward(const float* y, const float* dy, float* dx, std::size_t n, RowParams p) {
+    backward_write<Arch, Cfg>(y, dy, dx, n, p, backward_reduce<Arch, Cfg>(y, dy, n, p));
 }
 
 }  // namespace smb::simd

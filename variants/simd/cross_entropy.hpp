@@ -19,12 +19,15 @@
 // softmax - onehot: what the NumPy guide's code does. Bounds: variants/list.inc.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <vector>
 
 #include "simd/max_shifted.hpp"
+#include "softmaxbench/bf16.hpp"
+#include "detail/split.hpp"
 #include "simd/passes.hpp"
 
 namespace smb::simd {
@@ -49,8 +52,8 @@ struct Reduced {
 // holds it is patched through memory once, so the row is still read in one pass.
 // KnownMax: m is the row max, from a max pass before (short rows: the lanes never rescale and
 // need no merge; the row is read three times, from L1).
-template <class Arch, bool DoubleExp, bool KnownMax = false>
-Reduced reduce(const float* x, std::size_t n, std::size_t skip, float known_max = 0.0f) {
+template <class Arch, bool DoubleExp, bool KnownMax = false, class Tx>
+Reduced reduce(const Tx* x, std::size_t n, std::size_t skip, float known_max = 0.0f) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -109,7 +112,7 @@ Reduced reduce(const float* x, std::size_t n, std::size_t skip, float known_max 
     std::size_t i = 0, cnt = 0;
     const std::size_t skip_block = skip / W * W;  // the vector holding skip (if skip < n)
     for (; i + W <= n; i += W) {
-        v[cnt++] = i == skip_block ? patch(B::load_unaligned(x + i), i) : B::load_unaligned(x + i);
+        v[cnt++] = i == skip_block ? patch(load<Arch>(x + i), i) : load<Arch>(x + i);
         if (cnt == V) {
             block(v, V);
             cnt = 0;
@@ -186,14 +189,14 @@ inline double loss(const RowStats& st, float xt, std::size_t n, double eps, doub
     return l;
 }
 
-// The target's gradient: (p_t - q_t) * scale, q_t = 1 - eps + eps / n.
-inline float grad_target(const RowStats& st, std::size_t n, double eps, double scale) {
-    return float((st.p_t_m1 + eps * (1.0 - 1.0 / double(n))) * scale);
+// The target's gradient: (p_t - q_t) * scale, q_t = 1 - eps + eps / n (rounded by the caller).
+inline double grad_target(const RowStats& st, std::size_t n, double eps, double scale) {
+    return (st.p_t_m1 + eps * (1.0 - 1.0 / double(n))) * scale;
 }
 
 // sum_j (m - x_j) in double: every term exact and >= 0.
-template <class Arch>
-double sum_gap(const float* x, std::size_t n, float mf) {
+template <class Arch, class Tx>
+double sum_gap(const Tx* x, std::size_t n, float mf) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -201,7 +204,7 @@ double sum_gap(const float* x, std::size_t n, float mf) {
     D lo(0.0), hi(0.0);
     std::size_t i = 0;
     for (; i < n; i += W) {
-        const B v = i + W <= n ? B::load_unaligned(x + i) : load_partial<Arch>(x + i, n - i, mf);
+        const B v = i + W <= n ? load<Arch>(x + i) : load_partial<Arch>(x + i, n - i, mf);
         D a, b, ma, mb;
         widen<Arch>(m, ma, mb);
         widen<Arch>(v, a, b);
@@ -214,9 +217,13 @@ double sum_gap(const float* x, std::size_t n, float mf) {
 // The write pass: grad_j = (exp(x_j - m) / S - eps / n) * scale for every j (the target fixed
 // up after), returning sum_j (m - x_j) when Smooth. Reads each x_j before writing grad_j, so
 // grad may be x. Fast: float (degree-6 exp, one product by 1/S, one subtraction, one product);
-// accurate: in double, rounded once.
-template <class Arch, bool Accurate, bool Smooth>
-double write_grad(const float* x, float* g, std::size_t n, float mf, double s, double qoff, double scale) {
+// accurate: in double, rounded once. Logits (Tx) and gradient (Tg) are float or bf16 bits,
+// converted in registers (passes.hpp: load, store). A bf16 gradient of the accurate tier is
+// rounded once from double: the float result rounded to odd with the double's side first
+// (Ops::round_to_odd, as the forward's bf16 log_softmax), so the bf16 rounding is the correct
+// rounding of the double value, not a double rounding.
+template <class Arch, bool Accurate, bool Smooth, class Tx, class Tg>
+double write_grad(const Tx* x, Tg* g, std::size_t n, float mf, double s, double qoff, double scale) {
     using B = fbatch<Arch>;
     using D = dbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -231,19 +238,29 @@ double write_grad(const float* x, float* g, std::size_t n, float mf, double s, d
             ghi += md - b;
         }
         if constexpr (Accurate) {
-            return narrow<Arch>((exp_neg_f64<Arch>(a - md) * invd - qd) * sd,
-                                (exp_neg_f64<Arch>(b - md) * invd - qd) * sd);
+            const D rlo = (exp_neg_f64<Arch>(a - md) * invd - qd) * sd, rhi = (exp_neg_f64<Arch>(b - md) * invd - qd) * sd;
+            const B y32 = narrow<Arch>(rlo, rhi);
+            if constexpr (std::is_same_v<Tg, float>) {
+                return y32;
+            } else {
+                D ylo, yhi;
+                widen<Arch>(y32, ylo, yhi);
+                const D up(1.0), zero(0.0);
+                const D slo = xsimd::select(rlo > ylo, up, xsimd::select(rlo < ylo, -up, zero));
+                const D shi = xsimd::select(rhi > yhi, up, xsimd::select(rhi < yhi, -up, zero));
+                return Ops<Arch>::round_to_odd(y32, narrow<Arch>(slo, shi));
+            }
         } else {
             return (exp_shifted<Arch, Cfg<ExpKernel::poly6, Tier::fast>>(v, mb) * invf - qf) * sf;
         }
     };
     std::size_t i = 0;
     for (; i + 2 * W <= n; i += 2 * W) {
-        const B r0 = one(B::load_unaligned(x + i)), r1 = one(B::load_unaligned(x + i + W));
-        r0.store_unaligned(g + i);
-        r1.store_unaligned(g + i + W);
+        const B r0 = one(load<Arch>(x + i)), r1 = one(load<Arch>(x + i + W));
+        store<Arch>(g + i, r0);
+        store<Arch>(g + i + W, r1);
     }
-    for (; i + W <= n; i += W) one(B::load_unaligned(x + i)).store_unaligned(g + i);
+    for (; i + W <= n; i += W) store<Arch>(g + i, one(load<Arch>(x + i)));
     if (i < n) store_partial<Arch>(g + i, one(load_partial<Arch>(x + i, n - i, mf)), n - i);
     return Smooth ? Ops<Arch>::hadd(glo + ghi) : 0.0;
 }
@@ -251,6 +268,16 @@ double write_grad(const float* x, float* g, std::size_t n, float mf, double s, d
 inline void fill_nan_maybe(float* g, std::size_t n) {
     if (g) detail::fill_nan(g, n);
 }
+inline void fill_nan_maybe(std::uint16_t* g, std::size_t n) {
+    if (g)
+        for (std::size_t j = 0; j < n; ++j) g[j] = 0x7FC0;  // bf16 quiet NaN
+}
+
+// One logit as float (bf16 widens exactly) and one gradient value rounded once from double.
+inline float logit(float v) { return v; }
+inline float logit(std::uint16_t v) { return bf16_to_float(v); }
+inline void put(float& g, double v) { g = float(v); }
+inline void put(std::uint16_t& g, double v) { g = double_to_bf16(v); }
 
 // Scratch for the unfused baselines when no gradient buffer is given (loss only).
 inline float* scratch(std::size_t n) {
@@ -291,11 +318,12 @@ double unfused_loss(const float* y, std::size_t n, std::size_t t, double eps) {
 
 }  // namespace ce_detail
 
-template <class Arch, class Cfg>
-double ce_fused(const float* x, std::size_t t, float* grad, std::size_t n, const CrossEntropyRowParams& p) {
+// Tx: float or bf16 logits; Tg: float or bf16 gradient (the list's dtypes f32, bf16_f32, bf16).
+template <class Arch, class Cfg, class Tx, class Tg>
+double ce_fused(const Tx* x, std::size_t t, Tg* grad, std::size_t n, const CrossEntropyRowParams& p) {
     using namespace ce_detail;
     constexpr bool acc = Cfg::accurate;
-    const float xt = x[t];
+    const float xt = logit(x[t]);
     const RowStats st = stats(n <= kMaxFirstCols ? reduce<Arch, acc, true>(x, n, t, row_max<Arch>(x, n))
                                                   : reduce<Arch, acc>(x, n, t),
                               xt);
@@ -309,11 +337,63 @@ double ce_fused(const float* x, std::size_t t, float* grad, std::size_t n, const
         const double qoff = eps / double(n);
         gap = eps > 0 ? write_grad<Arch, acc, true>(x, grad, n, st.m, st.s, qoff, scale)
                       : write_grad<Arch, acc, false>(x, grad, n, st.m, st.s, qoff, scale);
-        grad[t] = grad_target(st, n, eps, scale);
+        put(grad[t], grad_target(st, n, eps, scale));
     } else if (eps > 0) {
         gap = sum_gap<Arch>(x, n, st.m);
     }
     return loss(st, xt, n, eps, gap);
+}
+
+// The fused form's passes apart, for a row cut across threads (detail/split.hpp,
+// CrossEntropySplit); the row function above is the same steps on one slice.
+template <class Arch, class Cfg, class Tx, class Tg>
+struct CeFusedSplit {
+    static CeSliceState reduce(const void* xv, std::size_t n, std::size_t skip) {
+        const ce_detail::Reduced r = ce_detail::reduce<Arch, Cfg::accurate>(static_cast<const Tx*>(xv), n, skip);
+        return {r.m, r.d, r.nan};
+    }
+    static CeRowState stats(const CeSliceState* parts, int count, const void* xv, std::size_t t) {
+        ce_detail::Reduced r;  // the online merge: the sums rescaled to the largest max, in double
+        for (int k = 0; k < count; ++k) r.nan = r.nan || parts[k].nan || parts[k].d != parts[k].d;
+        if (!r.nan) {
+            for (int k = 0; k < count; ++k) r.m = std::max(r.m, parts[k].m);
+            if (r.m != -ce_detail::kInfF)
+                for (int k = 0; k < count; ++k)
+                    if (parts[k].m != -ce_detail::kInfF) r.d += parts[k].d * std::exp(double(parts[k].m) - double(r.m));
+        }
+        const float xt = ce_detail::logit(static_cast<const Tx*>(xv)[t]);
+        const ce_detail::RowStats st = ce_detail::stats(r, xt);
+        return {st.m, xt, st.s, st.log_s, st.p_t_m1, st.nan};
+    }
+    static double write(const void* xv, void* gv, std::size_t n, const CeRowState& st, std::size_t row_n,
+                        const CrossEntropyRowParams& p) {
+        const Tx* x = static_cast<const Tx*>(xv);
+        Tg* g = static_cast<Tg*>(gv);
+        if (st.nan) {
+            ce_detail::fill_nan_maybe(g, n);
+            return 0.0;
+        }
+        const double eps = p.label_smoothing, qoff = eps / double(row_n);
+        return eps > 0 ? ce_detail::write_grad<Arch, Cfg::accurate, true>(x, g, n, st.m, st.s, qoff, p.grad_scale)
+                       : ce_detail::write_grad<Arch, Cfg::accurate, false>(x, g, n, st.m, st.s, qoff, p.grad_scale);
+    }
+    static double gap(const void* xv, std::size_t n, float m) {
+        return ce_detail::sum_gap<Arch>(static_cast<const Tx*>(xv), n, m);
+    }
+    static double finish(const CeRowState& st, std::size_t t, void* gv, std::size_t n, double gap,
+                         const CrossEntropyRowParams& p) {
+        if (st.nan) return std::numeric_limits<double>::quiet_NaN();
+        const ce_detail::RowStats rs{st.m, st.s, st.log_s, st.p_t_m1, st.nan};
+        if (gv) ce_detail::put(static_cast<Tg*>(gv)[t], ce_detail::grad_target(rs, n, p.label_smoothing, p.grad_scale));
+        return ce_detail::loss(rs, st.xt, n, p.label_smoothing, gap);
+    }
+    static constexpr CrossEntropySplit value{&reduce, &stats, &write, &gap, &finish};
+};
+// The split of an algorithm of op cross_entropy: the fused form's; none for the unfused ones.
+template <Algorithm A, class Arch, class Cfg, class Tx, class Tg>
+constexpr const CrossEntropySplit* ce_split() {
+    if constexpr (A == Algorithm::ce_fused) return &CeFusedSplit<Arch, Cfg, Tx, Tg>::value;
+    else return nullptr;
 }
 
 // Both unfused forms: max_shifted's OUT (log_softmax or softmax) into the gradient's buffer, the

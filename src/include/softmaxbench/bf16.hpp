@@ -21,4 +21,16 @@ constexpr std::uint16_t float_to_bf16(float f) {
     return std::uint16_t((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
 }
 
+// A double rounded once to bf16, to nearest, ties to even: float(d) rounded to odd first (moved
+// one float ULP toward d when inexact and even), so the bf16 rounding of it is not a double
+// rounding (an odd float is never a bf16 midpoint). Used where a value is computed in double
+// (the cross-entropy gradient at the target). A d that rounds to float 0 or +-inf: float(d).
+constexpr std::uint16_t double_to_bf16(double d) {
+    const float f = float(d);
+    std::uint32_t u = std::bit_cast<std::uint32_t>(f);
+    const bool finite_nonzero = (u & 0x7FFFFFFFu) != 0 && (u & 0x7F800000u) != 0x7F800000u;
+    if (finite_nonzero && double(f) != d && (u & 1u) == 0) u += (double(f) < d) == (f > 0) ? 1u : std::uint32_t(-1);
+    return float_to_bf16(std::bit_cast<float>(u));
+}
+
 }  // namespace smb

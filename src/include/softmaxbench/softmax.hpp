@@ -79,6 +79,12 @@ struct CrossEntropyRowParams {
 // to float; writes (softmax(x) - q) * grad_scale to grad unless grad is null (grad may be x).
 using CrossEntropyRowFn = double (*)(const float* x, std::size_t target, float* grad, std::size_t n,
                                      const CrossEntropyRowParams& p);
+// The same on bf16 logits (raw bits): the gradient in bf16 (Dtype::bf16; grad may be x, in
+// place) or in float32 (Dtype::bf16_f32). The loss is the same double in both.
+using CrossEntropyBf16RowFn = double (*)(const std::uint16_t* x, std::size_t target, std::uint16_t* grad,
+                                         std::size_t n, const CrossEntropyRowParams& p);
+using CrossEntropyBf16F32RowFn = double (*)(const std::uint16_t* x, std::size_t target, float* grad, std::size_t n,
+                                            const CrossEntropyRowParams& p);
 
 // Row functions of the bf16 dtypes (Dtype::bf16, Dtype::bf16_f32): the same contract as RowFn with
 // bf16 bits in (and out). In place (x == y) only for bf16 -> bf16.
@@ -117,6 +123,8 @@ struct Variant {
     CrossEntropyRowFn cross_entropy = nullptr;  // op == cross_entropy
     Bf16RowFn row_bf16 = nullptr;               // forward, dtype == bf16 (row is null then)
     Bf16F32RowFn row_bf16_f32 = nullptr;        // forward, dtype == bf16_f32 (row is null then)
+    CrossEntropyBf16RowFn cross_entropy_bf16 = nullptr;        // cross_entropy, dtype == bf16
+    CrossEntropyBf16F32RowFn cross_entropy_bf16_f32 = nullptr;  // cross_entropy, dtype == bf16_f32
 };
 
 // Another name of a variant that still resolves (older names, e.g. max_shifted.avx512.p6).

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
@@ -51,8 +52,22 @@ struct CrossEntropyCheck {
     std::string failure;    // empty: within every bound
     double loss_ulp = 0;    // ULP error of the float loss
     double grad_ratio = 0;  // max over j of |g_j - exact| / its bound (<= 1: within)
+    // bf16 gradients only, over the normal band (|exact| >= 2^-126): the max bf16 ULP error,
+    // how many outputs there were and how many equal the exact value rounded to bf16.
+    double grad_ulp = 0;
+    std::size_t grad_outputs = 0, grad_correct = 0;
 };
 CrossEntropyCheck check_cross_entropy(const Variant& v, std::span<const float> x, std::size_t target, float eps,
                                       float scale, const CrossEntropyReference& r, bool in_place = false);
+// The same checks on outputs already computed (e.g. by the batch call): the loss (as returned, or
+// its float), the gradient as doubles from float32 (grad_bits 24) or bf16 (8) outputs.
+CrossEntropyCheck check_cross_entropy_outputs(const Variant& v, std::size_t target, float eps, float scale,
+                                              const CrossEntropyReference& r, double loss,
+                                              const std::vector<double>& grad, int grad_bits);
+// The same for a variant of dtype bf16 (bf16 gradient; in_place: over a copy of x) or bf16_f32
+// (float32 gradient), on bf16 logits x; r is the reference of x widened to float (exact).
+CrossEntropyCheck check_cross_entropy_bf16(const Variant& v, std::span<const std::uint16_t> x, std::size_t target,
+                                           float eps, float scale, const CrossEntropyReference& r,
+                                           bool in_place = false);
 
 }  // namespace smb::ref
