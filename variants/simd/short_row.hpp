@@ -146,4 +146,72 @@ struct MaxShiftedShort {
     }
 };
 
+// max_shifted's accurate tier for a short float row, softmax: the max, the special rows, the
+// sum of exp(x - m) in double (sum_exp_parts_f64's terms and accumulators, in its order) and
+// each output k exp(x - m), k = 1 / s, rounded once (write_accurate's ratio form: float-float
+// where the ops have it, else double), as three_pass_head + sum_exp + write_ratio. Writes the row.
+template <class Arch, class Cfg>
+struct MaxShiftedAccurateShort {
+    template <std::size_t F, bool T>
+    struct K {
+        static void run(const float* x, float* y, std::size_t n, RowParams p) {
+            using B = fbatch<Arch>;
+            using D = dbatch<Arch>;
+            constexpr std::size_t W = B::size;
+            short_detail::Regs<Arch, F, T> r;
+            r.load(x, n);
+            const float m = hmax<Arch>(r.vmax());
+            if (!(std::fabs(m) <= std::numeric_limits<float>::max()) && detail::special_by_max(x, y, n, m, false, p)) return;
+            // sum_exp_parts_f64<Arch, false>: vectors in pairs into s[0..1] and s[2..3], a last
+            // full vector into s[0..1], the tail into s[2..3].
+            const D md = D(double(m));
+            D s[4] = {D(0.0), D(0.0), D(0.0), D(0.0)};
+            auto vec = [&](B v, int k) SMB_LAMBDA_INLINE {
+                D lo, hi;
+                widen<Arch>(v, lo, hi);
+                s[k] += exp_term_f64<Arch>(lo - md);
+                s[k + 1] += exp_term_f64<Arch>(hi - md);
+            };
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j + 2 <= F; j += 2) {
+                vec(r.v[j], 0);
+                vec(r.v[j + 1], 2);
+            }
+            if constexpr (F % 2 != 0) vec(r.v[F - 1], 0);
+            if constexpr (T) vec(r.v[F], 2);
+            const double sum = Ops<Arch>::hadd((s[0] + s[1]) + (s[2] + s[3]));
+            if (sum != sum) return detail::fill_nan(y, n);
+            const double k = 1.0 / sum;
+            // write_accurate, AccurateForm::ratio, on the registers.
+            auto write = [&](auto out) SMB_LAMBDA_INLINE {
+                if constexpr (F > 0)
+#pragma GCC unroll 16
+                    for (std::size_t j = 0; j < F; ++j) out(r.v[j]).store_unaligned(y + j * W);
+                if constexpr (T) store_partial<Arch>(y + F * W, out(r.v[F]), n - F * W);
+            };
+            if constexpr (Ops<Arch>::kRatioFF) {
+                const typename Ops<Arch>::RatioFF ff(k);
+                const B mb(m);
+                write([&](B v) SMB_LAMBDA_INLINE {
+                    B t, e;
+                    two_diff<Arch>(v, mb, t, e);
+                    return ff(t, e);
+                });
+            } else {
+                const D kd(k);
+                write([&](B v) SMB_LAMBDA_INLINE {
+                    D lo, hi;
+                    widen<Arch>(v, lo, hi);
+                    return narrow<Arch>(exp_neg_f64<Arch>(lo - md) * kd, exp_neg_f64<Arch>(hi - md) * kd);
+                });
+            }
+        }
+    };
+    static constexpr auto kTable =
+        short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
+    static SMB_INLINE void run(const float* x, float* y, std::size_t n, RowParams p) {
+        kTable[short_detail::index<Arch>(n)](x, y, n, p);
+    }
+};
+
 }  // namespace smb::simd
