@@ -12,6 +12,7 @@
 #include <type_traits>
 
 #include "simd/exp.hpp"
+#include "simd/online.hpp"
 
 namespace smb::exp_test {
 namespace {
@@ -159,6 +160,16 @@ void SMB_EXP_FN(eval_exp_f64)(const double* t, double* out, std::size_t n) {
         alignas(64) double bt[WD] = {}, bo[WD];
         std::memcpy(bt, t + i, m * sizeof(double));
         simd::exp_neg_f64<A>(D::load_aligned(bt)).store_aligned(bo);
+        std::memcpy(out + i, bo, m * sizeof(double));
+    });
+}
+
+// online's rescaling factor (online.hpp, rescale_factor): exp(d) for d <= 0, +0 below -700.
+void SMB_EXP_FN(eval_rescale)(const double* t, double* out, std::size_t n) {
+    for_lanes<double, WD>(n, [&](std::size_t i, std::size_t m) {
+        alignas(64) double bt[WD] = {}, bo[WD];
+        std::memcpy(bt, t + i, m * sizeof(double));
+        simd::rescale_factor<A>(D::load_aligned(bt)).store_aligned(bo);
         std::memcpy(out + i, bo, m * sizeof(double));
     });
 }

@@ -180,10 +180,11 @@ void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, c
     const Variant& v = chosen.algorithm == Algorithm::auto_pick
                            ? select_variant(a.cols, a.threads, a.output, chosen.max_ulp)
                            : chosen;
-    if (split == nullptr || &v != &chosen) split = detail::split_of(v);
     const RowParams p{a.output, a.masked_safe};
-    const bool small = a.rows * a.cols < kMinParallelElements;
-    if (a.threads == 1 || small || (a.rows == 1 && (!split || a.cols < tuning::min_split_cols()))) {
+    const bool one_thread = a.threads == 1 || a.rows * a.cols < kMinParallelElements;
+    // The split form only matters with threads (its lookup is part of auto's per-call cost).
+    if (!one_thread && (split == nullptr || &v != &chosen)) split = detail::split_of(v);
+    if (one_thread || (a.rows == 1 && (!split || a.cols < tuning::min_split_cols()))) {
         // No parallel region at all: even a disabled `omp parallel ... if(false)` costs a team
         // set-up (~0.3 us measured), more than a whole 64-element row.
         for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);

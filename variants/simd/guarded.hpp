@@ -8,6 +8,7 @@
 #include "simd/passes.hpp"
 #include "simd/max_shifted.hpp"
 #include "simd/two_pass.hpp"
+#include "simd/short_row.hpp"
 
 namespace smb::simd {
 
@@ -143,6 +144,10 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
+    if (n <= kShortRowMax<Arch>) {  // in registers, the same bits (short_row.hpp); else the passes
+        const GuardWindow w = guard_window(x[0], n);
+        if (w.ok && GuardedShort<Arch, Cfg>::run(x, y, n, w.q, w.xhi)) return;
+    }
     const bool store = y + n <= x || x + n <= y;  // in place: recompute (x must survive a retry)
     GuardWindow w;
     const GuardPass g = store ? guarded_anchored<Arch, Cfg, true>(x, y, n, w) : guarded_anchored<Arch, Cfg, false>(x, y, n, w);

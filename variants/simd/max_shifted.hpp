@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "simd/passes.hpp"
+#include "simd/short_row.hpp"
 
 namespace smb::simd {
 
@@ -17,6 +18,13 @@ namespace smb::simd {
 template <class Arch, class Cfg, class Tx, class Ty>
 void max_shifted(const Tx* x, Ty* y, std::size_t n, RowParams p) {
     if (n == 0) return;
+    if constexpr (std::is_same_v<Tx, float> && std::is_same_v<Ty, float>) {
+        // A short float row in registers, the same bits (short_row.hpp).
+        if (n <= kShortRowMax<Arch> && p.output == Output::softmax) {
+            if constexpr (Cfg::accurate) return MaxShiftedAccurateShort<Arch, Cfg>::run(x, y, n, p);
+            else return MaxShiftedShort<Arch, Cfg>::run(x, y, n, p);
+        }
+    }
     float m;
     if (three_pass_head<Arch, Cfg>(x, y, n, p, m)) return;
     if constexpr (Cfg::accurate || !std::is_same_v<Ty, float>) {

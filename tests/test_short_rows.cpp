@@ -1,0 +1,223 @@
+// Short rows: every row length 1..300, across the boundaries of the register path the row forms
+// take for rows of at most 16 vectors (variants/simd/short_row.hpp: 64 floats on SSE2, 128 on
+// AVX2, 256 on AVX-512) and of its per-length instantiations (full vectors, ragged tail).
+//   * every forward float32 variant meets its documented bound on every length (MPFR);
+//   * tails read and write nothing outside the row (guard pages after x and y, a sentinel
+//     before y), in place too, with the bits of an ordinary buffer;
+//   * the register path keeps the passes' bits: max_shifted (which takes it) against recompute
+//     (which does not, and is max_shifted's bit for bit by construction) on every length;
+//     guarded's short rows are pinned by tests/test_golden.expected (lengths 1..33, 64, 65);
+//   * NaN, +inf and -inf at every offset of rows around each ISA's boundary.
+#include <catch2/catch.hpp>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "accuracy.hpp"
+#include "reference/distributions.hpp"
+
+using namespace smb;
+
+namespace {
+
+constexpr std::size_t kMaxN = 300;
+
+std::vector<const Variant*> forward_f32() {
+    std::vector<const Variant*> vs;
+    for (const Variant& v : all_variants())
+        if (available(v) && v.op == Op::forward && v.dtype == Dtype::f32) vs.push_back(&v);
+    return vs;
+}
+
+void run(const Variant& v, const float* x, float* y, std::size_t n, Output out) {
+    BatchArgs a;
+    a.x = x;
+    a.y = y;
+    a.rows = 1;
+    a.cols = n;
+    a.output = out;
+    softmax_batch(v, a);
+}
+
+std::vector<float> run(const Variant& v, const std::vector<float>& x, Output out) {
+    std::vector<float> y(x.size());
+    run(v, x.data(), y.data(), x.size(), out);
+    return y;
+}
+
+// The row lengths around every ISA's short-row limit and its vector boundaries.
+std::vector<std::size_t> edge_lengths() {
+    std::vector<std::size_t> ns;
+    for (std::size_t n = 1; n <= 20; ++n) ns.push_back(n);
+    for (std::size_t c : {32u, 48u, 64u, 128u, 192u, 256u})
+        for (std::size_t n : {c - 1, c, c + 1}) ns.push_back(n);
+    return ns;
+}
+
+// Pages [base, end) readable and writable, the page at end PROT_NONE: a row ending at end faults
+// on any access past its last element.
+struct GuardPage {
+    std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
+    std::size_t pages = 0, len = 0;
+    char* base = nullptr;
+    char* end = nullptr;
+    explicit GuardPage(std::size_t bytes) {
+        pages = (bytes + page - 1) / page + 1;
+        len = (pages + 1) * page;
+        void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        REQUIRE(m != MAP_FAILED);
+        base = static_cast<char*>(m);
+        REQUIRE(mprotect(base + pages * page, page, PROT_NONE) == 0);
+        end = base + pages * page;
+    }
+    ~GuardPage() { munmap(base, len); }
+    GuardPage(const GuardPage&) = delete;
+    GuardPage& operator=(const GuardPage&) = delete;
+    float* last(std::size_t n) const { return reinterpret_cast<float*>(end) - n; }
+};
+
+}  // namespace
+
+TEST_CASE("short rows: every length 1..300 meets the documented bound, softmax and log_softmax") {
+    const std::vector<const Variant*> vs = forward_f32();
+    REQUIRE(!vs.empty());
+    std::size_t checks = 0;
+    std::vector<std::string> failures;
+    for (const auto& d : ref::distributions()) {
+        for (std::size_t n = 1; n <= kMaxN; ++n) {
+            const std::vector<float> x = ref::make_row(d.name, n, 77);
+            for (Output out : {Output::softmax, Output::log_softmax}) {
+                const ref::RowReference r = ref::reference_row(x, out);
+                for (const Variant* v : vs) {
+                    if (!test::in_domain(*v, x)) continue;
+                    const test::Check c = test::check_row(*v, x, r, out);
+                    ++checks;
+                    if (!c.failure.empty())
+                        failures.push_back(std::string(v->name) + " " + std::string(to_string(out)) + " " +
+                                           std::string(d.name) + " n=" + std::to_string(n) + ": " + c.failure);
+                }
+            }
+        }
+    }
+    for (std::size_t i = 0; i < failures.size() && i < 20; ++i) UNSCOPED_INFO(failures[i]);
+    INFO(checks << " checks, " << failures.size() << " failures");
+    CHECK(failures.empty());
+    CHECK(checks > 10000);
+}
+
+TEST_CASE("short rows: tails touch nothing outside the row (guard pages), in place too, same bits") {
+    GuardPage gx(kMaxN * sizeof(float)), gy((kMaxN + 64) * sizeof(float));
+    const float kSentinel = 12345.0f;
+    std::size_t runs = 0, failures = 0;
+    for (const Variant* v : forward_f32()) {
+        for (Output out : {Output::softmax, Output::log_softmax}) {
+            for (std::size_t n = 1; n <= kMaxN; ++n) {
+                const std::vector<float> x = ref::make_row("normal_1", n, 3);
+                const std::vector<float> want = run(*v, x, out);
+                float* gxr = gx.last(n);
+                float* gyr = gy.last(n);
+                std::memcpy(gxr, x.data(), n * sizeof(float));
+                float* before = gyr - 64;
+                for (std::size_t i = 0; i < 64; ++i) before[i] = kSentinel;
+                for (int in_place = 0; in_place < 2; ++in_place) {
+                    if (in_place) std::memcpy(gyr, x.data(), n * sizeof(float));
+                    run(*v, in_place ? gyr : gxr, gyr, n, out);
+                    ++runs;
+                    bool ok = std::memcmp(gyr, want.data(), n * sizeof(float)) == 0;
+                    for (std::size_t i = 0; i < 64; ++i) ok = ok && before[i] == kSentinel;
+                    if (!ok) {
+                        ++failures;
+                        FAIL_CHECK(v->name << " " << to_string(out) << " n=" << n << (in_place ? " in place" : "")
+                                           << ": not the ordinary buffer's bits, or wrote before y");
+                    }
+                }
+            }
+        }
+    }
+    INFO(runs << " runs");
+    CHECK(runs > 0);
+    CHECK(failures == 0);
+}
+
+TEST_CASE("short rows: max_shifted's register path has the passes' bits (recompute's) at every length") {
+    std::size_t compared = 0;
+    for (const char* isa : {"sse2", "avx2", "avx512"}) {
+        for (const char* exp : {"", ".poly6", ".xsimd", ".accurate"}) {
+            const Variant* m = find_variant(std::string("max_shifted.") + isa + exp);
+            const Variant* r = find_variant(std::string("recompute.") + isa);
+            REQUIRE(m);
+            REQUIRE(r);
+            if (!available(*m)) continue;
+            for (const auto& d : ref::distributions()) {
+                for (std::size_t n = 1; n <= kMaxN; ++n) {
+                    const std::vector<float> x = ref::make_row(d.name, n, 11);
+                    const std::vector<float> a = run(*m, x, Output::softmax);
+                    if (*exp == '\0') {  // recompute is max_shifted (poly5) bit for bit
+                        const std::vector<float> b = run(*r, x, Output::softmax);
+                        INFO(m->name << " " << d.name << " n=" << n);
+                        CHECK(std::memcmp(a.data(), b.data(), n * sizeof(float)) == 0);
+                        ++compared;
+                    }
+                    // In place: the same bits (the register path reads the row before writing).
+                    std::vector<float> y = x;
+                    run(*m, y.data(), y.data(), n, Output::softmax);
+                    INFO(m->name << " in place " << d.name << " n=" << n);
+                    CHECK(std::memcmp(a.data(), y.data(), n * sizeof(float)) == 0);
+                }
+            }
+        }
+    }
+    CHECK(compared > 0);
+}
+
+TEST_CASE("short rows: NaN, +inf and -inf at every offset follow the policy") {
+    using test::kInf;
+    using test::kNaN;
+    const std::vector<const Variant*> vs = forward_f32();
+    std::size_t runs = 0, failures = 0;
+    for (std::size_t n : edge_lengths()) {
+        std::vector<float> x = ref::make_row("normal_1", n, 29);
+        std::vector<float> y(n);
+        for (std::size_t pos = 0; pos < n; ++pos) {
+            const float keep = x[pos];
+            for (float bad : {kNaN, kInf, -kInf}) {
+                x[pos] = bad;
+                for (Output out : {Output::softmax, Output::log_softmax}) {
+                    const std::vector<double> r = test::double_softmax(x, out);
+                    for (const Variant* v : vs) {
+                        run(*v, x.data(), y.data(), n, out);
+                        ++runs;
+                        std::size_t fail = n;
+                        if (bad != -kInf || n == 1) {  // all NaN (a lone -inf is an all -inf row)
+                            for (std::size_t i = 0; i < n && fail == n; ++i)
+                                if (!std::isnan(y[i])) fail = i;
+                        } else {
+                            if (!(y[pos] == (out == Output::softmax ? 0.0f : -kInf))) fail = pos;
+                            for (std::size_t i = 0; i < n && fail == n; ++i) {
+                                if (i == pos) continue;
+                                const double dd = std::fabs(double(y[i]) - r[i]);
+                                const bool ok = out == Output::softmax ? dd <= 1e-4 * r[i] + 0x1p-126
+                                                                       : dd <= 1e-4 * (1 + std::fabs(r[i]));
+                                if (!ok) fail = i;
+                            }
+                        }
+                        if (fail != n) {
+                            ++failures;
+                            FAIL_CHECK(v->name << " " << to_string(out) << " n=" << n << " x[" << pos << "]=" << bad
+                                               << ": y[" << fail << "]=" << y[fail]);
+                        }
+                    }
+                }
+            }
+            x[pos] = keep;
+        }
+    }
+    INFO(runs << " runs");
+    CHECK(runs > 0);
+    CHECK(failures == 0);
+}

@@ -1,0 +1,217 @@
+// Short rows held in registers: the row forms' path for rows of at most kShortVectors vectors
+// (256 floats on AVX-512, 128 on AVX2, 64 on SSE2). Not an algorithm of its own: guarded and
+// max_shifted (float rows) take it before their passes, with the same arithmetic in the same
+// order, so the outputs are bit-identical to the passes' and the bounds are the algorithm's
+// (variants/list.inc). What it saves on a short row is the passes' plumbing: every element is
+// loaded once, the max (max_shifted) or the window check (guarded), the exps, the sum and the
+// scaling run on registers, and y is written once, with no loop counters, no second and third
+// pass over memory and no partial loads or stores but the row's last vector.
+//
+// The row length picks one instantiation per (full vectors F, partial tail T): each is
+// straight-line code whose sums follow the passes' order exactly (groups of 4 vectors summed
+// in float as a tree and folded into double lanes, then the single vectors, then the tail;
+// DoubleSum in passes.hpp), which is what keeps the bits.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <utility>
+
+#include "detail/special.hpp"
+#include "simd/passes.hpp"
+
+namespace smb::simd {
+
+inline constexpr std::size_t kShortVectors = 16;
+template <class Arch>
+inline constexpr std::size_t kShortRowMax = kShortVectors * fbatch<Arch>::size;
+
+namespace short_detail {
+
+// The row's F full vectors and, with T, its tail (lanes past n filled with -inf).
+template <class Arch, std::size_t F, bool T>
+struct Regs {
+    using B = fbatch<Arch>;
+    static constexpr std::size_t W = B::size, N = F + T;
+    B v[N];
+    SMB_INLINE void load(const float* x, std::size_t n) {
+#pragma GCC unroll 16
+        for (std::size_t j = 0; j < F; ++j) v[j] = B::load_unaligned(x + j * W);
+        if constexpr (T) v[F] = load_partial<Arch>(x + F * W, n - F * W, -std::numeric_limits<float>::infinity());
+    }
+    // Lane-wise max of the vectors, as a tree (NaN may be dropped, as in row_max).
+    SMB_INLINE B vmax() const { return tree_max<0, N>(); }
+    template <std::size_t I, std::size_t K>
+    SMB_INLINE B tree_max() const {
+        if constexpr (K == 1) return v[I];
+        else return xsimd::max(tree_max<I, K / 2>(), tree_max<I + K / 2, K - K / 2>());
+    }
+};
+
+// The sum of the terms e[0..F+T) in the passes' order (guarded_sum, sum_exp_parts).
+template <class Arch, std::size_t F, bool T>
+SMB_INLINE double sum_like_passes(const fbatch<Arch>* e) {
+    DoubleSum<Arch, false> acc;
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j + 4 <= F; j += 4) acc.add4(e[j], e[j + 1], e[j + 2], e[j + 3]);
+#pragma GCC unroll 16
+    for (std::size_t j = F / 4 * 4; j < F; ++j) acc.add(e[j]);
+    if constexpr (T) acc.add(e[F]);
+    return acc.total();
+}
+
+// y = e * s for the F full vectors and the tail.
+template <class Arch, std::size_t F, bool T>
+SMB_INLINE void store_scaled(float* y, std::size_t n, const fbatch<Arch>* e, fbatch<Arch> s) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+#pragma GCC unroll 16
+    for (std::size_t j = 0; j < F; ++j) (e[j] * s).store_unaligned(y + j * W);
+    if constexpr (T) store_partial<Arch>(y + F * W, e[F] * s, n - F * W);
+}
+
+// A table of instantiations indexed by 2 F + T - 1, for n in [1, kShortRowMax].
+template <template <std::size_t, bool> class K, std::size_t... I>
+constexpr auto table(std::index_sequence<I...>) {
+    return std::array{&K<(I + 1) / 2, (I + 1) % 2 != 0>::run...};
+}
+template <class Arch>
+SMB_INLINE std::size_t index(std::size_t n) {
+    constexpr std::size_t W = fbatch<Arch>::size;
+    return 2 * (n / W) + (n % W != 0) - 1;
+}
+
+}  // namespace short_detail
+
+// guarded's sum pass and scaling for a short row (guarded.hpp): exp(x - q ln2) from the anchor's
+// window, the window check, the sum and the scaling by float(1 / s), as guarded_sum +
+// scale_in_place (or guarded_write in place: the same e times the same float). Returns false,
+// with nothing written, when the row leaves the window or the sum is NaN: the caller takes its
+// passes (which retry or fall back to max_shifted). x may equal y (everything is read first).
+template <class Arch, class Cfg>
+struct GuardedShort {
+    template <std::size_t F, bool T>
+    struct K {
+        static bool run(const float* x, float* y, std::size_t n, float q, float xhi) {
+            using B = fbatch<Arch>;
+            constexpr std::size_t N = F + T;
+            short_detail::Regs<Arch, F, T> r;
+            r.load(x, n);
+            const ExpShiftPow2<Cfg::degree, Arch> ex(q);
+            B e[N];
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < N; ++j) e[j] = ex(r.v[j]);
+            const double s = short_detail::sum_like_passes<Arch, F, T>(e);
+            if (!xsimd::all(r.vmax() <= B(xhi)) || s != s) return false;
+            short_detail::store_scaled<Arch, F, T>(y, n, e, B(float(1.0 / s)));
+            return true;
+        }
+    };
+    static constexpr auto kTable =
+        short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
+    static SMB_INLINE bool run(const float* x, float* y, std::size_t n, float q, float xhi) {
+        return kTable[short_detail::index<Arch>(n)](x, y, n, q, xhi);
+    }
+};
+
+// max_shifted's fast tier for a short float row, softmax: the max, the special rows
+// (special_by_max), exp of the TwoSum-compensated x - m, the sum and the scaling by
+// float(1 / s), as three_pass_head + sum_exp (storing) + scale_in_place. Writes the row.
+template <class Arch, class Cfg>
+struct MaxShiftedShort {
+    template <std::size_t F, bool T>
+    struct K {
+        static void run(const float* x, float* y, std::size_t n, RowParams p) {
+            using B = fbatch<Arch>;
+            constexpr std::size_t N = F + T;
+            short_detail::Regs<Arch, F, T> r;
+            r.load(x, n);
+            const float m = hmax<Arch>(r.vmax());
+            // special_by_max writes the row iff m is NaN or infinite; ordinary rows skip the call.
+            if (!(std::fabs(m) <= std::numeric_limits<float>::max()) && detail::special_by_max(x, y, n, m, false, p)) return;
+            const B mb(m);
+            B e[N];
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j < N; ++j) e[j] = exp_shifted<Arch, Cfg>(r.v[j], mb);
+            const double s = short_detail::sum_like_passes<Arch, F, T>(e);
+            if (s != s) return detail::fill_nan(y, n);
+            short_detail::store_scaled<Arch, F, T>(y, n, e, B(float(1.0 / s)));
+        }
+    };
+    static constexpr auto kTable =
+        short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
+    static SMB_INLINE void run(const float* x, float* y, std::size_t n, RowParams p) {
+        kTable[short_detail::index<Arch>(n)](x, y, n, p);
+    }
+};
+
+// max_shifted's accurate tier for a short float row, softmax: the max, the special rows, the
+// sum of exp(x - m) in double (sum_exp_parts_f64's terms and accumulators, in its order) and
+// each output k exp(x - m), k = 1 / s, rounded once (write_accurate's ratio form: float-float
+// where the ops have it, else double), as three_pass_head + sum_exp + write_ratio. Writes the row.
+template <class Arch, class Cfg>
+struct MaxShiftedAccurateShort {
+    template <std::size_t F, bool T>
+    struct K {
+        static void run(const float* x, float* y, std::size_t n, RowParams p) {
+            using B = fbatch<Arch>;
+            using D = dbatch<Arch>;
+            constexpr std::size_t W = B::size;
+            short_detail::Regs<Arch, F, T> r;
+            r.load(x, n);
+            const float m = hmax<Arch>(r.vmax());
+            if (!(std::fabs(m) <= std::numeric_limits<float>::max()) && detail::special_by_max(x, y, n, m, false, p)) return;
+            // sum_exp_parts_f64<Arch, false>: vectors in pairs into s[0..1] and s[2..3], a last
+            // full vector into s[0..1], the tail into s[2..3].
+            const D md = D(double(m));
+            D s[4] = {D(0.0), D(0.0), D(0.0), D(0.0)};
+            auto vec = [&](B v, int k) SMB_LAMBDA_INLINE {
+                D lo, hi;
+                widen<Arch>(v, lo, hi);
+                s[k] += exp_term_f64<Arch>(lo - md);
+                s[k + 1] += exp_term_f64<Arch>(hi - md);
+            };
+#pragma GCC unroll 16
+            for (std::size_t j = 0; j + 2 <= F; j += 2) {
+                vec(r.v[j], 0);
+                vec(r.v[j + 1], 2);
+            }
+            if constexpr (F % 2 != 0) vec(r.v[F - 1], 0);
+            if constexpr (T) vec(r.v[F], 2);
+            const double sum = Ops<Arch>::hadd((s[0] + s[1]) + (s[2] + s[3]));
+            if (sum != sum) return detail::fill_nan(y, n);
+            const double k = 1.0 / sum;
+            // write_accurate, AccurateForm::ratio, on the registers.
+            auto write = [&](auto out) SMB_LAMBDA_INLINE {
+                if constexpr (F > 0)
+#pragma GCC unroll 16
+                    for (std::size_t j = 0; j < F; ++j) out(r.v[j]).store_unaligned(y + j * W);
+                if constexpr (T) store_partial<Arch>(y + F * W, out(r.v[F]), n - F * W);
+            };
+            if constexpr (Ops<Arch>::kRatioFF) {
+                const typename Ops<Arch>::RatioFF ff(k);
+                const B mb(m);
+                write([&](B v) SMB_LAMBDA_INLINE {
+                    B t, e;
+                    two_diff<Arch>(v, mb, t, e);
+                    return ff(t, e);
+                });
+            } else {
+                const D kd(k);
+                write([&](B v) SMB_LAMBDA_INLINE {
+                    D lo, hi;
+                    widen<Arch>(v, lo, hi);
+                    return narrow<Arch>(exp_neg_f64<Arch>(lo - md) * kd, exp_neg_f64<Arch>(hi - md) * kd);
+                });
+            }
+        }
+    };
+    static constexpr auto kTable =
+        short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
+    static SMB_INLINE void run(const float* x, float* y, std::size_t n, RowParams p) {
+        kTable[short_detail::index<Arch>(n)](x, y, n, p);
+    }
+};
+
+}  // namespace smb::simd
