@@ -19,6 +19,8 @@
 
 #include <filesystem>
 
+#include "bf16_bits.hpp"
+#include "guard_page.hpp"
 #include "accuracy.hpp"
 #include "npy/npy.hpp"
 #include "reference/distributions.hpp"
@@ -28,18 +30,9 @@ using namespace smb;
 
 namespace {
 
-using Bits = std::vector<std::uint16_t>;
-
-Bits to_bf16(const std::vector<float>& x) {
-    Bits b(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) b[i] = float_to_bf16(x[i]);
-    return b;
-}
-std::vector<float> widen(const Bits& b) {
-    std::vector<float> x(b.size());
-    for (std::size_t i = 0; i < b.size(); ++i) x[i] = bf16_to_float(b[i]);
-    return x;
-}
+using smb::test::Bits;
+using smb::test::to_bf16;
+using smb::test::widen;
 
 std::vector<const Variant*> available(Dtype d) {
     std::vector<const Variant*> vs;
@@ -381,28 +374,7 @@ TEST_CASE("bf16: n = 0 writes nothing; in place equals out of place; threads giv
 // Tails against a guard page: the row's last element is the last of a readable page (x) or a
 // writable one (y), the next page is PROT_NONE, so a load or store past the end faults. The
 // outputs must equal those computed in an ordinary buffer.
-namespace {
-struct Guarded {
-    std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
-    char* base = nullptr;
-    std::size_t len = 0;
-    explicit Guarded(std::size_t bytes) {
-        const std::size_t pages = (bytes + page - 1) / page + 1;
-        len = (pages + 1) * page;
-        void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(m != MAP_FAILED);
-        base = static_cast<char*>(m);
-        REQUIRE(mprotect(base + pages * page, page, PROT_NONE) == 0);
-        end = base + pages * page;
-    }
-    ~Guarded() { munmap(base, len); }
-    Guarded(const Guarded&) = delete;
-    Guarded& operator=(const Guarded&) = delete;
-    template <class T>
-    T* last(std::size_t n) const { return reinterpret_cast<T*>(end) - n; }  // n elements ending at the guard
-    char* end = nullptr;
-};
-}  // namespace
+using Guarded = smb::test::GuardPage;
 
 TEST_CASE("bf16: tails read and write nothing past the row (guard pages, 2-byte elements)") {
     std::vector<std::size_t> sizes;

@@ -4,8 +4,6 @@
 // bf16 ULP plus the float pipeline's term), the accurate tier's correctly rounded fraction, the
 // dominant-target rows, special values (bf16 NaN, +-inf), tails against guard pages (2-byte
 // elements), in place, and the batch call (ignore_index, reductions, threads, refusals).
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 
@@ -17,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "bf16_bits.hpp"
+#include "guard_page.hpp"
 #include "reference/cross_entropy.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/bf16.hpp"
@@ -27,18 +27,9 @@ using namespace smb;
 
 namespace {
 
-using Bits = std::vector<std::uint16_t>;
-
-Bits to_bf16(const std::vector<float>& x) {
-    Bits b(x.size());
-    for (std::size_t i = 0; i < x.size(); ++i) b[i] = float_to_bf16(x[i]);
-    return b;
-}
-std::vector<float> widen(const Bits& b) {
-    std::vector<float> x(b.size());
-    for (std::size_t i = 0; i < b.size(); ++i) x[i] = bf16_to_float(b[i]);
-    return x;
-}
+using smb::test::Bits;
+using smb::test::to_bf16;
+using smb::test::widen;
 
 std::vector<const Variant*> ce_bf16_variants() {
     std::vector<const Variant*> vs;
@@ -268,28 +259,7 @@ TEST_CASE("cross_entropy bf16: in place over the logits, and special values") {
 // Tails against a guard page: the row's last element is the last of a readable page (x) or a
 // writable one (the gradient), the next page is PROT_NONE, so a load or store past the end
 // faults. The results must equal those computed in an ordinary buffer.
-namespace {
-struct Guarded {
-    std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
-    char* base = nullptr;
-    std::size_t len = 0;
-    char* end = nullptr;
-    explicit Guarded(std::size_t bytes) {
-        const std::size_t pages = (bytes + page - 1) / page + 1;
-        len = (pages + 1) * page;
-        void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(m != MAP_FAILED);
-        base = static_cast<char*>(m);
-        REQUIRE(mprotect(base + pages * page, page, PROT_NONE) == 0);
-        end = base + pages * page;
-    }
-    ~Guarded() { munmap(base, len); }
-    Guarded(const Guarded&) = delete;
-    Guarded& operator=(const Guarded&) = delete;
-    template <class T>
-    T* last(std::size_t n) const { return reinterpret_cast<T*>(end) - n; }
-};
-}  // namespace
+using Guarded = smb::test::GuardPage;
 
 TEST_CASE("cross_entropy bf16: tails read and write nothing past the row (guard pages, 2-byte elements)") {
     std::vector<std::size_t> sizes;

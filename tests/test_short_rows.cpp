@@ -10,8 +10,6 @@
 //   * NaN, +inf and -inf at every offset of rows around each ISA's boundary.
 #include <catch2/catch.hpp>
 
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "accuracy.hpp"
+#include "guard_page.hpp"
 #include "reference/distributions.hpp"
 
 using namespace smb;
@@ -59,27 +58,7 @@ std::vector<std::size_t> edge_lengths() {
     return ns;
 }
 
-// Pages [base, end) readable and writable, the page at end PROT_NONE: a row ending at end faults
-// on any access past its last element.
-struct GuardPage {
-    std::size_t page = std::size_t(sysconf(_SC_PAGESIZE));
-    std::size_t pages = 0, len = 0;
-    char* base = nullptr;
-    char* end = nullptr;
-    explicit GuardPage(std::size_t bytes) {
-        pages = (bytes + page - 1) / page + 1;
-        len = (pages + 1) * page;
-        void* m = mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        REQUIRE(m != MAP_FAILED);
-        base = static_cast<char*>(m);
-        REQUIRE(mprotect(base + pages * page, page, PROT_NONE) == 0);
-        end = base + pages * page;
-    }
-    ~GuardPage() { munmap(base, len); }
-    GuardPage(const GuardPage&) = delete;
-    GuardPage& operator=(const GuardPage&) = delete;
-    float* last(std::size_t n) const { return reinterpret_cast<float*>(end) - n; }
-};
+using smb::test::GuardPage;
 
 }  // namespace
 
