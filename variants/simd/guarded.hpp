@@ -67,8 +67,9 @@ struct GuardPass {
     float seen_max = -std::numeric_limits<float>::infinity();
     double sum = 0;
 };
-template <class Arch, class Cfg, bool Store>
-GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow& w) {
+// x: float logits, or bf16 bits (guarded_bf16.hpp), read through passes.hpp's load.
+template <class Arch, class Cfg, bool Store, class Tx>
+GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
@@ -76,7 +77,7 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
     DoubleSum<Arch, Cfg::accurate> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
     B mx0 = ninf, mx1 = ninf;
-    auto term = [&](B v, std::size_t at) {  // y is not touched without Store (it may be null)
+    auto term = [&](B v, std::size_t at) SMB_LAMBDA_INLINE {  // y is not touched without Store (it may be null)
         const B e = ex(v);
         if constexpr (Store) e.store_unaligned(y + at);
         return e;
@@ -84,8 +85,8 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
     auto outside = [&] { return !xsimd::all(xsimd::max(mx0, mx1) <= xhi); };
     std::size_t i = 0, blocks = 0;
     for (; i + 4 * W <= n; i += 4 * W) {
-        const B v0 = B::load_unaligned(x + i), v1 = B::load_unaligned(x + i + W);
-        const B v2 = B::load_unaligned(x + i + 2 * W), v3 = B::load_unaligned(x + i + 3 * W);
+        const B v0 = load<Arch>(x + i), v1 = load<Arch>(x + i + W);
+        const B v2 = load<Arch>(x + i + 2 * W), v3 = load<Arch>(x + i + 3 * W);
         mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
         mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
         acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
@@ -95,7 +96,7 @@ GuardPass guarded_sum(const float* x, float* y, std::size_t n, const GuardWindow
         }
     }
     for (; i + W <= n; i += W) {
-        const B v = B::load_unaligned(x + i);
+        const B v = load<Arch>(x + i);
         mx0 = xsimd::max(mx0, v);
         acc.add(term(v, i));
     }
@@ -127,9 +128,9 @@ void guarded_write(const float* x, float* y, std::size_t n, float q, double s) {
 // of the row's max costs one read of what was not scanned. On return, inside with a non-NaN
 // sum: sum = sum of exp(x - w.q ln2); otherwise the row holds NaN or +inf, is all -inf, or has
 // logits past ~1280, and the caller falls back (x is intact: stores go to y only).
-template <class Arch, class Cfg, bool Store>
-GuardPass guarded_anchored(const float* x, float* y, std::size_t n, GuardWindow& w) {
-    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe) : x[0], n);
+template <class Arch, class Cfg, bool Store, class Tx>
+GuardPass guarded_anchored(const Tx* x, float* y, std::size_t n, GuardWindow& w) {
+    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe) : to_float(x[0]), n);
     GuardPass g = w.ok ? guarded_sum<Arch, Cfg, Store>(x, y, n, w) : GuardPass{};
     if (!g.inside) {
         const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned)) : g.seen_max;

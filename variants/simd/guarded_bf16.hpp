@@ -40,63 +40,6 @@ namespace smb::simd {
 // README's bf16 section.
 inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 16;
 
-// guarded_sum (guarded.hpp) on bf16 logits; Store writes the float terms to y (bf16 -> float32).
-template <class Arch, class Cfg, bool Store>
-GuardPass guarded_sum_bf16(const std::uint16_t* x, float* y, std::size_t n, const GuardWindow& w) {
-    using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
-    constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
-    const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
-    DoubleSum<Arch, Cfg::accurate> acc;
-    const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
-    B mx0 = ninf, mx1 = ninf;
-    auto term = [&](B v, std::size_t at) SMB_LAMBDA_INLINE {  // y is not touched without Store
-        const B e = ex(v);
-        if constexpr (Store) e.store_unaligned(y + at);
-        return e;
-    };
-    auto outside = [&] { return !xsimd::all(xsimd::max(mx0, mx1) <= xhi); };
-    std::size_t i = 0, blocks = 0;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const B v0 = load<Arch>(x + i), v1 = load<Arch>(x + i + W);
-        const B v2 = load<Arch>(x + i + 2 * W), v3 = load<Arch>(x + i + 3 * W);
-        mx0 = xsimd::max(mx0, xsimd::max(v0, v1));
-        mx1 = xsimd::max(mx1, xsimd::max(v2, v3));
-        acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
-        if (++blocks == kChunkBlocks) {
-            blocks = 0;
-            if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
-        }
-    }
-    for (; i + W <= n; i += W) {
-        const B v = load<Arch>(x + i);
-        mx0 = xsimd::max(mx0, v);
-        acc.add(term(v, i));
-    }
-    if (i < n) {
-        const B v = load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity());
-        mx1 = xsimd::max(mx1, v);
-        B e = ex(v);
-        if constexpr (Store) store_partial<Arch>(y + i, e, n - i);
-        acc.add(e);
-    }
-    const bool in = !outside();
-    return {n, in, in ? -std::numeric_limits<float>::infinity() : hmax<Arch>(xsimd::max(mx0, mx1)), acc.total()};
-}
-
-// guarded_anchored (guarded.hpp) on bf16 logits: anchor x[0] or the max of the first
-// kGuardProbe, one retry with q from the row max.
-template <class Arch, class Cfg, bool Store>
-GuardPass guarded_anchored_bf16(const std::uint16_t* x, float* y, std::size_t n, GuardWindow& w) {
-    w = guard_window(n > kGuardProbe ? row_max<Arch>(x, kGuardProbe) : bf16_to_float(x[0]), n);
-    GuardPass g = w.ok ? guarded_sum_bf16<Arch, Cfg, Store>(x, y, n, w) : GuardPass{};
-    if (!g.inside) {
-        const float m = g.scanned < n ? std::max(g.seen_max, row_max<Arch>(x + g.scanned, n - g.scanned)) : g.seen_max;
-        w = guard_window(m, n);
-        if (w.ok) g = guarded_sum_bf16<Arch, Cfg, Store>(x, y, n, w);
-    }
-    return g;
-}
 
 // bf16 -> float32: the store form (y never overlaps x: the batch call refuses it).
 template <class Arch, class Cfg>
@@ -105,7 +48,7 @@ void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p) {
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
     GuardWindow w;
-    const GuardPass g = guarded_anchored_bf16<Arch, Cfg, true>(x, y, n, w);
+    const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, y, n, w);
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
     scale_in_place<Arch>(y, n, float(1.0 / g.sum));
 }
@@ -120,13 +63,13 @@ void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams 
     using B = fbatch<Arch>;
     GuardWindow w;
     if (float* e = n <= kBf16ScratchMax ? detail::bf16_scratch(n) : nullptr) {  // x stays intact for a fallback
-        const GuardPass g = guarded_anchored_bf16<Arch, Cfg, true>(x, e, n, w);
+        const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, e, n, w);
         if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
         const B inv(float(1.0 / g.sum));
         map_row<Arch>(static_cast<const float*>(e), y, n, [&](B v) SMB_LAMBDA_INLINE { return v * inv; });
         return;
     }
-    const GuardPass g = guarded_anchored_bf16<Arch, Cfg, false>(x, nullptr, n, w);
+    const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
     const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
     const B inv(float(1.0 / g.sum));

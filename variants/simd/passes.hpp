@@ -29,6 +29,7 @@
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "simd/exp.hpp"
+#include "softmaxbench/bf16.hpp"
 
 namespace smb::simd {
 
@@ -60,6 +61,9 @@ SMB_INLINE void store_partial(float* p, fbatch<Arch> v, std::size_t k) {
 // in registers by the ops (Ops::load_bf16 / store_bf16, ops_generic.hpp), never through a float
 // copy of the row. The passes below take `const Tx* x` and `Ty* y` and read and write only
 // through these.
+// One element as float: itself, or the bf16 bits widened (exact).
+SMB_INLINE float to_float(float v) { return v; }
+SMB_INLINE float to_float(std::uint16_t v) { return bf16_to_float(v); }
 template <class Arch>
 SMB_INLINE fbatch<Arch> load(const float* p) {
     return fbatch<Arch>::load_unaligned(p);
