@@ -37,6 +37,7 @@
 
 #include "bench_memory.hpp"
 #include "bench_register.hpp"
+#include "bf16_bench.hpp"
 #include "peers/cross_entropy_peer.hpp"
 #include "peers/peer.hpp"
 #include "peers/peer_bf16.hpp"
@@ -248,10 +249,13 @@ std::set<int> register_cross_entropy(bool headline_only, bool best_isa_only, con
                                      bool bf16) {
     g_input = input;
     const std::optional<Isa> dispatch = dispatch_isa_or_none();
+    // --smb_filter_isa=best on bf16 logits: the bf16 forward rows' rule (best_bf16_isa), so a CPU
+    // with AVX512_BF16 keeps the avx512bf16 cross-entropy variants (native narrowing).
+    const std::optional<Isa> best_bf16 = best_bf16_isa(dispatch);
     auto keep = [&](const Variant& v) {
         if (headline_only && v.algorithm == Algorithm::ce_softmax_log) return false;
         if (headline_only && v.isa == Isa::scalar) return false;
-        return !best_isa_only || on_best_isa(v, dispatch);
+        return !best_isa_only || on_best_isa(v, v.dtype == Dtype::f32 ? dispatch : best_bf16);
     };
     std::set<int> used;
     for (const CeShapeDef& s : kCeShapes) {

@@ -27,14 +27,19 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
   6. bench      scripts/bench.sh --quick|--full --no-build
                   --out results/<id>/bench-<UTC YYYYmmdd-HHMMSS>.json
                 (the same JSON gets PyTorch's entries again at ATEN_CPU_CAPABILITY=avx512 and
-                the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help)
+                the NumPy/SciPy peers of scripts/bench_numpy.py; see scripts/bench.sh --help;
+                --quick includes the training ops: the softmax and log_softmax backward with
+                their peers (oneDNN, PyTorch, memcpy), and the cross-entropy at 4096x128,
+                32x32000, 8x128256 and 1x16M against PyTorch and memcpy)
                 with --quick also scripts/bench.sh --claims (two_pass, max_shifted and recompute at AVX2
                 on 1x16M: the report's claims section needs them; --full times them anyway)
                   --out results/<id>/claims-<UTC YYYYmmdd-HHMMSS>.json
                 then the bf16 entries (both modes): scripts/bench.sh --quick --no-build
                   --out results/<id>/bf16-<UTC YYYYmmdd-HHMMSS>.json -- --smb_dtype=bf16
-                (headline shapes plus 8x128256 and 32x151936; 2m28s measured with
-                --repetitions 3 on a busy 2-core VM)
+                (headline shapes plus 8x128256 and 32x151936, and the cross-entropy on bf16
+                logits at the same shapes as above; 2m28s measured with --repetitions 3 on a
+                busy 2-core VM before the bf16 cross-entropy entries, which add about 19 s a
+                repetition)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py,
                 report_cross_entropy.py, report_bf16.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
@@ -42,10 +47,13 @@ The mode, each step's exit status and duration, and the git commit the measured 
 built from (as `softmaxbench --version` reports it) are recorded in results/<id>/reproduce.json.
 Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-numpy).
 
-  --quick         (default) headline shapes, our variants of the dispatch ISA and scalar, one
-                  run each; accuracy --quick. About 10 minutes on 2 cores from a fresh
-                  clone (measured: 9 min 01 s on a busy 2-core VM without the install step;
-                  build 4m47s, accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s);
+  --quick         (default) headline shapes, our variants of the dispatch ISA and scalar (the
+                  bf16 rows: avx512bf16 where the CPU has AVX512_BF16), one run each;
+                  accuracy --quick. About 10 minutes on 2 cores from a fresh clone (measured:
+                  9 min 01 s on a busy 2-core VM without the install step; build 4m47s,
+                  accuracy 11 s, tune 36 s, bench 3m09s, plots and report 18 s), measured
+                  before the quick set gained the cross-entropy at 8x128256 and 1x16M and the
+                  log_softmax_backward peers (about 19 s more a repetition, measured alone);
                   the claims entries (bench.sh --claims) add about 5 s (4.3 s measured on a
                   busy 2-core VM), the bf16 entries a few minutes (2m28s with --repetitions 3),
                   the peers' backward, cross-entropy and bf16 scoring about 40 s of CPU (82 s
@@ -266,7 +274,8 @@ if [[ $mode == quick ]]; then
 fi
 record bench 0 "$(basename "$bench_file")"
 # bf16 logits (the report's bf16 section): the same harness, --smb_dtype=bf16, headline shapes
-# plus the large vocabularies whatever the mode (short: 2m28s with 3 repetitions).
+# plus the large vocabularies whatever the mode, and the cross-entropy on bf16 logits (short:
+# 2m28s with 3 repetitions before the cross-entropy entries, about 19 s more a repetition).
 bf16_file="$out/bf16-$(date -u +%Y%m%d-%H%M%S).json"
 bf16_extra=(-- --smb_dtype=bf16)
 [[ $reps -eq 0 ]] || bf16_extra+=("--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)

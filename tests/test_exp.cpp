@@ -70,6 +70,9 @@ void eval_exp_f64_avx512(const double* t, double* out, std::size_t n);
 void eval_rescale_sse2(const double* t, double* out, std::size_t n);
 void eval_rescale_avx2(const double* t, double* out, std::size_t n);
 void eval_rescale_avx512(const double* t, double* out, std::size_t n);
+bool ce_reduce_underflows_sse2(const float* x, std::size_t n, bool double_exp, double* sum);
+bool ce_reduce_underflows_avx2(const float* x, std::size_t n, bool double_exp, double* sum);
+bool ce_reduce_underflows_avx512(const float* x, std::size_t n, bool double_exp, double* sum);
 }  // namespace smb::exp_test
 
 using namespace smb;
@@ -798,6 +801,36 @@ TEST_CASE("online's rescaling factor: exp(d) while e^d is normal, +0 below -700,
             else if (t[i] < -700.0) CHECK(y[i] == 0.0);
             else CHECK(y[i] == e[i]);  // exp_neg_f64's value, a normal double
             ++checked;
+        }
+    }
+    CHECK(checked > 0);
+}
+
+TEST_CASE("ce_fused's online pass: no underflow from the running max's first rescale or the lane merge", "[exp]") {
+    // Its lanes' maxima start at -inf (clamped to -FLT_MAX) like online's, so the first rescale
+    // of every lane asked for exp(-3.4e38): an underflow, and on an Intel core a microcode assist
+    // per result and per product with it. The factor is online's rescale_factor (+0 below -700):
+    // on rows whose terms exp(x - m) are all normal, the pass raises no underflow at all, and
+    // its sum keeps its value (the golden and cross-entropy tests keep the bits).
+    bool (*const red[])(const float*, std::size_t, bool, double*) = {ce_reduce_underflows_sse2, ce_reduce_underflows_avx2,
+                                                                     ce_reduce_underflows_avx512};
+    std::size_t checked = 0;
+    for (const IsaFns* f : g_isas) {
+        INFO(f->name);
+        for (std::size_t n : {64u, 256u, 4096u, 32000u}) {
+            // Moderate logits, max rising along the row (so lanes rescale after their first block).
+            std::vector<float> x(n);
+            for (std::size_t i = 0; i < n; ++i) x[i] = float(std::sin(0.37 * double(i))) + 2.0f * float(i) / float(n);
+            double want = 0.0;
+            const float m = *std::max_element(x.begin(), x.end());
+            for (float v : x) want += std::exp(double(v) - double(m));
+            for (bool dexp : {false, true}) {
+                INFO("n = " << n << (dexp ? ", double exp" : ", float exp"));
+                double sum = 0.0;
+                CHECK_FALSE(red[f - kIsas](x.data(), n, dexp, &sum));
+                CHECK(std::abs(sum - want) <= 1e-6 * want);
+                ++checked;
+            }
         }
     }
     CHECK(checked > 0);

@@ -7,11 +7,13 @@
 #define SMB_EXP_TEST_ISA sse2
 #endif
 
+#include <cfenv>
 #include <cstddef>
 #include <cstring>
 #include <type_traits>
 
 #include "simd/exp.hpp"
+#include "simd/cross_entropy.hpp"
 #include "simd/online.hpp"
 
 namespace smb::exp_test {
@@ -172,6 +174,17 @@ void SMB_EXP_FN(eval_rescale)(const double* t, double* out, std::size_t n) {
         simd::rescale_factor<A>(D::load_aligned(bt)).store_aligned(bo);
         std::memcpy(out + i, bo, m * sizeof(double));
     });
+}
+
+// The fused cross-entropy's online (max, sum) pass (cross_entropy.hpp, ce_detail::reduce) on one
+// row, no target skipped: whether it raised the floating-point underflow flag, and its sum.
+bool SMB_EXP_FN(ce_reduce_underflows)(const float* x, std::size_t n, bool double_exp, double* sum) {
+    std::feclearexcept(FE_ALL_EXCEPT);
+    const simd::ce_detail::Reduced r =
+        double_exp ? simd::ce_detail::reduce<A, true>(x, n, n) : simd::ce_detail::reduce<A, false>(x, n, n);
+    const bool uf = std::fetestexcept(FE_UNDERFLOW) != 0;
+    *sum = r.d;
+    return uf;
 }
 
 }  // namespace smb::exp_test

@@ -72,6 +72,14 @@ check(rc == 0 and "pytorch_autograd.bf16:cross_entropy/8/128256" in quick16 and 
       and any(n.startswith("ce_fused.") and n.endswith(".bf16:cross_entropy/8/128256") for n in quick16)
       and not any(n.startswith("pytorch_autograd:cross_entropy") for n in quick16),
       "the bf16 quick set lists the bf16 cross-entropy entries (and not the f32 ones)", f"{len(quick16)} entries")
+# --smb_filter_isa=best keeps the bf16 cross-entropy rows of the ISA it keeps for the bf16 forward
+# rows (avx512bf16 where the CPU has AVX512_BF16 and no SOFTMAXBENCH_FORCE_ISA caps it).
+def isas_of(names, ce):
+    parts = [n.split("/")[0].split(":")[0].split(".") for n in names if (":cross_entropy" in n) == ce]
+    return {p[1] for p in parts if len(p) >= 3 and p[-1].startswith("bf16") and p[1] != "scalar"}
+fwd16, ce16 = isas_of(quick16, False), isas_of(quick16, True)
+check(len(fwd16) == 1 and ce16 == fwd16, "the bf16 quick set's cross-entropy rows are of the bf16 forward rows' ISA",
+      f"forward {sorted(fwd16)}, cross-entropy {sorted(ce16)}")
 # The report section and the figure from this JSON.
 res = os.path.join(scratch, "results")
 shutil.rmtree(res, ignore_errors=True)

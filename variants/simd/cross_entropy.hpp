@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "simd/max_shifted.hpp"
+#include "simd/online.hpp"
 #include "softmaxbench/bf16.hpp"
 #include "detail/split.hpp"
 #include "simd/passes.hpp"
@@ -45,7 +46,8 @@ struct Reduced {
 
 // One online pass: per lane the running max M and the double sum relative to it; when a block
 // of 4 vectors raises a lane's max, that lane's sum is rescaled by exp(M_old - M_new) in double
-// (no float error, however often the max moves). DoubleExp: each exp(x - M) in double
+// (no float error, however often the max moves; online's rescale_factor, +0 below e^-700: the
+// sum holds the max's term 1, so a smaller factor changes no bit). DoubleExp: each exp(x - M) in double
 // (exp_neg_f64, rel. err. 1.6e-14); else our degree-6 float exp of the compensated x - M,
 // two of them added in float (one rounding), then widened to double (no longer float sums).
 // skip: an index whose entry counts as -inf (the target), or n for none. The one vector that
@@ -69,8 +71,10 @@ Reduced reduce(const Tx* x, std::size_t n, std::size_t skip, float known_max = 0
             D olo, ohi, nlo, nhi;
             widen<Arch>(xsimd::max(M, low), olo, ohi);
             widen<Arch>(xsimd::max(mn, low), nlo, nhi);
-            lo = xsimd::select(nlo > olo, lo * exp_neg_f64<Arch>(olo - nlo), lo);
-            hi = xsimd::select(nhi > ohi, hi * exp_neg_f64<Arch>(ohi - nhi), hi);
+            // rescale_factor (online.hpp): +0 below e^-700, so the first rescale from the
+            // -FLT_MAX start takes no underflow (a microcode assist on Intel cores).
+            lo = xsimd::select(nlo > olo, lo * rescale_factor<Arch>(olo - nlo), lo);
+            hi = xsimd::select(nhi > ohi, hi * rescale_factor<Arch>(ohi - nhi), hi);
             M = mn;
         }
         const B ms = xsimd::max(mn, low);
@@ -137,8 +141,8 @@ Reduced reduce(const Tx* x, std::size_t n, std::size_t skip, float known_max = 0
     D mlo, mhi;
     widen<Arch>(xsimd::max(M, low), mlo, mhi);
     const D md = D(double(r.m));
-    lo *= exp_neg_f64<Arch>(mlo - md);
-    hi *= exp_neg_f64<Arch>(mhi - md);
+    lo *= rescale_factor<Arch>(mlo - md);  // a lane that saw no entry: -FLT_MAX - m, +0
+    hi *= rescale_factor<Arch>(mhi - md);
     r.d = Ops<Arch>::hadd(lo + hi);
     r.nan = r.d != r.d;
     return r;
