@@ -82,6 +82,23 @@ struct Input {
     std::vector<float> grad_b;
 };
 
+// The reference loss and float gradient of the input's logits (x float, or xb bf16 bits) by the
+// scalar accurate fused form `variant`: what the pre-timing check compares against.
+float reference_ce(const Input& in, const float* x, const std::uint16_t* xb, float* grad, const char* variant) {
+    CrossEntropyArgs a;
+    a.x = x;
+    a.x_bf16 = xb;
+    a.rows = in.rows;
+    a.cols = in.cols;
+    a.targets = in.t.data();
+    float loss = 0;
+    a.loss = &loss;
+    a.grad = grad;
+    a.threads = 2;
+    cross_entropy_batch(*find_variant(variant), a);
+    return loss;
+}
+
 const Input& input_for(std::size_t rows, std::size_t cols, const std::string& dist) {
     static Input in;
     if (in.x && in.rows == rows && in.cols == cols) return in;
@@ -95,17 +112,7 @@ const Input& input_for(std::size_t rows, std::size_t cols, const std::string& di
         in.t.push_back(std::int64_t((r * 2654435761u + 12345u) % cols));
     }
     in.grad.resize(rows * cols);
-    CrossEntropyArgs a;
-    a.x = in.x.get();
-    a.rows = rows;
-    a.cols = cols;
-    a.targets = in.t.data();
-    float loss = 0;
-    a.loss = &loss;
-    a.grad = in.grad.data();
-    a.threads = 2;
-    cross_entropy_batch(*find_variant("ce_fused.scalar.accurate"), a);
-    in.loss = loss;
+    in.loss = reference_ce(in, in.x.get(), nullptr, in.grad.data(), "ce_fused.scalar.accurate");
     return in;
 }
 
@@ -116,17 +123,7 @@ const Input& bf16_input_for(std::size_t rows, std::size_t cols, const std::strin
     in.xb.resize(rows * cols);
     for (std::size_t i = 0; i < rows * cols; ++i) in.xb[i] = float_to_bf16(in.x[i]);
     in.grad_b.resize(rows * cols);
-    CrossEntropyArgs a;
-    a.x_bf16 = in.xb.data();
-    a.rows = rows;
-    a.cols = cols;
-    a.targets = in.t.data();
-    float loss = 0;
-    a.loss = &loss;
-    a.grad = in.grad_b.data();
-    a.threads = 2;
-    cross_entropy_batch(*find_variant("ce_fused.scalar.accurate.bf16_f32"), a);
-    in.loss_b = loss;
+    in.loss_b = reference_ce(in, nullptr, in.xb.data(), in.grad_b.data(), "ce_fused.scalar.accurate.bf16_f32");
     return in;
 }
 
