@@ -174,6 +174,28 @@ TEST_CASE("the split plumbing is internal, found from the variant by detail::spl
     CHECK(detail::split_of(edited) == nullptr);
 }
 
+TEST_CASE("a copy of a backward or cross-entropy variant splits as its original does") {
+    std::size_t backward = 0, cross_entropy = 0;
+    for (Op op : {Op::backward, Op::cross_entropy})
+        for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+            for (const Variant& v : all_variants(op, d)) {
+                INFO(v.name);
+                const Variant copy = v;
+                CHECK(detail::backward_split_of(copy) == detail::backward_split_of(v));
+                CHECK(detail::cross_entropy_split_of(copy) == detail::cross_entropy_split_of(v));
+                backward += detail::backward_split_of(v) != nullptr;
+                cross_entropy += detail::cross_entropy_split_of(v) != nullptr;
+            }
+    CHECK(backward > 0);
+    CHECK(cross_entropy > 0);
+    // A Variant that is not the registry's has none.
+    Variant other{};
+    other.name = "ce_fused.avx512.poly6";
+    other.op = Op::cross_entropy;
+    CHECK(detail::cross_entropy_split_of(other) == nullptr);
+    CHECK(detail::backward_split_of(other) == nullptr);
+}
+
 TEST_CASE("ISAs are feature sets: availability follows the CPU and the cap") {
     CHECK(isa_available(Isa::scalar));
     CHECK(isa_supported_by_cpu(best_isa_of_cpu()));

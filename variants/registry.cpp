@@ -282,31 +282,35 @@ std::string_view parallelism(const Variant& v) { return v.split_form == SplitFor
 // index would survive an edit of the copy's row function (tests/test_tuning.cpp's probe gives a
 // copy its own row), pairing that row with another kernel's split forms. The row function is
 // what names the kernel, so it is the key (each row's is its own: tests/test_registry.cpp).
-const RowSplit* detail::split_of(const Variant& v) {
+namespace {
+// The list row of v: directly by its index for a registry variant; for a copy, the row whose
+// own function (of the copy's op and dtype) it carries; nullptr for any other Variant.
+const Row* row_of(const Variant& v) {
     const auto* p = &v;
     if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
-        return kRows[kRowOf[std::size_t(p - kVariants.data())]].split;
-    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
-        if (r.row != nullptr && r.row == v.row) return r.split;
+        return &kRows[kRowOf[std::size_t(p - kVariants.data())]];
+    const auto same = [](auto a, auto b) { return a != nullptr && a == b; };
+    for (const Row& r : kRows)
+        if (same(r.row, v.row) || same(r.backward, v.backward) || same(r.cross_entropy, v.cross_entropy) ||
+            same(r.ce_bf16, v.cross_entropy_bf16) || same(r.ce_bf16_f32, v.cross_entropy_bf16_f32))
+            return &r;
     return nullptr;
+}
+}  // namespace
+
+const RowSplit* detail::split_of(const Variant& v) {
+    const Row* r = row_of(v);
+    return r ? r->split : nullptr;
 }
 
 const BackwardSplit* detail::backward_split_of(const Variant& v) {
-    const auto* p = &v;
-    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount))
-        return kRows[kRowOf[std::size_t(p - kVariants.data())]].bw_split;
-    for (const Row& r : kRows)  // a copy of a registry variant: its row function is its own
-        if (r.backward != nullptr && r.backward == v.backward) return r.bw_split;
-    return nullptr;
+    const Row* r = row_of(v);
+    return r ? r->bw_split : nullptr;
 }
 
 const CrossEntropySplit* detail::cross_entropy_split_of(const Variant& v) {
-    const auto* p = &v;
-    if (std::less_equal<>{}(kVariants.data(), p) && std::less<>{}(p, kVariants.data() + kCount)) {
-        const CrossEntropySplit* const* s = kRows[kRowOf[std::size_t(p - kVariants.data())]].ce_split;
-        return s ? *s : nullptr;
-    }
-    return nullptr;
+    const Row* r = row_of(v);
+    return r && r->ce_split ? *r->ce_split : nullptr;
 }
 
 const Variant* find_variant(std::string_view name) {
