@@ -71,7 +71,7 @@ void backward_batch(const Variant& v, const BackwardArgs& a) {
     const RowParams p{a.output, false};
     const auto row = [&](std::size_t r) { v.backward(a.y + r * ldy, a.dy + r * lddy, a.dx + r * lddx, a.cols, p); };
     const BackwardSplit* split = detail::backward_split_of(v);
-    if (split && a.threads > 1 && a.rows < std::size_t(a.threads) && a.cols >= kMinSplitCols) {
+    if (detail::splits_rows(split != nullptr, a.rows, a.cols, a.threads, kMinSplitCols)) {
         const int parts = a.threads;
         std::vector<double> part(std::size_t(parts), 0.0);
         for (std::size_t r = 0; r < a.rows; ++r) {

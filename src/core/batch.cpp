@@ -190,7 +190,7 @@ void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, c
         for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);
         return;
     }
-    if (std::size_t(a.threads) > a.rows && split && a.cols >= tuning::min_split_cols()) {
+    if (detail::splits_rows(split != nullptr, a.rows, a.cols, a.threads, tuning::min_split_cols())) {
         split_rows(v, split, a, ldx, ldy, p, a.threads);
         return;
     }

@@ -164,7 +164,7 @@ void cross_entropy_batch(const Variant& v, const CrossEntropyArgs& a) {
 
     std::vector<double> losses(a.rows, 0.0);
     const CrossEntropySplit* split = detail::cross_entropy_split_of(v);
-    if (split && a.threads > 1 && a.rows < std::size_t(a.threads) && a.cols >= layout::kMinSplitCols) {
+    if (detail::splits_rows(split != nullptr, a.rows, a.cols, a.threads, layout::kMinSplitCols)) {
         split_rows(v, *split, a, ldx, ldg, p, losses);
         reduce_losses(a, losses, counted);
         return;

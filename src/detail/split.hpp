@@ -88,6 +88,12 @@ const RowSplit* split_of(const Variant& v);
 // The tests use it to run a split's long-row form (RowSplit::long_split) on rows shorter than
 // RowSplit::long_from. softmax_batch(v, a) is softmax_batch_split(v, nullptr, a).
 void softmax_batch_split(const Variant& v, const RowSplit* split, const BatchArgs& a);
+// Whether a batch cuts its rows across threads: fewer rows than threads, each of at least
+// min_cols (the forward: tuning::min_split_cols(); the backward and cross-entropy, whose
+// threshold is not tuned: layout::kMinSplitCols), and the variant has a split form.
+inline bool splits_rows(bool has_split, std::size_t rows, std::size_t cols, int threads, std::size_t min_cols) {
+    return has_split && threads > 1 && rows < std::size_t(threads) && cols >= min_cols;
+}
 }  // namespace detail
 
 }  // namespace smb
