@@ -94,7 +94,7 @@ const std::vector<Shape> kShapes = {
     {1, 4096, true},
     {1, 16384, false},
     {1, 65536, true},
-    {1, 262144, false, kScaling},
+    {1, 262144, true, kScaling},
     {1, 1048576, false},
     {1, 4194304, false, kScaling},
     {1, 16777216, true, kScaling},
@@ -134,7 +134,8 @@ constexpr const char* kHelp =
     "Extra flags (Google Benchmark's own follow):\n"
     "  --smb_shapes=all|headline|RxC,...\n"
     "                              shapes to register (default all); headline = 1x64, 1x4096,\n"
-    "                              1x65536, 1x16777216, 4096x128, 32x32000; or a list such as\n"
+    "                              1x65536, 1x262144, 1x16777216, 4096x128, 32x32000; or a list\n"
+    "                              such as\n"
     "                              1x64,32x1000 (one thread each, log_softmax too; tests)\n"
     "  --smb_filter_isa=all|best   all variants (default), or only variants whose ISA is the\n"
     "                              dispatch ISA (SOFTMAXBENCH_FORCE_ISA caps it) or scalar;\n"
