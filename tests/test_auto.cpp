@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -30,6 +31,12 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     t.target_isa = tuning::emulated_target();  // a capped process uses only its target's table
     t.entries.push_back({65, 1024, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
     if (find_variant(xs)) t.entries.push_back({1025, 16384, 1, "fast", xs, 2e9, 68.0});
+    // Three thread counts in one class, each with its own winner: the memo of picks must tell
+    // 2 threads from 4 (a call takes the entry with the most threads not above its own).
+    const std::string ms = "max_shifted." + isa, lse = "log_sum_exp." + isa;
+    t.entries.push_back({16385, 262144, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
+    t.entries.push_back({16385, 262144, 2, "fast", ms, 1e9, find_variant(ms)->max_ulp});
+    t.entries.push_back({16385, 262144, 4, "fast", lse, 1e9, find_variant(lse)->max_ulp});
     // Per process: ctest runs this binary twice at once (test_auto, test_auto_force_sse2), and a
     // shared name let one read the other's table or find it removed.
     const std::string path =
@@ -50,6 +57,32 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     CHECK(mid.max_ulp <= 8.0);
     // A class with no entry: the heuristic.
     CHECK(select_variant(32, 1, Output::softmax, 8.0).max_ulp <= 8.0);
+    // Per thread count, in any order of calls (each pick is memoized after its first call).
+    for (int round = 0; round < 2; ++round) {
+        for (int threads : {4, 2, 1, 3, 8, 2, 4, 1}) {
+            const char* want = threads >= 4 ? "lse" : threads >= 2 ? "ms" : "online";
+            INFO("round " << round << ", " << threads << " threads: " << want);
+            CHECK(select_variant(20000, threads, Output::softmax, 8.0).name ==
+                  (threads >= 4 ? lse : threads >= 2 ? ms : online));
+        }
+    }
+    // The batch call resolves auto the same way.
+    {
+        std::vector<float> x(20000), y(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 97) * 0.1f;
+        BatchArgs b;
+        b.x = x.data();
+        b.y = y.data();
+        b.rows = 1;
+        b.cols = x.size();
+        for (int threads : {4, 2}) {
+            b.threads = threads;
+            softmax_batch(*find_variant("auto"), b);
+            double s = 0;
+            for (float v : y) s += v;
+            CHECK(s == Approx(1.0).epsilon(1e-5));
+        }
+    }
     std::remove(path.c_str());
 }
 
