@@ -44,6 +44,8 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
                                     ") is smaller than cols (" + std::to_string(a.cols) + ")");
     // (rows - 1) ld + cols elements, in bytes within size_t. Without a division: two 64-bit
     // divisions on every call were ~1/5 of a 64-element row's time (issue 14's per-call costs).
+    // cols is checked first so that SIZE_MAX / 4 - cols cannot wrap around.
+    if (a.cols > SIZE_MAX / sizeof(float)) throw std::invalid_argument("shape overflows size_t");
     const auto span = [&](std::size_t ld) {
         std::size_t t;
         if (__builtin_mul_overflow(a.rows - 1, ld, &t) || t > SIZE_MAX / sizeof(float) - a.cols)
