@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -66,22 +67,47 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
                   (threads >= 4 ? lse : threads >= 2 ? ms : online));
         }
     }
-    // The batch call resolves auto the same way.
+    // The batch call runs select_variant's pick, also when its calls alternate between thread
+    // counts, outputs, row lengths and the two auto entries (it remembers the last pick per
+    // thread). 4 rows: every thread count here gives each thread whole rows, so the rows are
+    // the picked variant's row function's, bit for bit.
     {
-        std::vector<float> x(20000), y(x.size());
-        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(i % 97) * 0.1f;
-        BatchArgs b;
-        b.x = x.data();
-        b.y = y.data();
-        b.rows = 1;
-        b.cols = x.size();
-        for (int threads : {4, 2}) {
-            b.threads = threads;
-            softmax_batch(*find_variant("auto"), b);
-            double s = 0;
-            for (float v : y) s += v;
-            CHECK(s == Approx(1.0).epsilon(1e-5));
+        const std::size_t rows = 4;
+        std::vector<float> x(rows * 20000), y(x.size()), want(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1013) * 0.037f - 9.0f;
+        struct Call {
+            const char* entry;
+            std::size_t cols;
+            int threads;
+            Output out;
+        };
+        const Call calls[] = {{"auto", 20000, 4, Output::softmax},          {"auto", 20000, 4, Output::softmax},
+                              {"auto", 20000, 2, Output::softmax},          {"auto", 20000, 1, Output::softmax},
+                              {"auto", 20000, 4, Output::softmax},          {"auto", 20000, 4, Output::log_softmax},
+                              {"auto.accurate", 20000, 4, Output::softmax}, {"auto", 20000, 4, Output::softmax},
+                              {"auto", 1000, 4, Output::softmax},           {"auto", 20000, 2, Output::softmax}};
+        for (const Call& c : calls) {
+            const Variant& entry = *find_variant(c.entry);
+            const Variant& pick = select_variant(c.cols, c.threads, c.out, entry.max_ulp);
+            for (std::size_t r = 0; r < rows; ++r) pick.row(x.data() + r * c.cols, want.data() + r * c.cols, c.cols, {c.out});
+            BatchArgs b;
+            b.x = x.data();
+            b.y = y.data();
+            b.rows = rows;
+            b.cols = c.cols;
+            b.threads = c.threads;
+            b.output = c.out;
+            softmax_batch(entry, b);
+            INFO(c.entry << " 4x" << c.cols << ", " << c.threads << " threads, " << to_string(c.out) << ": "
+                          << pick.name);
+            CHECK(std::memcmp(y.data(), want.data(), rows * c.cols * sizeof(float)) == 0);
         }
+        // The pick's row function by itself, as a sanity check on the comparison: ms and lse
+        // give different bits on these rows.
+        std::vector<float> other(x.size());
+        find_variant(ms)->row(x.data(), want.data(), 20000, {});
+        find_variant(lse)->row(x.data(), other.data(), 20000, {});
+        CHECK(std::memcmp(other.data(), want.data(), 20000 * sizeof(float)) != 0);
     }
     std::remove(path.c_str());
 }
