@@ -7,10 +7,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "detail/machine_id.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -30,6 +32,12 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     t.target_isa = tuning::emulated_target();  // a capped process uses only its target's table
     t.entries.push_back({65, 1024, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
     if (find_variant(xs)) t.entries.push_back({1025, 16384, 1, "fast", xs, 2e9, 68.0});
+    // Three thread counts in one class, each with its own winner: the memo of picks must tell
+    // 2 threads from 4 (a call takes the entry with the most threads not above its own).
+    const std::string ms = "max_shifted." + isa, lse = "log_sum_exp." + isa;
+    t.entries.push_back({16385, 262144, 1, "fast", online, 1e9, find_variant(online)->max_ulp});
+    t.entries.push_back({16385, 262144, 2, "fast", ms, 1e9, find_variant(ms)->max_ulp});
+    t.entries.push_back({16385, 262144, 4, "fast", lse, 1e9, find_variant(lse)->max_ulp});
     // Per process: ctest runs this binary twice at once (test_auto, test_auto_force_sse2), and a
     // shared name let one read the other's table or find it removed.
     const std::string path =
@@ -50,6 +58,57 @@ TEST_CASE("auto follows this machine's tuning file, within its bound, else the h
     CHECK(mid.max_ulp <= 8.0);
     // A class with no entry: the heuristic.
     CHECK(select_variant(32, 1, Output::softmax, 8.0).max_ulp <= 8.0);
+    // Per thread count, in any order of calls (each pick is memoized after its first call).
+    for (int round = 0; round < 2; ++round) {
+        for (int threads : {4, 2, 1, 3, 8, 2, 4, 1}) {
+            const char* want = threads >= 4 ? "lse" : threads >= 2 ? "ms" : "online";
+            INFO("round " << round << ", " << threads << " threads: " << want);
+            CHECK(select_variant(20000, threads, Output::softmax, 8.0).name ==
+                  (threads >= 4 ? lse : threads >= 2 ? ms : online));
+        }
+    }
+    // The batch call runs select_variant's pick, also when its calls alternate between thread
+    // counts, outputs, row lengths and the two auto entries (it remembers the last pick per
+    // thread). 4 rows: every thread count here gives each thread whole rows, so the rows are
+    // the picked variant's row function's, bit for bit.
+    {
+        const std::size_t rows = 4;
+        std::vector<float> x(rows * 20000), y(x.size()), want(x.size());
+        for (std::size_t i = 0; i < x.size(); ++i) x[i] = float((i * 7919) % 1013) * 0.037f - 9.0f;
+        struct Call {
+            const char* entry;
+            std::size_t cols;
+            int threads;
+            Output out;
+        };
+        const Call calls[] = {{"auto", 20000, 4, Output::softmax},          {"auto", 20000, 4, Output::softmax},
+                              {"auto", 20000, 2, Output::softmax},          {"auto", 20000, 1, Output::softmax},
+                              {"auto", 20000, 4, Output::softmax},          {"auto", 20000, 4, Output::log_softmax},
+                              {"auto.accurate", 20000, 4, Output::softmax}, {"auto", 20000, 4, Output::softmax},
+                              {"auto", 1000, 4, Output::softmax},           {"auto", 20000, 2, Output::softmax}};
+        for (const Call& c : calls) {
+            const Variant& entry = *find_variant(c.entry);
+            const Variant& pick = select_variant(c.cols, c.threads, c.out, entry.max_ulp);
+            for (std::size_t r = 0; r < rows; ++r) pick.row(x.data() + r * c.cols, want.data() + r * c.cols, c.cols, {c.out});
+            BatchArgs b;
+            b.x = x.data();
+            b.y = y.data();
+            b.rows = rows;
+            b.cols = c.cols;
+            b.threads = c.threads;
+            b.output = c.out;
+            softmax_batch(entry, b);
+            INFO(c.entry << " 4x" << c.cols << ", " << c.threads << " threads, " << to_string(c.out) << ": "
+                          << pick.name);
+            CHECK(std::memcmp(y.data(), want.data(), rows * c.cols * sizeof(float)) == 0);
+        }
+        // The pick's row function by itself, as a sanity check on the comparison: ms and lse
+        // give different bits on these rows.
+        std::vector<float> other(x.size());
+        find_variant(ms)->row(x.data(), want.data(), 20000, {});
+        find_variant(lse)->row(x.data(), other.data(), 20000, {});
+        CHECK(std::memcmp(other.data(), want.data(), 20000 * sizeof(float)) != 0);
+    }
     std::remove(path.c_str());
 }
 

@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <set>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -245,4 +246,31 @@ TEST_CASE("the batch call refuses a variant of another op, naming it") {
     BatchArgs a;
     a.x = x, a.y = y, a.rows = 1, a.cols = 4;
     CHECK_THROWS_WITH(softmax_batch(v, a), Catch::Contains("some_backward.scalar") && Catch::Contains("backward"));
+}
+
+TEST_CASE("the batch call refuses a variant this CPU or the cap does not allow, on every call") {
+    // test_registry_force_avx2 caps dispatch at avx2, so the avx512 variants are refused there.
+    // The batch call remembers which ISAs it found available; a refusal must not be
+    // remembered as anything else, nor an acceptance carried over to another ISA.
+    float x[32], y[32];
+    for (int i = 0; i < 32; ++i) x[i] = float(i % 5);
+    BatchArgs a;
+    a.x = x, a.y = y, a.cols = 16;
+    for (const Variant& v : all_variants()) {
+        INFO(v.name);
+        for (std::size_t rows : {1u, 2u, 1u}) {
+            a.rows = rows;
+            if (available(v)) CHECK_NOTHROW(softmax_batch(v, a));
+            else CHECK_THROWS_WITH(softmax_batch(v, a), unavailable_reason(v));
+        }
+    }
+    // A copy of an available variant claiming an ISA that is not: refused by its ISA.
+    for (Isa isa : kIsas) {
+        if (isa_available(isa)) continue;
+        Variant v = *find_variant("max_shifted.scalar");
+        v.isa = isa;
+        INFO(to_string(isa));
+        a.rows = 1;
+        CHECK_THROWS_AS(softmax_batch(v, a), std::runtime_error);
+    }
 }

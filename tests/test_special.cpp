@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -214,6 +215,13 @@ TEST_CASE("the batch call: the guide's 2x3 batch, strides, in place, and bad arg
     CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
     bad = a; bad.rows = std::size_t(1) << 62;
     CHECK_THROWS_AS(softmax_batch(v, bad), std::invalid_argument);
+    // cols alone past SIZE_MAX / sizeof(float): one row, or two with the default stride (the
+    // span's bound SIZE_MAX / 4 - cols must not wrap around).
+    for (std::size_t rows : {1u, 2u}) {
+        bad = a; bad.rows = rows; bad.cols = SIZE_MAX / sizeof(float) + 1; bad.ld_x = bad.ld_y = 0;
+        INFO(rows << " rows of SIZE_MAX / 4 + 1");
+        CHECK_THROWS_WITH(softmax_batch(v, bad), Catch::Contains("shape overflows size_t"));
+    }
     BatchArgs empty;  // rows = cols = 0, null pointers: nothing to do
     CHECK_NOTHROW(softmax_batch(v, empty));
 }

@@ -1,5 +1,7 @@
 // The auto entries: pick the fastest variant within a documented bound, per call.
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -98,12 +100,15 @@ const Variant& pick(std::size_t cols, int threads, Output out, double max_ulp) {
                                 std::string(to_string(out)));
 }
 
-// The auto entries pick on every call: memoize their picks per (size class, 1 or more threads,
+// The auto entries pick on every call: memoize their picks per (size class, thread bucket,
 // output, bound of "auto" or "auto.accurate"), since a pick is a few microseconds of string
 // work and a 64-element row takes tens of nanoseconds. Picks depend only on these and on
-// state fixed at the first call (the tuning file, the dispatch ISA).
+// state fixed at the first call (the tuning file, the dispatch ISA): the heuristic not on the
+// thread count at all, the tuning file through the entry with the most threads not above the
+// call's, i.e. through how many of the file's thread counts are <= the call's (the bucket).
+constexpr int kMaxThreadCounts = 3;  // a file with more distinct thread counts is not memoized
 struct Memo {
-    std::atomic<const Variant*> slot[8][2][2][2] = {};
+    std::atomic<const Variant*> slot[8][kMaxThreadCounts + 1][2][2] = {};
 };
 
 int class_index(std::size_t cols) {
@@ -115,21 +120,33 @@ int class_index(std::size_t cols) {
 
 Memo g_memo;
 
-// What the fast path needs, fixed at the first call: auto's two bounds and the size classes'
-// upper ends (contiguous from 1; otherwise count = 0 and every call takes the slow path).
+// What the fast path needs, fixed at the first call: auto's two bounds, the size classes'
+// upper ends (contiguous from 1; otherwise count = 0 and every call takes the slow path), and
+// the tuning file's distinct thread counts, ascending (INT_MAX past the last; none without a
+// file). memoize is false when the file has more than kMaxThreadCounts of them.
 struct FastPath {
     double bound[2] = {0, 0};
     std::size_t max[8] = {};
     std::size_t min0 = 1;
     int count = 0;
+    int threads_at[kMaxThreadCounts] = {INT_MAX, INT_MAX, INT_MAX};
+    bool memoize = true;
 };
 
 FastPath make_fast_path() {
     FastPath f;
     f.bound[0] = find_variant("auto")->max_ulp;
     f.bound[1] = find_variant("auto.accurate")->max_ulp;
+    if (const auto& t = table()) {
+        std::vector<int> counts;
+        for (const tuning::Entry& e : t->entries) counts.push_back(e.threads);
+        std::sort(counts.begin(), counts.end());
+        counts.erase(std::unique(counts.begin(), counts.end()), counts.end());
+        if (counts.size() > std::size_t(kMaxThreadCounts)) f.memoize = false;
+        for (std::size_t i = 0; i < counts.size() && i < std::size_t(kMaxThreadCounts); ++i) f.threads_at[i] = counts[i];
+    }
     const std::vector<tuning::SizeClass> classes = tuning::size_classes();
-    if (classes.empty() || classes.size() > 8) return f;
+    if (!f.memoize || classes.empty() || classes.size() > 8) return f;
     for (std::size_t i = 1; i < classes.size(); ++i)
         if (classes[i].cols_min != classes[i - 1].cols_max + 1) return f;
     f.min0 = classes[0].cols_min;
@@ -138,21 +155,31 @@ FastPath make_fast_path() {
     return f;
 }
 
+const FastPath& fast_path() {
+    static const FastPath f = make_fast_path();
+    return f;
+}
+
+// How many of the tuning file's thread counts are <= threads: calls in one bucket get one pick.
+inline int thread_bucket(const FastPath& f, int threads) {
+    return int(threads >= f.threads_at[0]) + int(threads >= f.threads_at[1]) + int(threads >= f.threads_at[2]);
+}
+
 // Set by the first select_slow call; until then every call takes the slow path.
 std::atomic<const FastPath*> g_fast{nullptr};
 
 // The slow path: the memo's slot for this call (filled on its first use), or a pick for calls
-// outside the memo (a bound other than auto's two, a row length outside every class).
+// outside the memo (a bound other than auto's two, a row length outside every class, a tuning
+// file with more thread counts than the memo keeps apart).
 [[gnu::noinline]] const Variant& select_slow(std::size_t cols, int threads, Output out, double max_ulp) {
-    static const FastPath fast = make_fast_path();
+    const FastPath& fast = fast_path();
     g_fast.store(&fast, std::memory_order_release);
-    static const double kAutoBounds[2] = {find_variant("auto")->max_ulp, find_variant("auto.accurate")->max_ulp};
-    const int tier = max_ulp == kAutoBounds[0] ? 0 : max_ulp == kAutoBounds[1] ? 1 : -1;
-    const int cls = tier < 0 ? -1 : class_index(cols);
+    const int tier = max_ulp == fast.bound[0] ? 0 : max_ulp == fast.bound[1] ? 1 : -1;
+    const int cls = tier < 0 || !fast.memoize ? -1 : class_index(cols);
     if (cls < 0) return pick(cols, threads, out, max_ulp);
     // The tuning table is per class and thread count; within a class the heuristic only
     // distinguishes the class's row lengths above 4M, which is one class (> 4M).
-    std::atomic<const Variant*>& s = g_memo.slot[cls][threads > 1][out == Output::log_softmax][tier];
+    std::atomic<const Variant*>& s = g_memo.slot[cls][thread_bucket(fast, threads)][out == Output::log_softmax][tier];
     const Variant* v = s.load(std::memory_order_acquire);
     if (v == nullptr) {
         v = &pick(cols, threads, out, max_ulp);
@@ -172,7 +199,8 @@ const Variant& select_variant(std::size_t cols, int threads, Output out, double 
         int cls = 0;
         while (cls < f->count && cols > f->max[cls]) ++cls;
         if (cls < f->count)
-            if (const Variant* v = g_memo.slot[cls][threads > 1][out == Output::log_softmax][tier].load(std::memory_order_acquire))
+            if (const Variant* v = g_memo.slot[cls][thread_bucket(*f, threads)][out == Output::log_softmax][tier].load(
+                    std::memory_order_acquire))
                 return *v;
     }
     return select_slow(cols, threads, out, max_ulp);

@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -30,24 +31,55 @@ namespace {
 // tuning::min_split_cols() (layout::kMinSplitCols) and tuning::long_split_from(long_from).
 using layout::kMinParallelElements;
 
-void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy) {
-    if (v.op != Op::forward)
-        throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
-                                    ", not softmax or log_softmax");
-    if (v.dtype != Dtype::f32)
-        throw std::invalid_argument("variant '" + std::string(v.name) + "' takes bf16 logits (the Bf16BatchArgs call)");
-    if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
+// The error paths of validate(), out of line and cold: the strings they build would otherwise
+// give the hot path a stack frame and unwinding set-up it never uses (issue 14's per-call cost).
+[[noreturn, gnu::noinline, gnu::cold]] void fail_op(const Variant& v) {
+    throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
+                                ", not softmax or log_softmax");
+}
+[[noreturn, gnu::noinline, gnu::cold]] void fail_dtype(const Variant& v) {
+    throw std::invalid_argument("variant '" + std::string(v.name) + "' takes bf16 logits (the Bf16BatchArgs call)");
+}
+[[noreturn, gnu::noinline, gnu::cold]] void fail(const char* what) { throw std::invalid_argument(what); }
+[[noreturn, gnu::noinline, gnu::cold]] void fail_stride(std::size_t ld, std::size_t cols) {
+    throw std::invalid_argument("row stride (" + std::to_string(ld) + ") is smaller than cols (" + std::to_string(cols) +
+                                ")");
+}
+[[noreturn, gnu::noinline, gnu::cold]] void fail_unavailable(const Variant& v) {
+    throw std::runtime_error(unavailable_reason(v));
+}
+
+// The ISAs found available so far, one bit each. Availability is decided once per process (the
+// CPU and SOFTMAXBENCH_FORCE_ISA, read at the first call: cpu.cpp), so a bit once set stays
+// true; a bit not set yet asks available(), which also throws a bad SOFTMAXBENCH_FORCE_ISA.
+std::atomic<unsigned> g_available_isas{0};
+
+[[gnu::noinline]] bool available_first(const Variant& v) {
+    if (!available(v)) return false;
+    g_available_isas.fetch_or(1u << unsigned(v.isa), std::memory_order_relaxed);
+    return true;
+}
+
+inline bool available_cached(const Variant& v) {
+    return (g_available_isas.load(std::memory_order_relaxed) >> unsigned(v.isa)) & 1u || available_first(v);
+}
+
+inline void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t ldy) {
+    if (v.op != Op::forward) fail_op(v);
+    if (v.dtype != Dtype::f32) fail_dtype(v);
+    if (a.threads < 1) fail("threads must be >= 1");
     if (a.rows == 0 || a.cols == 0) return;
-    if (a.x == nullptr || a.y == nullptr) throw std::invalid_argument("null x or y with a non-empty shape");
-    if (ldx < a.cols || ldy < a.cols)
-        throw std::invalid_argument("row stride (" + std::to_string(ldx < a.cols ? ldx : ldy) +
-                                    ") is smaller than cols (" + std::to_string(a.cols) + ")");
+    if (a.x == nullptr || a.y == nullptr) fail("null x or y with a non-empty shape");
+    if (ldx < a.cols || ldy < a.cols) fail_stride(ldx < a.cols ? ldx : ldy, a.cols);
     // (rows - 1) ld + cols elements, in bytes within size_t. Without a division: two 64-bit
     // divisions on every call were ~1/5 of a 64-element row's time (issue 14's per-call costs).
+    // cols is checked first so that SIZE_MAX / 4 - cols cannot wrap around.
+    if (a.cols > SIZE_MAX / sizeof(float)) fail("shape overflows size_t");
+    // One row spans cols (no multiplication on the one-row path).
     const auto span = [&](std::size_t ld) {
-        std::size_t t;
-        if (__builtin_mul_overflow(a.rows - 1, ld, &t) || t > SIZE_MAX / sizeof(float) - a.cols)
-            throw std::invalid_argument("shape overflows size_t");
+        std::size_t t = 0;
+        if (a.rows > 1 && (__builtin_mul_overflow(a.rows - 1, ld, &t) || t > SIZE_MAX / sizeof(float) - a.cols))
+            fail("shape overflows size_t");
         return t + a.cols;
     };
     const auto xb = reinterpret_cast<std::uintptr_t>(a.x);
@@ -56,8 +88,8 @@ void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std::size_t
     const std::uintptr_t ye = yb + span(ldy) * sizeof(float);
     const bool in_place = xb == yb && ldx == ldy;
     if (!in_place && xb < ye && yb < xe)
-        throw std::invalid_argument("x and y overlap without being the same rows (in place needs x == y and equal strides)");
-    if (!available(v)) throw std::runtime_error(unavailable_reason(v));
+        fail("x and y overlap without being the same rows (in place needs x == y and equal strides)");
+    if (!available_cached(v)) fail_unavailable(v);
 }
 
 // Merges the slices' partial states (see RowSplit in detail/split.hpp).
@@ -167,20 +199,12 @@ void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, st
     }
 }
 
-}  // namespace
-
-void softmax_batch(const Variant& v, const BatchArgs& a) { detail::softmax_batch_split(v, nullptr, a); }
-
-void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, const BatchArgs& a) {
+// Everything but one row on one thread: several rows, or a row long enough for threads
+// (out of line, so that the one-row path below needs no stack frame of its own).
+[[gnu::noinline]] void many_rows(const Variant& chosen, const Variant& v, const RowSplit* split, const BatchArgs& a,
+                                 RowParams p) {
     const std::size_t ldx = a.ld_x ? a.ld_x : a.cols;
     const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
-    validate(chosen, a, ldx, ldy);
-    if (a.rows == 0 || a.cols == 0) return;
-    // An auto entry picks once for the whole call, so its pick can also split a long row.
-    const Variant& v = chosen.algorithm == Algorithm::auto_pick
-                           ? select_variant(a.cols, a.threads, a.output, chosen.max_ulp)
-                           : chosen;
-    const RowParams p{a.output, a.masked_safe};
     const bool one_thread = a.threads == 1 || a.rows * a.cols < kMinParallelElements;
     // The split form only matters with threads (its lookup is part of auto's per-call cost).
     if (!one_thread && (split == nullptr || &v != &chosen)) split = detail::split_of(v);
@@ -199,6 +223,55 @@ void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, c
 #pragma omp parallel for schedule(static) num_threads(threads)
     for (std::ptrdiff_t r = 0; r < rows; ++r)
         v.row(a.x + std::size_t(r) * ldx, a.y + std::size_t(r) * ldy, a.cols, p);
+}
+
+// Runs the rows with v (chosen itself, or auto's pick for chosen). One row that no thread would
+// share (what many_rows does with it too: one_thread there) is a tail call of the row function:
+// no frame, no OpenMP, no split lookup.
+inline void run(const Variant& chosen, const Variant& v, const RowSplit* split, const BatchArgs& a) {
+    const RowParams p{a.output, a.masked_safe};
+    if (a.rows == 1 && (a.threads == 1 || a.cols < kMinParallelElements)) return v.row(a.x, a.y, a.cols, p);
+    many_rows(chosen, v, split, a, p);
+}
+
+// auto's pick for the last call on this thread: a call with the same bound (the auto entry's),
+// row length, thread count and output gets the same variant from select_variant (its picks
+// depend on nothing else that can change within a process: the tuning file and
+// SOFTMAXBENCH_FORCE_ISA are read once), so repeating it costs four compares instead of
+// select_variant's memo lookup.
+struct LastAutoPick {
+    double bound;
+    std::size_t cols;
+    int threads;
+    Output output;
+    const Variant* pick;
+};
+thread_local LastAutoPick t_last_auto{0, 0, 0, Output::softmax, nullptr};
+
+[[gnu::noinline]] const Variant& pick_auto(const Variant& chosen, const BatchArgs& a) {
+    const Variant& v = select_variant(a.cols, a.threads, a.output, chosen.max_ulp);
+    t_last_auto = {chosen.max_ulp, a.cols, a.threads, a.output, &v};
+    return v;
+}
+
+// The whole call: the checks, auto's pick (once for the whole call, so its pick can also split
+// a long row), then the rows.
+inline void batch(const Variant& chosen, const RowSplit* split, const BatchArgs& a) {
+    validate(chosen, a, a.ld_x ? a.ld_x : a.cols, a.ld_y ? a.ld_y : a.cols);
+    if (a.rows == 0 || a.cols == 0) return;
+    if (chosen.algorithm != Algorithm::auto_pick) return run(chosen, chosen, split, a);
+    const LastAutoPick& last = t_last_auto;
+    const bool same = last.bound == chosen.max_ulp && last.cols == a.cols && last.threads == a.threads &&
+                      last.output == a.output;
+    run(chosen, same ? *last.pick : pick_auto(chosen, a), split, a);
+}
+
+}  // namespace
+
+void softmax_batch(const Variant& v, const BatchArgs& a) { batch(v, nullptr, a); }
+
+void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, const BatchArgs& a) {
+    batch(chosen, split, a);
 }
 
 }  // namespace smb
