@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -297,6 +298,14 @@ TEST_CASE("backward_batch refuses bad arguments with a message") {
     b = a;
     b.y = nullptr;
     CHECK_THROWS_WITH(backward_batch(*v, b), Catch::Contains("null"));
+    // cols alone past SIZE_MAX / sizeof(float), one row or two with the default stride: the
+    // extent's bound SIZE_MAX / 4 - cols must not wrap around (it did: the call then ran).
+    for (std::size_t rows : {1u, 2u}) {
+        b = a;
+        b.rows = rows, b.cols = SIZE_MAX / sizeof(float) + 1;
+        INFO(rows << " rows of SIZE_MAX / 4 + 1");
+        CHECK_THROWS_WITH(backward_batch(*v, b), Catch::Contains("shape overflows size_t"));
+    }
     // A forward variant's batch call refuses a backward variant.
     BatchArgs f;
     f.x = y.data(), f.y = dx.data(), f.rows = 1, f.cols = 8;

@@ -438,6 +438,14 @@ TEST_CASE("bf16: the batch calls refuse the other dtype and the wrong output") {
     a.y = x;  // bf16 -> bf16 in place: allowed
     CHECK_NOTHROW(softmax_batch(*b16, a));
     CHECK(x[3] == float_to_bf16(0.6439142598879722f));
+    // cols alone past SIZE_MAX / sizeof(float), one row or two with the default stride: the
+    // extent's bound SIZE_MAX / 4 - cols must not wrap around (it did: the call then ran).
+    for (std::size_t rows : {1u, 2u}) {
+        Bf16BatchArgs big = a;
+        big.rows = rows, big.cols = SIZE_MAX / sizeof(float) + 1;
+        INFO(rows << " rows of SIZE_MAX / 4 + 1");
+        CHECK_THROWS_WITH(softmax_batch(*b16, big), Catch::Contains("shape overflows size_t"));
+    }
     BatchArgs f;
     f.x = xf;
     f.y = yf;

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "detail/shape.hpp"
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -30,9 +31,10 @@ using layout::kMinSplitCols;
 
 // [begin, end) of the bytes `rows` rows of `cols` floats with stride `ld` cover.
 std::pair<std::uintptr_t, std::uintptr_t> extent(const float* p, std::size_t rows, std::size_t cols, std::size_t ld) {
-    if (rows - 1 > (SIZE_MAX / sizeof(float) - cols) / ld) throw std::invalid_argument("shape overflows size_t");
+    std::size_t n;
+    if (!detail::span_elements<sizeof(float)>(rows, cols, ld, n)) throw std::invalid_argument("shape overflows size_t");
     const auto b = reinterpret_cast<std::uintptr_t>(p);
-    return {b, b + ((rows - 1) * ld + cols) * sizeof(float)};
+    return {b, b + n * sizeof(float)};
 }
 
 void validate(const Variant& v, const BackwardArgs& a, std::size_t ldy, std::size_t lddy, std::size_t lddx) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "detail/special.hpp"
+#include "detail/shape.hpp"
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -71,16 +72,10 @@ inline void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std:
     if (a.rows == 0 || a.cols == 0) return;
     if (a.x == nullptr || a.y == nullptr) fail("null x or y with a non-empty shape");
     if (ldx < a.cols || ldy < a.cols) fail_stride(ldx < a.cols ? ldx : ldy, a.cols);
-    // (rows - 1) ld + cols elements, in bytes within size_t. Without a division: two 64-bit
-    // divisions on every call were ~1/5 of a 64-element row's time (issue 14's per-call costs).
-    // cols is checked first so that SIZE_MAX / 4 - cols cannot wrap around.
-    if (a.cols > SIZE_MAX / sizeof(float)) fail("shape overflows size_t");
-    // One row spans cols (no multiplication on the one-row path).
     const auto span = [&](std::size_t ld) {
-        std::size_t t = 0;
-        if (a.rows > 1 && (__builtin_mul_overflow(a.rows - 1, ld, &t) || t > SIZE_MAX / sizeof(float) - a.cols))
-            fail("shape overflows size_t");
-        return t + a.cols;
+        std::size_t n;
+        if (!detail::span_elements<sizeof(float)>(a.rows, a.cols, ld, n)) fail("shape overflows size_t");
+        return n;
     };
     const auto xb = reinterpret_cast<std::uintptr_t>(a.x);
     const auto yb = reinterpret_cast<std::uintptr_t>(a.y);

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "detail/shape.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -34,9 +35,11 @@ void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::si
         throw std::invalid_argument("row stride (" + std::to_string(ldx < a.cols ? ldx : ldy) +
                                     ") is smaller than cols (" + std::to_string(a.cols) + ")");
     const std::size_t ysize = to_bf16 ? sizeof(std::uint16_t) : sizeof(float);
+    // Both extents in float-sized elements: a bound that covers the bf16 input and either output.
     const auto span = [&](std::size_t ld) {
-        if (a.rows - 1 > (SIZE_MAX / sizeof(float) - a.cols) / ld) throw std::invalid_argument("shape overflows size_t");
-        return (a.rows - 1) * ld + a.cols;
+        std::size_t n;
+        if (!detail::span_elements<sizeof(float)>(a.rows, a.cols, ld, n)) throw std::invalid_argument("shape overflows size_t");
+        return n;
     };
     const auto xb = reinterpret_cast<std::uintptr_t>(a.x);
     const auto yb = reinterpret_cast<std::uintptr_t>(y);
