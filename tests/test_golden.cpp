@@ -21,8 +21,8 @@
 //     target at its argmax (eps 0) and at another index (eps 0.1), reduction none; then the
 //     batch, reduction mean, eps 0.05, every 37th row ignored; the loss and the gradient bits.
 // The new ops and dtypes hash the rows and the batch at each thread count; 2 threads only where
-// the batch call can cut one row across threads (a split form: the backward's and the fused
-// cross-entropy's SIMD variants), since elsewhere threads take whole rows.
+// the batch call can cut one row across threads (a split form: every backward variant and the
+// fused cross-entropy's SIMD variants), since elsewhere threads take whole rows.
 //
 // Across CPUs: no kernel uses an instruction whose result differs between vendors. The
 // approximations SSE rcpps/rsqrtps (Intel and AMD differ) do not occur in libsoftmaxbench.a
