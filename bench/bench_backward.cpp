@@ -9,9 +9,11 @@
 //   explicit J = diag(y) - y y^T built and multiplied by dy: O(n^2), one row, softmax only).
 // Shapes (issue 13): 1x4096, 4096x128, 32x32000, 8x128256, 1x16M, 1 and 2 threads; jacobian and
 //   ours also at 1x64 and 1x1024 (and 1x4096), one thread: the guide's "making manual backprop
-//   expensive", measured. --smb_shapes=headline (scripts/bench.sh --quick): one thread only, the
+//   expensive", measured. --smb_shapes=headline (scripts/bench.sh --quick): one thread, the
 //   dispatch ISA's fast variant on both ops and its accurate one on softmax_backward, the peers and
-//   memcpy on both ops, and jacobian. --smb_shapes=all adds 2 threads, the accurate
+//   memcpy on both ops, and jacobian; and at 1x16M (one row, which the batch call cuts across the
+//   threads) also 2 threads, softmax_backward only, the same entries (ours fast and accurate, the
+//   peers, memcpy), so a quick run records the split row's 2T / 1T. --smb_shapes=all adds 2 threads, the accurate
 //   log_softmax_backward, and (--smb_filter_isa=all) every ISA. A --smb_shapes list registers none.
 // Bytes: 12 per element, the minimum traffic of the op (reads of y and dy, a write of dx); the
 //   memcpy entry copies 1.5 x rows x cols floats, the same 12 bytes per element, so its items/s
@@ -219,11 +221,12 @@ struct BwShape {
     std::size_t rows, cols;
     bool jacobian;  // also the explicit-Jacobian entry (one row, n <= its cap)
     bool peers;     // the peers and memcpy too (the issue's shapes)
+    bool quick_split = false;  // headline too at 2 threads: one row the batch call cuts across them
 };
 
 const BwShape kBwShapes[] = {
     {1, 64, true, false},      {1, 1024, true, false},  {1, 4096, true, true},       {4096, 128, false, true},
-    {32, 32000, false, true},  {8, 128256, false, true}, {1, 16777216, false, true},
+    {32, 32000, false, true},  {8, 128256, false, true}, {1, 16777216, false, true, true},
 };
 
 }  // namespace
@@ -233,7 +236,9 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
     if (custom_shapes) return used;
     const std::optional<Isa> dispatch = dispatch_isa_or_none();
     for (const BwShape& s : kBwShapes) {
-        const std::vector<int> threads = quick || !s.peers ? std::vector<int>{1} : std::vector<int>{1, 2};
+        const std::vector<int> threads = quick ? (s.quick_split ? std::vector<int>{1, 2} : std::vector<int>{1})
+                                         : !s.peers ? std::vector<int>{1}
+                                                    : std::vector<int>{1, 2};
         const benchmark::TimeUnit unit = s.rows * s.cols >= (1u << 20) ? benchmark::kMillisecond : benchmark::kMicrosecond;
         for (int t : threads) {
             used.insert(t);
@@ -245,6 +250,8 @@ std::set<int> register_backward(bool quick, bool best_isa_only, bool custom_shap
                 b->Unit(s.jacobian && c.kind == Kind::jacobian ? benchmark::kMillisecond : unit);
             };
             for (Output out : {Output::softmax, Output::log_softmax}) {
+                // headline at 2 threads (the split row's 2T / 1T): softmax_backward only.
+                if (quick && t > 1 && out != Output::softmax) continue;
                 for (const Variant& v : all_variants(Op::backward)) {
                     if (quick) {
                         // The dispatch ISA's fast variant on both ops, its accurate one on softmax.

@@ -125,6 +125,36 @@ def throughput_rows(results: dict) -> list[list]:
     return rows
 
 
+def scaling_rows(results: dict) -> list[list]:
+    """2T ÷ 1T on the split rows: each (op, shape) timed at more threads than it has rows (one
+    row the batch call cuts across the threads, e.g. 1x16M at 2) and at 1 thread. Ours: the
+    fastest variant of each tier at the higher count, against the same variant at 1 thread; the
+    peers and memcpy alike."""
+    rows = []
+    split = sorted({(o, s) for (impl, o, s) in results if s.threads > 1 and s.rows < s.threads},
+                   key=lambda k: (OPS.index(k[0]), k[1]))
+    for op, s in split:
+        one = C.Shape(s.rows, s.cols, 1)
+
+        def pair(r):
+            r1 = results.get((r.impl, op, one)) if r is not None else None
+            return r1, r
+
+        def speedup(r1, r2) -> str:
+            return f"{r2.gelems / r1.gelems:.2f}×" if r1 is not None and r2 is not None and r1.ok and r2.ok else "—"
+
+        fast1, fast2 = pair(ours(results, op, s, False))
+        acc1, acc2 = pair(ours(results, op, s, True))
+        if fast1 is None and acc1 is None:
+            continue
+        cells = [speedup(*pair(peer(results, p, op, s))) for p in PEERS]
+        mem2 = results.get(("memcpy", op, s))
+        rows.append([f"`{op}`", f"{s.rows}x{s.cols}", f"{s.threads} ÷ 1",
+                     f"`{fast2.impl}` {gps(fast1)} → {gps(fast2)}" if fast2 is not None else "—",
+                     speedup(fast1, fast2), speedup(acc1, acc2), *cells, speedup(*pair(mem2))])
+    return rows
+
+
 def jacobian_rows(results: dict) -> list[list]:
     rows = []
     for (impl, op, s), r in sorted(results.items(), key=lambda kv: kv[0][2]):
@@ -206,9 +236,17 @@ def section_lines(folder: Path, bench: Path | None, report: Path) -> list[str]:
                 "`_softmax_backward_data` / `_log_softmax_backward_data` (the faster capability when "
                 "both ran); memcpy of the same 12 bytes per element (two reads, one write). "
                 "Ratio: ours (fast) ÷ the faster of oneDNN and PyTorch. Our backward splits rows "
-                "among threads but never one row: a single row at 2 threads runs on one.", ""]
+                "among threads, and with fewer rows than threads cuts one long row (≥ 32768 "
+                "elements) across them.", ""]
         out += table(["Op", "Shape", "Threads", "Ours (fast)", "Ours (accurate)", "oneDNN", "PyTorch",
                       "memcpy", "Ours ÷ best peer", "Ours ÷ memcpy"], throughput_rows(results))
+        sc = scaling_rows(results)
+        if sc:
+            out += ["The split rows' thread scaling: G elem/s at more threads ÷ at 1 thread, where "
+                    "a shape has fewer rows than threads (the batch call cuts the row across them), "
+                    "each implementation against itself (1 thread: CPU time; more: wall clock):", ""]
+            out += table(["Op", "Shape", "Threads", "Ours (fast), G elem/s 1T → nT", "Ours (fast)",
+                          "Ours (accurate)", "oneDNN", "PyTorch", "memcpy"], sc)
         kr = k_rows(results, bound_ks(bench))
         if kr:
             out += ["The peers scored like ours, on the benchmark's row 0 (counter `bound_k`: the "

@@ -89,6 +89,32 @@ def ratio(a, b) -> str:
     return "—" if a is None or b is None else f"{a[1] / b[1]:.2f}×"
 
 
+# The 2T ÷ 1T table's columns (KINDS labels; the unfused baselines are not timed split).
+SCALING_KINDS = ("ce_fused fast", "ce_fused accurate", "pytorch_autograd", "pytorch_aten", "memcpy")
+
+
+def scaling_rows(data: dict) -> list[list]:
+    """2T ÷ 1T of cross_entropy on the split rows: each shape timed at more threads than it has
+    rows and at 1 thread; per kind the fastest implementation at the higher count against the
+    same implementation at 1 thread."""
+    rows = []
+    for k in sorted((k for k in data if k[0] == "cross_entropy" and k[1] < k[3]), key=lambda k: (k[1] * k[2], k[3])):
+        one = data.get((k[0], k[1], k[2], 1), {})
+        cells = []
+        for label, pred in KINDS:
+            if label not in SCALING_KINDS:
+                continue
+            best = fastest(data[k], pred)
+            cells.append((best, one.get(best[0]) if best else None))
+        fused, fused1 = cells[0]
+        if not one:
+            continue
+        rows.append([f"{k[1]}x{k[2]}", f"{k[3]} ÷ 1",
+                     f"`{fused[0]}` {g(fused1)} → {g(fused[1])}" if fused else "—"]
+                    + [f"{b[1] / b1:.2f}×" if b and b1 else "—" for b, b1 in cells])
+    return rows
+
+
 def accuracy_rows(folder: Path, name: str = "accuracy-cross_entropy.csv") -> list[dict] | None:
     p = folder / name
     if not p.is_file():
@@ -142,6 +168,14 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
                             + [ratio(fused, cells[4]), ratio(fused, cells[5])])
             doc.add(table(["Shape", "Threads"] + [n for n, _ in KINDS]
                           + ["fused ÷ autograd", "fused ÷ ATen"], rows))
+        sc = scaling_rows(data)
+        if sc:
+            doc.add(["The split rows' thread scaling (cross_entropy): G elem/s at more threads ÷ at 1 "
+                     "thread, where a shape has fewer rows than threads (the fused form cuts the row "
+                     "across them; the peers do what they do), each implementation against itself "
+                     "(1 thread: CPU time; more: wall clock):", ""])
+            doc.add(table(["Shape", "Threads", "fused fast, G elem/s 1T → nT"]
+                          + [n for n, _ in KINDS if n in SCALING_KINDS], sc))
         png = m.folder / f"{run.path.stem}-cross_entropy.png"
         doc.add(figure(png, report, "cross-entropy: fused against unfused against PyTorch"))
     bf16_section(doc, m, table, code, not_run)

@@ -54,11 +54,21 @@ constexpr const char* kFooter =
     "Errors are reported as one line on stderr starting with 'softmaxbench: error: '.\n";
 
 constexpr const char* kListDetails =
+    "Lists every variant of every op (forward, backward, cross_entropy) and dtype (f32, bf16,\n"
+    "bf16_f32): forward f32 first, then forward bf16 and bf16_f32, backward, cross_entropy f32,\n"
+    "bf16, bf16_f32 (--op and --dtype select).\n"
     "Columns: NAME (<algorithm>.<isa>[.<exp>][.<tier>][.<dtype>]), ALGORITHM, ISA it needs,\n"
     "TIER (accurate: <= 1 ULP, fast, unsafe), EXP kernel, AVAILABLE (on this CPU, within\n"
-    "SOFTMAXBENCH_FORCE_ISA), MAX_ULP and\n"
-    "MAX_ULP_LOG (documented bound on the ULP error of softmax / log_softmax outputs\n"
-    ">= FLT_MIN; inf: no bound), SUBNORMAL (gradual or flush for outputs below FLT_MIN), SUMMARY.\n\n";
+    "SOFTMAXBENCH_FORCE_ISA), MAX_ULP and MAX_ULP_LOG (the documented bounds: forward, the ULP\n"
+    "error of softmax / log_softmax outputs >= FLT_MIN, in bf16 ULP for .bf16 outputs; backward,\n"
+    "k of |dx - exact| <= k u sigma + eta; cross_entropy, the loss's ULP and the gradient's k;\n"
+    "inf: no bound), SUBNORMAL (gradual or flush for outputs below FLT_MIN), PARALLEL (rows, or\n"
+    "rows+split: one long row is cut across threads), OP, DTYPE, SUMMARY.\n"
+    "--json: the same fields, plus split_form (none, max_first, one_pass, max_first_or_one_pass: how\n"
+    "one row is cut) and bounds, what max_ulp / max_ulp_log bound with a unit each: forward\n"
+    "{softmax, log_softmax}, backward {softmax_backward, log_softmax_backward}, cross_entropy\n"
+    "{loss, gradient}, each {max, unit}; unit ulp (float32 ULP), ulp_bf16 (bf16 ULP), k (the\n"
+    "k of the bound above, README) or k_bf16 (k plus half a bf16 ULP: a bf16 gradient).\n\n";
 
 constexpr const char* kRunDetails =
     "Reads INPUT, applies the variant along the last axis (a 1-D array is one row, a 2-D\n"
@@ -116,8 +126,8 @@ std::string str(std::string_view s) { return std::string(s); }
 
 struct ListOptions {
     bool json = false;
-    std::string op = "forward";  // which op's variants (smb::Op)
-    std::string dtype = "f32";  // f32, or bf16: the .bf16 and .bf16_f32 variants
+    std::string op = "all";     // which op's variants (smb::Op), or all
+    std::string dtype = "all";  // f32, bf16 (the .bf16 and .bf16_f32 variants), or all
 };
 
 // --dtype: f32 (the default) or bf16.
@@ -127,43 +137,62 @@ bool bf16_dtype(const std::string& d) {
     throw UsageError("--dtype must be f32 or bf16 (got '" + d + "')");
 }
 
+// What MAX_ULP and MAX_ULP_LOG hold for the variants of an op (the table's footer).
+const char* bound_meaning(smb::Op op) {
+    switch (op) {
+        case smb::Op::forward:
+            return "forward: MAX_ULP / MAX_ULP_LOG bound the ULP error of softmax / log_softmax outputs >= FLT_MIN "
+                   "(.bf16: in bf16 ULP)";
+        case smb::Op::backward:
+            return "backward: MAX_ULP / MAX_ULP_LOG are k of |dx - exact| <= k u sigma + eta, softmax / log_softmax "
+                   "backward (README)";
+        case smb::Op::cross_entropy:
+            return "cross_entropy: MAX_ULP bounds the loss (ULP), MAX_ULP_LOG is k of the gradient's bound (README; "
+                   "a .bf16 gradient adds half a bf16 ULP)";
+    }
+    return "";
+}
+
 int cmd_list(const ListOptions& opt) {
     // Evaluate the dispatch ISA once: an invalid SOFTMAXBENCH_FORCE_ISA is reported here.
     const smb::Isa dispatch = smb::dispatch_isa();
-    smb::Op op = smb::Op::forward;
+    std::vector<smb::Op> ops;
     for (smb::Op o : {smb::Op::forward, smb::Op::backward, smb::Op::cross_entropy})
-        if (opt.op == smb::to_string(o)) op = o;  // CLI11 has checked the name
-    const bool bf16 = bf16_dtype(opt.dtype);
-    if (bf16 && opt.json) throw UsageError("--json lists the f32 variants only; drop --dtype bf16");
-    if (bf16 && op == smb::Op::backward)
-        throw UsageError("--dtype bf16 has forward and cross_entropy variants only; drop --op " + opt.op);
+        if (opt.op == "all" || opt.op == smb::to_string(o)) ops.push_back(o);  // CLI11 has checked the name
+    std::vector<smb::Dtype> dtypes;
+    if (opt.dtype == "all" || opt.dtype == "f32") dtypes.push_back(smb::Dtype::f32);
+    if (opt.dtype == "all" || opt.dtype == "bf16") {
+        dtypes.push_back(smb::Dtype::bf16);
+        dtypes.push_back(smb::Dtype::bf16_f32);
+    }
     std::vector<smb::Variant> variants;
-    for (smb::Dtype d : bf16 ? std::vector<smb::Dtype>{smb::Dtype::bf16, smb::Dtype::bf16_f32}
-                             : std::vector<smb::Dtype>{smb::Dtype::f32})
-        for (const smb::Variant& v : smb::all_variants(op, d)) variants.push_back(v);
-    const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
+    for (smb::Op op : ops)
+        for (smb::Dtype d : dtypes)
+            for (const smb::Variant& v : smb::all_variants(op, d)) variants.push_back(v);
+    if (variants.empty())
+        throw UsageError("no variant has --op " + opt.op + " and --dtype " + opt.dtype +
+                         " (there are no bf16 backward variants)");
 
     if (opt.json) {
-        std::cout << smb::detail::list_json(op);
+        std::cout << smb::detail::list_json(ops, dtypes);
         return 0;
     }
 
+    const auto is_available = [](const smb::Variant& v) { return smb::available(v); };
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"NAME", "ALGORITHM", "ISA", "TIER", "EXP", "AVAILABLE", "MAX_ULP", "MAX_ULP_LOG",
-                    "SUBNORMAL", "PARALLEL", "SUMMARY"});
+                    "SUBNORMAL", "PARALLEL", "OP", "DTYPE", "SUMMARY"});
     for (const smb::Variant& v : variants)
         rows.push_back({str(v.name), str(smb::to_string(v.algorithm)), str(smb::to_string(v.isa)),
                         str(smb::to_string(v.tier)), str(smb::to_string(v.exp_kernel)), is_available(v) ? "yes" : "no",
                         number_text(v.max_ulp), number_text(v.max_ulp_log),
-                        str(smb::to_string(v.subnormal)), str(smb::parallelism(v)), str(v.summary)});
+                        str(smb::to_string(v.subnormal)), str(smb::detail::list_parallel(v)),
+                        str(smb::to_string(v.op)), str(smb::to_string(v.dtype)), str(v.summary)});
     print_table(std::cout, rows);
-    std::cout << '\n'
-              << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch)
-              << (op == smb::Op::forward ? "; MAX_ULP / MAX_ULP_LOG: documented bound on the ULP error of softmax / "
-                                           "log_softmax outputs >= FLT_MIN;"
-                                         : "; MAX_ULP / MAX_ULP_LOG: the documented bound's k (README)")
-              << "\nPARALLEL: with --threads, `rows` splits the rows among "
-                 "threads; `rows+split` also splits one long row (>= 32768 elements) when rows < threads\n";
+    std::cout << '\n' << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch) << '\n';
+    for (smb::Op op : ops) std::cout << bound_meaning(op) << '\n';
+    std::cout << "PARALLEL: with --threads, `rows` splits the rows among threads; `rows+split` also splits one "
+                 "long row (>= 32768 elements) when rows < threads\n";
     std::cout << "Older names that still resolve:";
     for (const smb::VariantAlias& a : smb::variant_aliases()) std::cout << ' ' << a.alias << " -> " << a.name << ';';
     std::cout << '\n';
@@ -429,8 +458,8 @@ int parse_error(const CLI::App& app, const CLI::ParseError& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"softmaxbench: float32 softmax / log_softmax variants for CPUs (scalar, SSE2, "
-                 "AVX2, AVX-512).\nList the variants, run one on a .npy file, sweep their accuracy against "
+    CLI::App app{"softmaxbench: softmax / log_softmax, their backward and cross-entropy variants for CPUs "
+                 "(float32 and bf16; scalar, SSE2, AVX2, AVX-512).\nList the variants, run one on a .npy file, sweep their accuracy against "
                  "an MPFR reference, tune the auto variants for this CPU, or show what this CPU "
                  "supports.",
                  "softmaxbench"};
@@ -440,21 +469,23 @@ int main(int argc, char** argv) {
 
     ListOptions list_opt;
     CLI::App* list = app.add_subcommand(
-        "list", "List every compiled softmax variant and whether this CPU can run it");
+        "list", "List every compiled variant (every op and dtype) and whether this CPU can run it");
     list->add_flag("--json", list_opt.json,
-                   "Print a JSON array of objects (keys: name, aliases, algorithm, isa, exp_kernel, tier, "
-                   "dtype, available, max_ulp, max_ulp_log, accurate_max_ulp, subnormal, parallel, "
+                   "Print a JSON array of objects (keys: name, aliases, op, algorithm, isa, exp_kernel, tier, "
+                   "dtype, available, max_ulp, max_ulp_log, bounds, accurate_max_ulp, subnormal, parallel, "
                    "split_form, passes, max_abs_logit, max_shift_softmax, max_shift_log, bench_log, "
-                   "summary) instead of a table; "
+                   "summary) instead of a table, in the table's order; "
                    "an unbounded (infinite) max_ulp or max_ulp_log is null");
     list->add_option("--op", list_opt.op,
-                     "Which op's variants: forward (softmax and log_softmax, the default), backward (their "
-                     "backward; MAX_ULP / MAX_ULP_LOG are then k of the bound |dx - exact| <= k u sigma + eta, "
-                     "see README), cross_entropy")
+                     "Only one op's variants: forward (softmax and log_softmax), backward (their backward), "
+                     "cross_entropy; all (the default) lists every op")
         ->type_name("OP")
-        ->check(CLI::IsMember({"forward", "backward", "cross_entropy"}));
-    list->add_option("--dtype", list_opt.dtype, "f32 (default) or bf16: list the .bf16 and .bf16_f32 variants")
-        ->type_name("DTYPE");
+        ->check(CLI::IsMember({"forward", "backward", "cross_entropy", "all"}));
+    list->add_option("--dtype", list_opt.dtype,
+                     "Only one dtype's variants: f32, bf16 (the .bf16 and .bf16_f32 variants, bf16 logits); "
+                     "all (the default) lists every dtype")
+        ->type_name("DTYPE")
+        ->check(CLI::IsMember({"f32", "bf16", "all"}));
     list->footer(std::string(kListDetails) + kFooter);
 
     RunOptions run_opt;

@@ -2,7 +2,9 @@
 // its context (key "variants"), so the scripts read every variant's fields and facts from the
 // results themselves and copy no table.
 #pragma once
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "softmaxbench/softmax.hpp"
 
@@ -10,6 +12,16 @@ namespace smb::detail {
 
 // A JSON array with one object per variant, in registry order (keys: see `softmaxbench list
 // --help`); an unbounded (infinite) number is null. Ends with a newline.
-std::string list_json(Op op = Op::forward);  // the variants of one op (`list --json --op`)
+std::string list_json(Op op = Op::forward);  // the f32 variants of one op (the benchmark's context)
+// The variants of the given ops and dtypes, op by op and, within an op, dtype by dtype, in the
+// order given (`list --json`: forward, backward, cross_entropy; f32, bf16, bf16_f32).
+std::string list_json(std::span<const Op> ops, std::span<const Dtype> dtypes);
+
+// How the batch call uses threads for v, as the list shows it: the forward's split_form; the
+// backward's and cross-entropy's one_pass where the batch call cuts one row across threads
+// (detail::backward_split_of, cross_entropy_split_of: each slice reduced, the partials merged,
+// each slice written), else none. parallel: "rows" or "rows+split" by the same rule.
+std::string_view list_split_form(const Variant& v);
+std::string_view list_parallel(const Variant& v);
 
 }  // namespace smb::detail

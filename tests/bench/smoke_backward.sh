@@ -67,6 +67,27 @@ for name in ["onednn:log_softmax_backward/4096/128", "pytorch:log_softmax_backwa
 check(any(n.startswith("ce_fused.") and n.endswith(":cross_entropy/1/16777216") for n in quick),
       "quick set lists our ce_fused at 1x16M", "")
 check(not any(".bf16" in n and "cross_entropy" in n for n in quick), "the f32 quick set has no bf16 cross-entropy", "")
+# The split training rows at 2 threads (1x16M: the batch call cuts the one row), so a quick run
+# records their 2T / 1T: softmax_backward and cross_entropy, ours fast and accurate, the peers
+# there at 1 thread, memcpy; nothing more (the quick run's time).
+split2 = {n for n in quick if "/1/16777216/2/" in n and ("_backward" in n or ":cross_entropy" in n)}
+want2 = ["memcpy:softmax_backward/1/16777216/2/real_time", "onednn:softmax_backward/1/16777216/2/real_time",
+         "pytorch_autograd:cross_entropy/1/16777216/2/real_time", "pytorch_aten:cross_entropy/1/16777216/2/real_time",
+         "memcpy:cross_entropy/1/16777216/2/real_time"]
+for name in want2:
+    check(name in split2, f"quick set lists {name}", f"{sorted(split2)}")
+ours2 = sorted(n for n in split2 if n.startswith(("backward.", "ce_")))
+check(len([n for n in ours2 if n.startswith("backward.") and ".accurate:" in n]) == 1
+      and len([n for n in ours2 if n.startswith("backward.") and ".accurate:" not in n]) == 1
+      and len([n for n in ours2 if n.startswith("ce_fused.") and ".accurate:" in n]) == 1
+      and len([n for n in ours2 if n.startswith("ce_fused.") and ".accurate:" not in n]) == 1
+      and len(ours2) == 4, "quick set: ours at 1x16M, 2 threads = backward and ce_fused, fast and accurate", f"{ours2}")
+for n in ours2:
+    check(n.replace("/2/real_time", "") in quick, f"{n}: its 1-thread entry is in the quick set too", "")
+check(not any("log_softmax_backward" in n or "cross_entropy_loss" in n or ".bf16" in n for n in split2)
+      and all(n.split(":")[0].split(".")[0] in ("backward", "ce_fused", "onednn", "pytorch", "pytorch_autograd",
+                                                "pytorch_aten", "memcpy") for n in split2),
+      "quick set: no other 2-thread 1x16M training entry", f"{sorted(split2)}")
 rc, quick16 = listed("--smb_dtype=bf16")
 check(rc == 0 and "pytorch_autograd.bf16:cross_entropy/8/128256" in quick16 and "memcpy.bf16:cross_entropy/1/16777216" in quick16
       and any(n.startswith("ce_fused.") and n.endswith(".bf16:cross_entropy/8/128256") for n in quick16)

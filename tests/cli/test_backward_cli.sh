@@ -124,11 +124,17 @@ elif [[ $RC -eq 0 && -z $NUMPY_PY && $OUT == *'"op": "backward"'* ]]; then
 else
     fail "list --json --op backward" "exit $RC: $ERR"
 fi
-run_cmd list --json
+run_cmd list --json --op forward
 if [[ $RC -eq 0 && $OUT != *'"op": "backward"'* && $OUT == *'"op": "forward"'* ]]; then
-    pass "list --json (default --op forward) lists no backward variant"
+    pass "list --json --op forward lists no backward variant"
 else
-    fail "list --json lists only the forward variants" "exit $RC: $ERR"
+    fail "list --json --op forward lists only the forward variants" "exit $RC: $ERR"
+fi
+run_cmd list --json
+if [[ $RC -eq 0 && $OUT == *'"op": "backward"'* && $OUT == *'"op": "forward"'* && $OUT == *'"op": "cross_entropy"'* ]]; then
+    pass "list --json (no --op) lists every op, the backward among them"
+else
+    fail "list --json lists every op" "exit $RC: $ERR"
 fi
 
 # ---- the accuracy sweep's backward file ------------------------------------------------------------

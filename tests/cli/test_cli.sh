@@ -97,11 +97,12 @@ make_npy "$IN/version4.npy" "$(dict '<f4' False '(3,)')" "$F_2$F_1$F_01" 4
 mkdir -p "$IN/adir.npy"
 
 # ---- list ---------------------------------------------------------------------------------------
-run_cmd list
+# The forward f32 variants: what the run checks below run on float32 files.
+run_cmd list --op forward --dtype f32
 if [[ $RC -eq 0 && $OUT == *max_shifted.scalar* && -z $ERR ]]; then
-    pass "list prints the variants (max_shifted.scalar among them)"
+    pass "list --op forward --dtype f32 prints the variants (max_shifted.scalar among them)"
 else
-    fail "list prints the variants" "exit $RC, stdout: $OUT, stderr: $ERR"
+    fail "list --op forward --dtype f32 prints the variants" "exit $RC, stdout: $OUT, stderr: $ERR"
 fi
 LIST_TEXT=$OUT
 # Variant rows: NAME ALGORITHM ISA TIER EXP AVAILABLE ...
@@ -114,7 +115,7 @@ else
     fail "list table has variant rows" "$LIST_TEXT"
 fi
 
-run_cmd list --json
+run_cmd list --json --op forward --dtype f32
 if [[ -z $PY ]]; then
     notice "no python3: list --json is not parsed"
 elif [[ $RC -ne 0 ]]; then
@@ -144,6 +145,88 @@ print(len(data))
         fail "list --json parses with the required keys" "$msg"
     fi
 fi
+
+# list and list --json with no --op / --dtype: every registered variant, every op and dtype, in the
+# same order, with the fields a script needs; --op and --dtype select; the forward f32 variants
+# come first, as the scripts' registry order expects.
+run_cmd list
+ALL_TEXT=$OUT
+ALL_RC=$RC
+run_cmd list --json
+if [[ -z $PY ]]; then
+    notice "no python3: list --json (every op and dtype) is not parsed"
+elif [[ $RC -ne 0 || $ALL_RC -ne 0 ]]; then
+    fail "list / list --json (every op and dtype)" "exit $ALL_RC / $RC: $ERR"
+else
+    printf '%s\n' "$ALL_TEXT" >"$WORK/list_all.txt"
+    printf '%s\n' "$LIST_TEXT" >"$WORK/list_f32.txt"
+    printf '%s\n' "$OUT" >"$WORK/list_all.json"
+    for sel in "--op backward" "--op cross_entropy" "--dtype bf16" "--op cross_entropy --dtype bf16" "--op forward --dtype f32"; do
+        # shellcheck disable=SC2086
+        "$BIN" list --json $sel >"$WORK/list_sel_${sel//[^a-z0-9]/_}.json" 2>>"$WORK/list_sel.err" || echo "$sel" >>"$WORK/list_sel.err"
+    done
+    if msg=$("$PY" - "$WORK" <<'PYEOF' 2>&1
+import glob, json, sys
+w = sys.argv[1]
+data = json.load(open(w + "/list_all.json"))
+table = [l.split() for l in open(w + "/list_all.txt") if len(l.split()) > 12 and l.split()[5] in ("yes", "no")]
+f32 = [l.split()[0] for l in open(w + "/list_f32.txt") if len(l.split()) > 5 and l.split()[5] in ("yes", "no")]
+names = [v["name"] for v in data]
+assert names == [r[0] for r in table], "the table and the JSON list different variants"
+assert len(set(names)) == len(names), "duplicate names"
+ops = {v["op"] for v in data}
+dtypes = {(v["op"], v["dtype"]) for v in data}
+assert ops == {"forward", "backward", "cross_entropy"}, ops
+for need in [("forward", "f32"), ("forward", "bf16"), ("forward", "bf16_f32"), ("backward", "f32"),
+             ("cross_entropy", "f32"), ("cross_entropy", "bf16"), ("cross_entropy", "bf16_f32")]:
+    assert need in dtypes, "no %s %s variant listed" % need
+# The table's OP and DTYPE columns agree with the JSON.
+for r, v in zip(table, data):
+    assert (r[10], r[11]) == (v["op"], v["dtype"]), (r, v["op"], v["dtype"])
+    assert r[9] == v["parallel"], (r, v["parallel"])
+# The forward f32 variants first, as `--op forward --dtype f32` lists them.
+assert names[:len(f32)] == f32, "the forward f32 variants are not listed first"
+units = {"forward": ("softmax", "log_softmax"), "backward": ("softmax_backward", "log_softmax_backward"),
+         "cross_entropy": ("loss", "gradient")}
+bound = (int, float, type(None))
+for v in data:
+    for k, t in {"name": str, "op": str, "dtype": str, "isa": str, "tier": str, "exp_kernel": str,
+                 "available": bool, "max_ulp": bound, "max_ulp_log": bound, "split_form": str,
+                 "parallel": str, "bounds": dict, "accurate_max_ulp": bound}.items():
+        assert isinstance(v.get(k), t), "%s: key %r missing or of type %s" % (v["name"], k, type(v.get(k)).__name__)
+    b = v["bounds"]
+    first, second = units[v["op"]]
+    assert set(b) == {first, second}, (v["name"], b)
+    assert b[first]["max"] == v["max_ulp"] and b[second]["max"] == v["max_ulp_log"], (v["name"], b)
+    want = {"forward": "ulp_bf16" if v["dtype"] == "bf16" else "ulp", "backward": "k",
+            "cross_entropy": "ulp"}[v["op"]]
+    assert b[first]["unit"] == want, (v["name"], b)
+    assert (v["split_form"] == "none") == (v["parallel"] == "rows"), (v["name"], v["split_form"], v["parallel"])
+# The batch call cuts one long row of a SIMD backward and a fused SIMD cross-entropy: the list says so.
+by = {v["name"]: v for v in data}
+for n in ("backward.sse2", "ce_fused.sse2.poly6", "ce_fused.sse2.poly6.bf16"):
+    assert by[n]["parallel"] == "rows+split" and by[n]["split_form"] == "one_pass", (n, by[n]["split_form"])
+for n in ("ce_log_softmax.sse2", "online.sse2.bf16"):
+    assert by[n]["parallel"] == "rows", (n, by[n]["parallel"])
+# --op / --dtype select a part of the same list, in the same order.
+for f in glob.glob(w + "/list_sel_*.json"):
+    sel = json.load(open(f))
+    part = [v["name"] for v in sel]
+    assert part and part == [n for n in names if n in set(part)], f
+    key = f.split("list_sel_")[1]
+    if "op_backward" in key: assert {v["op"] for v in sel} == {"backward"}, key
+    if "op_cross_entropy" in key: assert {v["op"] for v in sel} == {"cross_entropy"}, key
+    if "dtype_bf16" in key: assert {v["dtype"] for v in sel} == {"bf16", "bf16_f32"}, key
+    if "dtype_f32" in key: assert part == f32, key
+print("%d variants, %d op/dtype pairs" % (len(data), len(dtypes)))
+PYEOF
+) && [[ ! -s $WORK/list_sel.err ]]; then
+        pass "list / list --json: every op and dtype ($msg), same order and fields, bounds with units, the backward's and fused cross-entropy's split; --op / --dtype select"
+    else
+        fail "list / list --json list every op and dtype" "$msg $(cat "$WORK/list_sel.err" 2>/dev/null)"
+    fi
+fi
+expect_error "list: no bf16 backward variants" 2 "no variant has --op backward and --dtype bf16" list --op backward --dtype bf16
 
 # ---- run: worked example and basic behaviour ----------------------------------------------------
 d=$WORK/ok

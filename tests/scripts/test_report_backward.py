@@ -6,6 +6,7 @@ conditioned, library errors counted; the notes when either file is missing. Stan
 
     python3 tests/scripts/test_report_backward.py     (ctest: test_report_backward)
 """
+import json
 import sys
 import tempfile
 import unittest
@@ -59,6 +60,48 @@ class ReportBackwardAccuracy(unittest.TestCase):
         text = self.render(None, PEERS)
         self.assertIn("Accuracy not run: no accuracy-backward.csv", text)
         self.assertIn("| `onednn` | `softmax_backward` | peer | 54.2 |", text)
+
+
+def bench_row(name, ips):
+    return {"name": name, "run_name": name, "run_type": "iteration", "items_per_second": ips,
+            "real_time": 1.0, "time_unit": "ms"}
+
+
+class ReportBackwardThreadScaling(unittest.TestCase):
+    """The split rows' 2T / 1T: shapes with fewer rows than threads (1x16M at 2 threads), each
+    implementation against itself at 1 thread; row-parallel shapes (4096x128 at 2) are not in it."""
+
+    def render(self, rows):
+        with tempfile.TemporaryDirectory() as d:
+            folder = Path(d)
+            bench = folder / "bench-20000101-000000.json"
+            bench.write_text(json.dumps({"benchmarks": rows}))
+            return "\n".join(RB.section_lines(folder, bench, folder / "REPORT.md"))
+
+    def test_two_threads_over_one(self):
+        rows = []
+        for impl, one, two in (("backward.avx512", 10e9, 18e9), ("backward.avx512.accurate", 5e9, 9.5e9),
+                               ("onednn", 2e9, 2e9), ("pytorch", 1e9, 1.5e9), ("memcpy", 8e9, 12e9)):
+            rows.append(bench_row(f"{impl}:softmax_backward/1/16777216", one))
+            rows.append(bench_row(f"{impl}:softmax_backward/1/16777216/2/real_time", two))
+            rows.append(bench_row(f"{impl}:log_softmax_backward/1/16777216", one))  # no 2T: no row
+        rows.append(bench_row("backward.avx512:softmax_backward/4096/128", 20e9))
+        rows.append(bench_row("backward.avx512:softmax_backward/4096/128/2/real_time", 30e9))
+        rows.append(bench_row("onednn:softmax_backward/4096/128/2/real_time", 3e9))
+        text = self.render(rows)
+        self.assertIn("The split rows' thread scaling", text)
+        self.assertIn("| `softmax_backward` | 1x16777216 | 2 ÷ 1 | `backward.avx512` 10 → 18 | 1.80× | 1.90× | "
+                      "1.00× | 1.50× | 1.50× |", text)
+        scaling = [l for l in text.splitlines() if "÷ 1 |" in l]
+        self.assertEqual(len(scaling), 1, scaling)  # not 4096x128 (row-parallel), not log (no 2T)
+        self.assertNotIn("never one row", text)
+
+    def test_no_split_rows_no_table(self):
+        text = self.render([bench_row("backward.avx512:softmax_backward/4096/128", 20e9),
+                            bench_row("backward.avx512:softmax_backward/4096/128/2/real_time", 30e9),
+                            bench_row("onednn:softmax_backward/4096/128", 3e9)])
+        self.assertNotIn("thread scaling", text)
+        self.assertIn("| `softmax_backward` | 4096x128 | 1 | `backward.avx512` 20 |", text)
 
 
 class ReproduceRunsThePeerOps(unittest.TestCase):

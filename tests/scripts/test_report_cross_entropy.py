@@ -73,6 +73,26 @@ class ReportCrossEntropy(unittest.TestCase):
         self.assertNotIn("online", text)
         self.assertIn("no accuracy-cross_entropy.csv", text)
 
+    def test_split_rows_two_threads_over_one(self):
+        rows = []
+        for impl, one, two in (("ce_fused.avx512.poly6", 4e9, 7e9), ("ce_fused.avx512.accurate", 2e9, 3.9e9),
+                               ("pytorch_autograd", 0.02e9, 0.03e9), ("pytorch_aten", 0.1e9, 0.15e9),
+                               ("memcpy", 5e9, 8e9)):
+            rows.append(bench_row(f"{impl}:cross_entropy/1/16777216", one))
+            rows.append(bench_row(f"{impl}:cross_entropy/1/16777216/2/real_time", two))
+        rows.append(bench_row("ce_log_softmax.avx512:cross_entropy/1/16777216", 1e9))  # 1T only
+        rows.append(bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000", 3e9))
+        rows.append(bench_row("ce_fused.avx512.poly6:cross_entropy/32/32000/2/real_time", 5e9))
+        text = self.render(rows)
+        self.assertIn("The split rows' thread scaling", text)
+        self.assertIn("| 1x16777216 | 2 ÷ 1 | `ce_fused.avx512.poly6` 4 → 7 | 1.75× | 1.95× | 1.50× | 1.50× | 1.60× |",
+                      text)
+        scaling = [l for l in text.splitlines() if "÷ 1 |" in l]
+        self.assertEqual(len(scaling), 1, scaling)  # 32x32000 at 2 threads is row-parallel: not in it
+        # The 2-thread 1x16M row is in the throughput table too (ce_log_softmax not timed there).
+        self.assertIn("| 16777216 | 2 | 7 | 3.9 | — | — | 0.03 | 0.15 | 8 | 233.33× | 46.67× |".replace(
+            "| 16777216", "| 1x16777216"), text)
+
     def test_no_entries_and_accuracy(self):
         csv_text = ("variant,algorithm,isa,tier,distribution,n,target,label_smoothing,loss_ulp,max_ulp,"
                     "grad_ratio,grad_k,status,detail\n"
