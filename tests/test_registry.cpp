@@ -163,6 +163,17 @@ TEST_CASE("the split plumbing is internal, found from the variant by detail::spl
         CHECK(detail::split_of(copy) == detail::split_of(v));
         CHECK(rows.insert(v.row).second);
     }
+    // The op rows: split_form says one_pass exactly when the batch call cuts one long row
+    // (the backward's and the fused cross-entropy's split plumbing), for every dtype.
+    for (Op op : {Op::backward, Op::cross_entropy})
+        for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+            for (const Variant& v : all_variants(op, d)) {
+                INFO(v.name);
+                const bool splits = op == Op::backward ? detail::backward_split_of(v) != nullptr
+                                                       : detail::cross_entropy_split_of(v) != nullptr;
+                CHECK(v.split_form == (splits ? SplitForm::one_pass : SplitForm::none));
+                CHECK(parallelism(v) == (splits ? "rows+split" : "rows"));
+            }
     // A Variant that is not the registry's has none (e.g. bench/peer_accuracy.cpp's peers).
     Variant other{};
     other.name = "max_shifted.avx512";

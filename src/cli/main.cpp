@@ -186,7 +186,7 @@ int cmd_list(const ListOptions& opt) {
         rows.push_back({str(v.name), str(smb::to_string(v.algorithm)), str(smb::to_string(v.isa)),
                         str(smb::to_string(v.tier)), str(smb::to_string(v.exp_kernel)), is_available(v) ? "yes" : "no",
                         number_text(v.max_ulp), number_text(v.max_ulp_log),
-                        str(smb::to_string(v.subnormal)), str(smb::detail::list_parallel(v)),
+                        str(smb::to_string(v.subnormal)), str(smb::parallelism(v)),
                         str(smb::to_string(v.op)), str(smb::to_string(v.dtype)), str(v.summary)});
     print_table(std::cout, rows);
     std::cout << '\n' << variants.size() << " variants; dispatch ISA " << smb::to_string(dispatch) << '\n';

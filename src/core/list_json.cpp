@@ -4,24 +4,9 @@
 #include <string_view>
 
 #include "detail/json_text.hpp"
-#include "detail/split.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace smb::detail {
-
-std::string_view list_split_form(const Variant& v) {
-    switch (v.op) {
-        case Op::forward: return to_string(v.split_form);
-        case Op::backward: return backward_split_of(v) ? to_string(SplitForm::one_pass) : to_string(SplitForm::none);
-        case Op::cross_entropy:
-            return cross_entropy_split_of(v) ? to_string(SplitForm::one_pass) : to_string(SplitForm::none);
-    }
-    return to_string(v.split_form);
-}
-
-std::string_view list_parallel(const Variant& v) {
-    return list_split_form(v) == to_string(SplitForm::none) ? "rows" : "rows+split";
-}
 
 namespace {
 
@@ -79,8 +64,8 @@ void append(std::string& o, bool& first, const Variant& v) {
          ", \"dtype\": " + str(to_string(v.dtype)) + ", \"available\": " + flag(avail) +
          ", \"max_ulp\": " + json::number(v.max_ulp) + ", \"max_ulp_log\": " + json::number(v.max_ulp_log) +
          ", \"bounds\": " + bounds(v) + ", \"accurate_max_ulp\": " + json::number(kAccurateMaxUlp) +
-         ", \"subnormal\": " + str(to_string(v.subnormal)) + ", \"parallel\": " + str(list_parallel(v)) +
-         ", \"split_form\": " + str(list_split_form(v)) + ", \"passes\": " + std::to_string(alg.passes) +
+         ", \"subnormal\": " + str(to_string(v.subnormal)) + ", \"parallel\": " + str(parallelism(v)) +
+         ", \"split_form\": " + str(to_string(v.split_form)) + ", \"passes\": " + std::to_string(alg.passes) +
          ", \"max_abs_logit\": " + json::number(alg.max_abs_logit) +
          ", \"max_shift_softmax\": " + flag(alg.max_shift_softmax) +
          ", \"max_shift_log\": " + flag(alg.max_shift_log) + ", \"bench_log\": " + flag(alg.bench_log) +

@@ -17,11 +17,5 @@ std::string list_json(Op op = Op::forward);  // the f32 variants of one op (the 
 // order given (`list --json`: forward, backward, cross_entropy; f32, bf16, bf16_f32).
 std::string list_json(std::span<const Op> ops, std::span<const Dtype> dtypes);
 
-// How the batch call uses threads for v, as the list shows it: the forward's split_form; the
-// backward's and cross-entropy's one_pass where the batch call cuts one row across threads
-// (detail::backward_split_of, cross_entropy_split_of: each slice reduced, the partials merged,
-// each slice written), else none. parallel: "rows" or "rows+split" by the same rule.
-std::string_view list_split_form(const Variant& v);
-std::string_view list_parallel(const Variant& v);
 
 }  // namespace smb::detail
