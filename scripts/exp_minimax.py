@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Minimax coefficients for the exp kernels of variants/simd/exp.hpp.
 
-    scripts/pyrun.sh scripts/exp_minimax.py [--weight rel|ulp] [--double-degree N] [--verbose]
+    scripts/pyrun.sh scripts/exp_minimax.py [--weight rel|ulp] [--float-degrees 3,5,6] [--double-degree N] [--verbose]
 
 (scripts/pyrun.sh picks a Python that has numpy, the one dependency, or says what to install.)
 
@@ -17,7 +17,7 @@ sign(r) e(r) does not).  It is solved by the Remez exchange algorithm (multi-poi
 dense grid, extrema refined by local zooming), in numpy long double (x86 80-bit, 64-bit
 significand), with the variable scaled to [-1, 1] for conditioning.
 
-Float kernels (degree 5 and 6): rounding to float: c1 and c2 are searched over +-3 ulps, the
+Float kernels (degree 3, 5 and 6; degree 3 is the bf16-output kernel, ExpPoly<3>): rounding to float: c1 and c2 are searched over +-3 ulps, the
 higher coefficients are rounded one at a time, lowest first, re-fitting the still-free ones
 after each rounding (discrete minimax by Lawson's algorithm: the higher coefficients absorb the
 rounding of the lower ones), then a +-1 ulp coordinate search on the exact error.
@@ -335,6 +335,9 @@ def main():
     ap.add_argument("--weight", choices=["rel", "ulp"], default="rel")
     ap.add_argument("--double-degree", type=int, default=0,
                     help="degree of the double kernel (default: smallest with error <= 2^-44)")
+    ap.add_argument("--float-degrees", default="3,5,6",
+                    help="comma-separated degrees of the float kernels (default 3,5,6: poly3, the bf16-output "
+                         "kernel, and poly5 / poly6)")
     ap.add_argument("--verbose", action="store_true",
                     help="print each Remez iteration's levelled error |h| and max/min extremum")
     args = ap.parse_args()
@@ -385,7 +388,7 @@ def main():
     print()
 
     # ---- float kernels ----
-    for degree in (5, 6):
+    for degree in [int(d) for d in args.float_degrees.split(",") if d]:
         exact, cur, best = float_coeffs(kind, degree, verbose=args.verbose)
         e_exact, _ = max_error(exact, kind)
         print("Float kernel, degree %d:" % degree)

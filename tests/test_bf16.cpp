@@ -122,6 +122,23 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
             }
         }
     }
+    // guarded with poly3, the degree-3 exp (relative error 1.02e-4, guarded_bf16.hpp): a bf16 row
+    // on every SIMD ISA, no bf16_f32 row; softmax within 0.5 + 3440 2^-16 bf16 ULP, log_softmax
+    // poly5's max_shifted (0.5 + 3 2^-16).
+    for (Isa i : all_isas()) {
+        if (i == Isa::scalar) continue;
+        const std::string name = "guarded." + std::string(to_string(i)) + ".poly3";
+        INFO(name);
+        const Variant* v = find_variant(name + ".bf16");
+        REQUIRE(v != nullptr);
+        CHECK(v->exp_kernel == ExpKernel::poly3);
+        CHECK(v->tier == Tier::fast);
+        CHECK(v->subnormal == Subnormal::flush);
+        CHECK(v->max_ulp == 0.5 + 3440.0 / 65536.0);
+        CHECK(v->max_ulp_log == 0.5 + 3.0 / 65536.0);
+        CHECK(find_variant(name + ".bf16_f32") == nullptr);
+        CHECK(find_variant(name) == nullptr);
+    }
     // The f32 slice is what it was: no bf16 variant in it.
     for (const Variant& v : all_variants()) CHECK(v.dtype == Dtype::f32);
 }
@@ -231,9 +248,10 @@ TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in
     // computes them again past it; either way each output is RNE_bf16(e * float(1/s)) with the
     // terms e and the sum s of guarded.<isa>.bf16_f32 (its store form): the same bits as that
     // output rounded to bf16. avx512bf16's native rounding flushes subnormal floats (list.inc).
+    // (The poly3 rows have no bf16_f32 row: the next test compares their two forms directly.)
     std::size_t compared = 0;
     for (const Variant* v : available(Dtype::bf16)) {
-        if (v->algorithm != Algorithm::guarded) continue;
+        if (v->algorithm != Algorithm::guarded || v->exp_kernel == ExpKernel::poly3) continue;
         std::string f32_name(v->name);
         f32_name += "_f32";
         const Variant* w = find_variant(f32_name);
@@ -257,6 +275,35 @@ TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in
                 CHECK(bad == 0);
                 compared += n;
             }
+    }
+    CHECK(compared > 0);
+}
+
+TEST_CASE("bf16: guarded's scratch form and recompute form give the same bits (every guarded bf16 row)") {
+    // A row of kBf16ScratchMax = 65536 elements takes the scratch form; the same row with one -inf
+    // appended (its term is exactly 0, the anchor and the sum unchanged) takes the recompute
+    // form, which evaluates the exp again in the write pass: the first 65536 outputs must be the
+    // same bits, and the last exactly 0. In place equals out of place in both forms.
+    constexpr std::size_t n = 65536;
+    std::size_t compared = 0;
+    for (const Variant* v : available(Dtype::bf16)) {
+        if (v->algorithm != Algorithm::guarded) continue;
+        for (const char* dist : {"normal_1", "normal_20", "offset_1e4"}) {
+            INFO(v->name << " " << dist);
+            const Case c = make_case(dist, n, 9);
+            Bits x1 = c.x;
+            x1.push_back(0xFF80);  // -inf
+            Bits y0(n, 0xABCD), y1(n + 1, 0xABCD), y1_in_place = x1;
+            run(*v, c.x.data(), y0.data(), n, RowParams{});
+            run(*v, x1.data(), y1.data(), n + 1, RowParams{});
+            run(*v, y1_in_place.data(), y1_in_place.data(), n + 1, RowParams{});
+            std::size_t bad = 0;
+            for (std::size_t i = 0; i < n; ++i) bad += y1[i] != y0[i] || y1_in_place[i] != y0[i];
+            CHECK(bad == 0);
+            CHECK(y1[n] == 0);
+            CHECK(y1_in_place[n] == 0);
+            compared += n;
+        }
     }
     CHECK(compared > 0);
 }

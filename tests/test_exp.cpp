@@ -57,9 +57,9 @@ void eval_split_avx512(int degree, const float* x, float* p, float* n, std::size
 void eval_ldexp_sse2(const float* p, const float* n, float* out, std::size_t count);
 void eval_ldexp_avx2(const float* p, const float* n, float* out, std::size_t count);
 void eval_ldexp_avx512(const float* p, const float* n, float* out, std::size_t count);
-void eval_shift_sse2(float q, const float* x, float* out, std::size_t n);
-void eval_shift_avx2(float q, const float* x, float* out, std::size_t n);
-void eval_shift_avx512(float q, const float* x, float* out, std::size_t n);
+void eval_shift_sse2(int degree, float q, const float* x, float* out, std::size_t n);
+void eval_shift_avx2(int degree, float q, const float* x, float* out, std::size_t n);
+void eval_shift_avx512(int degree, float q, const float* x, float* out, std::size_t n);
 bool eval_exp_f64_lut_avx512(const double* t, double* out, std::size_t n);
 bool eval_ratio_ff_sse2(double k, const float* t, const float* e, float* out, std::size_t n);
 bool eval_ratio_ff_avx2(double k, const float* t, const float* e, float* out, std::size_t n);
@@ -94,7 +94,7 @@ struct IsaFns {
     void (*split)(int, const float*, float*, float*, std::size_t);
     void (*ldexp)(const float*, const float*, float*, std::size_t);
     void (*exp_f64)(const double*, double*, std::size_t);
-    void (*shift)(float, const float*, float*, std::size_t);
+    void (*shift)(int, float, const float*, float*, std::size_t);
     bool scalef;                 // AVX-512: gradual subnormals; others flush (exp_neg)
     double max_ulp[3];           // documented, per kernel (deg5, deg6, xsimd)
     double max_sub[2];           // documented subnormal error (units of 2^-149), gradual only
@@ -671,7 +671,7 @@ TEST_CASE("ExpShiftPow2: exp(x - q ln2) for the guarded kernels, several q", "[e
             x[3] = -kInf;
             x[4] = kNaN;
             std::vector<float> y(x.size());
-            f->shift(q, x.data(), y.data(), x.size());
+            f->shift(5, q, x.data(), y.data(), x.size());
             CHECK(y[3] == 0.0f);
             CHECK(!std::signbit(y[3]));
             CHECK(std::isnan(y[4]));
@@ -689,6 +689,78 @@ TEST_CASE("ExpShiftPow2: exp(x - q ln2) for the guarded kernels, several q", "[e
             CHECK(worst <= f->max_ulp[0]);
             CHECK(worst_sub <= 1.5);
         }
+}
+
+TEST_CASE("ExpShiftPow2<3> (poly3): relative error over the guarded window, every float of [32, 64) and [-64, -32), several q", "[exp]") {
+    // poly3 is the bf16 rows' exp (guarded.<isa>.poly3.bf16): its bound, kExpShiftDeg3MaxRelErr,
+    // is a relative error (the bf16 bound in guarded_bf16.hpp is derived from it). Every float x
+    // of [32, 64) and [-64, -32) with q = 0 (n = round(x log2e) over 46..92 and -92..-46, the
+    // reduced argument r = x - n ln2 over all of [-ln2/2, ln2/2] in steps of 2^-18 or finer: the
+    // polynomial's error curve, whose extrema are flat, is sampled finely enough to reach its
+    // max), then a random sample of the whole window [(q - 150) ln2, (q + 96) ln2] for several q
+    // (the reduction of large |x|). Against exp of the exact x - q ln2 (long double). Normal
+    // results: relative error <= the constant, which must be tight (within 1 %) on the full
+    // sweep; below 2^-126: +0, or within the same relative error plus half a unit of 2^-149.
+    constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
+    const double bound = simd::kExpShiftDeg3MaxRelErr;
+    for (const IsaFns* f : available_isas()) {
+        INFO(f->name);
+        double worst = 0;
+        std::size_t subnormal_bad = 0;
+        auto check = [&](float q, const std::vector<float>& x, const std::vector<float>& y) {
+            double w = 0;
+            std::size_t bad = 0;
+#pragma omp parallel for reduction(max : w) reduction(+ : bad)
+            for (std::size_t i = 0; i < x.size(); ++i) {
+                const long double d = (long double)x[i] - (long double)q * kLn2L;
+                const long double r = std::exp(d);
+                if (exp_binade(d) >= -126) {
+                    w = std::max(w, double(std::fabs((long double)y[i] / r - 1)));
+                } else if (y[i] != 0.0f) {
+                    bad += std::fabs((long double)y[i] - r) > (long double)bound * r + 0x1p-150L;
+                }
+            }
+            worst = std::max(worst, w);
+            subnormal_bad += bad;
+        };
+        for (std::uint32_t b0 : {bits(32.0f), bits(-32.0f)}) {
+            std::vector<float> x;
+            x.reserve((std::size_t(1) << 23) / g_stride + 1);
+            for (std::uint32_t k = 0; k < (1u << 23); k += g_stride) x.push_back(from_bits(b0 + k));
+            std::vector<float> y(x.size());
+            f->shift(3, 0.0f, x.data(), y.data(), x.size());
+            check(0.0f, x, y);
+        }
+        const double swept = worst;
+        std::mt19937 rng(11);
+        for (float q : {0.0f, -3.0f, 5.0f, 100.0f, -1000.0f, 1800.0f}) {
+            INFO("q=" << q);
+            const float lo = float((q - 150) * kLn2L), hi = float((q + 96) * kLn2L);
+            std::uniform_real_distribution<float> u(lo, hi);
+            std::vector<float> x(std::size_t(1) << 16);
+            for (float& v : x) v = u(rng);
+            x[0] = lo;
+            x[1] = hi;
+            x[2] = float(q * kLn2L);
+            x[3] = -kInf;
+            x[4] = kNaN;
+            std::vector<float> y(x.size());
+            f->shift(3, q, x.data(), y.data(), x.size());
+            CHECK(y[3] == 0.0f);
+            CHECK(!std::signbit(y[3]));
+            CHECK(std::isnan(y[4]));
+            x[3] = x[4] = lo;  // checked above
+            y[3] = y[4] = y[0];
+            check(q, x, y);
+        }
+        std::printf("ExpShiftPow2<3> on %s: max relative error %.6e (2^%.3f), swept %.6e; documented %.6e\n", f->name,
+                    worst, std::log2(worst), swept, bound);
+        CHECK(worst <= bound);
+        CHECK(subnormal_bad == 0);
+        if (g_stride == 1) CHECK(swept >= 0.99 * bound);  // tight
+        // And far below poly5's: the degree-3 kernel is only for bf16 outputs.
+        CHECK(bound > 1e3 * 0x1p-24);
+    }
 }
 
 TEST_CASE("exp_f64_lut: exp(t) in double, dense sample against expl (AVX-512)", "[exp]") {

@@ -100,14 +100,23 @@ void SMB_EXP_FN(eval_ldexp)(const float* p, const float* n, float* out, std::siz
     });
 }
 
-void SMB_EXP_FN(eval_shift)(float q, const float* x, float* out, std::size_t count) {
-    const simd::ExpShiftPow2<5, A> ex(q);
+namespace {
+template <int Degree>
+void eval_shift_d(float q, const float* x, float* out, std::size_t count) {
+    const simd::ExpShiftPow2<Degree, A> ex(q);
     for_lanes<float, W>(count, [&](std::size_t i, std::size_t m) {
         alignas(64) float bx[W] = {}, bo[W];
         std::memcpy(bx, x + i, m * sizeof(float));
         ex(B::load_aligned(bx)).store_aligned(bo);
         std::memcpy(out + i, bo, m * sizeof(float));
     });
+}
+}  // namespace
+
+// ExpShiftPow2<degree> (5: the guarded kernels' poly5; 3: poly3, guarded's bf16 rows).
+void SMB_EXP_FN(eval_shift)(int degree, float q, const float* x, float* out, std::size_t count) {
+    if (degree == 3) eval_shift_d<3>(q, x, out, count);
+    else eval_shift_d<5>(q, x, out, count);
 }
 
 // exp(t) by exp_f64_lut on AVX-512; false (nothing written) on the other ISAs.

@@ -160,9 +160,14 @@ SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
 // +0 and every other lane is p * 2^(n - q) rounded once (gradual for n - q = -126). Callers keep
 // their outputs at or below the term (q = floor(x0 log2e) makes the sum >= 1), so only outputs
 // below 2^-126 are flushed. x is first clamped to >= (q - 130) ln2, so -inf gives +0; NaN -> NaN.
+// Degree 3 (poly3, the bf16-output rows only): the same reduction and reconstruction with
+// ExpPoly<3>, two FMAs fewer per element; relative error <= kExpShiftDeg3MaxRelErr (~2^-13.3,
+// the polynomial's: the reduction and evaluation add ~2^-23) for normal results, the same
+// flush below. tests/test_exp.cpp sweeps it.
 inline constexpr float kExpShiftMaxQ = 2048.0f;
 template <int Degree, class Arch>
 struct ExpShiftPow2 {
+    static_assert(Degree == 3 || Degree == 5 || Degree == 6, "ExpShiftPow2: degree 3, 5 or 6");
     using B = fbatch<Arch>;
     B c_n, lo;
     explicit ExpShiftPow2(float q) : c_n(kMagicBiased - q), lo((q - 130.0f) * 0.693147182f) {}

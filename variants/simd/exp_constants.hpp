@@ -17,8 +17,19 @@ namespace smb::simd {
 //   degree 6: 1.9745e-09 (2^-28.92) exact, 3.1371e-09 (2^-28.25) float (0.042 ulp)
 //   double, degree 9: 1.5114e-14 (2^-45.91) exact, 1.5132e-14 (2^-45.91) double coefficients
 //             (re-checked with Python's decimal module at 60 digits; degree 8 would give ~2^-40)
+//   degree 3 (poly3, the bf16-output kernel: ExpShiftPow2<3>, variants/simd/guarded_bf16.hpp):
+//             1.0129e-04 (2^-13.27) exact and float coefficients (1344 ulp of a float result:
+//             0.0052 ulp of a bf16 one; its bound in kExpShiftDeg3MaxRelErr below)
 template <int Degree>
 struct ExpPoly;
+template <>
+struct ExpPoly<3> {
+    static constexpr float c[3] = {
+        0x1.000cd6p+0f,  // 1.00019586
+        0x1.021d6p-1f,   // 0.504130363
+        0x1.5249acp-3f,  // 0.16517958
+    };
+};
 template <>
 struct ExpPoly<5> {
     static constexpr float c[5] = {
@@ -106,6 +117,12 @@ inline constexpr double kExpXsimdMaxUlpAvx512 = 1.53;
 // bit-arithmetic kernels flush those to +0, see above).
 inline constexpr double kExpNegDeg5MaxSubnormalErrAvx512 = 1.42;
 inline constexpr double kExpNegDeg6MaxSubnormalErrAvx512 = 0.86;
+// ExpShiftPow2<3> (poly3): relative error for normal results over the guarded window, every ISA
+// (tests/test_exp.cpp: every float of [32, 64) and [-64, -32), and a sample for several q).
+// Measured 1.01353e-4 on AVX2 and AVX-512 (the polynomial's 1.0129e-4 plus the evaluation's
+// roundings), 1.01503e-4 on SSE2 (its rounded products; at q = 1800, where r carries the 12-bit
+// ln2_hi reduction's rounding).
+inline constexpr double kExpShiftDeg3MaxRelErr = 1.02e-4;
 // exp_neg_f64: relative error for t in [-708.39, 0] (results >= 2^-1022), vs long double expl.
 inline constexpr double kExpNegF64MaxRelErr = 1.6e-14;
 

@@ -12,6 +12,29 @@
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
 // NaN, +inf, all -inf rows, logits past ~1280 and log_softmax: max_shifted on the bf16 row (its
 // special values and bounds), as in guarded.hpp.
+//
+// poly3 (guarded.<isa>.poly3.bf16): the same passes with ExpShiftPow2<3>, the degree-3 exp (two
+// FMAs fewer per exp, in both passes of the recompute form). A bf16 output has 8 significant
+// bits, so an exp good to ~2^-13 costs a few hundredths of a bf16 ULP. Bound:
+//   term: e_i = exp(x_i - q ln2) (1 + d_i), |d_i| <= D = kExpShiftDeg3MaxRelErr = 1.02e-4
+//     (exp_constants.hpp: the minimax error 1.0129e-4 of ExpPoly<3> on [-ln2/2, ln2/2] plus the
+//     reduction and the float evaluation, measured by tests/test_exp.cpp over the guarded window)
+//     for terms >= 2^-126; smaller terms flush (as poly5's), changing the sum (>= 1) by at most
+//     n 2^-126 and giving only outputs below 2^-126.
+//   sum: positive terms, each group of 4 added in float (2 roundings) and folded into double:
+//     s = S (1 + sigma), |sigma| <= D + 2u + n 2^-53 (u = 2^-24; S the exact sum of exp(x - q ln2)).
+//   output: y32 = fl(e_i fl(1/s)) (two roundings): y32 / r = (1 + d_i)(1 + u)^2 / (1 + sigma), so
+//     |y32 / r - 1| <= rho = (2D + 4u + n 2^-53) / (1 - D - 2u) <= 2.05e-4 for n <= 2^26
+//     (kGuardMaxN); in float ULP of r (ulp_f32(r) > 2^-24 r): e = rho 2^24 <= 3440.
+//   bf16: y = RNE_bf16(y32), within 0.5 + e 2^-16 bf16 ULP of r by the argument in list.inc:
+//     0.5 + 3440 / 65536 = 0.5525 bf16 ULP (faithful; measured 0.5315, 99.6 % correctly rounded,
+//     on tests/test_bf16.cpp's rows). bf16_f32 would be ~3440 float ULP: no row, that output
+//     wants float accuracy.
+//   Speed (Xeon, 1 thread, CPU-time medians of 5, two runs on a busy machine), against the
+//   poly5 row: 1.07-1.10x at 1x4096 and 1x65536; 0.99-1.04x at 1x16M (noise: there the exp's
+//   FMAs are not what bounds the recompute form).
+//   log_softmax, the fallbacks (NaN, +inf, all -inf, logits past ~1280) and n = 1: max_shifted /
+//   single with poly5 (Guarded16Fallback), so their bounds are poly5's (log 0.5 + 3 2^-16).
 #pragma once
 
 #include <algorithm>
@@ -19,6 +42,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "simd/guarded.hpp"
 #include "softmaxbench/bf16.hpp"
@@ -41,15 +65,21 @@ namespace smb::simd {
 inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 16;
 
 
+// The Cfg of the max_shifted fallbacks: poly3 has no exp_neg (and the float bounds of
+// max_shifted's TwoSum form are poly5's), so poly3 rows fall back with poly5.
+template <class C>
+using Guarded16Fallback = std::conditional_t<C::exp == ExpKernel::poly3, Cfg<ExpKernel::poly5, Tier::fast>, C>;
+
 // bf16 -> float32: the store form (y never overlaps x: the batch call refuses it).
 template <class Arch, class Cfg>
 void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
+    using F = Guarded16Fallback<Cfg>;
     if (n <= 1) return n ? detail::single(x, y, p) : void();
-    if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
+    if (p.output == Output::log_softmax) return max_shifted<Arch, F>(x, y, n, p);
     GuardWindow w;
     const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, y, n, w);
-    if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
+    if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
     scale_in_place<Arch>(y, n, float(1.0 / g.sum));
 }
 
@@ -58,19 +88,20 @@ void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p) {
 template <class Arch, class Cfg>
 void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
+    using F = Guarded16Fallback<Cfg>;
     if (n <= 1) return n ? detail::single(x, y, p) : void();
-    if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
+    if (p.output == Output::log_softmax) return max_shifted<Arch, F>(x, y, n, p);
     using B = fbatch<Arch>;
     GuardWindow w;
     if (float* e = n <= kBf16ScratchMax ? detail::bf16_scratch(n) : nullptr) {  // x stays intact for a fallback
         const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, e, n, w);
-        if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
+        if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
         const B inv(float(1.0 / g.sum));
         map_row<Arch>(static_cast<const float*>(e), y, n, [&](B v) SMB_LAMBDA_INLINE { return v * inv; });
         return;
     }
     const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);
-    if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
+    if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
     const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
     const B inv(float(1.0 / g.sum));
     map_row<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });

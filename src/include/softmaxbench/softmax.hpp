@@ -34,8 +34,9 @@ enum class Isa {
 #undef SMB_ISA
 };
 // Which exp: the C library's (float or double), our degree-5 or degree-6 polynomial, xsimd's,
-// our degree-6 exp with sums and outputs in double (the accurate tier), or the pick's (auto).
-enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick };
+// our degree-6 exp with sums and outputs in double (the accurate tier), the pick's (auto), or
+// our degree-3 polynomial (relative error ~2^-13: for bf16 outputs only, variants/list.inc).
+enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick, poly3 };
 // The accuracy contract: accurate = documented max ULP <= kAccurateMaxUlp in both outputs; fast =
 // a documented bound above that; unsafe = no bound on part of the finite inputs (its domain).
 enum class Tier { unsafe, fast, accurate };
