@@ -45,8 +45,8 @@ Kernels kernels_here() {
         case Isa::sse2: return {"sse2", &floors::sse2::exp_sum, &floors::sse2::exp_write};
         default: break;
     }
-    throw std::runtime_error(std::string("no SIMD exp kernel at the dispatch ISA ") +
-                             std::string(smb::to_string(smb::dispatch_isa())));
+    throw std::runtime_error(std::string("no floor kernel for the dispatch ISA ") +
+                             std::string(smb::to_string(smb::dispatch_isa())) + " (bench/floors_<isa>.cpp)");
 }
 
 constexpr double kLog2e = 1.4426950408889634074, kLn2 = 0.69314718055994530942;
