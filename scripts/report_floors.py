@@ -168,7 +168,8 @@ def section_lines(run: C.BenchRun, acc: float, table) -> list[str]:
     out = []
     if not floors:
         out += [f"*Floors {NOT_MEASURED}: {run.path.name} has no `floor:exp` / `floor:exp_write` entries "
-                "(bench/floors.hpp; a softmax_bench older than them). The table below has memcpy only.*", ""]
+                "(bench/floors.hpp; a softmax_bench older than them, or a filtered run): the floor below is memcpy's "
+                "alone.*", ""]
     out += [f"From {run.path.name}, G elem/s (1 thread: CPU time; more: wall clock). What this machine "
             "can do at best, per shape: *memcpy* moves the bytes (1 read + 1 write); `floor:exp` reads "
             "the input and evaluates the fast tier's exp (guarded's kernel, at the dispatch ISA) of "
@@ -183,7 +184,11 @@ def section_lines(run: C.BenchRun, acc: float, table) -> list[str]:
             f"≥ 3× oneDNN and ≥ 3× PyTorch (its faster ATen capability; ≥ 2× at 2 threads) below 16M "
             f"elements, ≥ {MEMCPY_GOAL:g}× memcpy at 1×16M on one thread; — where a goal does not apply.",
             ""]
-    out += table(header(acc), rows(run, floors, acc))
+    body = rows(run, floors, acc)
+    if body:
+        out += table(header(acc), body)
+    else:
+        out += [f"*No memcpy or floor entry in {run.path.name}: no shape to compare.*", ""]
     missing = missing_headline(run, floors)
     if missing:
         out += [f"Headline shapes {NOT_MEASURED} (no memcpy or floor entry): "

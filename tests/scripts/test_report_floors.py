@@ -127,6 +127,13 @@ class Floors(unittest.TestCase):
         self.assertEqual(r[3:6], ["not measured in this run"] * 3)
         self.assertEqual(r[6], "50")  # memcpy alone
 
+    def test_nothing_to_compare(self):
+        lines = self.lines([r for r in RUNS if r[0].startswith("guarded")])
+        self.assertTrue(any(l.startswith("*No memcpy or floor entry in") for l in lines))
+        self.assertFalse(any(l.startswith("| Shape |") for l in lines))  # no empty table
+        self.assertIn("Headline shapes not measured in this run (no memcpy or floor entry): 1x64, 1x4096, "
+                      "1x65536, 1x16777216, 4096x128, 32x32000.", lines)
+
     def test_make_report_section_and_readme_link(self):
         (self.folder / "bench-20260101-000000.json").write_text(bench_json(RUNS))
         m = MR.load_machine(self.folder, None)
