@@ -58,6 +58,7 @@
 #include "npy/npy.hpp"
 #include "bf16_bench.hpp"
 #include "check.hpp"
+#include "floors.hpp"
 #include "peers/peer.hpp"
 #include "reference/distributions.hpp"
 #include "softmaxbench/build_info.hpp"
@@ -475,6 +476,10 @@ std::set<int> register_all(const Options& opt) {
             for (const smb::peers::Peer& p : smb::peers::all_peers())
                 if (p.supports(Output::softmax))
                     reg(Case{smb::peers::entry_name(p, Output::softmax), nullptr, &p, Output::softmax});
+            // floor:exp, floor:exp_write: measurement tools beside memcpy (bench/floors.hpp)
+            smb::bench::register_floors(s.rows, s.cols, t, unit,
+                                        {input_for, [](std::size_t k, std::size_t e) { return g_outputs.get(k, e); },
+                                         opt.time_failed});
             // log_softmax: headline shapes only, to keep the count manageable.
             if (!s.headline) continue;
             for (const smb::Variant& v : smb::all_variants())

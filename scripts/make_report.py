@@ -25,6 +25,7 @@ import claims as CL  # noqa: E402
 import report_backward as RB  # noqa: E402
 import report_cross_entropy as RCE  # noqa: E402
 import report_bf16 as RBF  # noqa: E402
+import report_floors as RF  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 ACC = math.nan  # the accurate tier's bound: the runs' registry's, set by main()
@@ -869,6 +870,8 @@ def machine_sections(doc: Doc, m: Machine, report: Path) -> None:
     speedup(doc, m, report)
     doc.h(1, "PyTorch, NumPy and SciPy")
     pytorch_numpy(doc, m)
+    doc.h(1, RF.TITLE)
+    RF.section(doc, m, report, table=table, acc=ACC)  # scripts/report_floors.py
     doc.h(1, "Thread scaling")
     scaling(doc, m, report)
     doc.h(1, "Input sensitivity")
@@ -961,6 +964,9 @@ def readme_block(m: Machine, readme: Path) -> list[str]:
     for f in input_files(m.folder):
         doc.add([f"Input sensitivity of `guarded` (another input distribution, from "
                  f"[{f.name}]({rel(f, readme)})): see the report's *Input sensitivity* section.", ""])
+    if RF.load(run.path):
+        doc.add([f"How far each shape is from this machine's floor (memcpy, the exp pass alone), and "
+                 f"which speed goals lie above it: [{RF.TITLE}]({rel(report, readme)}{RF.anchor()}).", ""])
     doc.add([f"Claims from the literature re-measured on this machine, with verdicts: "
              f"[{CLAIMS_TITLE}]({rel(report, readme)}{claims_anchor()}).", ""])
     for scaling in sorted(m.folder.glob("threads-*-scaling.png")):

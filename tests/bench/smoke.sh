@@ -126,6 +126,54 @@ if built["pytorch"]:
     check(ls2.returncode == 0 and "pytorch.avx2/1/64" in names2 and "pytorch.avx2:log/1/64" in names2
           and "pytorch_api.avx2/1/64" in names2 and "pytorch/1/64" not in names2,
           "ATEN_CPU_CAPABILITY=avx2 names the entries pytorch.avx2", " ".join(names2[:6]))
+# The floors (bench/floors.hpp): measurement tools registered beside memcpy, on exactly memcpy's
+# shapes and thread counts in every shape set; timed and checked like any entry; a failed check
+# or an input outside the exp kernel's range skips with the reason.
+FLOORS = ("floor:exp", "floor:exp_write")
+def shapes_of(impl, listing):
+    return sorted(n.split("/", 1)[1] for n in listing if n.split("/", 1)[0] == impl)
+lt = subprocess.run([binary, "--benchmark_list_tests=true"], capture_output=True, text=True)
+for shapes_flag, listed in (("headline", names), ("all (the default)", lt.stdout.split())):
+    mem = shapes_of("memcpy", listed)
+    for impl in FLOORS:
+        check(lt.returncode == 0 and mem and shapes_of(impl, listed) == mem,
+              f"--smb_shapes={shapes_flag}: {impl} on memcpy's shapes and thread counts",
+              f"{impl}: {shapes_of(impl, listed)[:4]} vs memcpy: {mem[:4]}")
+fout = os.path.join(scratch, "floors.json")
+frun = subprocess.run([binary, "--benchmark_filter=^floor:exp(_write)?/(1/256|4096/128/2/real_time|1/262144/2/real_time)$",
+                       "--benchmark_min_time=0.01", f"--benchmark_out={fout}", "--benchmark_out_format=json"],
+                      capture_output=True, text=True)
+check(frun.returncode == 0, "the floors' run exits 0", frun.stderr[-2000:])
+with open(fout) as f:
+    fdoc = json.load(f)
+fby = {b["name"]: b for b in fdoc.get("benchmarks", [])}
+for impl in FLOORS:
+    for tail in ("1/256", "4096/128/2/real_time", "1/262144/2/real_time"):
+        name = f"{impl}/{tail}"
+        b = fby.get(name)
+        if b is None:
+            check(False, f"{name} ran", "not in the JSON")
+            continue
+        check(not b.get("error_occurred", False), f"{name} passed its check and was timed",
+              b.get("error_message", ""))
+        ips, bps = b.get("items_per_second", 0), b.get("bytes_per_second", 0)
+        check(ips > 0 and abs(bps / ips - 8) < 1e-6, f"{name} items/s > 0, bytes/s = 8 x items/s")
+        err = b.get("check_error")
+        check(isinstance(err, (int, float)) and 0 <= err <= 1e-6,
+              f"{name} check_error within 1e-6 (sum or outputs against a double reference)", str(err))
+        check("minor_faults_per_iter" in b, f"{name} has the minor_faults_per_iter counter")
+        check(b.get("label", "").startswith("floor, a measurement (not a softmax)"),
+              f"{name} label says what it is", b.get("label", ""))
+# logits near 1e4 are outside the exp kernel's window: the floor says so instead of timing.
+off = subprocess.run([binary, "--benchmark_filter=^floor:exp/1/256$", "--benchmark_min_time=0.01",
+                      "--smb_input=offset_1e4", "--benchmark_format=json"], capture_output=True, text=True)
+try:
+    ob = json.loads(off.stdout)["benchmarks"][0]
+except (ValueError, KeyError, IndexError):
+    ob = {}
+check(ob.get("error_occurred") and "outside the exp kernel's window" in ob.get("error_message", ""),
+      "floor:exp on offset_1e4 logits skips with the reason", str(ob.get("error_message", off.stderr[-300:])))
+
 bad = subprocess.run([binary, "--smb_shapes=bogus", "--benchmark_list_tests=true"],
                      capture_output=True, text=True)
 check(bad.returncode == 2, "--smb_shapes=bogus is rejected (exit 2)", f"exit {bad.returncode}")
