@@ -1,9 +1,10 @@
 // Helpers shared by the registration of softmax_bench's entries (softmax_bench.cpp, bf16_bench.cpp,
-// bench_backward.cpp, bench_cross_entropy.cpp): the --smb_filter_isa=best rule, the display
-// unit of an entry's time, and an entry's arguments and clock.
+// bench_backward.cpp, bench_cross_entropy.cpp, floors.cpp): the --smb_filter_isa=best rule, the
+// display unit of an entry's time, an entry's arguments and clock, and a timed loop's counters.
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -46,5 +47,29 @@ inline void shape_args(benchmark::internal::Benchmark* b, std::size_t rows, std:
     if (threads == 1) b->Args({r, n});
     else b->Args({r, n, threads})->UseRealTime();
 }
+
+// Made just before a forward entry's timed loop; finish() after it sets the counters every such
+// entry records: minor page faults (whole process, every thread) per timed call, 0 for a call
+// that writes pre-faulted buffers (an allocating call, pytorch_api, pays its fresh pages here);
+// items; and bytes under the run's bytes_per_element_convention: 8 bytes per element = one
+// 4-byte read of x + one 4-byte write of y, the minimum traffic of an out-of-place softmax (and
+// exactly what memcpy moves). Extra passes over the row (max, sum, re-read) are not counted, so
+// bytes/s is comparable to the memcpy row as a fraction of the bandwidth roofline.
+class TimedLoopCounters {
+public:
+    TimedLoopCounters() { getrusage(RUSAGE_SELF, &before_); }
+    void finish(benchmark::State& state, std::size_t elems) const {
+        rusage after{};
+        getrusage(RUSAGE_SELF, &after);
+        const auto iters = state.iterations();
+        state.counters["minor_faults_per_iter"] = iters > 0 ? double(after.ru_minflt - before_.ru_minflt) / double(iters) : 0.0;
+        const auto items = static_cast<std::int64_t>(elems) * iters;
+        state.SetItemsProcessed(items);
+        state.SetBytesProcessed(8 * items);
+    }
+
+private:
+    rusage before_{};
+};
 
 }  // namespace smb::bench

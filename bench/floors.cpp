@@ -4,7 +4,6 @@
 #include "floors.hpp"
 
 #include <omp.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -218,8 +217,7 @@ void run_floor(benchmark::State& state, Kind kind, std::size_t rows, std::size_t
         if (n_out > 1) label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
         else f.run(x, n_out ? outs[0] : nullptr);  // warm: input and output in cache
 
-        rusage before{};
-        getrusage(RUSAGE_SELF, &before);
+        const TimedLoopCounters counters;
         std::size_t j = 0;
         for (auto _ : state) {
             float* y = n_out ? outs[j] : nullptr;
@@ -229,14 +227,8 @@ void run_floor(benchmark::State& state, Kind kind, std::size_t rows, std::size_t
             benchmark::DoNotOptimize(y);
             benchmark::ClobberMemory();
         }
-        rusage after{};
-        getrusage(RUSAGE_SELF, &after);
-        const auto items = static_cast<std::int64_t>(elems) * state.iterations();
-        state.counters["minor_faults_per_iter"] =
-            state.iterations() > 0 ? double(after.ru_minflt - before.ru_minflt) / double(state.iterations()) : 0.0;
+        counters.finish(state, elems);
         state.counters["check_error"] = chk.error;
-        state.SetItemsProcessed(items);
-        state.SetBytesProcessed(8 * items);  // the run's convention (bytes_per_element_convention)
         state.SetLabel(label);
     } catch (const std::exception& e) {
         state.SkipWithError((std::string("error: ") + e.what()).c_str());

@@ -29,7 +29,6 @@
 //                                 (default), or times it anyway with "CHECK FAILED: ..." leading
 //                                 its label (diagnostics only)
 #include <benchmark/benchmark.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -242,6 +241,7 @@ Options parse_options(int& argc, char** argv) {
 using smb::bench::alloc_floats;
 using smb::bench::Buffer;
 using smb::bench::llc_bytes;
+using smb::bench::TimedLoopCounters;
 
 // Output buffers per shape. When input + output fit in the LLC everything stays warm and one
 // output buffer is used. Otherwise the outputs rotate: with n buffers, (n - 1) * (input + output)
@@ -366,8 +366,7 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, 
     if (n_out == 1) timed_call(outs[0]);  // warm: input and output in cache
     else label += "; " + std::to_string(n_out) + " rotating outputs (cold writes)";
 
-    rusage before{};
-    getrusage(RUSAGE_SELF, &before);
+    const TimedLoopCounters counters;
     std::size_t k = 0;
     for (auto _ : state) {
         float* y = outs[k];
@@ -376,21 +375,9 @@ void timed(benchmark::State& state, const Case& c, const float* x, Call&& call, 
         benchmark::DoNotOptimize(y);
         benchmark::ClobberMemory();
     }
-    rusage after{};
-    getrusage(RUSAGE_SELF, &after);
-    const auto items = static_cast<std::int64_t>(elems) * state.iterations();
-    // Minor page faults (whole process, every thread) per timed call: 0 for a call that writes
-    // pre-faulted buffers; an allocating call (pytorch_api) pays its fresh pages here.
-    state.counters["minor_faults_per_iter"] =
-        state.iterations() > 0 ? double(after.ru_minflt - before.ru_minflt) / double(state.iterations()) : 0.0;
-    state.SetItemsProcessed(items);
+    counters.finish(state, elems);
     state.counters["check_error"] = chk.error;  // ULP (ours) or rel/abs error (peers), row 0
     state.counters["max_ulp"] = chk.max_ulp;    // ULP for everyone, row 0 (accuracy comparison)
-    // bytes_per_element_convention: 8 bytes per element = one 4-byte read of x + one 4-byte write
-    // of y, the minimum traffic of an out-of-place softmax (and exactly what memcpy moves). Extra
-    // passes over the row (max, sum, re-read) are not counted, so bytes/s is comparable to the
-    // memcpy row as a fraction of the bandwidth roofline.
-    state.SetBytesProcessed(8 * items);
     state.SetLabel(label);
 }
 

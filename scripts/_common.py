@@ -489,6 +489,22 @@ def _merge(key: tuple, rows: list[dict]) -> tuple[Result, str]:
                   cv=cv, max_ulp=ulp), how
 
 
+def load_merged(path: Path, parse, merge_key=lambda key: key) -> dict:
+    """key -> Result for one benchmark JSON file: its rows grouped by key = parse(name) (None:
+    not wanted), each group merged by _merge (the median aggregate, else the iteration rows)
+    under merge_key(key), the (impl, output, shape) its Result carries."""
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise InputError(f"cannot read {path}: {e}") from e
+    groups: dict[tuple, list[dict]] = {}
+    for row in doc.get("benchmarks", []) if isinstance(doc, dict) else []:
+        key = parse(str(row.get("run_name") or row.get("name", "")))
+        if key is not None:
+            groups.setdefault(key, []).append(row)
+    return {key: _merge(merge_key(key), rows)[0] for key, rows in groups.items()}
+
+
 def registry_from(entries, where: str) -> tuple[dict, dict, list]:
     """A `softmaxbench list --json` array -> ((variant, output) -> max_ulp / max_ulp_log (null =
     unbounded), variant -> tier, the entries). Older names (aliases) map like their variant."""

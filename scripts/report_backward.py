@@ -35,20 +35,7 @@ def parse(name: str):
 
 def load(path: Path) -> dict:
     """(impl, op, shape) -> C.Result (the median over repetitions when there are any)."""
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        raise C.InputError(f"cannot read {path}: {e}") from e
-    groups: dict[tuple, list[dict]] = {}
-    for row in doc.get("benchmarks", []):
-        key = parse(str(row.get("run_name") or row.get("name", "")))
-        if key is not None:
-            groups.setdefault(key, []).append(row)
-    out = {}
-    for key, rows in groups.items():
-        res, _ = C._merge(key, rows)  # the one merge rule of the forward report
-        out[key] = res
-    return out
+    return C.load_merged(path, parse)  # the one merge rule of the forward report
 
 
 def bound_ks(path: Path) -> dict:

@@ -16,7 +16,6 @@ is *above the floor* when the rate it asks for exceeds the floor's.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -55,16 +54,7 @@ def parse(name: str):
 
 def load(path: Path) -> dict:
     """(floor, shape) -> C.Result (the median over repetitions when there are any)."""
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError, UnicodeDecodeError) as e:
-        raise C.InputError(f"cannot read {path}: {e}") from e
-    groups: dict[tuple, list[dict]] = {}
-    for row in doc.get("benchmarks", []) if isinstance(doc, dict) else []:
-        key = parse(str(row.get("run_name") or row.get("name", "")))
-        if key is not None:
-            groups.setdefault(key, []).append(row)
-    return {key: C._merge((key[0], "softmax", key[1]), rows)[0] for key, rows in groups.items()}
+    return C.load_merged(path, parse, lambda key: (key[0], "softmax", key[1]))
 
 
 def best_peer(run: C.BenchRun, base: str, shape: C.Shape) -> C.Result | None:

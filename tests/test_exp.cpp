@@ -42,6 +42,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "simd/exp.hpp"
@@ -651,6 +652,39 @@ TEST_CASE("exp_neg_f64: dense sample against expl", "[exp]") {
     CHECK(simd::kExpNegF64MaxRelErr <= overall * 1.25);  // the constant is tight
 }
 
+namespace {
+
+// The shifts q the ExpShiftPow2 tests use: 0, small, and far past float's exponent range.
+constexpr float kWindowShifts[] = {0.0f, -3.0f, 5.0f, 100.0f, -1000.0f, 1800.0f};
+
+// n floats drawn uniformly from the guarded window [(q - 150) ln2, (q + 96) ln2], with the
+// window's edges at [0] and [1] and q ln2 at [2], through f.shift(degree, q); -inf and NaN at [3]
+// and [4] are checked here (+0 and NaN) and then replaced by a copy of [0] in x and y, so every
+// element of the returned pair is a finite input and its output.
+std::pair<std::vector<float>, std::vector<float>> shift_window_sample(const IsaFns& f, int degree, float q,
+                                                                      std::size_t n, std::mt19937& rng) {
+    constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
+    const float lo = float((q - 150) * kLn2L), hi = float((q + 96) * kLn2L);
+    std::uniform_real_distribution<float> u(lo, hi);
+    std::vector<float> x(n);
+    for (float& v : x) v = u(rng);
+    x[0] = lo;
+    x[1] = hi;
+    x[2] = float(q * kLn2L);
+    x[3] = -kInf;
+    x[4] = kNaN;
+    std::vector<float> y(n);
+    f.shift(degree, q, x.data(), y.data(), n);
+    CHECK(y[3] == 0.0f);
+    CHECK(!std::signbit(y[3]));
+    CHECK(std::isnan(y[4]));
+    x[3] = x[4] = x[0];
+    y[3] = y[4] = y[0];
+    return {std::move(x), std::move(y)};
+}
+
+}  // namespace
+
 TEST_CASE("ExpShiftPow2: exp(x - q ln2) for the guarded kernels, several q", "[exp]") {
     // Dense random sample over the whole window [(q - 150) ln2, (q + 96) ln2] plus the edges,
     // against exp of the exact x - q ln2 (long double). Normal results: exp_neg<5>'s documented
@@ -659,25 +693,11 @@ TEST_CASE("ExpShiftPow2: exp(x - q ln2) for the guarded kernels, several q", "[e
     constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
     std::mt19937 rng(5);
     for (const IsaFns* f : available_isas())
-        for (float q : {0.0f, -3.0f, 5.0f, 100.0f, -1000.0f, 1800.0f}) {
+        for (float q : kWindowShifts) {
             INFO(f->name << " q=" << q);
-            const float lo = float((q - 150) * kLn2L), hi = float((q + 96) * kLn2L);
-            std::uniform_real_distribution<float> u(lo, hi);
-            std::vector<float> x(1 << 20);
-            for (float& v : x) v = u(rng);
-            x[0] = lo;
-            x[1] = hi;
-            x[2] = float(q * kLn2L);
-            x[3] = -kInf;
-            x[4] = kNaN;
-            std::vector<float> y(x.size());
-            f->shift(5, q, x.data(), y.data(), x.size());
-            CHECK(y[3] == 0.0f);
-            CHECK(!std::signbit(y[3]));
-            CHECK(std::isnan(y[4]));
+            const auto [x, y] = shift_window_sample(*f, 5, q, std::size_t(1) << 20, rng);
             double worst = 0, worst_sub = 0;
             for (std::size_t i = 0; i < x.size(); ++i) {
-                if (i == 3 || i == 4) continue;
                 const long double d = (long double)x[i] - (long double)q * kLn2L;
                 const double r = double(std::exp(d));
                 if (exp_binade(d) >= -126) {
@@ -733,24 +753,9 @@ TEST_CASE("ExpShiftPow2<3> (poly3): relative error over the guarded window, ever
         }
         const double swept = worst;
         std::mt19937 rng(11);
-        for (float q : {0.0f, -3.0f, 5.0f, 100.0f, -1000.0f, 1800.0f}) {
+        for (float q : kWindowShifts) {
             INFO("q=" << q);
-            const float lo = float((q - 150) * kLn2L), hi = float((q + 96) * kLn2L);
-            std::uniform_real_distribution<float> u(lo, hi);
-            std::vector<float> x(std::size_t(1) << 16);
-            for (float& v : x) v = u(rng);
-            x[0] = lo;
-            x[1] = hi;
-            x[2] = float(q * kLn2L);
-            x[3] = -kInf;
-            x[4] = kNaN;
-            std::vector<float> y(x.size());
-            f->shift(3, q, x.data(), y.data(), x.size());
-            CHECK(y[3] == 0.0f);
-            CHECK(!std::signbit(y[3]));
-            CHECK(std::isnan(y[4]));
-            x[3] = x[4] = lo;  // checked above
-            y[3] = y[4] = y[0];
+            const auto [x, y] = shift_window_sample(*f, 3, q, std::size_t(1) << 16, rng);
             check(q, x, y);
         }
         std::printf("ExpShiftPow2<3> on %s: max relative error %.6e (2^%.3f), swept %.6e; documented %.6e\n", f->name,
