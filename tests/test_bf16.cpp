@@ -20,7 +20,9 @@
 #include <filesystem>
 
 #include "bf16_bits.hpp"
+#include "detail/split.hpp"
 #include "guard_page.hpp"
+#include "layout.hpp"
 #include "accuracy.hpp"
 #include "npy/npy.hpp"
 #include "reference/distributions.hpp"
@@ -79,7 +81,10 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
             CHECK(v.row == nullptr);
             CHECK((v.row_bf16 != nullptr) == (d == Dtype::bf16));
             CHECK((v.row_bf16_f32 != nullptr) == (d == Dtype::bf16_f32));
-            CHECK(v.split_form == SplitForm::none);
+            // Whole rows but for guarded's, whose long rows the batch call cuts (Bf16RowSplit).
+            CHECK(v.split_form == (v.algorithm == Algorithm::guarded ? SplitForm::one_pass : SplitForm::none));
+            CHECK((detail::bf16_split_of(v) != nullptr) == (v.split_form != SplitForm::none));
+            CHECK(detail::bf16_split_of(Variant(v)) == detail::bf16_split_of(v));  // a copy splits alike
             // Tier on a bf16 output: accurate = one float ULP before the rounding to bf16.
             if (d == Dtype::bf16) {
                 const double acc = 0.5 + kAccurateMaxUlp / 65536.0;
@@ -422,6 +427,127 @@ TEST_CASE("bf16: n = 0 writes nothing; in place equals out of place; threads giv
 // writable one (y), the next page is PROT_NONE, so a load or store past the end faults. The
 // outputs must equal those computed in an ordinary buffer.
 using Guarded = smb::test::GuardPage;
+
+namespace {
+// The bf16 batch call on rows x cols, the given threads; the output of the variant's dtype.
+template <class Ty>
+std::vector<Ty> batch(const Variant& v, const Bits& x, std::size_t rows, std::size_t cols, int threads) {
+    std::vector<Ty> y(rows * cols, Ty(0x5555));
+    Bf16BatchArgs a;
+    a.x = x.data();
+    a.rows = rows;
+    a.cols = cols;
+    a.threads = threads;
+    if constexpr (std::is_same_v<Ty, float>) a.y_f32 = y.data();
+    else a.y = y.data();
+    softmax_batch(v, a);
+    return y;
+}
+// The split by hand: every slice reduced (layout::split_slice), merged, every slice written.
+template <class Ty>
+std::vector<Ty> by_slices(const Variant& v, const Bits& x, int threads) {
+    const Bf16RowSplit& sp = *detail::bf16_split_of(v);
+    const std::size_t n = x.size();
+    std::vector<SplitState> parts(static_cast<std::size_t>(threads));
+    for (int k = 0; k < threads; ++k) {
+        const auto [b, e] = layout::split_slice(n, threads, k);
+        parts[std::size_t(k)].m = -INFINITY;
+        if (e > b) sp.reduce(x.data() + b, e - b, RowParams{}, &parts[std::size_t(k)]);
+    }
+    const SplitState t = detail::merge_split_states(parts.data(), threads, RowSplit::Base::pow2);
+    std::vector<Ty> y(n);
+    for (int k = 0; k < threads; ++k) {
+        const auto [b, e] = layout::split_slice(n, threads, k);
+        if constexpr (std::is_same_v<Ty, float>) sp.write_f32(x.data() + b, y.data() + b, e - b, RowParams{}, t);
+        else sp.write_bf16(x.data() + b, y.data() + b, e - b, RowParams{}, t);
+    }
+    return y;
+}
+template <class Ty>
+std::vector<Ty> row_fn(const Variant& v, const Bits& x, Output out = Output::softmax) {
+    std::vector<Ty> y(x.size());
+    run(v, x.data(), y.data(), x.size(), RowParams{out});
+    return y;
+}
+template <class Ty>
+bool same_bits(const std::vector<Ty>& a, const std::vector<Ty>& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Ty)) == 0;
+}
+}  // namespace
+
+TEST_CASE("bf16: guarded cuts a long row across threads (softmax), within its bounds; special rows stay whole") {
+    const std::size_t n = layout::kMinSplitCols + 7232;  // past the split threshold; 2 and 3 slices
+    std::size_t split_variants = 0;
+    auto each = [&](Dtype d, auto ty) {
+        using Ty = decltype(ty);
+        for (const Variant* v : available(d)) {
+            if (detail::bf16_split_of(*v) == nullptr) continue;
+            ++split_variants;
+            INFO(v->name);
+            for (const char* dist : {"normal_1", "normal_20", "dominant"}) {
+                INFO(dist);
+                const Case c = make_case(dist, n, 23);
+                const ref::RowReference r = ref::reference_row(c.xf, Output::softmax);
+                for (int t : {2, 3}) {
+                    INFO(t << " threads");
+                    const std::vector<Ty> y = batch<Ty>(*v, c.x, 1, n, t);
+                    CHECK(same_bits(y, by_slices<Ty>(*v, c.x, t)));  // the batch call's bits are the split's
+                    if constexpr (std::is_same_v<Ty, float>) CHECK(test::check_output(*v, c.xf, y, r, Output::softmax).failure == "");
+                    else CHECK(score_bf16(*v, y, r, Output::softmax).failure == "");
+                }
+                // Rows < threads: each of 2 rows cut across 3 threads, the same bits per row.
+                Bits two(c.x);
+                two.insert(two.end(), c.x.begin(), c.x.end());
+                const std::vector<Ty> y2 = batch<Ty>(*v, two, 2, n, 3), y1 = by_slices<Ty>(*v, c.x, 3);
+                CHECK(std::memcmp(y2.data(), y1.data(), n * sizeof(Ty)) == 0);
+                CHECK(std::memcmp(y2.data() + n, y1.data(), n * sizeof(Ty)) == 0);
+                // log_softmax rows stay whole: the row function's bits.
+                Bf16BatchArgs a;
+                std::vector<Ty> yl(n);
+                a.x = c.x.data(), a.rows = 1, a.cols = n, a.threads = 2, a.output = Output::log_softmax;
+                if constexpr (std::is_same_v<Ty, float>) a.y_f32 = yl.data();
+                else a.y = yl.data();
+                softmax_batch(*v, a);
+                CHECK(same_bits(yl, row_fn<Ty>(*v, c.x, Output::log_softmax)));
+            }
+            // The row is really cut: x = 0 but one ~2^30 term at the second slice's start and a few
+            // logits near -100 ln2 in the first. Whole, anchored at 0, those terms are ~2^-100 and
+            // their outputs ~2^-130 (float subnormals, by the multiply); cut in two, the second
+            // slice anchors at q = 29 and writes every term relative to it, so theirs flush to 0
+            // (below 2^-126, as the bounds allow). Both within the bounds, not the same bits.
+            {
+                Bits x(n, float_to_bf16(0.0f));
+                const auto [b2, e2] = layout::split_slice(n, 2, 1);
+                x[b2] = float_to_bf16(20.75f);
+                for (std::size_t i = 5000; i < 5016; ++i) x[i] = float_to_bf16(-69.25f);
+                const std::vector<float> xf = widen(x);
+                const ref::RowReference r = ref::reference_row(xf, Output::softmax);
+                const std::vector<Ty> y = batch<Ty>(*v, x, 1, n, 2), whole = row_fn<Ty>(*v, x);
+                CHECK(same_bits(y, by_slices<Ty>(*v, x, 2)));
+                if constexpr (std::is_same_v<Ty, float>) {
+                    CHECK(test::check_output(*v, xf, y, r, Output::softmax).failure == "");
+                    CHECK(whole[5000] > 0.0f);
+                    CHECK(y[5000] == 0.0f);
+                } else {
+                    CHECK(score_bf16(*v, y, r, Output::softmax).failure == "");
+                }
+            }
+            // A slice the window cannot take sends the whole row to the row function: NaN, +inf,
+            // a logit past ~1280 (each in the second slice), a slice of -inf only.
+            for (float special : {NAN, INFINITY, 1.0e4f, -INFINITY}) {
+                INFO("special " << special);
+                Bits x = make_case("normal_1", n, 5).x;
+                const auto [b2, e2] = layout::split_slice(n, 2, 1);
+                if (special == -INFINITY) std::fill(x.begin() + std::ptrdiff_t(b2), x.end(), std::uint16_t(0xFF80));
+                else x[b2 + 777] = float_to_bf16(special);
+                CHECK(same_bits(batch<Ty>(*v, x, 1, n, 2), row_fn<Ty>(*v, x)));
+            }
+        }
+    };
+    each(Dtype::bf16, std::uint16_t{});
+    each(Dtype::bf16_f32, float{});
+    CHECK(split_variants > 0);
+}
 
 TEST_CASE("bf16: tails read and write nothing past the row (guard pages, 2-byte elements)") {
     std::vector<std::size_t> sizes;

@@ -71,6 +71,14 @@
 #define SMB_KERNEL_FN(alg, exp, tier, dtype) alg##_##exp##_##tier##_##dtype
 #define SMB_KERNEL_SPLIT(alg, exp, tier, dtype) alg##_##exp##_##tier##_##dtype##_split
 // SMB_HAS_SPLIT_<form>: 0 for `none`, 1 for every split form.
+// A forward row's split object by dtype: the f32 rows' RowSplit (simd::<algorithm>_split), the
+// bf16 rows' Bf16RowSplit (simd::<algorithm>_split_bf16), both in detail/split.hpp.
+#define SMB_SPLIT_TYPE_f32 ::smb::RowSplit
+#define SMB_SPLIT_TYPE_bf16 ::smb::Bf16RowSplit
+#define SMB_SPLIT_TYPE_bf16_f32 ::smb::Bf16RowSplit
+#define SMB_SPLIT_SUFFIX_f32
+#define SMB_SPLIT_SUFFIX_bf16 _bf16
+#define SMB_SPLIT_SUFFIX_bf16_f32 _bf16
 #define SMB_HAS_SPLIT_none 0
 #define SMB_HAS_SPLIT_max_first 1
 #define SMB_HAS_SPLIT_one_pass 1
@@ -95,7 +103,7 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)            \
     namespace smb::kernels::isa {                                                             \
     SMB_CAT(SMB_DECLARE_ROW_, dtype)(SMB_KERNEL_FN(alg, exp, tier, dtype));                   \
-    SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const ::smb::RowSplit SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
+    SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const SMB_CAT(SMB_SPLIT_TYPE_, dtype) SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
     }
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     namespace smb::kernels::isa {                                                          \

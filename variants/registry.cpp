@@ -133,14 +133,17 @@ struct Row {
     CrossEntropyBf16F32RowFn ce_bf16_f32 = nullptr;  // op cross_entropy, dtype bf16_f32
     const BackwardSplit* bw_split = nullptr;        // op backward: its two passes
     const CrossEntropySplit* const* ce_split = nullptr;  // op cross_entropy: where its split (or null) is
+    const Bf16RowSplit* split_bf16 = nullptr;  // forward rows of dtypes bf16, bf16_f32 (split null)
 };
 
 constexpr Row kRows[] = {
 #define SMB_VARIANT(alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                              \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,          \
         Op::forward, SMB_CAT(SMB_F32_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary,  \
-        SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)), \
-        SplitForm::split, SMB_CAT(SMB_DTYPE_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype))},
+        SMB_CAT(SMB_SPLIT_F32_, dtype)(SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype))), \
+        SplitForm::split, SMB_CAT(SMB_DTYPE_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), \
+        nullptr, nullptr, nullptr, nullptr, \
+        SMB_CAT(SMB_SPLIT_BF16_, dtype)(SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)))},
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
         Op::op, SMB_OP_FNS_##op##_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary, \
@@ -173,6 +176,13 @@ constexpr Row kRows[] = {
 #define SMB_DTYPE_FNS_bf16_f32(fn) nullptr, fn
 #define SMB_SPLIT_PTR_0(p) nullptr
 #define SMB_SPLIT_PTR_1(p) p
+// A forward row's split pointer goes to split (f32) or split_bf16 (the bf16 dtypes).
+#define SMB_SPLIT_F32_f32(p) p
+#define SMB_SPLIT_F32_bf16(p) nullptr
+#define SMB_SPLIT_F32_bf16_f32(p) nullptr
+#define SMB_SPLIT_BF16_f32(p) nullptr
+#define SMB_SPLIT_BF16_bf16(p) p
+#define SMB_SPLIT_BF16_bf16_f32(p) p
 #define SMB_AUTO(tier, ulp, sub, summary)                                                                 \
     Row{Algorithm::auto_pick, Isa::scalar, ExpKernel::per_pick, Tier::tier, Dtype::f32, ulp, ulp, Subnormal::sub, \
         Op::forward, SMB_FNS_forward(&kernels::auto_pick::tier), summary, nullptr, SplitForm::none, nullptr, nullptr},
@@ -182,6 +192,12 @@ constexpr Row kRows[] = {
 #undef SMB_AUTO
 #undef SMB_SPLIT_PTR_0
 #undef SMB_SPLIT_PTR_1
+#undef SMB_SPLIT_F32_f32
+#undef SMB_SPLIT_F32_bf16
+#undef SMB_SPLIT_F32_bf16_f32
+#undef SMB_SPLIT_BF16_f32
+#undef SMB_SPLIT_BF16_bf16
+#undef SMB_SPLIT_BF16_bf16_f32
 #undef SMB_F32_FNS_f32
 #undef SMB_F32_FNS_bf16
 #undef SMB_F32_FNS_bf16_f32
@@ -238,8 +254,9 @@ constexpr std::array<Variant, kCount> kVariants = [] {
 static_assert([] {
     for (const Row& r : kRows) {
         if (r.op != Op::forward && r.split != nullptr) return false;  // op variants: split none
-        // bf16: forward and cross_entropy, whole rows
+        // bf16: forward and cross_entropy; a forward row's split (if any) is a Bf16RowSplit
         if (r.d != Dtype::f32 && (r.split != nullptr || r.op == Op::backward)) return false;
+        if (r.split_bf16 != nullptr && (r.d == Dtype::f32 || r.op != Op::forward)) return false;
     }
     return true;
 }());
@@ -293,7 +310,8 @@ const Row* row_of(const Variant& v) {
     const auto same = [](auto a, auto b) { return a != nullptr && a == b; };
     for (const Row& r : kRows)
         if (same(r.row, v.row) || same(r.backward, v.backward) || same(r.cross_entropy, v.cross_entropy) ||
-            same(r.ce_bf16, v.cross_entropy_bf16) || same(r.ce_bf16_f32, v.cross_entropy_bf16_f32))
+            same(r.ce_bf16, v.cross_entropy_bf16) || same(r.ce_bf16_f32, v.cross_entropy_bf16_f32) ||
+            same(r.row_bf16, v.row_bf16) || same(r.row_bf16_f32, v.row_bf16_f32))
             return &r;
     return nullptr;
 }
@@ -302,6 +320,11 @@ const Row* row_of(const Variant& v) {
 const RowSplit* detail::split_of(const Variant& v) {
     const Row* r = row_of(v);
     return r ? r->split : nullptr;
+}
+
+const Bf16RowSplit* detail::bf16_split_of(const Variant& v) {
+    const Row* r = row_of(v);
+    return r ? r->split_bf16 : nullptr;
 }
 
 const BackwardSplit* detail::backward_split_of(const Variant& v) {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -87,30 +88,6 @@ inline void validate(const Variant& v, const BatchArgs& a, std::size_t ldx, std:
     if (!available_cached(v)) fail_unavailable(v);
 }
 
-// Merges the slices' partial states (see RowSplit in detail/split.hpp).
-SplitState merge(const std::vector<SplitState>& parts, RowSplit::Base base) {
-    SplitState t;
-    t.m = -std::numeric_limits<float>::infinity();
-    for (const SplitState& s : parts) {
-        t.nan = t.nan || s.nan || std::isnan(s.m);
-        if (s.m > t.m) t.m = s.m;
-    }
-    if (t.nan || !std::isfinite(t.m)) return t;
-    for (const SplitState& s : parts) {
-        if (s.m == -std::numeric_limits<float>::infinity()) continue;  // nothing finite in it
-        if (base == RowSplit::Base::pow2) {
-            t.d += s.d * std::exp2(double(s.m) - double(t.m));
-        } else if (s.m == t.m) {
-            t.d += s.d;
-            t.c += s.c;
-        } else {
-            t.d += (s.d + s.c) * std::exp(double(s.m) - double(t.m));
-        }
-    }
-    t.nan = std::isnan(t.d);
-    return t;
-}
-
 // After the merge: writes the whole row when it is special; returns true then. Base 2 (two_pass
 // and guarded's one-pass form): a merged state the base-2 writer cannot take (NaN, +inf, all
 // -inf, or a finite row past layout::kTwoPassMaxExp) is either special or a
@@ -183,7 +160,7 @@ void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, st
 #pragma omp barrier
 #pragma omp single
                 {
-                    total = merge(std::vector<SplitState>(first, last), sp.base);
+                    total = detail::merge_split_states(parts.data(), nt, sp.base);
                     special = special_row(v, sp, x, y, a.cols, p, total);
                 }
             }
@@ -264,6 +241,32 @@ inline void batch(const Variant& chosen, const RowSplit* split, const BatchArgs&
 }  // namespace
 
 void softmax_batch(const Variant& v, const BatchArgs& a) { batch(v, nullptr, a); }
+
+// Merges the slices' partial states (see RowSplit in detail/split.hpp); also the bf16 batch
+// call's (src/core/batch_bf16.cpp).
+SplitState detail::merge_split_states(const SplitState* parts, int count, RowSplit::Base base) {
+    const std::span<const SplitState> all(parts, std::size_t(count));
+    SplitState t;
+    t.m = -std::numeric_limits<float>::infinity();
+    for (const SplitState& s : all) {
+        t.nan = t.nan || s.nan || std::isnan(s.m);
+        if (s.m > t.m) t.m = s.m;
+    }
+    if (t.nan || !std::isfinite(t.m)) return t;
+    for (const SplitState& s : all) {
+        if (s.m == -std::numeric_limits<float>::infinity()) continue;  // nothing finite in it
+        if (base == RowSplit::Base::pow2) {
+            t.d += s.d * std::exp2(double(s.m) - double(t.m));
+        } else if (s.m == t.m) {
+            t.d += s.d;
+            t.c += s.c;
+        } else {
+            t.d += (s.d + s.c) * std::exp(double(s.m) - double(t.m));
+        }
+    }
+    t.nan = std::isnan(t.d);
+    return t;
+}
 
 void detail::softmax_batch_split(const Variant& chosen, const RowSplit* split, const BatchArgs& a) {
     batch(chosen, split, a);

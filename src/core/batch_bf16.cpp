@@ -1,16 +1,24 @@
 // The batch call for the bf16 dtypes (softmax.hpp: Bf16BatchArgs): rows x cols of bf16 logits,
 // outputs in bf16 or float32. Threads take contiguous blocks of whole rows (schedule(static)),
-// so results are bit-identical for any thread count; no row is split.
+// so those results are bit-identical for any thread count. With fewer rows than threads, a row
+// of at least layout::kMinSplitCols elements is cut across them when the variant has a split
+// (detail::bf16_split_of: guarded's rows, softmax; Bf16RowSplit in detail/split.hpp): each
+// thread reduces its slice, the slices are merged (detail::merge_split_states, base 2, as the
+// f32 one-pass forms), each thread writes its slice. A split row is within the variant's bounds
+// but its bits depend on the thread count (the slices' anchors and sums).
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "detail/shape.hpp"
+#include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
 
@@ -52,9 +60,56 @@ void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::si
     if (!available(v)) throw std::runtime_error(unavailable_reason(v));
 }
 
+void write_slice(const Bf16RowSplit& sp, const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p,
+                 const SplitState& t) {
+    sp.write_bf16(x, y, n, p, t);
+}
+void write_slice(const Bf16RowSplit& sp, const std::uint16_t* x, float* y, std::size_t n, RowParams p,
+                 const SplitState& t) {
+    sp.write_f32(x, y, n, p, t);
+}
+
+// Each row cut across the threads: reduce the slices, merge, write them; a row the split cannot
+// take (a slice reported nan, or the merged sum is not >= 1) is written whole by the row
+// function on one thread.
 template <class Ty, class Fn>
-void run(Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy) {
+void split_rows(Fn row, const Bf16RowSplit& sp, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy,
+                RowParams p) {
+    std::vector<SplitState> parts(static_cast<std::size_t>(a.threads));
+    SplitState total;
+    bool whole = false;
+#pragma omp parallel num_threads(a.threads)
+    {
+        const int nt = omp_get_num_threads(), tid = omp_get_thread_num();
+        const auto [b, e] = layout::split_slice(a.cols, nt, tid);
+        for (std::size_t r = 0; r < a.rows; ++r) {
+            const std::uint16_t* xr = a.x + r * ldx;
+            Ty* yr = y + r * ldy;
+            SplitState& mine = parts[std::size_t(tid)];
+            mine = SplitState{};
+            mine.m = -std::numeric_limits<float>::infinity();  // an empty slice: nothing to merge
+            if (e > b) sp.reduce(xr + b, e - b, p, &mine);
+#pragma omp barrier
+#pragma omp single
+            {
+                total = detail::merge_split_states(parts.data(), nt, RowSplit::Base::pow2);
+                whole = total.nan || !(total.d >= 1.0);
+                if (whole) row(xr, yr, a.cols, p);
+            }
+            // The single's implicit barrier: everyone sees total and whole.
+            if (!whole && e > b) write_slice(sp, xr + b, yr + b, e - b, p, total);
+#pragma omp barrier
+        }
+    }
+}
+
+template <class Ty, class Fn>
+void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy) {
     const RowParams p{a.output, a.masked_safe};
+    if (a.threads > 1 && a.output == Output::softmax)
+        if (const Bf16RowSplit* sp = detail::bf16_split_of(v);
+            detail::splits_rows(sp != nullptr, a.rows, a.cols, a.threads, layout::kMinSplitCols))
+            return split_rows(row, *sp, a, y, ldx, ldy, p);
     if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < layout::kMinParallelElements) {
         for (std::size_t r = 0; r < a.rows; ++r) row(a.x + r * ldx, y + r * ldy, a.cols, p);
         return;
@@ -72,8 +127,8 @@ void softmax_batch(const Variant& v, const Bf16BatchArgs& a) {
     const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
     validate(v, a, ldx, ldy);
     if (a.rows == 0 || a.cols == 0) return;
-    if (v.dtype == Dtype::bf16) run(v.row_bf16, a, a.y, ldx, ldy);
-    else run(v.row_bf16_f32, a, a.y_f32, ldx, ldy);
+    if (v.dtype == Dtype::bf16) run(v, v.row_bf16, a, a.y, ldx, ldy);
+    else run(v, v.row_bf16_f32, a, a.y_f32, ldx, ldy);
 }
 
 namespace detail {

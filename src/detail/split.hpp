@@ -9,6 +9,7 @@
 //   base 2:    sum over the slice of exp(x) = d * 2^m (Dukhan & Ablavatski's (S, N) pairs).
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "softmaxbench/softmax.hpp"
 
@@ -38,6 +39,18 @@ struct RowSplit {
     // one-pass form past the caches, the max-first store form below).
     const RowSplit* long_split = nullptr;
     std::size_t long_from = 0;
+};
+
+// The forward on bf16 logits (dtypes bf16, bf16_f32), for one row cut across threads: the
+// one-pass form only, base 2 (as RowSplit's, Base::pow2): reduce gives each slice's (m, d) with
+// sum over the slice of exp(x) = d 2^m, or nan when the slice is one the form cannot take (NaN,
+// +inf, no finite entry, logits past its range): the batch call then gives the whole row to the
+// row function, whose special values and fallbacks are the row's. The merged state (every slice
+// taken, d >= 1) goes to the write of the output dtype. softmax only: log_softmax rows are whole.
+struct Bf16RowSplit {
+    void (*reduce)(const std::uint16_t* x, std::size_t n, RowParams p, SplitState* out);
+    void (*write_bf16)(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p, const SplitState& total);
+    void (*write_f32)(const std::uint16_t* x, float* y, std::size_t n, RowParams p, const SplitState& total);
 };
 
 // The backward's two passes (op backward), for one row cut across threads: the sum over a slice
@@ -80,6 +93,10 @@ namespace detail {
 const CrossEntropySplit* cross_entropy_split_of(const Variant& v);
 // The backward split of a registry backward variant (nullptr for others).
 const BackwardSplit* backward_split_of(const Variant& v);
+// The bf16 forward split of a registry variant of dtype bf16 or bf16_f32 (nullptr: none).
+const Bf16RowSplit* bf16_split_of(const Variant& v);
+// Merges slices' partial states (RowSplit::Base: exp, the online merge; pow2, the (S, N) pairs).
+SplitState merge_split_states(const SplitState* parts, int count, RowSplit::Base base);
 // The split plumbing of a registry variant (variants/registry.cpp builds the table from the same
 // list rows as the variants): nullptr when its split form is none, for the auto entries, and for
 // a Variant that is not one of the registry's (a copy of one finds its entry by its row function).

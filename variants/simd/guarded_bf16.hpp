@@ -44,6 +44,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "detail/split.hpp"
 #include "simd/guarded.hpp"
 #include "softmaxbench/bf16.hpp"
 #include "simd/max_shifted.hpp"
@@ -102,9 +103,41 @@ void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams 
     }
     const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
-    const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
-    const B inv(float(1.0 / g.sum));
-    map_row<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });
+    guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum);
 }
+
+// Split rows (the bf16 batch call, fewer rows than threads; detail/split.hpp, Bf16RowSplit):
+// guarded's one-pass split form (guarded.hpp, guarded_one_pass_split) on bf16 logits. Each slice
+// gives (q, S), the sum of its exp(x - q ln2) = S, from its own anchor and window; the batch call
+// merges them (S = sum S_k 2^(q_k - Q) in double, Q the largest q_k) and every slice writes
+// exp(x - Q ln2) / S rounded to the output: 2 reads of 2 bytes and 1 write per element, each pass
+// cut across the threads (DRAM-sized bf16 rows: the traffic is the row read twice, written once).
+// The terms are ExpShiftPow2's p 2^(n - q): the same p for any q, so the written terms are the
+// summed ones times 2^(q_k - Q), exactly, down to the flush below 2^-126 (outputs that small
+// flush, as the row's); the sum adds count roundings of 2^-53 in the merge. So the row's bounds
+// hold (its recompute form is this with one slice). A slice the window cannot take (NaN, +inf,
+// no finite entry, logits past ~1280) reports nan, and the whole row goes to the row function
+// (one thread): its fallbacks, its special values. The merged S >= 1 (the anchor of the slice of
+// the largest q has a term >= 1); the batch call checks it anyway.
+template <class Arch, class Cfg>
+void guarded_split_reduce_bf16(const std::uint16_t* x, std::size_t n, RowParams, SplitState* out) {
+    GuardWindow w;
+    const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);
+    *out = SplitState{};
+    out->nan = !(g.inside && g.sum == g.sum);
+    if (!out->nan) {
+        out->m = w.q;
+        out->d = g.sum;
+    }
+}
+template <class Arch, class Cfg, class Ty>
+void guarded_split_write_bf16(const std::uint16_t* x, Ty* y, std::size_t n, RowParams, const SplitState& t) {
+    guarded_write<Arch, Cfg>(x, y, n, t.m, t.d);
+}
+// The list's split for both bf16 dtypes (isa_body.inc: <algorithm>_split_bf16).
+template <class Arch, class Cfg>
+inline constexpr Bf16RowSplit guarded_split_bf16{&guarded_split_reduce_bf16<Arch, Cfg>,
+                                                 &guarded_split_write_bf16<Arch, Cfg, std::uint16_t>,
+                                                 &guarded_split_write_bf16<Arch, Cfg, float>};
 
 }  // namespace smb::simd
