@@ -249,7 +249,7 @@ TEST_CASE("bf16: the scorer fails an output one bf16 ULP off, and passes the cor
 }
 
 TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in both forms") {
-    // guarded.<isa>.bf16 keeps its terms in a scratch up to kBf16ScratchMax = 65536 elements and
+    // guarded.<isa>.bf16 keeps its terms in a scratch up to layout::kBf16ScratchMax elements and
     // computes them again past it; either way each output is RNE_bf16(e * float(1/s)) with the
     // terms e and the sum s of guarded.<isa>.bf16_f32 (its store form): the same bits as that
     // output rounded to bf16. avx512bf16's native rounding flushes subnormal floats (list.inc).
@@ -262,8 +262,8 @@ TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in
         const Variant* w = find_variant(f32_name);
         REQUIRE(w != nullptr);
         for (const char* dist : {"normal_1", "uniform", "normal_20", "offset_1e4"})
-            for (std::size_t n : {std::size_t(2), std::size_t(33), std::size_t(1000), std::size_t(4096), std::size_t(65536),
-                                  std::size_t(65537), std::size_t(100000)}) {
+            for (std::size_t n : {std::size_t(2), std::size_t(33), std::size_t(1000), std::size_t(4096), std::size_t(65537),
+                                  layout::kBf16ScratchMax, layout::kBf16ScratchMax + 1}) {
                 INFO(v->name << " " << dist << " n=" << n);
                 const Case c = make_case(dist, n, 7);
                 Bits y(n, 0xABCD), y_in_place = c.x;
@@ -285,11 +285,11 @@ TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in
 }
 
 TEST_CASE("bf16: guarded's scratch form and recompute form give the same bits (every guarded bf16 row)") {
-    // A row of kBf16ScratchMax = 65536 elements takes the scratch form; the same row with one -inf
+    // A row of layout::kBf16ScratchMax elements takes the scratch form; the same row with one -inf
     // appended (its term is exactly 0, the anchor and the sum unchanged) takes the recompute
-    // form, which evaluates the exp again in the write pass: the first 65536 outputs must be the
+    // form, which evaluates the exp again in the write pass: the first n outputs must be the
     // same bits, and the last exactly 0. In place equals out of place in both forms.
-    constexpr std::size_t n = 65536;
+    constexpr std::size_t n = layout::kBf16ScratchMax;
     std::size_t compared = 0;
     for (const Variant* v : available(Dtype::bf16)) {
         if (v->algorithm != Algorithm::guarded) continue;

@@ -33,6 +33,14 @@ inline std::pair<std::size_t, std::size_t> split_slice(std::size_t n, int parts,
     return {b, std::min(n, b + per)};
 }
 
+// guarded's bf16 -> bf16 rows (simd/guarded_bf16.hpp) up to this length keep their exps in a
+// per-thread float scratch (1 MiB: half the L2 of the Xeon it was measured on, all of Zen 4's;
+// longer rows compute the exp again). Measured on the Xeon, 1 thread (busy machine, CPU time, medians of 3):
+// guarded.avx512bf16.bf16 at 1x4096, 1.64 us with the exp computed twice, 0.97 us with the
+// scratch (two runs minutes apart); guarded.avx512bf16.poly3.bf16 with a limit of 2^18 against
+// 2^16, two alternated runs each: 1x262144 1.19-1.20x, 8x128256 1.32-1.36x, 32x151936
+// 1.22-1.27x, 1x65536 unchanged (a 2^20 limit gained nothing more on those shapes).
+inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 18;
 // guarded: rows longer than kGuardProbe take their anchor from the max of the first kGuardProbe
 // elements; the sum pass checks its window once per kGuardChunk elements.
 inline constexpr std::size_t kGuardProbe = 1024;

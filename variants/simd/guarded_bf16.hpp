@@ -4,7 +4,7 @@
 //   bf16 -> float32: exp, store (float, into y), sum; scale in place: guarded's store form,
 //     2 reads of 2 bytes + 2 writes and 1 read of 4 bytes per element.
 //   bf16 -> bf16: the output has no room for float exps. Rows of up to kBf16ScratchMax elements
-//     store them in a per-thread float scratch that stays in L2 (never a copy of the row: the
+//     store them in a per-thread float scratch that stays in L2 (up to 2^18 elements) (never a copy of the row: the
 //     terms, written by the sum pass and read once by the write pass; DRAM traffic is the bf16
 //     row read once and written once), so the write pass is a multiply and a rounding instead
 //     of a second exp. Longer rows store nothing and the write pass computes the same exp
@@ -58,12 +58,7 @@ float* bf16_scratch(std::size_t n) noexcept;
 
 namespace smb::simd {
 
-// bf16 -> bf16 rows up to this length keep their exps in the scratch (256 KiB: the L2 of the
-// development machines, 1 MiB on Zen 4, 2 MiB on the Xeon; longer rows recompute). Measured on
-// the Xeon, 1 thread (busy machine, CPU time, medians of 5), guarded.avx512bf16.bf16 at 1x4096:
-// 1.64 us with the exp computed twice, 0.97 us with the scratch (two runs minutes apart);
-// README's bf16 section.
-inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 16;
+using layout::kBf16ScratchMax;  // layout.hpp (measurements there)
 
 
 // The Cfg of the max_shifted fallbacks: poly3 has no exp_neg (and the float bounds of
