@@ -78,6 +78,9 @@ class ReportBf16(unittest.TestCase):
             bench_row(f"online.avx512.bf16/{small}", 6.0e9),
             bench_row(f"onednn.bf16/{small}", 2.0e9),
             bench_row(f"pytorch.bf16/{small}", 1.5e9),
+            bench_row("online.avx512.bf16/1/65536", 4.0e9),
+            bench_row("onednn.bf16/1/65536", 2.0e9),
+            bench_row(f"onednn.bf16/{big}/2/real_time", 2.0e9),
         ]
         old = [bench_row(f"online.avx512.bf16/{small}", 99e9)]  # an older run: not read
         main = [bench_row(f"online.avx512/{big}", 2.0e9), bench_row(f"max_shifted.avx512/{big}", 1.0e9),
@@ -94,6 +97,13 @@ class ReportBf16(unittest.TestCase):
         self.assertIn("- 1×16M ÷ oneDNN bf16: 3.40× (goal ≥ 3×: met)", text)
         self.assertIn("- in cache (1×4096) ÷ oneDNN bf16: 3.00× (goal ≥ 2.5×: met)", text)
         self.assertIn("- in cache (1×4096) ÷ PyTorch bf16: 4.00× (goal ≥ 3×: met)", text)
+        self.assertIn("- in cache (1×65536) ÷ oneDNN bf16: 2.00× (goal ≥ 2.5×: not met)", text)
+        self.assertIn("- in cache (1×65536) ÷ PyTorch bf16: not measured in this run", text)
+        # The 2-thread goals: against oneDNN at 2 threads; no f32 2-thread rate in the main file.
+        two = text[text.index("Issue 15's goals, 2 threads"):]
+        self.assertIn("- 1×16M ÷ oneDNN bf16: 2.50× (goal ≥ 3×: not met)", two)
+        self.assertIn("two runs on this machine, not one, so the ratio carries both runs' noise): not measured in this run", two)
+        self.assertNotIn("in cache", two.split("\n\n")[1])
         self.assertIn("bf16-20260102-000000.png", text)
         self.assertIn("accuracy of the bf16 variants not measured in this run", text)
 
