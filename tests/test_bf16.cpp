@@ -478,16 +478,27 @@ bool same_bits(const std::vector<Ty>& a, const std::vector<Ty>& b) {
 TEST_CASE("bf16: guarded cuts a long row across threads (softmax), within its bounds; special rows stay whole") {
     const std::size_t n = layout::kMinSplitCols + 7232;  // past the split threshold; 2 and 3 slices
     std::size_t split_variants = 0;
+    struct Row {
+        const char* dist;
+        Case c;
+        ref::RowReference r;
+    };
+    std::vector<Row> rows;
+    for (const char* dist : {"normal_1", "normal_20", "dominant"}) {
+        Case c = make_case(dist, n, 23);
+        ref::RowReference r = ref::reference_row(c.xf, Output::softmax);
+        rows.push_back(Row{dist, std::move(c), std::move(r)});
+    }
     auto each = [&](Dtype d, auto ty) {
         using Ty = decltype(ty);
         for (const Variant* v : available(d)) {
             if (detail::bf16_split_of(*v) == nullptr) continue;
             ++split_variants;
             INFO(v->name);
-            for (const char* dist : {"normal_1", "normal_20", "dominant"}) {
-                INFO(dist);
-                const Case c = make_case(dist, n, 23);
-                const ref::RowReference r = ref::reference_row(c.xf, Output::softmax);
+            for (const Row& row : rows) {
+                INFO(row.dist);
+                const Case& c = row.c;
+                const ref::RowReference& r = row.r;
                 for (int t : {2, 3}) {
                     INFO(t << " threads");
                     const std::vector<Ty> y = batch<Ty>(*v, c.x, 1, n, t);
