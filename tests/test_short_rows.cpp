@@ -7,16 +7,21 @@
 //   * the register path keeps the passes' bits: max_shifted (which takes it) against recompute
 //     (which does not, and is max_shifted's bit for bit by construction) on every length;
 //     guarded's short rows are pinned by tests/test_golden.expected (lengths 1..33, 64, 65);
+//   * guarded's bf16 rows (bf16 and bf16_f32, poly5 and poly3) take it too, with the passes'
+//     bits at every length 2..16 vectors + 1: each against the same row spread out with -inf
+//     past the short-row limit, which only the passes take;
 //   * NaN, +inf and -inf at every offset of rows around each ISA's boundary.
 #include <catch2/catch.hpp>
 
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "accuracy.hpp"
+#include "bf16_bits.hpp"
 #include "guard_page.hpp"
 #include "reference/distributions.hpp"
 
@@ -151,6 +156,87 @@ TEST_CASE("short rows: max_shifted's register path has the passes' bits (recompu
             }
         }
     }
+    CHECK(compared > 0);
+}
+
+namespace {
+
+// Floats per vector of a SIMD ISA (the register path's row limit is 16 of them; 4 in sanitizer
+// builds, short_row.hpp's kShortVectors).
+std::size_t lanes(Isa i) {
+    switch (i) {
+        case Isa::sse2: return 4;
+        case Isa::avx2: return 8;
+        case Isa::avx512:
+        case Isa::avx512bf16: return 16;
+        default: return 0;
+    }
+}
+
+// The row x (n <= 16 W + 1 elements) laid out so that guarded's passes sum its terms in the
+// order the register path does (passes.hpp's DoubleSum: groups of 4 vectors added in float, then
+// single vectors, then the tail, each folded into double lanes), on a row of 32 W elements,
+// past any short-row limit and below kGuardProbe (so the anchor is still x[0]): the groups of 4
+// stay in place; every single vector and the tail go first in a group of their own, padded with
+// -inf, whose term is exactly 0 (x + 0 = x in float and in double, so the sum keeps its bits).
+// pos[i]: where x[i] went.
+test::Bits spread(const test::Bits& x, std::size_t w, std::vector<std::size_t>& pos) {
+    const std::uint16_t kNinf = 0xFF80;
+    const std::size_t n = x.size(), f = n / w, groups = f / 4;
+    test::Bits out(32 * w, kNinf);
+    pos.assign(n, 0);
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < groups * 4 * w; ++i) pos[i] = at++;
+    for (std::size_t j = groups * 4; j * w < n; ++j) {  // single vectors, then the tail
+        for (std::size_t k = 0; k < w && j * w + k < n; ++k) pos[j * w + k] = at + k;
+        at += 4 * w;
+    }
+    REQUIRE(at <= out.size());
+    for (std::size_t i = 0; i < n; ++i) out[pos[i]] = x[i];
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("short rows: guarded's bf16 rows have the passes' bits at every length (both dtypes, poly5 and poly3)") {
+    // n in 2..16 W + 1 on every available ISA: the row as it is (the register path up to its
+    // limit) against the same row spread out past the limit (the passes: the scratch form for
+    // bf16 outputs, the store form for float32 outputs), output by output; the spread row's
+    // -inf entries give exactly 0. In place: the same bits.
+    std::size_t compared = 0, rows = 0;
+    for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})
+      for (const Variant& v : all_variants(Op::forward, d)) {
+        if (!available(v) || v.algorithm != Algorithm::guarded) continue;
+        const std::size_t w = lanes(v.isa);
+        if (w == 0) continue;  // scalar: no register path
+        ++rows;
+        // The distributions inside guarded's window (offset_1e4's logits take max_shifted).
+        for (const char* dist : {"normal_0.1", "normal_1", "normal_5", "normal_20", "uniform", "dominant", "ties",
+                                 "near_uniform"}) {
+            for (std::size_t n = 2; n <= 16 * w + 1; ++n) {  // n = 1: detail::single, no sum
+                const test::Bits x = test::to_bf16(ref::make_row(dist, n, 41));
+                std::vector<std::size_t> pos;
+                const test::Bits xs = spread(x, w, pos);
+                std::size_t bad = 0;
+                if (v.dtype == Dtype::bf16) {
+                    test::Bits y(n, 0xABCD), yi = x, ys(xs.size(), 0xABCD);
+                    v.row_bf16(x.data(), y.data(), n, RowParams{});
+                    v.row_bf16(yi.data(), yi.data(), n, RowParams{});
+                    v.row_bf16(xs.data(), ys.data(), xs.size(), RowParams{});
+                    for (std::size_t i = 0; i < n; ++i) bad += y[i] != ys[pos[i]] || yi[i] != ys[pos[i]];
+                } else {
+                    std::vector<float> y(n, -7.0f), ys(xs.size(), -7.0f);
+                    v.row_bf16_f32(x.data(), y.data(), n, RowParams{});
+                    v.row_bf16_f32(xs.data(), ys.data(), xs.size(), RowParams{});
+                    for (std::size_t i = 0; i < n; ++i) bad += std::memcmp(&y[i], &ys[pos[i]], sizeof(float)) != 0;
+                }
+                if (bad) FAIL_CHECK(v.name << " " << dist << " n=" << n << ": " << bad << " outputs differ from the passes'");
+                compared += n;
+            }
+        }
+    }
+    INFO(rows << " rows, " << compared << " outputs");
+    CHECK(rows > 0);
     CHECK(compared > 0);
 }
 

@@ -1,6 +1,6 @@
 // Short rows held in registers: the row forms' path for rows of at most kShortVectors vectors
-// (256 floats on AVX-512, 128 on AVX2, 64 on SSE2). Not an algorithm of its own: guarded and
-// max_shifted (float rows) take it before their passes, with the same arithmetic in the same
+// (256 floats on AVX-512, 128 on AVX2, 64 on SSE2). Not an algorithm of its own: guarded (float
+// and bf16 rows) and max_shifted (float rows) take it before their passes, with the same arithmetic in the same
 // order, so the outputs are bit-identical to the passes' and the bounds are the algorithm's
 // (variants/list.inc). What it saves on a short row is the passes' plumbing: every element is
 // loaded once, the max (max_shifted) or the window check (guarded), the exps, the sum and the
@@ -44,9 +44,11 @@ struct Regs {
     using B = fbatch<Arch>;
     static constexpr std::size_t W = B::size, N = F + T;
     B v[N];
-    SMB_INLINE void load(const float* x, std::size_t n) {
+    // Tx: float, or bf16 bits (std::uint16_t) widened in registers: passes.hpp's load by dtype.
+    template <class Tx>
+    SMB_INLINE void load(const Tx* x, std::size_t n) {
 #pragma GCC unroll 16
-        for (std::size_t j = 0; j < F; ++j) v[j] = B::load_unaligned(x + j * W);
+        for (std::size_t j = 0; j < F; ++j) v[j] = simd::load<Arch>(x + j * W);
         if constexpr (T) v[F] = load_partial<Arch>(x + F * W, n - F * W, -std::numeric_limits<float>::infinity());
     }
     // Lane-wise max of the vectors, as a tree (NaN may be dropped, as in row_max).
@@ -70,12 +72,13 @@ SMB_INLINE double sum_like_passes(const fbatch<Arch>* e) {
     return acc.total();
 }
 
-// y = e * s for the F full vectors and the tail.
-template <class Arch, std::size_t F, bool T>
-SMB_INLINE void store_scaled(float* y, std::size_t n, const fbatch<Arch>* e, fbatch<Arch> s) {
+// y = e * s for the F full vectors and the tail; Ty: float, or bf16 bits (each product rounded
+// to bf16 once, as the passes' stores do: passes.hpp's store by dtype).
+template <class Arch, std::size_t F, bool T, class Ty>
+SMB_INLINE void store_scaled(Ty* y, std::size_t n, const fbatch<Arch>* e, fbatch<Arch> s) {
     constexpr std::size_t W = fbatch<Arch>::size;
 #pragma GCC unroll 16
-    for (std::size_t j = 0; j < F; ++j) (e[j] * s).store_unaligned(y + j * W);
+    for (std::size_t j = 0; j < F; ++j) store<Arch>(y + j * W, e[j] * s);
     if constexpr (T) store_partial<Arch>(y + F * W, e[F] * s, n - F * W);
 }
 
@@ -97,11 +100,14 @@ SMB_INLINE std::size_t index(std::size_t n) {
 // scale_in_place (or guarded_write in place: the same e times the same float). Returns false,
 // with nothing written, when the row leaves the window or the sum is NaN: the caller takes its
 // passes (which retry or fall back to max_shifted). x may equal y (everything is read first).
-template <class Arch, class Cfg>
+// Tx, Ty: the element types in and out, float or bf16 bits (guarded_bf16.hpp's rows: the same
+// e times the same float(1/s), rounded to bf16 once as the scratch form's write pass does, or
+// stored as float as the bf16_f32 store form's scaling does).
+template <class Arch, class Cfg, class Tx = float, class Ty = float>
 struct GuardedShort {
     template <std::size_t F, bool T>
     struct K {
-        static bool run(const float* x, float* y, std::size_t n, float q, float xhi) {
+        static bool run(const Tx* x, Ty* y, std::size_t n, float q, float xhi) {
             using B = fbatch<Arch>;
             constexpr std::size_t N = F + T;
             short_detail::Regs<Arch, F, T> r;
@@ -118,7 +124,7 @@ struct GuardedShort {
     };
     static constexpr auto kTable =
         short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
-    static SMB_INLINE bool run(const float* x, float* y, std::size_t n, float q, float xhi) {
+    static SMB_INLINE bool run(const Tx* x, Ty* y, std::size_t n, float q, float xhi) {
         return kTable[short_detail::index<Arch>(n)](x, y, n, q, xhi);
     }
 };
