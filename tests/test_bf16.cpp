@@ -476,7 +476,7 @@ bool same_bits(const std::vector<Ty>& a, const std::vector<Ty>& b) {
 }  // namespace
 
 TEST_CASE("bf16: guarded cuts a long row across threads (softmax), within its bounds; special rows stay whole") {
-    const std::size_t n = layout::kMinSplitCols + 7232;  // past the split threshold; 2 and 3 slices
+    const std::size_t n = layout::kBf16MinSplitCols + 7232;  // past the split threshold; 2 and 3 slices
     std::size_t split_variants = 0;
     struct Row {
         const char* dist;

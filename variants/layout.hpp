@@ -33,6 +33,12 @@ inline std::pair<std::size_t, std::size_t> split_slice(std::size_t n, int parts,
     return {b, std::min(n, b + per)};
 }
 
+// The bf16 batch call cuts one row across threads from this many elements (src/core/batch_bf16.cpp):
+// below it the split's two exps per element (the slices recompute) lose to one thread's scratch
+// form. Measured on the Xeon, 1 row, 2 threads against 1 (medians of 7, quiet machine):
+// guarded.avx512bf16.poly3.bf16 0.91-0.92x at 32768, 0.99x at 49152, 1.08-1.16x at 65536, 1.49x
+// at 262144; guarded.avx512bf16.bf16 0.94x / 1.12x at 32768 / 65536; .bf16_f32 1.00x / 1.19x.
+inline constexpr std::size_t kBf16MinSplitCols = std::size_t(1) << 16;
 // guarded's bf16 -> bf16 rows (simd/guarded_bf16.hpp) up to this length keep their exps in a
 // per-thread float scratch (1 MiB: half the L2 of the Xeon it was measured on, all of Zen 4's;
 // longer rows compute the exp again). Measured on the Xeon, 1 thread (busy machine, CPU time, medians of 3):

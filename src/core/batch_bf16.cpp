@@ -1,7 +1,7 @@
 // The batch call for the bf16 dtypes (softmax.hpp: Bf16BatchArgs): rows x cols of bf16 logits,
 // outputs in bf16 or float32. Threads take contiguous blocks of whole rows (schedule(static)),
 // so those results are bit-identical for any thread count. With fewer rows than threads, a row
-// of at least layout::kMinSplitCols elements is cut across them when the variant has a split
+// of at least layout::kBf16MinSplitCols elements is cut across them when the variant has a split
 // (detail::bf16_split_of: guarded's rows, softmax; Bf16RowSplit in detail/split.hpp): each
 // thread reduces its slice, the slices are merged (detail::merge_split_states, base 2, as the
 // f32 one-pass forms), each thread writes its slice. A split row is within the variant's bounds
@@ -108,7 +108,7 @@ void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ld
     const RowParams p{a.output, a.masked_safe};
     if (a.threads > 1 && a.output == Output::softmax)
         if (const Bf16RowSplit* sp = detail::bf16_split_of(v);
-            detail::splits_rows(sp != nullptr, a.rows, a.cols, a.threads, layout::kMinSplitCols))
+            detail::splits_rows(sp != nullptr, a.rows, a.cols, a.threads, layout::kBf16MinSplitCols))
             return split_rows(row, *sp, a, y, ldx, ldy, p);
     if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < layout::kMinParallelElements) {
         for (std::size_t r = 0; r < a.rows; ++r) row(a.x + r * ldx, y + r * ldy, a.cols, p);
