@@ -256,7 +256,9 @@ static_assert([] {
         if (r.op != Op::forward && r.split != nullptr) return false;  // op variants: split none
         // bf16: forward and cross_entropy; a forward row's split (if any) is a Bf16RowSplit
         if (r.d != Dtype::f32 && (r.split != nullptr || r.op == Op::backward)) return false;
-        if (r.split_bf16 != nullptr && (r.d == Dtype::f32 || r.op != Op::forward)) return false;
+        // (the pointer is compared only where it must be the literal nullptr: GCC's sanitizer
+        // builds cannot fold an extern object's address against null in a constant expression)
+        if ((r.d == Dtype::f32 || r.op != Op::forward) && r.split_bf16 != nullptr) return false;
     }
     return true;
 }());

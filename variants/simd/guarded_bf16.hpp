@@ -4,9 +4,9 @@
 //   bf16 -> float32: exp, store (float, into y), sum; scale in place: guarded's store form,
 //     2 reads of 2 bytes + 2 writes and 1 read of 4 bytes per element.
 //   bf16 -> bf16: the output has no room for float exps. Rows of up to kBf16ScratchMax elements
-//     store them in a per-thread float scratch that stays in L2 (up to 2^18 elements) (never a copy of the row: the
-//     terms, written by the sum pass and read once by the write pass; DRAM traffic is the bf16
-//     row read once and written once), so the write pass is a multiply and a rounding instead
+//     store them in a per-thread float scratch that stays in L2 (layout.hpp: 2^18 elements; never
+//     a copy of the row: the terms, written by the sum pass and read once by the write pass;
+//     DRAM traffic is the bf16 row read once and written once), so the write pass is a multiply and a rounding instead
 //     of a second exp. Longer rows store nothing and the write pass computes the same exp
 //     again (2 reads + 1 write of 2 bytes per element). Either way
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
