@@ -141,15 +141,23 @@ GuardPass guarded_anchored(const Tx* x, float* y, std::size_t n, GuardWindow& w)
     return g;
 }
 
+// A short row (n <= kShortRowMax) in registers (short_row.hpp), anchored on x[0] as the passes
+// are for rows that short: the passes' bits. false, with nothing written: the row is longer,
+// leaves the window, or holds NaN or +inf; the caller takes its passes. Every guarded row form
+// (float, bf16 -> float32, bf16 -> bf16) enters through here.
+template <class Arch, class Cfg, class Tx, class Ty>
+SMB_INLINE bool guarded_short(const Tx* x, Ty* y, std::size_t n) {
+    if (n > kShortRowMax<Arch>) return false;
+    const GuardWindow w = guard_window(to_float(x[0]), n);
+    return w.ok && GuardedShort<Arch, Cfg, Tx, Ty>::run(x, y, n, w.q, w.xhi);
+}
+
 template <class Arch, class Cfg>
 void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, Cfg>(x, y, n, p);
-    if (n <= kShortRowMax<Arch>) {  // in registers, the same bits (short_row.hpp); else the passes
-        const GuardWindow w = guard_window(x[0], n);
-        if (w.ok && GuardedShort<Arch, Cfg>::run(x, y, n, w.q, w.xhi)) return;
-    }
+    if (guarded_short<Arch, Cfg>(x, y, n)) return;  // in registers, the same bits; else the passes
     const bool store = y + n <= x || x + n <= y;  // in place: recompute (x must survive a retry)
     GuardWindow w;
     const GuardPass g = store ? guarded_anchored<Arch, Cfg, true>(x, y, n, w) : guarded_anchored<Arch, Cfg, false>(x, y, n, w);

@@ -73,10 +73,7 @@ void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p) {
     using F = Guarded16Fallback<Cfg>;
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, F>(x, y, n, p);
-    if (n <= kShortRowMax<Arch>) {  // in registers, the store form's bits (short_row.hpp); else the passes
-        const GuardWindow w = guard_window(to_float(x[0]), n);
-        if (w.ok && GuardedShort<Arch, Cfg, std::uint16_t, float>::run(x, y, n, w.q, w.xhi)) return;
-    }
+    if (guarded_short<Arch, Cfg>(x, y, n)) return;  // in registers, the store form's bits; else the passes
     GuardWindow w;
     const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, y, n, w);
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
@@ -91,10 +88,7 @@ void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams 
     using F = Guarded16Fallback<Cfg>;
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, F>(x, y, n, p);
-    if (n <= kShortRowMax<Arch>) {  // in registers, the scratch form's bits (short_row.hpp); else the passes
-        const GuardWindow w = guard_window(to_float(x[0]), n);
-        if (w.ok && GuardedShort<Arch, Cfg, std::uint16_t, std::uint16_t>::run(x, y, n, w.q, w.xhi)) return;
-    }
+    if (guarded_short<Arch, Cfg>(x, y, n)) return;  // in registers, the scratch form's bits; else the passes
     using B = fbatch<Arch>;
     GuardWindow w;
     if (float* e = n <= kBf16ScratchMax ? detail::bf16_scratch(n) : nullptr) {  // x stays intact for a fallback
