@@ -431,13 +431,15 @@ using Guarded = smb::test::GuardPage;
 namespace {
 // The bf16 batch call on rows x cols, the given threads; the output of the variant's dtype.
 template <class Ty>
-std::vector<Ty> batch(const Variant& v, const Bits& x, std::size_t rows, std::size_t cols, int threads) {
+std::vector<Ty> batch(const Variant& v, const Bits& x, std::size_t rows, std::size_t cols, int threads,
+                      Output out = Output::softmax) {
     std::vector<Ty> y(rows * cols, Ty(0x5555));
     Bf16BatchArgs a;
     a.x = x.data();
     a.rows = rows;
     a.cols = cols;
     a.threads = threads;
+    a.output = out;
     if constexpr (std::is_same_v<Ty, float>) a.y_f32 = y.data();
     else a.y = y.data();
     softmax_batch(v, a);
@@ -513,13 +515,7 @@ TEST_CASE("bf16: guarded cuts a long row across threads (softmax), within its bo
                 CHECK(std::memcmp(y2.data(), y1.data(), n * sizeof(Ty)) == 0);
                 CHECK(std::memcmp(y2.data() + n, y1.data(), n * sizeof(Ty)) == 0);
                 // log_softmax rows stay whole: the row function's bits.
-                Bf16BatchArgs a;
-                std::vector<Ty> yl(n);
-                a.x = c.x.data(), a.rows = 1, a.cols = n, a.threads = 2, a.output = Output::log_softmax;
-                if constexpr (std::is_same_v<Ty, float>) a.y_f32 = yl.data();
-                else a.y = yl.data();
-                softmax_batch(*v, a);
-                CHECK(same_bits(yl, row_fn<Ty>(*v, c.x, Output::log_softmax)));
+                CHECK(same_bits(batch<Ty>(*v, c.x, 1, n, 2, Output::log_softmax), row_fn<Ty>(*v, c.x, Output::log_softmax)));
             }
             // The row is really cut: x = 0 but one ~2^30 term at the second slice's start and a few
             // logits near -100 ln2 in the first. Whole, anchored at 0, those terms are ~2^-100 and
