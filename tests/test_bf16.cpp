@@ -313,6 +313,37 @@ TEST_CASE("bf16: guarded's scratch form and recompute form give the same bits (e
     CHECK(compared > 0);
 }
 
+TEST_CASE("bf16: rows past layout::kStreamFromBytes: streamed stores give the plain writer's bits at every alignment") {
+    // guarded's recompute writer stores with non-temporal stores when the output holds at least
+    // layout::kStreamFromBytes and lies apart from x (simd/passes.hpp, map_row_stream): the
+    // elements before y's first 64-byte boundary and the last partial group are written plainly,
+    // the rest streamed. In place it writes plainly: the same bits are wanted at every offset of
+    // y from a 64-byte boundary, and nothing written outside y.
+    const std::size_t n = layout::kStreamFromBytes / 2 + 37;
+    const Case c = make_case("normal_1", n, 11);
+    std::size_t compared = 0;
+    for (const Variant* v : available(Dtype::bf16)) {
+        if (v->algorithm != Algorithm::guarded) continue;
+        Bits plain = c.x;
+        run(*v, plain.data(), plain.data(), n, RowParams{});
+        for (std::size_t off : {0, 1, 2, 3, 7, 8, 15, 16, 17, 31}) {
+            INFO(v->name << " offset " << off);
+            Bits buf(n + 128, 0xABCD);
+            const auto addr = reinterpret_cast<std::uintptr_t>(buf.data());
+            std::uint16_t* y = buf.data() + (64 - addr % 64) % 64 / 2 + off;
+            run(*v, c.x.data(), y, n, RowParams{});
+            std::size_t bad = 0, outside = 0;
+            for (std::size_t i = 0; i < n; ++i) bad += y[i] != plain[i];
+            for (std::uint16_t* p = buf.data(); p < y; ++p) outside += *p != 0xABCD;
+            for (std::uint16_t* p = y + n; p < buf.data() + buf.size(); ++p) outside += *p != 0xABCD;
+            CHECK(bad == 0);
+            CHECK(outside == 0);
+            compared += n;
+        }
+    }
+    CHECK(compared > 0);
+}
+
 TEST_CASE("bf16: special values by the f32 policy") {
     const std::uint16_t kNaN16 = 0x7FC0, kPinf = 0x7F80, kNinf = 0xFF80;
     for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})

@@ -136,6 +136,43 @@ TEST_CASE("fewer rows than threads, empty shapes, in place under threads") {
     }
 }
 
+TEST_CASE("guarded's one-pass split slices: streamed stores give the in-place (plain) bits at every alignment") {
+    // Rows from simd/guarded.hpp's kGuardSplitOnePassFrom elements split in the one-pass form,
+    // whose write streams its slices' outputs (layout::kStreamFromBytes and more, y apart from x;
+    // simd/passes.hpp, map_row_stream). In place the same writer stores plainly: the bits must
+    // match at every offset of y from a 64-byte boundary, with nothing written outside y.
+    const std::size_t n = (std::size_t(1) << 23) + 37;
+    const std::vector<float> x = ref::make_row("normal_1", n, 13);
+    std::size_t compared = 0;
+    for (const Variant* v : available_variants()) {
+        if (v->algorithm != Algorithm::guarded || v->split_form == SplitForm::none) continue;
+        std::vector<float> plain = x;
+        BatchArgs a;
+        a.x = plain.data();
+        a.y = plain.data();
+        a.rows = 1;
+        a.cols = n;
+        a.threads = 2;
+        softmax_batch(*v, a);
+        for (std::size_t off : {0, 1, 5, 15}) {
+            INFO(v->name << " offset " << off);
+            std::vector<float> buf(n + 64, -7.0f);
+            const auto addr = reinterpret_cast<std::uintptr_t>(buf.data());
+            float* y = buf.data() + (64 - addr % 64) % 64 / 4 + off;
+            a.x = x.data();
+            a.y = y;
+            softmax_batch(*v, a);
+            CHECK(std::memcmp(y, plain.data(), n * sizeof(float)) == 0);
+            std::size_t outside = 0;
+            for (float* p = buf.data(); p < y; ++p) outside += *p != -7.0f;
+            for (float* p = y + n; p < buf.data() + buf.size(); ++p) outside += *p != -7.0f;
+            CHECK(outside == 0);
+            compared += n;
+        }
+    }
+    CHECK(compared > 0);
+}
+
 TEST_CASE("recompute: the fast tier is max_shifted's bit for bit, whole rows and split rows") {
     // Dukhan & Ablavatski's two three-pass forms differ in memory traffic only: recompute's
     // output pass evaluates the same exp of the same (x, m) that max_shifted stored, times the

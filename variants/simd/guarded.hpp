@@ -113,12 +113,14 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
 
 // y = exp(x - q ln2) / s, recomputed on the way out (guarded in place, its split rows, and its
 // bf16 rows past their scratch): x float or bf16, y float or bf16 (passes.hpp's load / store).
+// Outputs of layout::kStreamFromBytes and more, apart from x, are written with non-temporal
+// stores (map_row_stream): the same bits, without reading y's lines first.
 template <class Arch, class Cfg, class Tx, class Ty>
 void guarded_write(const Tx* x, Ty* y, std::size_t n, float q, double s) {
     using B = fbatch<Arch>;
     const ExpShiftPow2<Cfg::degree, Arch> ex(q);
     const B inv(float(1.0 / s));
-    map_row<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });
+    map_row_stream<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });
 }
 
 // The guarded sum pass with its anchor and its retry. The anchor: x[0] for short rows (no max

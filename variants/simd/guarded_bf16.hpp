@@ -8,7 +8,8 @@
 //     a copy of the row: the terms, written by the sum pass and read once by the write pass;
 //     DRAM traffic is the bf16 row read once and written once), so the write pass is a multiply and a rounding instead
 //     of a second exp. Longer rows store nothing and the write pass computes the same exp
-//     again (2 reads + 1 write of 2 bytes per element). Either way
+//     again (2 reads + 1 write of 2 bytes per element; from layout::kStreamFromBytes of output
+//     the write is streamed past the caches, passes.hpp's map_row_stream). Either way
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
 // NaN, +inf, all -inf rows, logits past ~1280 and log_softmax: max_shifted on the bf16 row (its
 // special values and bounds), as in guarded.hpp.

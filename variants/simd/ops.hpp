@@ -22,6 +22,10 @@
 //   kFloatFloat: the accurate tier's AVX-512 double forms (write_f64_halves, exp_f64_lut;
 //            described at their definitions)
 //   kRatioFF: RatioFF(k)(t, e) = k exp(t + e) in float-float, rounded once (AVX-512, AVX2)
+//   optional, where the target has non-temporal stores (passes.hpp's stream() falls back to the
+//   plain store, found by a requires-expression, where a target has none):
+//     stream(p, v), stream_bf16(p, v)   one batch to p, aligned to the batch's bytes, past the
+//                                      caches; stream_fence() (sfence) orders them before what follows
 //
 // ODR: every member is either a member of a class template (OpsGeneric<Arch>) or of a full
 // specialisation for one architecture, used only by the unit compiled for that architecture's

@@ -110,11 +110,19 @@ struct Ops<xsimd::fma3<xsimd::avx2>> : OpsGeneric<xsimd::fma3<xsimd::avx2>>, Tra
         return _mm256_castsi256_ps(
             _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))), 16));
     }
-    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+    static SMB_INLINE __m128i bf16_packed(B v) {
         const __m256i r = _mm256_srai_epi32(_mm256_slli_epi32(float_to_bf16_bits(v), 16), 16);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(p),
-                         _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1)));
+        return _mm_packs_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
     }
+    static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(p), bf16_packed(v));
+    }
+    // Non-temporal stores (ops.hpp): p aligned to 32 (float) or 16 (bf16) bytes.
+    static SMB_INLINE void stream(float* p, B v) { _mm256_stream_ps(p, v); }
+    static SMB_INLINE void stream_bf16(std::uint16_t* p, B v) {
+        _mm_stream_si128(reinterpret_cast<__m128i*>(p), bf16_packed(v));
+    }
+    static SMB_INLINE void stream_fence() { _mm_sfence(); }
 };
 
 }  // namespace smb::simd

@@ -98,6 +98,12 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
         _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
     }
+    // Non-temporal stores (ops.hpp): p aligned to 64 (float) or 32 (bf16) bytes.
+    static SMB_INLINE void stream(float* p, B v) { _mm512_stream_ps(p, v); }
+    static SMB_INLINE void stream_bf16(std::uint16_t* p, B v) {
+        _mm256_stream_si256(reinterpret_cast<__m256i*>(p), _mm512_cvtepi32_epi16(float_to_bf16_bits(v)));
+    }
+    static SMB_INLINE void stream_fence() { _mm_sfence(); }
 
     static SMB_INLINE float hmax(B v) { return _mm512_reduce_max_ps(v); }
     static SMB_INLINE double hadd(D v) { return _mm512_reduce_add_pd(v); }
@@ -289,6 +295,11 @@ struct Ops<avx512bf16> : OpsGeneric<avx512bf16>, Traits<avx512bf16> {
     static SMB_INLINE void store_bf16_partial(std::uint16_t* p, B v, std::size_t k) {
         _mm256_mask_storeu_epi16(p, __mmask16((1u << k) - 1u), (__m256i)_mm512_cvtneps_pbh(v));
     }
+    static SMB_INLINE void stream(float* p, B v) { A::stream(p, a(v)); }
+    static SMB_INLINE void stream_bf16(std::uint16_t* p, B v) {
+        _mm256_stream_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
+    }
+    static SMB_INLINE void stream_fence() { _mm_sfence(); }
 };
 
 }  // namespace smb::simd

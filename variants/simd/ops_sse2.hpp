@@ -45,6 +45,12 @@ struct Ops<xsimd::sse2> : OpsGeneric<xsimd::sse2>, Traits<xsimd::sse2> {
     static SMB_INLINE void store_bf16(std::uint16_t* p, B v) {
         _mm_storel_epi64(reinterpret_cast<__m128i*>(p), bf16_packed(v));
     }
+    // Non-temporal stores (ops.hpp): p aligned to 16 (float) or 8 (bf16) bytes.
+    static SMB_INLINE void stream(float* p, B v) { _mm_stream_ps(p, v); }
+    static SMB_INLINE void stream_bf16(std::uint16_t* p, B v) {
+        _mm_stream_si64(reinterpret_cast<long long*>(p), _mm_cvtsi128_si64(bf16_packed(v)));
+    }
+    static SMB_INLINE void stream_fence() { _mm_sfence(); }
 
     // x - n ln2 in double, rounded to float: without FMA, n*ln2_hi is exact in float only for
     // |n| <= 4096, so exp_split reduces in double, where the error is ~2^-53 |x|.
