@@ -22,8 +22,10 @@
 //   kFloatFloat: the accurate tier's AVX-512 double forms (write_f64_halves, exp_f64_lut;
 //            described at their definitions)
 //   kRatioFF: RatioFF(k)(t, e) = k exp(t + e) in float-float, rounded once (AVX-512, AVX2)
-//   optional, where the target has non-temporal stores (passes.hpp's stream() falls back to the
-//   plain store, found by a requires-expression, where a target has none):
+//   optional (passes.hpp's store2() and stream() fall back to plain stores, found by a
+//   requires-expression, where a target has none):
+//     store2_bf16(p, lo, hi)           two batches rounded to bf16 by one instruction (lo's lanes
+//                                      first), the same bits as two store_bf16
 //     stream(p, v), stream_bf16(p, v)   one batch to p, aligned to the batch's bytes, past the
 //                                      caches; stream_fence() (sfence) orders them before what follows
 //

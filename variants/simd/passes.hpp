@@ -92,6 +92,16 @@ template <class Arch>
 SMB_INLINE void store_partial(std::uint16_t* p, fbatch<Arch> v, std::size_t k) {
     Ops<Arch>::store_bf16_partial(p, v, k);
 }
+// Two batches to p (lo's lanes first): one conversion where the ops pair bf16 roundings.
+template <class Arch, class Ty>
+SMB_INLINE void store2(Ty* p, fbatch<Arch> lo, fbatch<Arch> hi) {
+    if constexpr (std::is_same_v<Ty, std::uint16_t> && requires { Ops<Arch>::store2_bf16(p, lo, hi); })
+        Ops<Arch>::store2_bf16(p, lo, hi);
+    else {
+        store<Arch>(p, lo);
+        store<Arch>(p + fbatch<Arch>::size, hi);
+    }
+}
 // Non-temporal stores (ops.hpp): one batch to p, aligned to the batch's bytes; the plain store
 // where the target has none. stream_fence after the last one.
 template <class Arch, class Ty>
@@ -344,10 +354,8 @@ SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
     for (; i + 4 * W <= n; i += 4 * W) {
         const B a0 = f(load<Arch>(x + i)), a1 = f(load<Arch>(x + i + W));
         const B a2 = f(load<Arch>(x + i + 2 * W)), a3 = f(load<Arch>(x + i + 3 * W));
-        store<Arch>(y + i, a0);
-        store<Arch>(y + i + W, a1);
-        store<Arch>(y + i + 2 * W, a2);
-        store<Arch>(y + i + 3 * W, a3);
+        store2<Arch>(y + i, a0, a1);
+        store2<Arch>(y + i + 2 * W, a2, a3);
     }
     for (; i + W <= n; i += W) store<Arch>(y + i, f(load<Arch>(x + i)));
     if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);

@@ -78,7 +78,8 @@ template <class Arch, std::size_t F, bool T, class Ty>
 SMB_INLINE void store_scaled(Ty* y, std::size_t n, const fbatch<Arch>* e, fbatch<Arch> s) {
     constexpr std::size_t W = fbatch<Arch>::size;
 #pragma GCC unroll 16
-    for (std::size_t j = 0; j < F; ++j) store<Arch>(y + j * W, e[j] * s);
+    for (std::size_t j = 0; j + 2 <= F; j += 2) store2<Arch>(y + j * W, e[j] * s, e[j + 1] * s);
+    if constexpr (F % 2 != 0) store<Arch>(y + (F - 1) * W, e[F - 1] * s);
     if constexpr (T) store_partial<Arch>(y + F * W, e[F] * s, n - F * W);
 }
 
