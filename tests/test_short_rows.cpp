@@ -14,7 +14,9 @@
 #include <catch2/catch.hpp>
 
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -285,4 +287,105 @@ TEST_CASE("short rows: NaN, +inf and -inf at every offset follow the policy") {
     INFO(runs << " runs");
     CHECK(runs > 0);
     CHECK(failures == 0);
+}
+
+namespace {
+
+// A batch of short rows for the rows form: rows of one distribution each, with a row leaving
+// guarded's window (x[0] = 0, a logit of 200 further on) in the first group of 4 and a NaN row
+// in the second, so that those groups go back to the row function; the third group takes the
+// group form; 15 rows leave 3 over.
+std::vector<float> rows_batch(std::size_t rows, std::size_t n, std::size_t ld) {
+    const char* dists[] = {"normal_1", "normal_20", "uniform", "dominant", "ties", "near_uniform", "normal_0.1"};
+    std::vector<float> x(rows * ld, 1234.5f);  // between rows: never read
+    for (std::size_t r = 0; r < rows; ++r) {
+        const std::vector<float> row = ref::make_row(dists[r % 7], n, 50 + r);
+        std::copy(row.begin(), row.end(), x.begin() + std::ptrdiff_t(r * ld));
+    }
+    if (n >= 2) {
+        x[2 * ld] = 0.0f;
+        x[2 * ld + n - 1] = 200.0f;
+        x[5 * ld + n / 2] = std::numeric_limits<float>::quiet_NaN();
+    }
+    return x;
+}
+
+template <class Ty>
+bool same_bits(const Ty* a, const Ty* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(Ty)) == 0; }
+
+}  // namespace
+
+TEST_CASE("short rows: guarded's rows form (groups of rows) gives the row function's bits, row by row") {
+    // The batch call gives each thread's block of rows to guarded's rows form (simd/guarded.hpp,
+    // guarded_rows): short softmax rows in groups of 4 (short_row.hpp, GuardedShortGroup), the
+    // rest row by row. Every row must get the row function's bits: f32, bf16 and bf16_f32 rows,
+    // lengths around every ISA's short-row limit, strides wider than the row, in place, a group
+    // with a row outside the window, one with a NaN, and log_softmax (row by row).
+    constexpr std::size_t kRows = 15;
+    std::size_t compared = 0;
+    std::vector<std::size_t> ns = edge_lengths();
+    ns.push_back(257);
+    for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+        for (const Variant& v : all_variants(Op::forward, d)) {
+            if (!available(v) || v.algorithm != Algorithm::guarded || v.isa == Isa::scalar) continue;
+            for (Output out : {Output::softmax, Output::log_softmax})
+                for (std::size_t n : ns) {
+                    INFO(v.name << " n=" << n << (out == Output::softmax ? " softmax" : " log_softmax"));
+                    const std::size_t ldx = n + 3, ldy = n + 5;
+                    const std::vector<float> xf = rows_batch(kRows, n, ldx);
+                    const RowParams p{out, false};
+                    std::size_t bad = 0;
+                    if (d == Dtype::f32) {
+                        std::vector<float> y(kRows * ldy, -7.0f), want(kRows * ldy, -7.0f), yi = xf, wanti = xf;
+                        for (std::size_t r = 0; r < kRows; ++r) {
+                            v.row(xf.data() + r * ldx, want.data() + r * ldy, n, p);
+                            v.row(wanti.data() + r * ldx, wanti.data() + r * ldx, n, p);
+                        }
+                        BatchArgs a;
+                        a.x = xf.data();
+                        a.y = y.data();
+                        a.rows = kRows;
+                        a.cols = n;
+                        a.ld_x = ldx;
+                        a.ld_y = ldy;
+                        a.output = out;
+                        softmax_batch(v, a);
+                        a.x = a.y = yi.data();
+                        a.ld_y = ldx;
+                        softmax_batch(v, a);
+                        bad += !same_bits(y.data(), want.data(), y.size()) + !same_bits(yi.data(), wanti.data(), yi.size());
+                    } else {
+                        const test::Bits x = test::to_bf16(xf);
+                        Bf16BatchArgs a;
+                        a.x = x.data();
+                        a.rows = kRows;
+                        a.cols = n;
+                        a.ld_x = ldx;
+                        a.ld_y = ldy;
+                        a.output = out;
+                        if (d == Dtype::bf16) {
+                            test::Bits y(kRows * ldy, 0xABCD), want(kRows * ldy, 0xABCD), yi = x, wanti = x;
+                            for (std::size_t r = 0; r < kRows; ++r) {
+                                v.row_bf16(x.data() + r * ldx, want.data() + r * ldy, n, p);
+                                v.row_bf16(wanti.data() + r * ldx, wanti.data() + r * ldx, n, p);
+                            }
+                            a.y = y.data();
+                            softmax_batch(v, a);
+                            a.x = a.y = yi.data();
+                            a.ld_y = ldx;
+                            softmax_batch(v, a);
+                            bad += !same_bits(y.data(), want.data(), y.size()) + !same_bits(yi.data(), wanti.data(), yi.size());
+                        } else {
+                            std::vector<float> y(kRows * ldy, -7.0f), want(kRows * ldy, -7.0f);
+                            for (std::size_t r = 0; r < kRows; ++r) v.row_bf16_f32(x.data() + r * ldx, want.data() + r * ldy, n, p);
+                            a.y_f32 = y.data();
+                            softmax_batch(v, a);
+                            bad += !same_bits(y.data(), want.data(), y.size());
+                        }
+                    }
+                    CHECK(bad == 0);
+                    compared += kRows * n;
+                }
+        }
+    CHECK(compared > 0);
 }

@@ -79,6 +79,21 @@
 #define SMB_SPLIT_SUFFIX_f32
 #define SMB_SPLIT_SUFFIX_bf16 _bf16
 #define SMB_SPLIT_SUFFIX_bf16_f32 _bf16
+// SMB_HAS_ROWS(alg, isa): 1 where the entry has a rows form (detail/split.hpp, RowsForm:
+// simd::<algorithm>_rows_form; SMB_ROWS_<algorithm> probes which algorithms have one), the SIMD
+// entries only; SMB_KERNEL_ROWS names it.
+#define SMB_ROWS_guarded SMB_PROBE
+#define SMB_SCALAR_ISA_scalar SMB_PROBE
+#define SMB_AND_11 1
+#define SMB_AND_10 0
+#define SMB_AND_01 0
+#define SMB_AND_00 0
+#define SMB_NOT_0 1
+#define SMB_NOT_1 0
+#define SMB_AND(a, b) SMB_CAT(SMB_AND_, SMB_CAT(a, b))
+#define SMB_HAS_ROWS(alg, isa) \
+    SMB_AND(SMB_IS_PROBE(SMB_CAT(SMB_ROWS_, alg)), SMB_CAT(SMB_NOT_, SMB_IS_PROBE(SMB_CAT(SMB_SCALAR_ISA_, isa))))
+#define SMB_KERNEL_ROWS(alg, exp, tier, dtype) alg##_##exp##_##tier##_##dtype##_rows
 #define SMB_HAS_SPLIT_none 0
 #define SMB_HAS_SPLIT_max_first 1
 #define SMB_HAS_SPLIT_one_pass 1
@@ -104,6 +119,7 @@ inline constexpr double kAnyFinite = std::numeric_limits<double>::infinity();
     namespace smb::kernels::isa {                                                             \
     SMB_CAT(SMB_DECLARE_ROW_, dtype)(SMB_KERNEL_FN(alg, exp, tier, dtype));                   \
     SMB_WHEN(SMB_HAS_SPLIT_##split)(extern const SMB_CAT(SMB_SPLIT_TYPE_, dtype) SMB_KERNEL_SPLIT(alg, exp, tier, dtype);) \
+    SMB_WHEN(SMB_HAS_ROWS(alg, isa))(extern const ::smb::RowsForm SMB_KERNEL_ROWS(alg, exp, tier, dtype);) \
     }
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary) \
     namespace smb::kernels::isa {                                                          \

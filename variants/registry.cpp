@@ -134,6 +134,7 @@ struct Row {
     const BackwardSplit* bw_split = nullptr;        // op backward: its two passes
     const CrossEntropySplit* const* ce_split = nullptr;  // op cross_entropy: where its split (or null) is
     const Bf16RowSplit* split_bf16 = nullptr;  // forward rows of dtypes bf16, bf16_f32 (split null)
+    const RowsForm* rows_form = nullptr;       // forward rows with a rows form (kernels.hpp, SMB_HAS_ROWS)
 };
 
 constexpr Row kRows[] = {
@@ -143,7 +144,8 @@ constexpr Row kRows[] = {
         SMB_CAT(SMB_SPLIT_F32_, dtype)(SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype))), \
         SplitForm::split, SMB_CAT(SMB_DTYPE_FNS_, dtype)(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), \
         nullptr, nullptr, nullptr, nullptr, \
-        SMB_CAT(SMB_SPLIT_BF16_, dtype)(SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype)))},
+        SMB_CAT(SMB_SPLIT_BF16_, dtype)(SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_SPLIT_##split)(&kernels::isa::SMB_KERNEL_SPLIT(alg, exp, tier, dtype))), \
+        SMB_CAT(SMB_SPLIT_PTR_, SMB_HAS_ROWS(alg, isa))(&kernels::isa::SMB_KERNEL_ROWS(alg, exp, tier, dtype))},
 #define SMB_OP_VARIANT(op, alg, isa, exp, tier, dtype, ulp, ulp_log, sub, split, summary)                  \
     Row{Algorithm::alg, Isa::isa, ExpKernel::exp, Tier::tier, Dtype::dtype, ulp, ulp_log, Subnormal::sub,  \
         Op::op, SMB_OP_FNS_##op##_##dtype(&kernels::isa::SMB_KERNEL_FN(alg, exp, tier, dtype)), summary, \
@@ -327,6 +329,11 @@ const RowSplit* detail::split_of(const Variant& v) {
 const Bf16RowSplit* detail::bf16_split_of(const Variant& v) {
     const Row* r = row_of(v);
     return r ? r->split_bf16 : nullptr;
+}
+
+const RowsForm* detail::rows_form_of(const Variant& v) {
+    const Row* r = row_of(v);
+    return r ? r->rows_form : nullptr;
 }
 
 const BackwardSplit* detail::backward_split_of(const Variant& v) {

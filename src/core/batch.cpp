@@ -20,6 +20,7 @@
 
 #include "detail/special.hpp"
 #include "detail/shape.hpp"
+#include "detail/rows.hpp"
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -183,7 +184,7 @@ void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, st
     if (one_thread || (a.rows == 1 && (!split || a.cols < tuning::min_split_cols()))) {
         // No parallel region at all: even a disabled `omp parallel ... if(false)` costs a team
         // set-up (~0.3 us measured), more than a whole 64-element row.
-        for (std::size_t r = 0; r < a.rows; ++r) v.row(a.x + r * ldx, a.y + r * ldy, a.cols, p);
+        detail::run_rows(detail::rows_fn_of(v, a.x, a.y), v.row, a.x, ldx, a.y, ldy, a.rows, a.cols, p, 1);
         return;
     }
     if (detail::splits_rows(split != nullptr, a.rows, a.cols, a.threads, tuning::min_split_cols())) {
@@ -191,10 +192,7 @@ void split_rows(const Variant& v, const RowSplit* chosen, const BatchArgs& a, st
         return;
     }
     const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
-    const auto rows = static_cast<std::ptrdiff_t>(a.rows);
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t r = 0; r < rows; ++r)
-        v.row(a.x + std::size_t(r) * ldx, a.y + std::size_t(r) * ldy, a.cols, p);
+    detail::run_rows(detail::rows_fn_of(v, a.x, a.y), v.row, a.x, ldx, a.y, ldy, a.rows, a.cols, p, threads);
 }
 
 // Runs the rows with v (chosen itself, or auto's pick for chosen). One row that no thread would

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "detail/shape.hpp"
+#include "detail/rows.hpp"
 #include "detail/split.hpp"
 #include "layout.hpp"
 #include "softmaxbench/softmax.hpp"
@@ -110,14 +111,9 @@ void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ld
         if (const Bf16RowSplit* sp = detail::bf16_split_of(v);
             detail::splits_rows(sp != nullptr, a.rows, a.cols, a.threads, layout::kBf16MinSplitCols))
             return split_rows(row, *sp, a, y, ldx, ldy, p);
-    if (a.threads == 1 || a.rows == 1 || a.rows * a.cols < layout::kMinParallelElements) {
-        for (std::size_t r = 0; r < a.rows; ++r) row(a.x + r * ldx, y + r * ldy, a.cols, p);
-        return;
-    }
-    const int threads = int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
-    const auto rows = static_cast<std::ptrdiff_t>(a.rows);
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (std::ptrdiff_t r = 0; r < rows; ++r) row(a.x + std::size_t(r) * ldx, y + std::size_t(r) * ldy, a.cols, p);
+    const bool one_thread = a.threads == 1 || a.rows == 1 || a.rows * a.cols < layout::kMinParallelElements;
+    const int threads = one_thread ? 1 : int(std::min<std::size_t>(std::size_t(a.threads), a.rows));
+    detail::run_rows(detail::rows_fn_of(v, a.x, y), row, a.x, ldx, y, ldy, a.rows, a.cols, p, threads);
 }
 
 }  // namespace

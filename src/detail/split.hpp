@@ -53,6 +53,25 @@ struct Bf16RowSplit {
     void (*write_f32)(const std::uint16_t* x, float* y, std::size_t n, RowParams p, const SplitState& total);
 };
 
+// A variant's rows form: whole rows given to it a block at a time (each thread's block, in the
+// batch call's row-parallel path) instead of one row function call per row, so that it can
+// interleave short rows (guarded: simd/guarded.hpp, guarded_rows). Row r is x + r ldx -> y + r ldy;
+// the bits are the row function's on each row. One pointer is set, the variant dtype's.
+template <class Tx, class Ty>
+using RowsFn = void (*)(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t rows, std::size_t n, RowParams p);
+struct RowsForm {
+    RowsFn<float, float> f32 = nullptr;
+    RowsFn<std::uint16_t, std::uint16_t> bf16 = nullptr;
+    RowsFn<std::uint16_t, float> bf16_f32 = nullptr;
+    constexpr RowsForm() = default;
+    constexpr explicit RowsForm(RowsFn<float, float> f) : f32(f) {}
+    constexpr explicit RowsForm(RowsFn<std::uint16_t, std::uint16_t> f) : bf16(f) {}
+    constexpr explicit RowsForm(RowsFn<std::uint16_t, float> f) : bf16_f32(f) {}
+    constexpr RowsFn<float, float> get(const float*, const float*) const { return f32; }
+    constexpr RowsFn<std::uint16_t, std::uint16_t> get(const std::uint16_t*, const std::uint16_t*) const { return bf16; }
+    constexpr RowsFn<std::uint16_t, float> get(const std::uint16_t*, const float*) const { return bf16_f32; }
+};
+
 // The backward's two passes (op backward), for one row cut across threads: the sum over a slice
 // (softmax: <y, dy>; log_softmax: sum dy) in double, and the write of a slice given the row's sum.
 // The row function is write(reduce(row)), so a row cut in one piece gives its bits.
@@ -95,6 +114,9 @@ const CrossEntropySplit* cross_entropy_split_of(const Variant& v);
 const BackwardSplit* backward_split_of(const Variant& v);
 // The bf16 forward split of a registry variant of dtype bf16 or bf16_f32 (nullptr: none).
 const Bf16RowSplit* bf16_split_of(const Variant& v);
+// The rows form of a registry variant (nullptr: it has none, and the batch call runs its row
+// function row by row; a copy of a variant finds its entry by its row function, as split_of).
+const RowsForm* rows_form_of(const Variant& v);
 // Merges slices' partial states (RowSplit::Base: exp, the online merge; pow2, the (S, N) pairs).
 SplitState merge_split_states(const SplitState* parts, int count, RowSplit::Base base);
 // The split plumbing of a registry variant (variants/registry.cpp builds the table from the same
