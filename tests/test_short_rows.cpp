@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "accuracy.hpp"
@@ -310,8 +311,60 @@ std::vector<float> rows_batch(std::size_t rows, std::size_t n, std::size_t ld) {
     return x;
 }
 
-template <class Ty>
-bool same_bits(const Ty* a, const Ty* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(Ty)) == 0; }
+// One batch call over rows of n at strides ldx, ldy, for the three dtypes' argument types.
+BatchArgs batch_args(const float* x, float* y) {
+    BatchArgs a;
+    a.x = x;
+    a.y = y;
+    return a;
+}
+Bf16BatchArgs batch_args(const std::uint16_t* x, std::uint16_t* y) {
+    Bf16BatchArgs a;
+    a.x = x;
+    a.y = y;
+    return a;
+}
+Bf16BatchArgs batch_args(const std::uint16_t* x, float* y) {
+    Bf16BatchArgs a;
+    a.x = x;
+    a.y_f32 = y;
+    return a;
+}
+template <class Tx, class Ty>
+void batch_rows(const Variant& v, const Tx* x, Ty* y, std::size_t rows, std::size_t n, std::size_t ldx, std::size_t ldy,
+                Output out, int threads) {
+    auto a = batch_args(x, y);
+    a.threads = threads;
+    a.rows = rows;
+    a.cols = n;
+    a.ld_x = ldx;
+    a.ld_y = ldy;
+    a.output = out;
+    softmax_batch(v, a);
+}
+void row_of(const Variant& v, const float* x, float* y, std::size_t n, RowParams p) { v.row(x, y, n, p); }
+void row_of(const Variant& v, const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p) { v.row_bf16(x, y, n, p); }
+void row_of(const Variant& v, const std::uint16_t* x, float* y, std::size_t n, RowParams p) { v.row_bf16_f32(x, y, n, p); }
+
+// The batch call's outputs against the row function's, row by row, bits and the gaps between
+// rows included; in place too where the dtype allows it. Returns how many buffers differ.
+template <class Tx, class Ty>
+int rows_form_mismatches(const Variant& v, const std::vector<Tx>& x, std::size_t rows, std::size_t n, std::size_t ldx,
+                         Output out, int threads) {
+    const std::size_t ldy = ldx + 2;
+    const RowParams p{out, false};
+    std::vector<Ty> y(rows * ldy, Ty(7)), want(rows * ldy, Ty(7));
+    for (std::size_t r = 0; r < rows; ++r) row_of(v, x.data() + r * ldx, want.data() + r * ldy, n, p);
+    batch_rows(v, x.data(), y.data(), rows, n, ldx, ldy, out, threads);
+    int bad = std::memcmp(y.data(), want.data(), y.size() * sizeof(Ty)) != 0;
+    if constexpr (std::is_same_v<Tx, Ty>) {
+        std::vector<Ty> yi = x, wanti = x;
+        for (std::size_t r = 0; r < rows; ++r) row_of(v, wanti.data() + r * ldx, wanti.data() + r * ldx, n, p);
+        batch_rows(v, yi.data(), yi.data(), rows, n, ldx, ldx, out, threads);
+        bad += std::memcmp(yi.data(), wanti.data(), yi.size() * sizeof(Ty)) != 0;
+    }
+    return bad;
+}
 
 }  // namespace
 
@@ -323,6 +376,14 @@ TEST_CASE("short rows: guarded's rows form (groups of rows) gives the row functi
     // with a row outside the window, one with a NaN, and log_softmax (row by row).
     constexpr std::size_t kRows = 15;
     std::size_t compared = 0;
+    // The batch of rows_batch in the variant's dtype against its row function.
+    const auto mismatches = [](const Variant& v, std::size_t rows, std::size_t n, std::size_t ldx, Output out, int threads) {
+        const std::vector<float> xf = rows_batch(rows, n, ldx);
+        if (v.dtype == Dtype::f32) return rows_form_mismatches<float, float>(v, xf, rows, n, ldx, out, threads);
+        if (v.dtype == Dtype::bf16)
+            return rows_form_mismatches<std::uint16_t, std::uint16_t>(v, test::to_bf16(xf), rows, n, ldx, out, threads);
+        return rows_form_mismatches<std::uint16_t, float>(v, test::to_bf16(xf), rows, n, ldx, out, threads);
+    };
     std::vector<std::size_t> ns = edge_lengths();
     ns.push_back(257);
     for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
@@ -331,61 +392,15 @@ TEST_CASE("short rows: guarded's rows form (groups of rows) gives the row functi
             for (Output out : {Output::softmax, Output::log_softmax})
                 for (std::size_t n : ns) {
                     INFO(v.name << " n=" << n << (out == Output::softmax ? " softmax" : " log_softmax"));
-                    const std::size_t ldx = n + 3, ldy = n + 5;
-                    const std::vector<float> xf = rows_batch(kRows, n, ldx);
-                    const RowParams p{out, false};
-                    std::size_t bad = 0;
-                    if (d == Dtype::f32) {
-                        std::vector<float> y(kRows * ldy, -7.0f), want(kRows * ldy, -7.0f), yi = xf, wanti = xf;
-                        for (std::size_t r = 0; r < kRows; ++r) {
-                            v.row(xf.data() + r * ldx, want.data() + r * ldy, n, p);
-                            v.row(wanti.data() + r * ldx, wanti.data() + r * ldx, n, p);
-                        }
-                        BatchArgs a;
-                        a.x = xf.data();
-                        a.y = y.data();
-                        a.rows = kRows;
-                        a.cols = n;
-                        a.ld_x = ldx;
-                        a.ld_y = ldy;
-                        a.output = out;
-                        softmax_batch(v, a);
-                        a.x = a.y = yi.data();
-                        a.ld_y = ldx;
-                        softmax_batch(v, a);
-                        bad += !same_bits(y.data(), want.data(), y.size()) + !same_bits(yi.data(), wanti.data(), yi.size());
-                    } else {
-                        const test::Bits x = test::to_bf16(xf);
-                        Bf16BatchArgs a;
-                        a.x = x.data();
-                        a.rows = kRows;
-                        a.cols = n;
-                        a.ld_x = ldx;
-                        a.ld_y = ldy;
-                        a.output = out;
-                        if (d == Dtype::bf16) {
-                            test::Bits y(kRows * ldy, 0xABCD), want(kRows * ldy, 0xABCD), yi = x, wanti = x;
-                            for (std::size_t r = 0; r < kRows; ++r) {
-                                v.row_bf16(x.data() + r * ldx, want.data() + r * ldy, n, p);
-                                v.row_bf16(wanti.data() + r * ldx, wanti.data() + r * ldx, n, p);
-                            }
-                            a.y = y.data();
-                            softmax_batch(v, a);
-                            a.x = a.y = yi.data();
-                            a.ld_y = ldx;
-                            softmax_batch(v, a);
-                            bad += !same_bits(y.data(), want.data(), y.size()) + !same_bits(yi.data(), wanti.data(), yi.size());
-                        } else {
-                            std::vector<float> y(kRows * ldy, -7.0f), want(kRows * ldy, -7.0f);
-                            for (std::size_t r = 0; r < kRows; ++r) v.row_bf16_f32(x.data() + r * ldx, want.data() + r * ldy, n, p);
-                            a.y_f32 = y.data();
-                            softmax_batch(v, a);
-                            bad += !same_bits(y.data(), want.data(), y.size());
-                        }
-                    }
-                    CHECK(bad == 0);
+                    CHECK(mismatches(v, kRows, n, n + 3, out, 1) == 0);
                     compared += kRows * n;
                 }
+            // Threads: 203 rows of 128 (past the batch call's parallel threshold), each thread's
+            // block of rows through the rows form; 2 and 3 threads (3 oversubscribes 2 cores).
+            for (int threads : {2, 3}) {
+                INFO(v.name << " 203x128, threads " << threads);
+                CHECK(mismatches(v, 203, 128, 131, Output::softmax, threads) == 0);
+            }
         }
     CHECK(compared > 0);
 }
