@@ -344,6 +344,63 @@ TEST_CASE("bf16: rows past layout::kStreamFromBytes: streamed stores give the pl
     CHECK(compared > 0);
 }
 
+TEST_CASE("bf16: split slices past layout::kStreamFromBytes: streamed stores, the plain bits at every alignment") {
+    // A row cut across 2 threads whose slices each write at least layout::kStreamFromBytes
+    // (guarded_split_write_bf16 -> guarded_write -> map_row_stream). bf16 outputs: the same bits
+    // as the same split in place (written plainly), at every offset of y. bf16_f32 outputs (the
+    // same Q, S and terms): each rounded to bf16 gives those bits (avx512bf16 flushes subnormal
+    // floats), at every offset. Nothing written outside y.
+    const std::size_t n = layout::kStreamFromBytes + 37;  // 2 slices of >= kStreamFromBytes of bf16 each
+    const Case c = make_case("normal_1", n, 12);
+    std::size_t compared = 0;
+    for (const Variant* v : available(Dtype::bf16)) {
+        if (v->algorithm != Algorithm::guarded || v->split_form == SplitForm::none) continue;
+        Bf16BatchArgs a;
+        a.rows = 1;
+        a.cols = n;
+        a.threads = 2;
+        Bits plain = c.x;
+        a.x = plain.data();
+        a.y = plain.data();
+        softmax_batch(*v, a);
+        std::string f32_name(v->name);
+        f32_name += "_f32";
+        const Variant* w = find_variant(f32_name);  // poly3 has none
+        for (std::size_t off : {0, 1, 17, 31}) {
+            INFO(v->name << " offset " << off);
+            Bits buf(n + 64, 0xABCD);
+            const auto addr = reinterpret_cast<std::uintptr_t>(buf.data());
+            std::uint16_t* y = buf.data() + (64 - addr % 64) % 64 / 2 + off;
+            a.x = c.x.data();
+            a.y = y;
+            softmax_batch(*v, a);
+            std::size_t bad = 0, outside = 0;
+            for (std::size_t i = 0; i < n; ++i) bad += y[i] != plain[i];
+            for (std::uint16_t* p = buf.data(); p < y; ++p) outside += *p != 0xABCD;
+            for (std::uint16_t* p = y + n; p < buf.data() + buf.size(); ++p) outside += *p != 0xABCD;
+            if (w != nullptr) {
+                std::vector<float> fb(n + 32, -7.0f);
+                const auto fa = reinterpret_cast<std::uintptr_t>(fb.data());
+                float* y32 = fb.data() + (64 - fa % 64) % 64 / 4 + off % 16;
+                Bf16BatchArgs b = a;
+                b.y = nullptr;
+                b.y_f32 = y32;
+                softmax_batch(*w, b);
+                for (std::size_t i = 0; i < n; ++i) {
+                    const bool flushed = v->isa == Isa::avx512bf16 && std::fabs(y32[i]) < 0x1p-126f;
+                    bad += (flushed ? std::uint16_t(0) : float_to_bf16(y32[i])) != plain[i];
+                }
+                for (float* p = fb.data(); p < y32; ++p) outside += *p != -7.0f;
+                for (float* p = y32 + n; p < fb.data() + fb.size(); ++p) outside += *p != -7.0f;
+            }
+            CHECK(bad == 0);
+            CHECK(outside == 0);
+            compared += n;
+        }
+    }
+    CHECK(compared > 0);
+}
+
 TEST_CASE("bf16: special values by the f32 policy") {
     const std::uint16_t kNaN16 = 0x7FC0, kPinf = 0x7F80, kNinf = 0xFF80;
     for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})

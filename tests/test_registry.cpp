@@ -186,6 +186,35 @@ TEST_CASE("the split plumbing is internal, found from the variant by detail::spl
     CHECK(detail::split_of(edited) == nullptr);
 }
 
+TEST_CASE("the rows form is internal too: guarded's SIMD rows have one, found by the row function") {
+    // detail::rows_form_of (detail/split.hpp, RowsForm): the batch call's block-of-rows entry,
+    // set for guarded's SIMD forward rows (kernels.hpp, SMB_HAS_ROWS) in their dtype's slot only.
+    std::size_t with = 0;
+    for (Dtype d : {Dtype::f32, Dtype::bf16, Dtype::bf16_f32})
+        for (const Variant& v : all_variants(Op::forward, d)) {
+            INFO(v.name);
+            const RowsForm* f = detail::rows_form_of(v);
+            const bool expect = v.algorithm == Algorithm::guarded && v.isa != Isa::scalar;
+            CHECK((f != nullptr) == expect);
+            if (f) {
+                CHECK((f->f32 != nullptr) == (d == Dtype::f32));
+                CHECK((f->bf16 != nullptr) == (d == Dtype::bf16));
+                CHECK((f->bf16_f32 != nullptr) == (d == Dtype::bf16_f32));
+                ++with;
+            }
+            const Variant copy = v;
+            CHECK(detail::rows_form_of(copy) == f);
+        }
+    CHECK(with > 0);
+    for (Op op : {Op::backward, Op::cross_entropy})
+        for (const Variant& v : all_variants(op, Dtype::f32)) CHECK(detail::rows_form_of(v) == nullptr);
+    // A copy given another row function runs row by row with it, not with guarded's rows form.
+    Variant edited = *find_variant("guarded.sse2");
+    REQUIRE(detail::rows_form_of(edited) != nullptr);
+    edited.row = [](const float*, float*, std::size_t, RowParams) {};
+    CHECK(detail::rows_form_of(edited) == nullptr);
+}
+
 TEST_CASE("a copy of a backward or cross-entropy variant splits as its original does") {
     std::size_t backward = 0, cross_entropy = 0;
     for (Op op : {Op::backward, Op::cross_entropy})

@@ -47,15 +47,17 @@
 #define SMB_OP_SPLIT_DEF_forward(fn, reduce, write)
 #define SMB_OP_SPLIT_DEF_backward(fn, reduce, write) const ::smb::BackwardSplit SMB_CAT(fn, _split) = {reduce, write};
 // cross_entropy rows (SIMD units): the fused form's CrossEntropySplit, nullptr for the others;
-// SMB_CE_SPLIT_NONE for the scalar rows. Tx / Tg: the element types of the row's dtype.
+// SMB_CE_SPLIT_NONE for the scalar rows.
+// SMB_TX_<dtype>, SMB_TY_<dtype>: the element types of a dtype's rows, in (logits) and out
+// (outputs; cross_entropy: the gradient).
 #define SMB_OP_SPLIT_DEF_cross_entropy(fn, reduce, write)
 #define SMB_CE_SPLIT_DEF(fn, split) const ::smb::CrossEntropySplit* const SMB_CAT(fn, _split) = split;
-#define SMB_CE_TX_f32 float
-#define SMB_CE_TG_f32 float
-#define SMB_CE_TX_bf16 std::uint16_t
-#define SMB_CE_TG_bf16 std::uint16_t
-#define SMB_CE_TX_bf16_f32 std::uint16_t
-#define SMB_CE_TG_bf16_f32 float
+#define SMB_TX_f32 float
+#define SMB_TY_f32 float
+#define SMB_TX_bf16 std::uint16_t
+#define SMB_TY_bf16 std::uint16_t
+#define SMB_TX_bf16_f32 std::uint16_t
+#define SMB_TY_bf16_f32 float
 #define SMB_CE_SPLIT_forward(alg, exp, tier, dtype, fn)
 #define SMB_CE_SPLIT_backward(alg, exp, tier, dtype, fn)
 #define SMB_ARGS_forward (x, y, n, p)

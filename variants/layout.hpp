@@ -47,9 +47,10 @@ inline constexpr std::size_t kBf16MinSplitCols = std::size_t(1) << 16;
 // 2^16, two alternated runs each: 1x262144 1.19-1.20x, 8x128256 1.32-1.36x, 32x151936
 // 1.22-1.27x, 1x65536 unchanged (a 2^20 limit gained nothing more on those shapes).
 inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 18;
-// Write passes that recompute their terms from x (guarded's: its bf16 rows past the scratch,
-// its split slices, its in-place rows) store with non-temporal stores from this many output
-// bytes when y is apart from x (simd/passes.hpp, map_row_stream). Measured on the Xeon, 1 row,
+// Write passes that recompute their terms from x (guarded's: its bf16 rows past the scratch and
+// its split slices) store with non-temporal stores from this many output bytes of one write call
+// (a row, or one slice of a split row) when y is apart from x (simd/passes.hpp,
+// map_row_stream; in place never). Measured on the Xeon, 1 row,
 // medians of 5, plain / streamed (two runs each, quiet machine): guarded.avx512bf16.poly3.bf16
 // 1.00x at 1x393216, 1.03-1.05x at 1x524288, 1.01-1.06x at 1x1M, 1.04-1.05x at 1x2M, 1.17x at
 // 1x16M; guarded.avx512bf16.bf16 1.40x at 1x16M; guarded.avx512 (float) at 1x16M on 2 threads

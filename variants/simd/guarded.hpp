@@ -170,23 +170,24 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     else guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum);
 }
 
-// The rows form (detail/split.hpp, RowsForm): softmax rows of 2 to kShortRowMax elements in
-// groups of kRowGroup (short_row.hpp, GuardedShortGroup: the rows' chains overlap); a group with a
-// row outside its window or a NaN sum, the rows left over, longer rows and log_softmax: the row
-// function, row by row. Every row gets the row function's bits (tests/test_short_rows.cpp).
-// x, y: float or bf16 bits, as the row functions (guarded_bf16.hpp for bf16 logits).
 // The bf16 row functions (guarded_bf16.hpp), for guarded_rows on bf16 logits.
 template <class Arch, class Cfg>
 void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p);
 template <class Arch, class Cfg>
 void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p);
+
+// The rows form (detail/split.hpp, RowsForm): softmax rows of 2 to kShortRowMax elements in
+// groups of kRowGroup (short_row.hpp, GuardedShortRows: the rows' chains overlap); a group with a
+// row outside its window or a NaN sum, the rows left over, longer rows and log_softmax: the row
+// function, row by row. Every row gets the row function's bits (tests/test_short_rows.cpp).
+// x, y: float or bf16 bits, as the row functions (guarded_bf16.hpp for bf16 logits).
 template <class Arch, class Cfg, class Tx, class Ty>
 void guarded_rows(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t rows, std::size_t n, RowParams p) {
     constexpr std::size_t G = kRowGroup;
     std::size_t r = 0;
     if (p.output == Output::softmax && n >= 2 && n <= kShortRowMax<Arch>) {
         for (; r + G <= rows; r += G) {
-            float q[G], xhi[G];
+            GuardQs<G> q, xhi;
             bool ok = true;
             for (std::size_t k = 0; k < G; ++k) {
                 const GuardWindow w = guard_window(to_float(x[(r + k) * ldx]), n);
@@ -194,7 +195,7 @@ void guarded_rows(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::siz
                 q[k] = w.q;
                 xhi[k] = w.xhi;
             }
-            if (ok && GuardedShortGroup<Arch, Cfg, Tx, Ty>::run(x + r * ldx, ldx, y + r * ldy, ldy, n, q, xhi)) continue;
+            if (ok && GuardedShortRows<Arch, Cfg, Tx, Ty, G>::run(x + r * ldx, ldx, y + r * ldy, ldy, n, q, xhi)) continue;
             for (std::size_t k = 0; k < G; ++k) guarded<Arch, Cfg>(x + (r + k) * ldx, y + (r + k) * ldy, n, p);
         }
     }

@@ -28,6 +28,7 @@
 //                                      first), the same bits as two store_bf16
 //     stream(p, v), stream_bf16(p, v)   one batch to p, aligned to the batch's bytes, past the
 //                                      caches; stream_fence() (sfence) orders them before what follows
+//     stream2_bf16(p, lo, hi)          store2_bf16, streamed (p aligned to 64 bytes)
 //
 // ODR: every member is either a member of a class template (OpsGeneric<Arch>) or of a full
 // specialisation for one architecture, used only by the unit compiled for that architecture's

@@ -304,6 +304,9 @@ struct Ops<avx512bf16> : OpsGeneric<avx512bf16>, Traits<avx512bf16> {
     static SMB_INLINE void stream_bf16(std::uint16_t* p, B v) {
         _mm256_stream_si256(reinterpret_cast<__m256i*>(p), (__m256i)_mm512_cvtneps_pbh(v));
     }
+    static SMB_INLINE void stream2_bf16(std::uint16_t* p, B lo, B hi) {  // p aligned to 64 bytes
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(p), (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
     static SMB_INLINE void stream_fence() { _mm_sfence(); }
 };
 

@@ -111,6 +111,16 @@ SMB_INLINE void stream(Ty* p, fbatch<Arch> v) {
         Ops<Arch>::stream_bf16(p, v);
     else store<Arch>(p, v);
 }
+// Two batches, streamed (lo's lanes first): p aligned to both batches' bytes.
+template <class Arch, class Ty>
+SMB_INLINE void stream2(Ty* p, fbatch<Arch> lo, fbatch<Arch> hi) {
+    if constexpr (std::is_same_v<Ty, std::uint16_t> && requires { Ops<Arch>::stream2_bf16(p, lo, hi); })
+        Ops<Arch>::stream2_bf16(p, lo, hi);
+    else {
+        stream<Arch>(p, lo);
+        stream<Arch>(p + fbatch<Arch>::size, hi);
+    }
+}
 template <class Arch>
 SMB_INLINE void stream_fence() {
     if constexpr (requires { Ops<Arch>::stream_fence(); }) Ops<Arch>::stream_fence();
@@ -345,8 +355,10 @@ void scale_in_place(float* y, std::size_t n, float s) {
 }
 
 // ---- pass: write outputs from (m, normaliser) ----------------------------------------------------
-// Generic element-wise writer: y[i] = f(x[i]) for a functor on batches.
-template <class Arch, class Tx, class Ty, class F>
+// Generic element-wise writer: y[i] = f(x[i]) for a functor on batches. Stream: the groups of 4
+// vectors go out with non-temporal stores (y + the group's first element aligned to 64 bytes:
+// map_row_stream below), the rest plainly.
+template <class Arch, bool Stream = false, class Tx, class Ty, class F>
 SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
@@ -354,39 +366,34 @@ SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
     for (; i + 4 * W <= n; i += 4 * W) {
         const B a0 = f(load<Arch>(x + i)), a1 = f(load<Arch>(x + i + W));
         const B a2 = f(load<Arch>(x + i + 2 * W)), a3 = f(load<Arch>(x + i + 3 * W));
-        store2<Arch>(y + i, a0, a1);
-        store2<Arch>(y + i + 2 * W, a2, a3);
+        if constexpr (Stream) {
+            stream2<Arch>(y + i, a0, a1);
+            stream2<Arch>(y + i + 2 * W, a2, a3);
+        } else {
+            store2<Arch>(y + i, a0, a1);
+            store2<Arch>(y + i + 2 * W, a2, a3);
+        }
     }
     for (; i + W <= n; i += W) store<Arch>(y + i, f(load<Arch>(x + i)));
     if (i < n) store_partial<Arch>(y + i, f(load_partial<Arch>(x + i, n - i, -std::numeric_limits<float>::infinity())), n - i);
 }
 
 // map_row for outputs that may be past the caches: the same y, written with non-temporal stores
-// when it holds at least layout::kStreamFromBytes and does not overlap x. A write pass that
-// recomputes its terms from x then costs the x read and the y write, not also the read of y's
-// lines for ownership. (In place the lines were just read: streaming them out measured 0.5-0.8x,
-// as did streaming a scale of stored exps; simd/guarded.hpp.) The elements up to y's first
-// 64-byte boundary and the last partial group go through map_row.
+// when this call's output (one row, or one slice of a split row) holds at least
+// layout::kStreamFromBytes and does not overlap x. A write pass that recomputes its terms from x
+// then costs the x read and the y write, not also the read of y's lines for ownership. (In place
+// the lines were just read: streaming them out measured 0.5-0.8x, as did streaming a scale of
+// stored exps; simd/guarded.hpp.) The elements up to y's first 64-byte boundary are written
+// plainly, then map_row streams its groups of 4 vectors and writes the rest plainly.
 template <class Arch, class Tx, class Ty, class F>
 SMB_FLATTEN void map_row_stream(const Tx* x, Ty* y, std::size_t n, F f) {
-    using B = fbatch<Arch>;
-    constexpr std::size_t W = B::size;
     const auto addr = reinterpret_cast<std::uintptr_t>(y);
     const auto xa = reinterpret_cast<std::uintptr_t>(x);
     const std::size_t head = (64 - addr % 64) % 64 / sizeof(Ty);
     const bool apart = addr >= xa + n * sizeof(Tx) || xa >= addr + n * sizeof(Ty);
     if (n * sizeof(Ty) < layout::kStreamFromBytes || !apart || addr % sizeof(Ty) || head >= n) return map_row<Arch>(x, y, n, f);
     map_row<Arch>(x, y, head, f);
-    std::size_t i = head;
-    for (; i + 4 * W <= n; i += 4 * W) {
-        const B a0 = f(load<Arch>(x + i)), a1 = f(load<Arch>(x + i + W));
-        const B a2 = f(load<Arch>(x + i + 2 * W)), a3 = f(load<Arch>(x + i + 3 * W));
-        stream<Arch>(y + i, a0);
-        stream<Arch>(y + i + W, a1);
-        stream<Arch>(y + i + 2 * W, a2);
-        stream<Arch>(y + i + 3 * W, a3);
-    }
-    map_row<Arch>(x + i, y + i, n - i, f);
+    map_row<Arch, true>(x + head, y + head, n - head, f);
     stream_fence<Arch>();
 }
 

@@ -96,56 +96,32 @@ SMB_INLINE std::size_t index(std::size_t n) {
 
 }  // namespace short_detail
 
-// guarded's sum pass and scaling for a short row (guarded.hpp): exp(x - q ln2) from the anchor's
-// window, the window check, the sum and the scaling by float(1 / s), as guarded_sum +
-// scale_in_place (or guarded_write in place: the same e times the same float). Returns false,
-// with nothing written, when the row leaves the window or the sum is NaN: the caller takes its
-// passes (which retry or fall back to max_shifted). x may equal y (everything is read first).
+// guarded's sum pass and scaling for G short rows of one length at once (guarded.hpp): per row,
+// exp(x - q ln2) from the row's window, the window check, the sum and the scaling by
+// float(1 / s), as guarded_sum + scale_in_place (or guarded_write in place: the same e times the
+// same float), so the passes' bits. Row k is x + k ldx -> y + k ldy, its window (guard_window of
+// its x[0]) q[k], xhi[k]. Returns false, with nothing written, when a row leaves its window or a
+// sum is NaN: the caller takes the row functions' passes (which retry or fall back to
+// max_shifted). All rows are read before any is written: x may equal y (in place, equal strides).
 // Tx, Ty: the element types in and out, float or bf16 bits (guarded_bf16.hpp's rows: the same
 // e times the same float(1/s), rounded to bf16 once as the scratch form's write pass does, or
 // stored as float as the bf16_f32 store form's scaling does).
-template <class Arch, class Cfg, class Tx = float, class Ty = float>
-struct GuardedShort {
-    template <std::size_t F, bool T>
-    struct K {
-        static bool run(const Tx* x, Ty* y, std::size_t n, float q, float xhi) {
-            using B = fbatch<Arch>;
-            constexpr std::size_t N = F + T;
-            short_detail::Regs<Arch, F, T> r;
-            r.load(x, n);
-            const ExpShiftPow2<Cfg::degree, Arch> ex(q);
-            B e[N];
-#pragma GCC unroll 16
-            for (std::size_t j = 0; j < N; ++j) e[j] = ex(r.v[j]);
-            const double s = short_detail::sum_like_passes<Arch, F, T>(e);
-            if (!xsimd::all(r.vmax() <= B(xhi)) || s != s) return false;
-            short_detail::store_scaled<Arch, F, T>(y, n, e, B(float(1.0 / s)));
-            return true;
-        }
-    };
-    static constexpr auto kTable =
-        short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
-    static SMB_INLINE bool run(const Tx* x, Ty* y, std::size_t n, float q, float xhi) {
-        return kTable[short_detail::index<Arch>(n)](x, y, n, q, xhi);
-    }
-};
-
-// kRowGroup short rows of one length at once (guarded.hpp's guarded_rows, the batch call's rows
-// form): each row's arithmetic is GuardedShort's, in its order (its bits); the rows' chains (exp,
-// sum, 1 / s, scale) are independent and overlap in one straight-line body, where one row alone
-// waits on its own. All rows are read before any is written (in place is safe). q, xhi: each
-// row's window (guard_window of its x[0]). false, with nothing written: a row leaves its window
-// or its sum is NaN. Measured on the Xeon (bf16 -> bf16, poly3, AVX-512, one thread, G elem/s,
-// per-row calls / groups of 2 / 4 / 8): n = 32 1.78 / 1.91 / 2.34 / 2.39, 64 2.79 / 3.08 / 3.42
-// / 3.35, 128 3.34 / 3.95 / 4.09 / 4.00, 256 4.22 / 4.19 / 4.77 / 4.62.
+// G = 1 is the row form (GuardedShort); G = kRowGroup the batch call's rows form (guarded.hpp,
+// guarded_rows): one short row alone waits on its own chain (exp, sum, 1 / s, scale), where the
+// G rows' independent chains overlap in one straight-line body. Measured on the Xeon (bf16 ->
+// bf16, poly3, AVX-512, one thread, G elem/s, rows one by one / groups of 2 / 4 / 8): n = 32
+// 1.78 / 1.91 / 2.34 / 2.39, 64 2.79 / 3.08 / 3.42 / 3.35, 128 3.34 / 3.95 / 4.09 / 4.00, 256
+// 4.22 / 4.19 / 4.77 / 4.62.
 inline constexpr std::size_t kRowGroup = 4;
-template <class Arch, class Cfg, class Tx, class Ty>
-struct GuardedShortGroup {
-    static constexpr std::size_t G = kRowGroup;
+// The rows' windows as two arrays (std::array<float, 1> travels in a register as a float does, so
+// the row form's call is unchanged).
+template <std::size_t G>
+using GuardQs = std::array<float, G>;
+template <class Arch, class Cfg, class Tx, class Ty, std::size_t G>
+struct GuardedShortRows {
     template <std::size_t F, bool T>
     struct K {
-        static bool run(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t n, const float* q,
-                        const float* xhi) {
+        static bool run(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t n, GuardQs<G> q, GuardQs<G> xhi) {
             using B = fbatch<Arch>;
             constexpr std::size_t N = F + T;
             B e[G][N];
@@ -173,9 +149,15 @@ struct GuardedShortGroup {
     };
     static constexpr auto kTable =
         short_detail::table<K>(std::make_index_sequence<2 * kShortVectors>{});
-    static SMB_INLINE bool run(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t n, const float* q,
-                               const float* xhi) {
+    static SMB_INLINE bool run(const Tx* x, std::size_t ldx, Ty* y, std::size_t ldy, std::size_t n, GuardQs<G> q,
+                               GuardQs<G> xhi) {
         return kTable[short_detail::index<Arch>(n)](x, ldx, y, ldy, n, q, xhi);
+    }
+};
+template <class Arch, class Cfg, class Tx = float, class Ty = float>
+struct GuardedShort {
+    static SMB_INLINE bool run(const Tx* x, Ty* y, std::size_t n, float q, float xhi) {
+        return GuardedShortRows<Arch, Cfg, Tx, Ty, 1>::run(x, 0, y, 0, n, {q}, {xhi});
     }
 };
 

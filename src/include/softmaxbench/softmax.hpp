@@ -246,8 +246,8 @@ void jacobian_vjp(const float* J, const float* dy, std::size_t n, float* dx);
 
 // The batch call for the bf16 dtypes: x holds bf16 bits; y (Dtype::bf16) or y_f32
 // (Dtype::bf16_f32) receives the outputs, the other stays null. Threads take whole rows, except
-// that with fewer rows than threads guarded's softmax rows of layout::kBf16MinSplitCols elements
-// and more are cut across them (`list`: rows+split). In place only for bf16 -> bf16 (x == y,
+// that with fewer rows than threads guarded's softmax rows of 65536 elements and more are cut
+// across them (`list`: rows+split). In place only for bf16 -> bf16 (x == y,
 // equal strides). Throws as above, and std::invalid_argument for a variant of another dtype or
 // the wrong output pointer.
 struct Bf16BatchArgs {
