@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <tuple>
 #include <string>
 #include <vector>
 
@@ -144,6 +145,24 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
         CHECK(find_variant(name + ".bf16_f32") == nullptr);
         CHECK(find_variant(name) == nullptr);
     }
+    // poly3s: poly3 with the exp's power of two applied by vscalefps (exp.hpp), the same bits
+    // (the test below), so the same bounds; on the AVX-512 ISAs only.
+    for (Isa i : all_isas()) {
+        const std::string name = "guarded." + std::string(to_string(i)) + ".poly3s";
+        INFO(name);
+        const Variant* v = find_variant(name + ".bf16");
+        const bool scalef_isa = i == Isa::avx512 || i == Isa::avx512bf16;
+        REQUIRE((v != nullptr) == scalef_isa);
+        if (!v) continue;
+        const Variant* w = find_variant("guarded." + std::string(to_string(i)) + ".poly3.bf16");
+        REQUIRE(w != nullptr);
+        CHECK(v->exp_kernel == ExpKernel::poly3s);
+        CHECK(v->tier == w->tier);
+        CHECK(v->subnormal == w->subnormal);
+        CHECK(v->max_ulp == w->max_ulp);
+        CHECK(v->max_ulp_log == w->max_ulp_log);
+        CHECK(find_variant(name + ".bf16_f32") == nullptr);
+    }
     // The f32 slice is what it was: no bf16 variant in it.
     for (const Variant& v : all_variants()) CHECK(v.dtype == Dtype::f32);
 }
@@ -253,10 +272,12 @@ TEST_CASE("bf16: guarded's bf16 output is its float32 output rounded to bf16, in
     // computes them again past it; either way each output is RNE_bf16(e * float(1/s)) with the
     // terms e and the sum s of guarded.<isa>.bf16_f32 (its store form): the same bits as that
     // output rounded to bf16. avx512bf16's native rounding flushes subnormal floats (list.inc).
-    // (The poly3 rows have no bf16_f32 row: the next test compares their two forms directly.)
+    // (The poly3 and poly3s rows have no bf16_f32 row: the next test compares their two forms
+    // directly.)
     std::size_t compared = 0;
     for (const Variant* v : available(Dtype::bf16)) {
-        if (v->algorithm != Algorithm::guarded || v->exp_kernel == ExpKernel::poly3) continue;
+        if (v->algorithm != Algorithm::guarded || v->exp_kernel == ExpKernel::poly3 || v->exp_kernel == ExpKernel::poly3s)
+            continue;
         std::string f32_name(v->name);
         f32_name += "_f32";
         const Variant* w = find_variant(f32_name);
@@ -564,6 +585,40 @@ bool same_bits(const std::vector<Ty>& a, const std::vector<Ty>& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(Ty)) == 0;
 }
 }  // namespace
+
+TEST_CASE("bf16: poly3s rows give poly3's bits (row function, rows form, scratch and recompute forms, split)") {
+    // The list gives poly3s poly3's bounds on the strength of this: the two differ only in how
+    // the exp applies its power of two (exp.hpp, ExpShiftPow2's Scalef form).
+    std::size_t compared = 0;
+    for (Isa i : all_isas()) {
+        const Variant* s = find_variant("guarded." + std::string(to_string(i)) + ".poly3s.bf16");
+        const Variant* p = find_variant("guarded." + std::string(to_string(i)) + ".poly3.bf16");
+        if (!s || !smb::available(*s)) continue;
+        REQUIRE(p != nullptr);
+        INFO(s->name);
+        for (const auto& d : ref::distributions())
+            for (std::size_t n : {std::size_t(2), std::size_t(17), std::size_t(100), std::size_t(1000), std::size_t(4099),
+                                  std::size_t(70001), layout::kBf16ScratchMax + 33}) {
+                INFO(d.name << " n=" << n);
+                Bits x = make_case(d.name, n, 9).x;
+                for (Output out : {Output::softmax, Output::log_softmax}) {
+                    CHECK(same_bits(row_fn<std::uint16_t>(*s, x, out), row_fn<std::uint16_t>(*p, x, out)));
+                    ++compared;
+                }
+                for (std::size_t k = 0; k < n; k += 7) x[k] = 0xFF80;  // -inf entries
+                CHECK(same_bits(row_fn<std::uint16_t>(*s, x), row_fn<std::uint16_t>(*p, x)));
+            }
+        // Short rows four at a time (the rows form), and a long row cut across 2 threads.
+        for (auto [rows, cols, threads] : {std::tuple{301, 13, 2}, std::tuple{37, 200, 3}, std::tuple{1, 1 << 19, 2}}) {
+            INFO(rows << "x" << cols << ", " << threads << " threads");
+            const Bits x = make_case("normal_20", std::size_t(rows) * std::size_t(cols), 4).x;
+            CHECK(same_bits(batch<std::uint16_t>(*s, x, std::size_t(rows), std::size_t(cols), threads),
+                            batch<std::uint16_t>(*p, x, std::size_t(rows), std::size_t(cols), threads)));
+            ++compared;
+        }
+    }
+    if (compared == 0) SUCCEED("no AVX-512 on this CPU: no poly3s row to run");
+}
 
 TEST_CASE("bf16: guarded cuts a long row across threads (softmax), within its bounds; special rows stay whole") {
     const std::size_t n = layout::kBf16MinSplitCols + 7232;  // past the split threshold; 2 and 3 slices

@@ -61,6 +61,9 @@ void eval_ldexp_avx512(const float* p, const float* n, float* out, std::size_t c
 void eval_shift_sse2(int degree, float q, const float* x, float* out, std::size_t n);
 void eval_shift_avx2(int degree, float q, const float* x, float* out, std::size_t n);
 void eval_shift_avx512(int degree, float q, const float* x, float* out, std::size_t n);
+bool eval_shift_scalef_sse2(int degree, float q, const float* x, float* out, std::size_t n);
+bool eval_shift_scalef_avx2(int degree, float q, const float* x, float* out, std::size_t n);
+bool eval_shift_scalef_avx512(int degree, float q, const float* x, float* out, std::size_t n);
 bool eval_exp_f64_lut_avx512(const double* t, double* out, std::size_t n);
 bool eval_ratio_ff_sse2(double k, const float* t, const float* e, float* out, std::size_t n);
 bool eval_ratio_ff_avx2(double k, const float* t, const float* e, float* out, std::size_t n);
@@ -96,6 +99,7 @@ struct IsaFns {
     void (*ldexp)(const float*, const float*, float*, std::size_t);
     void (*exp_f64)(const double*, double*, std::size_t);
     void (*shift)(int, float, const float*, float*, std::size_t);
+    bool (*shift_scalef)(int, float, const float*, float*, std::size_t);  // false: no vscalefps
     bool scalef;                 // AVX-512: gradual subnormals; others flush (exp_neg)
     double max_ulp[3];           // documented, per kernel (deg5, deg6, xsimd)
     double max_sub[2];           // documented subnormal error (units of 2^-149), gradual only
@@ -103,11 +107,11 @@ struct IsaFns {
 };
 
 const IsaFns kIsas[] = {
-    {Isa::sse2, "sse2", eval_exp_sse2, eval_split_sse2, eval_ldexp_sse2, eval_exp_f64_sse2, eval_shift_sse2, false,
+    {Isa::sse2, "sse2", eval_exp_sse2, eval_split_sse2, eval_ldexp_sse2, eval_exp_f64_sse2, eval_shift_sse2, eval_shift_scalef_sse2, false,
      {simd::kExpNegDeg5MaxUlpSse2, simd::kExpNegDeg6MaxUlpSse2, simd::kExpXsimdMaxUlpSse2}, {0, 0}, 32768.0f},
-    {Isa::avx2, "avx2", eval_exp_avx2, eval_split_avx2, eval_ldexp_avx2, eval_exp_f64_avx2, eval_shift_avx2, false,
+    {Isa::avx2, "avx2", eval_exp_avx2, eval_split_avx2, eval_ldexp_avx2, eval_exp_f64_avx2, eval_shift_avx2, eval_shift_scalef_avx2, false,
      {simd::kExpNegDeg5MaxUlpAvx2, simd::kExpNegDeg6MaxUlpAvx2, simd::kExpXsimdMaxUlpAvx2}, {0, 0}, 32768.0f},
-    {Isa::avx512, "avx512", eval_exp_avx512, eval_split_avx512, eval_ldexp_avx512, eval_exp_f64_avx512, eval_shift_avx512, true,
+    {Isa::avx512, "avx512", eval_exp_avx512, eval_split_avx512, eval_ldexp_avx512, eval_exp_f64_avx512, eval_shift_avx512, eval_shift_scalef_avx512, true,
      {simd::kExpNegDeg5MaxUlpAvx512, simd::kExpNegDeg6MaxUlpAvx512, simd::kExpXsimdMaxUlpAvx512},
      {simd::kExpNegDeg5MaxSubnormalErrAvx512, simd::kExpNegDeg6MaxSubnormalErrAvx512}, 32768.0f},
 };
@@ -766,6 +770,61 @@ TEST_CASE("ExpShiftPow2<3> (poly3): relative error over the guarded window, ever
         // And far below poly5's: the degree-3 kernel is only for bf16 outputs.
         CHECK(bound > 1e3 * 0x1p-24);
     }
+}
+
+TEST_CASE("ExpShiftPow2's Scalef form (poly3s) gives the multiply form's bits (AVX-512)", "[exp]") {
+    // The list's poly3s rows claim poly3's bounds because their exp is the same function: the
+    // same n, r and p, the power of two applied by vscalefps instead of clamps, a shift and a
+    // multiply. Checked bit for bit, degrees 3 and 5, every q of kWindowShifts, on a strided
+    // sweep of every float up to (q + 127) ln2 (both signs, normal and subnormal, the flush
+    // boundary near (q - 126.5) ln2 densely), -inf and NaN. A Scalef form that kept a lane the
+    // clamp flushes (n - q = -127), dropped a NaN, or scaled by 2^(n - q + 1) fails. +inf is
+    // outside the domain (the callers' window check sends it to max_shifted first): there the
+    // multiply form gives NaN and the Scalef form +inf (vscalefps(NaN, +inf) = +inf on the Xeon
+    // of the session notes); both must at least not be finite.
+    constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
+    bool ran = false;
+    for (const IsaFns* f : available_isas()) {
+        INFO(f->name);
+        for (int degree : {3, 5}) {
+            for (float q : kWindowShifts) {
+                INFO("degree " << degree << ", q=" << q);
+                const float top = float((q + 127) * kLn2L), edge = float((q - 126.5L) * kLn2L);
+                std::vector<float> x = {-kInf, kNaN, kNaN, -kNaN, top};
+                for (std::uint32_t b = 0; b < 0x7F800000u; b += 4099u * g_stride) {
+                    const float v = from_bits(b);  // +0 among them
+                    if (v <= top) x.push_back(v);
+                    if (-v <= top) x.push_back(-v);
+                }
+                float v = edge;  // 2^16 floats on each side of the flush boundary
+                for (int k = 0; k < (1 << 16); ++k) v = std::nextafter(v, -kInf);
+                for (int k = 0; k < (1 << 17); ++k, v = std::nextafter(v, kInf)) x.push_back(v);
+                std::vector<float> a(x.size()), b(x.size());
+                f->shift(degree, q, x.data(), a.data(), x.size());
+                if (!f->shift_scalef(degree, q, x.data(), b.data(), x.size())) continue;
+                ran = true;
+                std::size_t differ = 0, first = x.size();
+                for (std::size_t i = 0; i < x.size(); ++i) {
+                    const bool same = bits(a[i]) == bits(b[i]) || (std::isnan(a[i]) && std::isnan(b[i]));
+                    if (!same && differ++ == 0) first = i;
+                }
+                INFO("first difference at x = " << (first < x.size() ? x[first] : 0.0f) << ": "
+                                                 << (first < x.size() ? a[first] : 0.0f) << " vs "
+                                                 << (first < x.size() ? b[first] : 0.0f));
+                CHECK(differ == 0);
+                CHECK(b[0] == 0.0f);
+                CHECK(!std::signbit(b[0]));
+                CHECK(std::isnan(b[2]));
+                const float inf = kInf;
+                float ya = 0, yb = 0;
+                f->shift(degree, q, &inf, &ya, 1);
+                f->shift_scalef(degree, q, &inf, &yb, 1);
+                CHECK(!std::isfinite(ya));
+                CHECK(!std::isfinite(yb));
+            }
+        }
+    }
+    if (!ran) SUCCEED("no ISA with vscalefps in this run (the avx512 run covers it)");
 }
 
 TEST_CASE("exp_f64_lut: exp(t) in double, dense sample against expl (AVX-512)", "[exp]") {

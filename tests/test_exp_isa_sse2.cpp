@@ -101,9 +101,9 @@ void SMB_EXP_FN(eval_ldexp)(const float* p, const float* n, float* out, std::siz
 }
 
 namespace {
-template <int Degree>
+template <int Degree, bool Scalef = false>
 void eval_shift_d(float q, const float* x, float* out, std::size_t count) {
-    const simd::ExpShiftPow2<Degree, A> ex(q);
+    const simd::ExpShiftPow2<Degree, A, Scalef> ex(q);
     for_lanes<float, W>(count, [&](std::size_t i, std::size_t m) {
         alignas(64) float bx[W] = {}, bo[W];
         std::memcpy(bx, x + i, m * sizeof(float));
@@ -117,6 +117,17 @@ void eval_shift_d(float q, const float* x, float* out, std::size_t count) {
 void SMB_EXP_FN(eval_shift)(int degree, float q, const float* x, float* out, std::size_t count) {
     if (degree == 3) eval_shift_d<3>(q, x, out, count);
     else eval_shift_d<5>(q, x, out, count);
+}
+// The same with ExpShiftPow2's Scalef form (poly3s); false (nothing written) without vscalefps.
+bool SMB_EXP_FN(eval_shift_scalef)(int degree, float q, const float* x, float* out, std::size_t count) {
+    if constexpr (simd::Ops<A>::kScalef) {
+        if (degree == 3) eval_shift_d<3, true>(q, x, out, count);
+        else eval_shift_d<5, true>(q, x, out, count);
+        return true;
+    } else {
+        (void)degree, (void)q, (void)x, (void)out, (void)count;
+        return false;
+    }
 }
 
 // exp(t) by exp_f64_lut on AVX-512; false (nothing written) on the other ISAs.

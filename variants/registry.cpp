@@ -64,6 +64,7 @@ constexpr std::string_view exp_name(ExpKernel e) {
         case ExpKernel::libm_float: return "libm_float";
         case ExpKernel::libm_double: return "libm_double";
         case ExpKernel::poly3: return "poly3";
+        case ExpKernel::poly3s: return "poly3s";
         case ExpKernel::poly5: return "poly5";
         case ExpKernel::poly6: return "poly6";
         case ExpKernel::xsimd: return "xsimd";

@@ -164,15 +164,37 @@ SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
 // ExpPoly<3>, two FMAs fewer per element; relative error <= kExpShiftDeg3MaxRelErr (~2^-13.3,
 // the polynomial's: the reduction and evaluation add ~2^-23) for normal results, the same
 // flush below. tests/test_exp.cpp sweeps it.
+// Scalef (AVX-512 only; the list's poly3s rows): the same n, r and p, with no clamp of x and
+// none of v; 2^(n - q) applied by vscalefps, zero-masked where n - q < -126 (-inf and every x
+// the clamp would have sent to +0) and kept where it is NaN (NaN x: NaN). The lanes kept are
+// p * 2^(n - q) rounded once, as the multiply rounds it: the same bits as the form above for
+// every x up to (q + 127) ln2, -inf and NaN (tests/test_exp.cpp compares the two). x = +inf,
+// outside that domain, gives +inf here (vscalefps(NaN, +inf) = +inf on the Xeon) and NaN
+// there; every caller's window check (x <= (q + kGuardSpan) ln2) sends such rows to
+// max_shifted before a term of them is used.
+// 10 vector instructions instead of 11 (two clamps, a shift and a multiply become a subtraction,
+// a compare and the scalef). Which is faster is the machine's: where every 512-bit instruction
+// takes one of two ports (the Intel Xeon of the session notes, bench/uarch/pipes.c: scalef,
+// compare, max, shift and multiply one slot each) the scalef form saves a slot in 11; on Zen 4
+// (pipes.c's header) the clamps and the shift ride free beside the FMAs while scalef takes two
+// FMA slots and the compare one, so there it costs 2 FMA slots more. Both stay in the list.
 inline constexpr float kExpShiftMaxQ = 2048.0f;
-template <int Degree, class Arch>
+template <int Degree, class Arch, bool Scalef = false>
 struct ExpShiftPow2 {
     static_assert(Degree == 3 || Degree == 5 || Degree == 6, "ExpShiftPow2: degree 3, 5 or 6");
+    static_assert(!Scalef || Ops<Arch>::kScalef, "ExpShiftPow2: the Scalef form needs vscalefps (AVX-512)");
     using B = fbatch<Arch>;
     B c_n, lo;
     explicit ExpShiftPow2(float q) : c_n(kMagicBiased - q), lo((q - 130.0f) * 0.693147182f) {}
     SMB_INLINE B operator()(B x) const {
         using namespace exp_detail;
+        if constexpr (Scalef) {
+            const B v = fmadd<Arch>(x, B(kLog2e), c_n);
+            const B n = v - c_n;
+            const B nq = v - B(kMagicBiased);  // n - q, exactly
+            const B p = poly<Degree, Arch>(reduce<Arch, false>(x, n, B(0.0f)));
+            return Ops<Arch>::scalef_unless_below(p, nq, nq, -126.0f);
+        }
         const B xc = max_keep_nan<Arch>(lo, x);
         const B v = fmadd<Arch>(xc, B(kLog2e), c_n);  // low bits: n - q + 127
         const B n = v - c_n;

@@ -73,7 +73,7 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
     using B = fbatch<Arch>;
     constexpr std::size_t W = B::size;
     constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
-    const ExpShiftPow2<Cfg::degree, Arch> ex(w.q);
+    const ExpShiftOf<Arch, Cfg> ex(w.q);
     DoubleSum<Arch, Cfg::accurate> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
     B mx0 = ninf, mx1 = ninf;
@@ -118,7 +118,7 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
 template <class Arch, class Cfg, class Tx, class Ty>
 void guarded_write(const Tx* x, Ty* y, std::size_t n, float q, double s) {
     using B = fbatch<Arch>;
-    const ExpShiftPow2<Cfg::degree, Arch> ex(q);
+    const ExpShiftOf<Arch, Cfg> ex(q);
     const B inv(float(1.0 / s));
     map_row_stream<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });
 }

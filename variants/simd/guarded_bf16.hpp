@@ -65,7 +65,7 @@ using layout::kBf16ScratchMax;  // layout.hpp (measurements there)
 // The Cfg of the max_shifted fallbacks: poly3 has no exp_neg (and the float bounds of
 // max_shifted's TwoSum form are poly5's), so poly3 rows fall back with poly5.
 template <class C>
-using Guarded16Fallback = std::conditional_t<C::exp == ExpKernel::poly3, Cfg<ExpKernel::poly5, Tier::fast>, C>;
+using Guarded16Fallback = std::conditional_t<C::degree == 3, Cfg<ExpKernel::poly5, Tier::fast>, C>;
 
 // bf16 -> float32: the store form (y never overlaps x: the batch call refuses it).
 template <class Arch, class Cfg>

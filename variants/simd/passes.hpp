@@ -39,18 +39,25 @@ namespace smb::simd {
 // accurate tier (poly6_f64): every term of the sum an exp in double (exp_term_f64), summed in
 // double; every output computed in double or float-float (< ~2^-26 relative) and rounded once.
 // poly3 (fast tier, guarded's bf16 rows only: ExpShiftPow2<3>, guarded_bf16.hpp) has no exp_neg;
-// the passes here never see it (its rows' fallbacks take poly5).
+// the passes here never see it (its rows' fallbacks take poly5). poly3s: poly3 with the power of
+// two applied by vscalefps (ExpShiftPow2's Scalef form: the same bits; AVX-512 ISAs only).
 template <ExpKernel E, Tier T>
 struct Cfg {
     static_assert(E == ExpKernel::poly5 || E == ExpKernel::poly6 || E == ExpKernel::xsimd ||
-                      (E == ExpKernel::poly3 && T == Tier::fast) || (E == ExpKernel::poly6_f64 && T == Tier::accurate),
-                  "SIMD exp kernels: poly5, poly6, xsimd; poly3 (fast, bf16 guarded); poly6_f64 for the accurate tier");
+                      ((E == ExpKernel::poly3 || E == ExpKernel::poly3s) && T == Tier::fast) ||
+                      (E == ExpKernel::poly6_f64 && T == Tier::accurate),
+                  "SIMD exp kernels: poly5, poly6, xsimd; poly3, poly3s (fast, bf16 guarded); poly6_f64 for the accurate tier");
     static constexpr ExpKernel exp = E;
     static constexpr int degree = E == ExpKernel::poly6 || E == ExpKernel::poly6_f64 ? 6
-                                  : E == ExpKernel::poly3                            ? 3
+                                  : E == ExpKernel::poly3 || E == ExpKernel::poly3s  ? 3
                                                                                      : 5;  // unused for xsimd
     static constexpr bool accurate = T == Tier::accurate;
+    static constexpr bool scalef = E == ExpKernel::poly3s;  // ExpShiftPow2's reconstruction
 };
+
+// The guarded kernels' exp(x - q ln2) under a configuration (exp.hpp).
+template <class Arch, class Cfg>
+using ExpShiftOf = ExpShiftPow2<Cfg::degree, Arch, Cfg::scalef>;
 
 // ---- thin names for the ops the passes use most (ops.hpp) ---------------------------------------
 template <class Arch>

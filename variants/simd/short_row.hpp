@@ -131,7 +131,7 @@ struct GuardedShortRows {
                 short_detail::Regs<Arch, F, T> r;
                 r.load(x + k * ldx, n);
                 inside = inside && xsimd::all(r.vmax() <= B(xhi[k]));
-                const ExpShiftPow2<Cfg::degree, Arch> ex(q[k]);
+                const ExpShiftOf<Arch, Cfg> ex(q[k]);
 #pragma GCC unroll 16
                 for (std::size_t j = 0; j < N; ++j) e[k][j] = ex(r.v[j]);
             }

@@ -35,8 +35,10 @@ enum class Isa {
 };
 // Which exp: the C library's (float or double), our degree-5 or degree-6 polynomial, xsimd's,
 // our degree-6 exp with sums and outputs in double (the accurate tier), the pick's (auto), or
-// our degree-3 polynomial (relative error ~2^-13: for bf16 outputs only, variants/list.inc).
-enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick, poly3 };
+// our degree-3 polynomial (relative error ~2^-13: for bf16 outputs only, variants/list.inc), or
+// the same degree-3 exp with its power of two applied by vscalefps (AVX-512; the same bits as
+// poly3, a different instruction mix: faster where it has fewer slots to fill, variants/simd/exp.hpp).
+enum class ExpKernel { libm_float, libm_double, poly5, poly6, xsimd, poly6_f64, per_pick, poly3, poly3s };
 // The accuracy contract: accurate = documented max ULP <= kAccurateMaxUlp in both outputs; fast =
 // a documented bound above that; unsafe = no bound on part of the finite inputs (its domain).
 enum class Tier { unsafe, fast, accurate };
