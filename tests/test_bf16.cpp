@@ -129,7 +129,7 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
         }
     }
     // guarded with poly3, the degree-3 exp (relative error 1.02e-4, guarded_bf16.hpp): a bf16 row
-    // on every SIMD ISA, no bf16_f32 row; softmax within 0.5 + 3440 2^-16 bf16 ULP, log_softmax
+    // on every SIMD ISA, no bf16_f32 row; softmax within 0.5 + 3450 2^-16 bf16 ULP, log_softmax
     // poly5's max_shifted (0.5 + 3 2^-16).
     for (Isa i : all_isas()) {
         if (i == Isa::scalar) continue;
@@ -140,7 +140,7 @@ TEST_CASE("bf16: the registry's dtype slices, names and row functions") {
         CHECK(v->exp_kernel == ExpKernel::poly3);
         CHECK(v->tier == Tier::fast);
         CHECK(v->subnormal == Subnormal::flush);
-        CHECK(v->max_ulp == 0.5 + 3440.0 / 65536.0);
+        CHECK(v->max_ulp == 0.5 + 3450.0 / 65536.0);
         CHECK(v->max_ulp_log == 0.5 + 3.0 / 65536.0);
         CHECK(find_variant(name + ".bf16_f32") == nullptr);
         CHECK(find_variant(name) == nullptr);

@@ -74,7 +74,7 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
     constexpr std::size_t W = B::size;
     constexpr std::size_t kChunkBlocks = layout::kGuardChunk / (4 * W);
     const ExpShiftOf<Arch, Cfg> ex(w.q);
-    DoubleSum<Arch, Cfg::accurate> acc;
+    GuardSum<Arch, Cfg> acc;
     const B ninf(-std::numeric_limits<float>::infinity()), xhi(w.xhi);
     B mx0 = ninf, mx1 = ninf;
     auto term = [&](B v, std::size_t at) SMB_LAMBDA_INLINE {  // y is not touched without Store (it may be null)
@@ -92,9 +92,11 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
         acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
         if (++blocks == kChunkBlocks) {
             blocks = 0;
+            acc.fold();
             if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
         }
     }
+    acc.fold();  // an empty fold (a chunk just ended, or no group) adds +0: the same bits
     for (; i + W <= n; i += W) {
         const B v = load<Arch>(x + i);
         mx0 = xsimd::max(mx0, v);

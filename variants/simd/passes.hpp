@@ -193,8 +193,36 @@ struct DoubleSum {
             add((e0 + e1) + (e2 + e3));
         }
     }
+    SMB_INLINE void fold() {}  // ChunkSum's: nothing held in float here
     double total() const { return Ops<Arch>::hadd(lo + hi); }
 };
+
+// The degree-3 rows' sum (guarded's poly3 and poly3s: guarded_sum and the short rows): each group
+// of 4 as two pairs, (e0 + e1) and (e2 + e3), added into two float accumulators, folded into
+// double (f0 + f1) by fold(): once per layout::kGuardChunk elements and after the last group;
+// single vectors and the tail go to double directly. A term passes through at most 17 float
+// roundings (its pair, 15 additions into an accumulator over a chunk's 16 groups, f0 + f1)
+// against DoubleSum's 2, and the widening (two slots per vector on the Xeon) runs once per chunk
+// instead of once per group. The exp's own error there is ~1.7e3 times u, so the extra roundings
+// move the bound by a few float ULP (guarded_bf16.hpp).
+template <class Arch>
+struct ChunkSum {
+    DoubleSum<Arch, false> acc;
+    fbatch<Arch> f0 = fbatch<Arch>(0.0f), f1 = fbatch<Arch>(0.0f);
+    SMB_INLINE void add(fbatch<Arch> e) { acc.add(e); }
+    SMB_INLINE void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
+        f0 = f0 + (e0 + e1);
+        f1 = f1 + (e2 + e3);
+    }
+    SMB_INLINE void fold() {
+        acc.add(f0 + f1);
+        f0 = f1 = fbatch<Arch>(0.0f);
+    }
+    double total() const { return acc.total(); }
+};
+// guarded's sum accumulator under a configuration.
+template <class Arch, class Cfg>
+using GuardSum = std::conditional_t<Cfg::degree == 3, ChunkSum<Arch>, DoubleSum<Arch, Cfg::accurate>>;
 
 // exp(x - m) for x <= m under the configuration: our exp of the TwoSum-compensated x - m, or
 // xsimd's exp of the plain x - m.

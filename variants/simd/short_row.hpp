@@ -60,12 +60,15 @@ struct Regs {
     }
 };
 
-// The sum of the terms e[0..F+T) in the passes' order (guarded_sum, sum_exp_parts).
-template <class Arch, std::size_t F, bool T>
+// The sum of the terms e[0..F+T) in the passes' order (guarded_sum, sum_exp_parts), with their
+// accumulator (DoubleSum, or guarded's GuardSum; a short row is within one kGuardChunk).
+template <class Arch, std::size_t F, bool T, class Acc = DoubleSum<Arch, false>>
 SMB_INLINE double sum_like_passes(const fbatch<Arch>* e) {
-    DoubleSum<Arch, false> acc;
+    static_assert(F * fbatch<Arch>::size <= layout::kGuardChunk, "a short row is one chunk of guarded_sum");
+    Acc acc;
 #pragma GCC unroll 16
     for (std::size_t j = 0; j + 4 <= F; j += 4) acc.add4(e[j], e[j + 1], e[j + 2], e[j + 3]);
+    acc.fold();
 #pragma GCC unroll 16
     for (std::size_t j = F / 4 * 4; j < F; ++j) acc.add(e[j]);
     if constexpr (T) acc.add(e[F]);
@@ -138,7 +141,7 @@ struct GuardedShortRows {
             double s[G];
 #pragma GCC unroll 4
             for (std::size_t k = 0; k < G; ++k) {
-                s[k] = short_detail::sum_like_passes<Arch, F, T>(e[k]);
+                s[k] = short_detail::sum_like_passes<Arch, F, T, GuardSum<Arch, Cfg>>(e[k]);
                 inside = inside && s[k] == s[k];
             }
             if (!inside) return false;
