@@ -47,7 +47,7 @@ std::vector<Algorithm> algorithms() {
 }
 const std::vector<Algorithm> kAlgs = algorithms();
 const std::span<const Isa> kIsas = all_isas();
-constexpr auto kExps = {ExpKernel::libm_float, ExpKernel::libm_double, ExpKernel::poly3, ExpKernel::poly5, ExpKernel::poly6,
+constexpr auto kExps = {ExpKernel::libm_float, ExpKernel::libm_double, ExpKernel::poly3, ExpKernel::poly3s, ExpKernel::poly5, ExpKernel::poly6,
                         ExpKernel::xsimd, ExpKernel::poly6_f64, ExpKernel::per_pick};
 constexpr auto kTiers = {Tier::unsafe, Tier::fast, Tier::accurate};
 constexpr auto kDtypes = {Dtype::f32};

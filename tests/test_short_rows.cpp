@@ -7,7 +7,7 @@
 //   * the register path keeps the passes' bits: max_shifted (which takes it) against recompute
 //     (which does not, and is max_shifted's bit for bit by construction) on every length;
 //     guarded's short rows are pinned by tests/test_golden.expected (lengths 1..33, 64, 65);
-//   * guarded's bf16 rows (bf16 and bf16_f32, poly5 and poly3) take it too, with the passes'
+//   * guarded's bf16 rows (bf16 and bf16_f32, poly5, poly3 and poly3s) take it too, with the passes'
 //     bits at every length 2..16 vectors + 1: each against the same row spread out with -inf
 //     past the short-row limit, which only the passes take;
 //   * NaN, +inf and -inf at every offset of rows around each ISA's boundary.
@@ -201,7 +201,7 @@ test::Bits spread(const test::Bits& x, std::size_t w, std::vector<std::size_t>& 
 
 }  // namespace
 
-TEST_CASE("short rows: guarded's bf16 rows have the passes' bits at every length (both dtypes, poly5 and poly3)") {
+TEST_CASE("short rows: guarded's bf16 rows have the passes' bits at every length (both dtypes, poly5, poly3, poly3s)") {
     // n in 2..16 W + 1 on every available ISA: the row as it is (the register path up to its
     // limit) against the same row spread out past the limit (the passes: the scratch form for
     // bf16 outputs, the store form for float32 outputs), output by output; the spread row's

@@ -92,11 +92,10 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
         acc.add4(term(v0, i), term(v1, i + W), term(v2, i + 2 * W), term(v3, i + 3 * W));
         if (++blocks == kChunkBlocks) {
             blocks = 0;
-            acc.fold();
             if (outside()) return {i + 4 * W, false, hmax<Arch>(xsimd::max(mx0, mx1)), 0.0};
         }
     }
-    acc.fold();  // an empty fold (a chunk just ended, or no group) adds +0: the same bits
+    acc.fold();  // ChunkSum: the groups since its last fold (DoubleSum: nothing)
     for (; i + W <= n; i += W) {
         const B v = load<Arch>(x + i);
         mx0 = xsimd::max(mx0, v);

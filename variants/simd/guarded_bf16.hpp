@@ -23,8 +23,8 @@
 //     for terms >= 2^-126; smaller terms flush (as poly5's), changing the sum (>= 1) by at most
 //     n 2^-126 and giving only outputs below 2^-126.
 //   sum: positive terms, added in float by passes.hpp's ChunkSum (pairs into two float
-//     accumulators over a chunk of 1024 elements, folded into double per chunk: at most 17
-//     roundings on any term; poly5's DoubleSum has 2): s = S (1 + sigma),
+//     accumulators, folded into double every 16 groups of 4 vectors: at most 17 roundings on any
+//     term, every ISA; poly5's DoubleSum has 2): s = S (1 + sigma),
 //     |sigma| <= D + 17u + n 2^-53 (u = 2^-24; S the exact sum of exp(x - q ln2); products of
 //     the small terms are below 2^-36 and go into the slack below).
 //   output: y32 = fl(e_i fl(1/s)) (two roundings): y32 / r = (1 + d_i)(1 + u)^2 / (1 + sigma), so

@@ -199,24 +199,29 @@ struct DoubleSum {
 
 // The degree-3 rows' sum (guarded's poly3 and poly3s: guarded_sum and the short rows): each group
 // of 4 as two pairs, (e0 + e1) and (e2 + e3), added into two float accumulators, folded into
-// double (f0 + f1) by fold(): once per layout::kGuardChunk elements and after the last group;
+// double (f0 + f1) every kFoldGroups groups and by the caller's fold() after its last group;
 // single vectors and the tail go to double directly. A term passes through at most 17 float
-// roundings (its pair, 15 additions into an accumulator over a chunk's 16 groups, f0 + f1)
-// against DoubleSum's 2, and the widening (two slots per vector on the Xeon) runs once per chunk
-// instead of once per group. The exp's own error there is ~1.7e3 times u, so the extra roundings
-// move the bound by a few float ULP (guarded_bf16.hpp).
+// roundings on every ISA (its pair, 15 additions into an accumulator over 16 groups, f0 + f1)
+// against DoubleSum's 2, and the widening (two slots per vector on the Xeon) runs once per 16
+// groups instead of once per group. The exp's own error there is ~1.7e3 times u, so the extra
+// roundings move the bound by a few float ULP (guarded_bf16.hpp).
 template <class Arch>
 struct ChunkSum {
+    static constexpr unsigned kFoldGroups = 16;
     DoubleSum<Arch, false> acc;
     fbatch<Arch> f0 = fbatch<Arch>(0.0f), f1 = fbatch<Arch>(0.0f);
+    unsigned groups = 0;
     SMB_INLINE void add(fbatch<Arch> e) { acc.add(e); }
     SMB_INLINE void add4(fbatch<Arch> e0, fbatch<Arch> e1, fbatch<Arch> e2, fbatch<Arch> e3) {
         f0 = f0 + (e0 + e1);
         f1 = f1 + (e2 + e3);
+        if (++groups == kFoldGroups) fold();
     }
+    // After the last group (a fold with nothing held adds +0: the same bits).
     SMB_INLINE void fold() {
         acc.add(f0 + f1);
         f0 = f1 = fbatch<Arch>(0.0f);
+        groups = 0;
     }
     double total() const { return acc.total(); }
 };

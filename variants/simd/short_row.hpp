@@ -9,8 +9,9 @@
 //
 // The row length picks one instantiation per (full vectors F, partial tail T): each is
 // straight-line code whose sums follow the passes' order exactly (groups of 4 vectors summed
-// in float as a tree and folded into double lanes, then the single vectors, then the tail;
-// DoubleSum in passes.hpp), which is what keeps the bits.
+// in float as a tree and folded into double lanes, or for guarded's degree-3 rows added as pairs
+// into two float accumulators folded once; then the single vectors, then the tail; DoubleSum and
+// ChunkSum in passes.hpp), which is what keeps the bits.
 #pragma once
 
 #include <array>
@@ -61,10 +62,11 @@ struct Regs {
 };
 
 // The sum of the terms e[0..F+T) in the passes' order (guarded_sum, sum_exp_parts), with their
-// accumulator (DoubleSum, or guarded's GuardSum; a short row is within one kGuardChunk).
+// accumulator (DoubleSum, or guarded's GuardSum: a short row's at most 4 groups stay below
+// ChunkSum's automatic fold, so its one fold is the passes' fold after their last group).
 template <class Arch, std::size_t F, bool T, class Acc = DoubleSum<Arch, false>>
 SMB_INLINE double sum_like_passes(const fbatch<Arch>* e) {
-    static_assert(F * fbatch<Arch>::size <= layout::kGuardChunk, "a short row is one chunk of guarded_sum");
+    static_assert(F / 4 < ChunkSum<Arch>::kFoldGroups, "a short row's groups fold once, at the end");
     Acc acc;
 #pragma GCC unroll 16
     for (std::size_t j = 0; j + 4 <= F; j += 4) acc.add4(e[j], e[j + 1], e[j + 2], e[j + 3]);
