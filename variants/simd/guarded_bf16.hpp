@@ -92,6 +92,8 @@ void guarded(const std::uint16_t* x, float* y, std::size_t n, RowParams p) {
 template <class Arch, class Cfg>
 void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p) {
     static_assert(!Cfg::accurate, "guarded: fast tier only (see variants/list.inc)");
+    static_assert(Cfg::degree != 3 || ChunkSum<Arch>::kFoldGroups + 1 <= 17,
+                  "the degree-3 bound (3450 float ULP, list.inc) counts at most 17 roundings per term");
     using F = Guarded16Fallback<Cfg>;
     if (n <= 1) return n ? detail::single(x, y, p) : void();
     if (p.output == Output::log_softmax) return max_shifted<Arch, F>(x, y, n, p);
