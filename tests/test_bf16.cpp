@@ -599,6 +599,8 @@ TEST_CASE("bf16: poly3s rows give poly3's bits (row function, rows form, scratch
         for (const auto& d : ref::distributions())
             for (std::size_t n : {std::size_t(2), std::size_t(17), std::size_t(100), std::size_t(1000), std::size_t(4099),
                                   std::size_t(70001), layout::kBf16ScratchMax + 33}) {
+                // the long rows (scratch form past L1, recompute form) on three distributions
+                if (n > 4099 && d.name != "normal_1" && d.name != "normal_20" && d.name != "ties") continue;
                 INFO(d.name << " n=" << n);
                 Bits x = make_case(d.name, n, 9).x;
                 for (Output out : {Output::softmax, Output::log_softmax}) {

@@ -800,8 +800,8 @@ TEST_CASE("ExpShiftPow2's Scalef form (poly3s) gives the multiply form's bits (A
                 for (int k = 0; k < (1 << 16); ++k) v = std::nextafter(v, -kInf);
                 for (int k = 0; k < (1 << 17); ++k, v = std::nextafter(v, kInf)) x.push_back(v);
                 std::vector<float> a(x.size()), b(x.size());
-                f->shift(degree, q, x.data(), a.data(), x.size());
                 if (!f->shift_scalef(degree, q, x.data(), b.data(), x.size())) continue;
+                f->shift(degree, q, x.data(), a.data(), x.size());
                 ran = true;
                 std::size_t differ = 0, first = x.size();
                 for (std::size_t i = 0; i < x.size(); ++i) {
