@@ -24,7 +24,8 @@ import _common as C  # noqa: E402
 # <impl>/<rows>/<cols> (1 thread) or <impl>/<rows>/<cols>/<threads>/real_time (bench/bf16_bench.cpp).
 NAME = re.compile(r"^([^/]+)/(\d+)/(\d+)(?:/(\d+))?(?:/real_time)?$")
 BF16_RUN = re.compile(r"^bf16-(\d{8}-\d{6})\.json$")
-# Our f32 variants in the main bench file (the algorithms of the name grammar; auto included).
+# Not ours: the peers' name prefixes (ours_f32: our f32 variants, auto included; the bf16 run times
+# them at 1x16M, the main bench file everywhere).
 PEER_PREFIXES = ("onednn", "xnnpack", "pytorch", "memcpy", "numpy", "scipy")
 LARGE = (1, 16777216)  # the DRAM-sized goal shape
 IN_CACHE = (1, 4096)   # 8 KiB of bf16 in: the in-cache goal shape (as claims.py's)
@@ -122,14 +123,22 @@ def section(doc, m, report: Path, table, code, figure, not_run) -> None:
                            fmt_ratio(ratio(cells[0], cells[2])), fmt_ratio(ratio(cells[0], cells[3]))])
         doc.add(table(["Shape", "Threads"] + [n for n, _ in KINDS]
                       + ["fastest bf16→bf16", "÷ oneDNN bf16", "÷ PyTorch bf16"], rows))
-        f32_all = load(m.run.path, ours_f32)
+        # Our f32 rate: from the bf16 run itself (softmax_bench --smb_dtype=bf16 times our f32
+        # variants at 1x16M beside the bf16 ones), else from the main bench file (an older bf16 run).
+        f32_here = load(run, ours_f32)
+        f32_main = load(m.run.path, ours_f32)
         for threads in sorted({k[2] for k in data if k[:2] == LARGE} | {1}):
             big = data.get(LARGE + (threads,), {})
             ours_big = fastest(big, KINDS[0][1])
-            ours32 = fastest(f32_all.get(LARGE + (threads,), {}), lambda i: True)
+            ours32 = fastest(f32_here.get(LARGE + (threads,), {}), lambda i: True)
+            if ours32 is not None:
+                where = f"in the same run, {code(run.name)}"
+            else:
+                ours32 = fastest(f32_main.get(LARGE + (threads,), {}), lambda i: True)
+                where = (f"in {code(m.run.path.name)}: two runs on this machine, not one, so the ratio "
+                         "carries both runs' noise")
             lines = [f"Issue 15's goals, {threads} thread{'s' if threads > 1 else ''}, bf16→bf16 (the fastest of ours):", "",
-                     f"- 1×16M ÷ our own f32 rate ({code(ours32[0]) if ours32 else 'none'} in "
-                     f"{code(m.run.path.name)}: two runs on this machine, not one, so the ratio carries both runs' noise): "
+                     f"- 1×16M ÷ our own f32 rate ({code(ours32[0]) if ours32 else 'none'} {where}): "
                      + fmt_ratio(ratio(ours_big, ours32), 1.7),
                      "- 1×16M ÷ oneDNN bf16: " + fmt_ratio(ratio(ours_big, fastest(big, KINDS[2][1])), 3)]
             # In cache: the rows whose bf16 input and output fit in L2 on every target CPU.

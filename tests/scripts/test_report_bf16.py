@@ -107,6 +107,25 @@ class ReportBf16(unittest.TestCase):
         self.assertIn("bf16-20260102-000000.png", text)
         self.assertIn("accuracy of the bf16 variants not measured in this run", text)
 
+    def test_f32_rate_from_the_same_run(self):
+        big = "1/16777216"
+        rows = [bench_row(f"guarded.avx512bf16.bf16/{big}", 6.0e9),
+                bench_row(f"guarded.avx512.bf16/{big}/2/real_time", 9.0e9),
+                bench_row(f"online.avx512/{big}", 2.0e9),  # f32 in the bf16 run: the goal's rate
+                bench_row(f"auto/{big}", 3.0e9),
+                bench_row(f"online.avx512:log/{big}", 99e9)]  # log_softmax: not a softmax rate
+        main = [bench_row(f"online.avx512/{big}", 1.0e9),
+                bench_row(f"guarded.avx512/{big}/2/real_time", 4.0e9)]
+        text = self.render({"bf16-20260102-000000.json": rows}, main)
+        self.assertIn("1×16M ÷ our own f32 rate (`auto` in the same run, `bf16-20260102-000000.json`): "
+                      "2.00× (goal ≥ 1.7×: met)", text)
+        # No 2-thread f32 entry in the bf16 run: the main file's, with the two-run caveat.
+        two = text[text.index("Issue 15's goals, 2 threads"):]
+        self.assertIn("1×16M ÷ our own f32 rate (`guarded.avx512` in `bench-20260101-000000.json`: two runs "
+                      "on this machine, not one, so the ratio carries both runs' noise): 2.25× (goal ≥ 1.7×: met)", two)
+        # The f32 entries are not a bf16 column of the table.
+        self.assertIn("| 1x16777216 | 1 | 6 | — | — | — | — | `guarded.avx512bf16.bf16` |", text)
+
     def test_no_run_and_accuracy(self):
         csv_text = ACC_HEADER + (
             "online.avx512.bf16,avx512,fast,bf16,softmax,normal_1,7,bf16_ulp,0.500092,0.5,7,6,0.857,pass,\n"
