@@ -422,6 +422,55 @@ TEST_CASE("bf16: split slices past layout::kStreamFromBytes: streamed stores, th
     CHECK(compared > 0);
 }
 
+TEST_CASE("bf16: a batch whose output is past layout::kStreamCallFromBytes: streamed rows, the row function's bits") {
+    // The bf16 batch call tells the rows that its whole output is past the caches
+    // (RowParams::output_past_caches); guarded's write passes then stream their stores, in the
+    // scratch form (rows up to kBf16ScratchMax) and in the recompute form alike, though no row
+    // alone holds layout::kStreamFromBytes. An output stride of 1 mod 32 elements puts the rows'
+    // starts at successive offsets from a 64-byte boundary (all 32 with 65537 columns). Each row
+    // must be the row function's bits (called alone: written plainly), on 1 and 2 threads, and
+    // nothing written between the rows or past them.
+    for (const std::size_t cols : {std::size_t(65537), layout::kBf16ScratchMax + 1}) {
+        const std::size_t rows = (layout::kStreamCallFromBytes / 2 + cols - 1) / cols,
+                          ldy = cols - cols % 32 + 33;  // 1 mod 32 elements
+        REQUIRE(rows * cols * 2 >= layout::kStreamCallFromBytes);
+        REQUIRE(cols * 2 < layout::kStreamFromBytes);  // a row alone is written plainly
+        const Case c = make_case("normal_1", rows * cols, 13);
+        std::size_t compared = 0;
+        for (const Variant* v : available(Dtype::bf16)) {
+            if (v->algorithm != Algorithm::guarded) continue;
+            Bits want(rows * cols);
+            for (std::size_t r = 0; r < rows; ++r)
+                run(*v, c.x.data() + r * cols, want.data() + r * cols, cols, RowParams{});
+            for (const int threads : {1, 2}) {
+                INFO(v->name << " cols " << cols << " threads " << threads);
+                Bits buf(rows * ldy + 64, 0xABCD);
+                Bf16BatchArgs a;
+                a.rows = rows;
+                a.cols = cols;
+                a.ld_y = ldy;
+                a.threads = threads;
+                a.x = c.x.data();
+                a.y = buf.data() + 1;
+                softmax_batch(*v, a);
+                std::size_t bad = 0, outside = 0;
+                for (std::size_t r = 0; r < rows; ++r)
+                    for (std::size_t i = 0; i < ldy; ++i) {
+                        const std::uint16_t got = a.y[r * ldy + i];
+                        if (i < cols) bad += got != want[r * cols + i];
+                        else outside += got != 0xABCD;
+                    }
+                outside += buf[0] != 0xABCD;
+                for (std::size_t i = rows * ldy + 1; i < buf.size(); ++i) outside += buf[i] != 0xABCD;
+                CHECK(bad == 0);
+                CHECK(outside == 0);
+                compared += rows * cols;
+            }
+        }
+        CHECK(compared > 0);
+    }
+}
+
 TEST_CASE("bf16: special values by the f32 policy") {
     const std::uint16_t kNaN16 = 0x7FC0, kPinf = 0x7F80, kNinf = 0xFF80;
     for (Dtype d : {Dtype::bf16, Dtype::bf16_f32})

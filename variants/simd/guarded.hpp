@@ -114,14 +114,15 @@ GuardPass guarded_sum(const Tx* x, float* y, std::size_t n, const GuardWindow& w
 
 // y = exp(x - q ln2) / s, recomputed on the way out (guarded in place, its split rows, and its
 // bf16 rows past their scratch): x float or bf16, y float or bf16 (passes.hpp's load / store).
-// Outputs of layout::kStreamFromBytes and more, apart from x, are written with non-temporal
-// stores (map_row_stream): the same bits, without reading y's lines first.
+// Outputs of layout::kStreamFromBytes and more, or of a call whose whole output is past the
+// caches (past_caches), apart from x, are written with non-temporal stores (map_row_stream): the
+// same bits, without reading y's lines first.
 template <class Arch, class Cfg, class Tx, class Ty>
-void guarded_write(const Tx* x, Ty* y, std::size_t n, float q, double s) {
+void guarded_write(const Tx* x, Ty* y, std::size_t n, float q, double s, bool past_caches) {
     using B = fbatch<Arch>;
     const ExpShiftOf<Arch, Cfg> ex(q);
     const B inv(float(1.0 / s));
-    map_row_stream<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; });
+    map_row_stream<Arch>(x, y, n, [&](B v) SMB_LAMBDA_INLINE { return ex(v) * inv; }, past_caches);
 }
 
 // The guarded sum pass with its anchor and its retry. The anchor: x[0] for short rows (no max
@@ -168,7 +169,7 @@ void guarded(const float* x, float* y, std::size_t n, RowParams p) {
     // policy and TwoSum path.
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, Cfg>(x, y, n, p);
     if (store) scale_in_place<Arch>(y, n, float(1.0 / g.sum));
-    else guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum);
+    else guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum, p.output_past_caches);
 }
 
 // The bf16 row functions (guarded_bf16.hpp), for guarded_rows on bf16 logits.
@@ -249,7 +250,7 @@ void guarded_split_reduce_at(const float* x, float* y, std::size_t n, RowParams 
 template <class Arch, class Cfg>
 void guarded_split_write(const float* x, float* y, std::size_t n, RowParams p, const SplitState& t) {
     if (p.output == Output::softmax && std::fabs(t.m) <= kExpShiftMaxQ - 2 * kGuardSpan && t.d >= 1.0)
-        guarded_write<Arch, Cfg>(x, y, n, t.m, t.d);
+        guarded_write<Arch, Cfg>(x, y, n, t.m, t.d, p.output_past_caches);
     else
         two_pass_write<Arch, Cfg>(x, y, n, p, t);
 }

@@ -7,7 +7,8 @@
 //     store them in a per-thread float scratch that stays in L2 (layout.hpp: 2^18 elements; never
 //     a copy of the row: the terms, written by the sum pass and read once by the write pass;
 //     DRAM traffic is the bf16 row read once and written once), so the write pass is a multiply and a rounding instead
-//     of a second exp. Longer rows store nothing and the write pass computes the same exp
+//     of a second exp (streamed when the batch call's whole output is past the caches:
+//     RowParams::output_past_caches, layout::kStreamCallFromBytes). Longer rows store nothing and the write pass computes the same exp
 //     again (2 reads + 1 write of 2 bytes per element; from layout::kStreamFromBytes of output
 //     the write is streamed past the caches, passes.hpp's map_row_stream). Either way
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
@@ -104,12 +105,13 @@ void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams 
         const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, e, n, w);
         if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
         const B inv(float(1.0 / g.sum));
-        map_row<Arch>(static_cast<const float*>(e), y, n, [&](B v) SMB_LAMBDA_INLINE { return v * inv; });
+        map_row_stream<Arch>(static_cast<const float*>(e), y, n, [&](B v) SMB_LAMBDA_INLINE { return v * inv; },
+                             p.output_past_caches);
         return;
     }
     const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);
     if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
-    guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum);
+    guarded_write<Arch, Cfg>(x, y, n, w.q, g.sum, p.output_past_caches);
 }
 
 // Split rows (the bf16 batch call, fewer rows than threads; detail/split.hpp, Bf16RowSplit):
@@ -137,8 +139,8 @@ void guarded_split_reduce_bf16(const std::uint16_t* x, std::size_t n, RowParams,
     }
 }
 template <class Arch, class Cfg, class Ty>
-void guarded_split_write_bf16(const std::uint16_t* x, Ty* y, std::size_t n, RowParams, const SplitState& t) {
-    guarded_write<Arch, Cfg>(x, y, n, t.m, t.d);
+void guarded_split_write_bf16(const std::uint16_t* x, Ty* y, std::size_t n, RowParams p, const SplitState& t) {
+    guarded_write<Arch, Cfg>(x, y, n, t.m, t.d, p.output_past_caches);
 }
 // The list's split for both bf16 dtypes (isa_body.inc: <algorithm>_split_bf16).
 template <class Arch, class Cfg>

@@ -419,19 +419,21 @@ SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
 }
 
 // map_row for outputs that may be past the caches: the same y, written with non-temporal stores
-// when this call's output (one row, or one slice of a split row) holds at least
-// layout::kStreamFromBytes and does not overlap x. A write pass that recomputes its terms from x
+// when it does not overlap x and either this call's output (one row, or one slice of a split row)
+// holds at least layout::kStreamFromBytes or the caller's whole output is past the caches
+// (past_caches: RowParams::output_past_caches, layout::kStreamCallFromBytes). A write pass that recomputes its terms from x
 // then costs the x read and the y write, not also the read of y's lines for ownership. (In place
 // the lines were just read: streaming them out measured 0.5-0.8x, as did streaming a scale of
 // stored exps; simd/guarded.hpp.) The elements up to y's first 64-byte boundary are written
 // plainly, then map_row streams its groups of 4 vectors and writes the rest plainly.
 template <class Arch, class Tx, class Ty, class F>
-SMB_FLATTEN void map_row_stream(const Tx* x, Ty* y, std::size_t n, F f) {
+SMB_FLATTEN void map_row_stream(const Tx* x, Ty* y, std::size_t n, F f, bool past_caches) {
     const auto addr = reinterpret_cast<std::uintptr_t>(y);
     const auto xa = reinterpret_cast<std::uintptr_t>(x);
     const std::size_t head = (64 - addr % 64) % 64 / sizeof(Ty);
     const bool apart = addr >= xa + n * sizeof(Tx) || xa >= addr + n * sizeof(Ty);
-    if (n * sizeof(Ty) < layout::kStreamFromBytes || !apart || addr % sizeof(Ty) || head >= n) return map_row<Arch>(x, y, n, f);
+    const bool large = past_caches || n * sizeof(Ty) >= layout::kStreamFromBytes;
+    if (!large || !apart || addr % sizeof(Ty) || head >= n) return map_row<Arch>(x, y, n, f);
     map_row<Arch>(x, y, head, f);
     map_row<Arch, true>(x + head, y + head, n - head, f);
     stream_fence<Arch>();

@@ -63,6 +63,10 @@ enum class SplitForm { none, max_first, one_pass, max_first_or_one_pass };
 struct RowParams {
     Output output = Output::softmax;
     bool masked_safe = false;  // an all -inf row gives 0 (log: -inf) instead of NaN
+    // The whole call's output is too large to stay in the caches (the bf16 batch call sets it from
+    // layout::kStreamCallFromBytes): write passes that store apart from x may then store
+    // non-temporally. The bits do not depend on it.
+    bool output_past_caches = false;
 };
 
 // One row: x and y may be the same pointer (in place); otherwise they must not overlap.
