@@ -6,11 +6,12 @@
 //   bf16 -> bf16: the output has no room for float exps. Rows of up to kBf16ScratchMax elements
 //     store them in a per-thread float scratch that stays in L2 (layout.hpp: 2^18 elements; never
 //     a copy of the row: the terms, written by the sum pass and read once by the write pass;
-//     DRAM traffic is the bf16 row read once and written once), so the write pass is a multiply and a rounding instead
-//     of a second exp (streamed when the batch call's whole output is past the caches:
-//     RowParams::output_past_caches, layout::kStreamCallFromBytes). Longer rows store nothing and the write pass computes the same exp
-//     again (2 reads + 1 write of 2 bytes per element; from layout::kStreamFromBytes of output
-//     the write is streamed past the caches, passes.hpp's map_row_stream). Either way
+//     DRAM traffic is the bf16 row read once and written once), so the write pass is a multiply
+//     and a rounding instead of a second exp (streamed when the batch call's whole output is past
+//     the caches: RowParams::output_past_caches, layout::kStreamCallFromBytes). Longer rows
+//     store nothing and the write pass computes the same exp again (2 reads + 1 write of 2 bytes
+//     per element; from layout::kStreamFromBytes of output, or past the caches as above, the
+//     write is streamed, passes.hpp's map_row_stream). Either way
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
 // NaN, +inf, all -inf rows, logits past ~1280 and log_softmax: max_shifted on the bf16 row (its
 // special values and bounds), as in guarded.hpp.

@@ -73,11 +73,18 @@ struct Ops<xsimd::avx512bw> : OpsGeneric<xsimd::avx512bw>, Traits<xsimd::avx512b
     static SMB_INLINE void store_partial(float* p, B v, std::size_t k) {
         _mm512_mask_storeu_ps(p, __mmask16((1u << k) - 1u), v);
     }
-    // bf16 (ops_generic.hpp): 16 halfwords zero-extended and shifted up (masked for the tail);
-    // the rounded bits (integer round to nearest even) narrowed by vpmovdw.
+    // bf16 (ops_generic.hpp): 16 halfwords placed in the high halves of the lanes, the low halves
+    // zeroed, by one vpermw (a 256-bit load, then halfword j to position 2j + 1 under a zeroing
+    // mask) instead of vpmovzxwd and a shift: one vector instruction fewer per load, the same bits
+    // (the tail: zero-extended and shifted up, masked); the rounded bits (integer round to nearest
+    // even) narrowed by vpmovdw.
     static SMB_INLINE B load_bf16(const std::uint16_t* p) {
-        return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(
-            kAll16, _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p))), 16));
+        // lane i: halfword 2i + 1 (the high half) takes source halfword i, halfword 2i is zeroed
+        const __m512i idx = _mm512_setr_epi32(0 << 16, 1 << 16, 2 << 16, 3 << 16, 4 << 16, 5 << 16, 6 << 16,
+                                              7 << 16, 8 << 16, 9 << 16, 10 << 16, 11 << 16, 12 << 16,
+                                              13 << 16, 14 << 16, 15 << 16);
+        const __m512i w = _mm512_castsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+        return _mm512_castsi512_ps(_mm512_maskz_permutexvar_epi16(__mmask32(0xAAAAAAAAu), idx, w));
     }
     static SMB_INLINE B load_bf16_partial(const std::uint16_t* p, std::size_t k, float fill) {
         const __mmask16 m = __mmask16((1u << k) - 1u);
