@@ -457,11 +457,13 @@ std::set<int> register_all(const Options& opt) {
         smb::bench::register_bf16(shapes, {opt.best_isa_only, opt.input, kSeed, llc_bytes()}, threads_used);
         if (opt.dtype == "bf16") {
             // Our own f32 softmax at 1x16M beside it (issue 15's goal: bf16 >= 1.7x our f32 rate),
-            // so that ratio comes from one run; `all` times them in the loop below anyway. Scalar
-            // rows only where nothing else runs (they are never the fastest, and slow at 16M).
+            // so that ratio comes from one run; `all` times them in the loop below anyway. The
+            // dispatch ISA's and auto, whatever --smb_filter_isa says; scalar rows only where
+            // nothing else runs (they are never the fastest, and slow at 16M).
             auto f32_rival = [&](const smb::Variant& v) {
-                return keep(v) && (v.isa != smb::Isa::scalar || v.algorithm == smb::Algorithm::auto_pick ||
-                                   !dispatch || *dispatch == smb::Isa::scalar);
+                return smb::bench::on_best_isa(v, dispatch) &&
+                       (v.isa != smb::Isa::scalar || v.algorithm == smb::Algorithm::auto_pick || !dispatch ||
+                        *dispatch == smb::Isa::scalar);
             };
             if (opt.custom.empty())
                 for (const Shape& s : kShapes)

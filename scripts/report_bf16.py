@@ -70,7 +70,9 @@ def load(path: Path, want=lambda impl: True) -> dict:
 
 
 def ours_f32(impl: str) -> bool:
-    return impl.split(".")[0] not in PEER_PREFIXES and ".bf16" not in impl
+    """Our f32 softmax variants (auto included), not the unsafe naive: not a peer (numpy_guide and
+    the like by prefix), no bf16 dtype."""
+    return not impl.startswith(PEER_PREFIXES) and ".bf16" not in impl and not impl.startswith("naive.")
 
 
 def fastest(entries: dict, pred) -> tuple[str, float] | None:

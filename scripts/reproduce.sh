@@ -38,8 +38,8 @@ Measures this machine and writes results/<machine-id>/REPORT.md, in these steps:
                   --out results/<id>/bf16-<UTC YYYYmmdd-HHMMSS>.json -- --smb_dtype=bf16
                 (headline shapes plus 8x128256 and 32x151936, our f32 variants at 1x16M for
                 the bf16 / f32 ratio, and the cross-entropy on bf16 logits at the same shapes as
-                above; 9m44s measured with --repetitions 3 on a 2-core Zen 4 VM, both ATen
-                capabilities included)
+                above; about 3m53s measured with --repetitions 3 on a 2-core Zen 4 VM, both
+                ATen capabilities included)
   7. plots      scripts/plot_{throughput,speedup,accuracy,scaling,backward}.py,
                 report_cross_entropy.py, report_bf16.py (PNGs in results/<id>/)
   8. report     scripts/make_report.py -> results/<id>/REPORT.md
@@ -55,8 +55,9 @@ Python steps run through scripts/pyrun.sh (needs python3-matplotlib and python3-
                   before the quick set gained the cross-entropy at 8x128256 and 1x16M and the
                   log_softmax_backward peers (about 19 s more a repetition, measured alone);
                   the claims entries (bench.sh --claims) add about 5 s (4.3 s measured on a
-                  busy 2-core VM), the bf16 entries a few minutes (9m44s with --repetitions 3 on a
-                  2-core Zen 4 VM, where the whole --quick --repetitions 3 run took 14m18s),
+                  busy 2-core VM), the bf16 entries a few minutes (about 3m53s with --repetitions 3
+                  on a 2-core Zen 4 VM, where the whole --quick --repetitions 3 run took
+                  14m18s by its own clock),
                   the peers' backward, cross-entropy and bf16 scoring about 40 s of CPU (82 s
                   wall measured on a 2-core VM at a load average near 10).
   --full          every shape and variant, 5 repetitions (medians reported); accuracy --full
@@ -155,9 +156,12 @@ header() {
   printf '\n==> [%d/8] %s   (elapsed %dm%02ds)\n' "$step_no" "$1" $((SECONDS / 60)) $((SECONDS % 60))
 }
 
-# record NAME EXIT NOTE: remembers a finished step (NOTE: plain text, no quotes or backslashes).
+# record NAME EXIT NOTE: remembers a finished step (NOTE: plain text, no quotes or backslashes);
+# its seconds run from the step's header or the record before it in the same step, whichever is
+# later (accuracy / peer_accuracy and bench / bench_bf16 share a header).
 record() {
   steps_json+=("{\"name\": \"$1\", \"exit\": $2, \"seconds\": $((SECONDS - step_start)), \"note\": \"$3\"}")
+  step_start=$SECONDS
 }
 
 on_error() {
@@ -276,8 +280,8 @@ fi
 record bench 0 "$(basename "$bench_file")"
 # bf16 logits (the report's bf16 section): the same harness, --smb_dtype=bf16, headline shapes
 # plus the large vocabularies whatever the mode, our f32 variants at 1x16M (the bf16 / f32
-# ratio from one run), and the cross-entropy on bf16 logits (9m44s with 3 repetitions on a
-# 2-core Zen 4 VM, both ATen capabilities).
+# ratio from one run), and the cross-entropy on bf16 logits (about 3m53s with 3 repetitions
+# on a 2-core Zen 4 VM, both ATen capabilities).
 bf16_file="$out/bf16-$(date -u +%Y%m%d-%H%M%S).json"
 bf16_extra=(-- --smb_dtype=bf16)
 [[ $reps -eq 0 ]] || bf16_extra+=("--benchmark_repetitions=$reps" --benchmark_report_aggregates_only=true)

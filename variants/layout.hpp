@@ -59,14 +59,19 @@ inline constexpr std::size_t kBf16ScratchMax = std::size_t(1) << 18;
 #define SMB_STREAM_FROM_BYTES (std::size_t(1) << 20)
 #endif
 inline constexpr std::size_t kStreamFromBytes = SMB_STREAM_FROM_BYTES;
-// ... and every write pass that can (apart from x: the recompute passes, guarded's bf16 scratch
-// form) streams when the whole batch call writes this many bytes or more (RowParams::
-// output_past_caches, set by the bf16 batch call): many rows whose outputs add up past L2 and
-// most of a shared L3. Measured on Zen 4 (EPYC, family 25, 32 MiB L3 shared with other VMs), the
-// bf16 scratch form, 1 thread, streamed / plain, two alternated runs, medians of 3:
-// guarded.avx512bf16.poly3s.bf16 1.40x at 64x65536 (8 MiB out), 1.39x at 32x151936 (9.3 MiB),
-// 0.96-0.98x at 16x65536 and 8x128256 (2 MiB), 0.91x at 1x65536, 0.75x at 1x4096.
+// ... and guarded's bf16 write passes that can (apart from x: the recompute passes, the scratch
+// form) stream when the whole batch call writes this many bytes or more in rows of at least
+// kStreamCallMinRowBytes (RowParams::output_past_caches, set by the bf16 batch call): many rows
+// whose outputs add up past L2 and most of a shared L3. Measured on Zen 4 (EPYC, family 25,
+// 32 MiB L3 shared with other VMs), the bf16 scratch form, 1 thread, streamed / plain, two
+// alternated runs, medians of 3: guarded.avx512bf16.poly3s.bf16 1.40x at 64x65536 (8 MiB out),
+// 1.39x at 32x151936 (9.3 MiB), 0.96-0.98x at 16x65536 and 8x128256 (2 MiB), 0.91x at 1x65536,
+// 0.75x at 1x4096 (every row streamed); with this rule, two more alternated runs: 32x151936
+// 1.22-1.29x (poly3, poly3s and plain), the other bf16 headline shapes 0.97-1.07x.
 inline constexpr std::size_t kStreamCallFromBytes = std::size_t(4) << 20;
+// Shorter rows are not streamed by that rule: the shortest measured were 64x65536's (128 KiB of
+// bf16 each); rows of a few hundred bytes would pay a fence per row, unmeasured.
+inline constexpr std::size_t kStreamCallMinRowBytes = std::size_t(128) << 10;
 // guarded: rows longer than kGuardProbe take their anchor from the max of the first kGuardProbe
 // elements; the sum pass checks its window once per kGuardChunk elements.
 inline constexpr std::size_t kGuardProbe = 1024;

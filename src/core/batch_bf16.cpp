@@ -106,8 +106,10 @@ void split_rows(Fn row, const Bf16RowSplit& sp, const Bf16BatchArgs& a, Ty* y, s
 
 template <class Ty, class Fn>
 void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy) {
-    // Many rows whose outputs add up past the caches: their write passes may stream (layout.hpp).
-    const bool past_caches = a.rows * a.cols * sizeof(Ty) >= layout::kStreamCallFromBytes;
+    // Many long rows whose outputs add up past the caches: their write passes may stream
+    // (layout.hpp: kStreamCallFromBytes, kStreamCallMinRowBytes).
+    const bool past_caches = a.rows * a.cols * sizeof(Ty) >= layout::kStreamCallFromBytes &&
+                             a.cols * sizeof(Ty) >= layout::kStreamCallMinRowBytes;
     const RowParams p{a.output, a.masked_safe, past_caches};
     // One row that no thread would share: the row function itself, as the f32 batch call does
     // (the rows form has nothing to group there; through it 1x64 ran 1.26x slower on the Xeon).

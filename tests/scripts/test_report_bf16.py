@@ -113,6 +113,8 @@ class ReportBf16(unittest.TestCase):
                 bench_row(f"guarded.avx512.bf16/{big}/2/real_time", 9.0e9),
                 bench_row(f"online.avx512/{big}", 2.0e9),  # f32 in the bf16 run: the goal's rate
                 bench_row(f"auto/{big}", 3.0e9),
+                bench_row(f"naive.avx512/{big}", 8.0e9),  # unsafe: not the goal's rate
+                bench_row(f"numpy_guide/{big}", 9.0e9),  # a peer (bench.sh merges NumPy's entries)
                 bench_row(f"online.avx512:log/{big}", 99e9)]  # log_softmax: not a softmax rate
         main = [bench_row(f"online.avx512/{big}", 1.0e9),
                 bench_row(f"guarded.avx512/{big}/2/real_time", 4.0e9)]
