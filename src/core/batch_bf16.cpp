@@ -26,7 +26,8 @@
 namespace smb {
 namespace {
 
-void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::size_t ldy) {
+// Throws on bad arguments; otherwise returns whether the call is in place (x == y, same strides).
+bool validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::size_t ldy) {
     if (v.op != Op::forward)
         throw std::invalid_argument("variant '" + std::string(v.name) + "' computes " + std::string(to_string(v.op)) +
                                     ", not softmax or log_softmax");
@@ -37,7 +38,7 @@ void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::si
         throw std::invalid_argument("variant '" + std::string(v.name) + "' writes " +
                                     (to_bf16 ? "bf16 (y), not float32 (y_f32)" : "float32 (y_f32), not bf16 (y)"));
     if (a.threads < 1) throw std::invalid_argument("threads must be >= 1");
-    if (a.rows == 0 || a.cols == 0) return;
+    if (a.rows == 0 || a.cols == 0) return false;
     const void* y = to_bf16 ? static_cast<const void*>(a.y) : static_cast<const void*>(a.y_f32);
     if (a.x == nullptr || y == nullptr) throw std::invalid_argument("null x or y with a non-empty shape");
     if (ldx < a.cols || ldy < a.cols)
@@ -59,6 +60,7 @@ void validate(const Variant& v, const Bf16BatchArgs& a, std::size_t ldx, std::si
         throw std::invalid_argument(to_bf16 ? "x and y overlap without being the same rows (in place needs x == y and equal strides)"
                                             : "x and y_f32 overlap (bf16 -> float32 cannot run in place)");
     if (!available(v)) throw std::runtime_error(unavailable_reason(v));
+    return in_place;
 }
 
 void write_slice(const Bf16RowSplit& sp, const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams p,
@@ -105,10 +107,11 @@ void split_rows(Fn row, const Bf16RowSplit& sp, const Bf16BatchArgs& a, Ty* y, s
 }
 
 template <class Ty, class Fn>
-void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy) {
+void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ldx, std::size_t ldy, bool in_place) {
     // Many long rows whose outputs add up past the caches: their write passes may stream
-    // (layout.hpp: kStreamCallFromBytes, kStreamCallMinRowBytes).
-    const bool past_caches = a.rows * a.cols * sizeof(Ty) >= layout::kStreamCallFromBytes &&
+    // (layout.hpp: kStreamCallFromBytes, kStreamCallMinRowBytes). Not in place: there y's lines
+    // were just read, and streaming them out measured 0.5-0.8x (passes.hpp, map_row_stream).
+    const bool past_caches = !in_place && a.rows * a.cols * sizeof(Ty) >= layout::kStreamCallFromBytes &&
                              a.cols * sizeof(Ty) >= layout::kStreamCallMinRowBytes;
     const RowParams p{a.output, a.masked_safe, past_caches};
     // One row that no thread would share: the row function itself, as the f32 batch call does
@@ -128,10 +131,10 @@ void run(const Variant& v, Fn row, const Bf16BatchArgs& a, Ty* y, std::size_t ld
 void softmax_batch(const Variant& v, const Bf16BatchArgs& a) {
     const std::size_t ldx = a.ld_x ? a.ld_x : a.cols;
     const std::size_t ldy = a.ld_y ? a.ld_y : a.cols;
-    validate(v, a, ldx, ldy);
+    const bool in_place = validate(v, a, ldx, ldy);
     if (a.rows == 0 || a.cols == 0) return;
-    if (v.dtype == Dtype::bf16) run(v, v.row_bf16, a, a.y, ldx, ldy);
-    else run(v, v.row_bf16_f32, a, a.y_f32, ldx, ldy);
+    if (v.dtype == Dtype::bf16) run(v, v.row_bf16, a, a.y, ldx, ldy, in_place);
+    else run(v, v.row_bf16_f32, a, a.y_f32, ldx, ldy, false);
 }
 
 namespace detail {

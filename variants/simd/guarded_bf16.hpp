@@ -106,10 +106,9 @@ void guarded(const std::uint16_t* x, std::uint16_t* y, std::size_t n, RowParams 
         const GuardPass g = guarded_anchored<Arch, Cfg, true>(x, e, n, w);
         if (!g.inside || g.sum != g.sum) return max_shifted<Arch, F>(x, y, n, p);
         const B inv(float(1.0 / g.sum));
-        // Streamed only apart from x: in place y's lines were just read (passes.hpp).
-        const bool apart = y + n <= x || x + n <= y;
+        // Streamed with output_past_caches, which the batch call sets only for calls not in place.
         map_row_stream<Arch>(static_cast<const float*>(e), y, n, [&](B v) SMB_LAMBDA_INLINE { return v * inv; },
-                             p.output_past_caches && apart);
+                             p.output_past_caches);
         return;
     }
     const GuardPass g = guarded_anchored<Arch, Cfg, false>(x, nullptr, n, w);

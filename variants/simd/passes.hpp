@@ -421,12 +421,13 @@ SMB_FLATTEN void map_row(const Tx* x, Ty* y, std::size_t n, F f) {
 // map_row for outputs that may be past the caches: the same y, written with non-temporal stores
 // when it does not overlap x and either this call's output (one row, or one slice of a split row)
 // holds at least layout::kStreamFromBytes or the caller's whole output is past the caches
-// (past_caches: RowParams::output_past_caches, layout::kStreamCallFromBytes). A write pass that recomputes its terms from x
-// then costs the x read and the y write, not also the read of y's lines for ownership. (In place
-// the lines were just read: streaming them out measured 0.5-0.8x, as did streaming the f32
-// store form's in-place scale of its stored exps; simd/guarded.hpp. guarded's bf16 scratch form
-// streams its scale of the scratch into y only with past_caches and y apart from the row.) The elements up to y's first 64-byte boundary are written
-// plainly, then map_row streams its groups of 4 vectors and writes the rest plainly.
+// (past_caches: RowParams::output_past_caches, layout::kStreamCallFromBytes). A write pass that
+// recomputes its terms from x then costs the x read and the y write, not also the read of y's
+// lines for ownership. (In place the lines were just read: streaming them out measured 0.5-0.8x,
+// as did streaming the f32 store form's in-place scale of its stored exps; simd/guarded.hpp. So
+// the bf16 batch call sets past_caches only for calls not in place; guarded's bf16 scratch form,
+// whose x here is the scratch, relies on that.) The elements up to y's first 64-byte boundary are
+// written plainly, then map_row streams its groups of 4 vectors and writes the rest plainly.
 template <class Arch, class Tx, class Ty, class F>
 SMB_FLATTEN void map_row_stream(const Tx* x, Ty* y, std::size_t n, F f, bool past_caches) {
     const auto addr = reinterpret_cast<std::uintptr_t>(y);

@@ -64,8 +64,8 @@ struct RowParams {
     Output output = Output::softmax;
     bool masked_safe = false;  // an all -inf row gives 0 (log: -inf) instead of NaN
     // The whole call's output is too large to stay in the caches (the bf16 batch call sets it from
-    // layout::kStreamCallFromBytes and kStreamCallMinRowBytes): write passes that store apart
-    // from x may then store non-temporally (guarded's bf16 rows do). The bits do not depend on it.
+    // layout::kStreamCallFromBytes and kStreamCallMinRowBytes, for calls not in place): write
+    // passes may then store non-temporally (guarded's bf16 rows do). The bits do not depend on it.
     bool output_past_caches = false;
 };
 
