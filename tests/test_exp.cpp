@@ -65,6 +65,9 @@ bool eval_shift_scalef_sse2(int degree, float q, const float* x, float* out, std
 bool eval_shift_scalef_avx2(int degree, float q, const float* x, float* out, std::size_t n);
 bool eval_shift_scalef_avx512(int degree, float q, const float* x, float* out, std::size_t n);
 bool eval_exp_f64_lut_avx512(const double* t, double* out, std::size_t n);
+bool shift_deg3_one_fma_sse2();
+bool shift_deg3_one_fma_avx2();
+bool shift_deg3_one_fma_avx512();
 bool eval_ratio_ff_sse2(double k, const float* t, const float* e, float* out, std::size_t n);
 bool eval_ratio_ff_avx2(double k, const float* t, const float* e, float* out, std::size_t n);
 bool eval_ratio_ff_avx512(double k, const float* t, const float* e, float* out, std::size_t n);
@@ -722,13 +725,18 @@ TEST_CASE("ExpShiftPow2<3> (poly3): relative error over the guarded window, ever
     // reduced argument r = x - n ln2 over all of [-ln2/2, ln2/2] in steps of 2^-18 or finer: the
     // polynomial's error curve, whose extrema are flat, is sampled finely enough to reach its
     // max), then a random sample of the whole window [(q - 150) ln2, (q + 96) ln2] for several q
-    // (the reduction of large |x|). Against exp of the exact x - q ln2 (long double). Normal
+    // (the reduction of large |x|). Against exp of the exact x - q l (long double), l = ln2, or
+    // float(ln2) where the ISA reduces with one FMA (its term is exp(x - q hi): exp.hpp,
+    // kExpShiftDeg3OneFmaReduce). Normal
     // results: relative error <= the constant, which must be tight (within 1 %) on the full
     // sweep; below 2^-126: +0, or within the same relative error plus half a unit of 2^-149.
-    constexpr long double kLn2L = 0.693147180559945309417232121458176568L;
     const double bound = simd::kExpShiftDeg3MaxRelErr;
     for (const IsaFns* f : available_isas()) {
         INFO(f->name);
+        const bool one_fma = f->isa == Isa::sse2 ? shift_deg3_one_fma_sse2()
+                             : f->isa == Isa::avx2 ? shift_deg3_one_fma_avx2()
+                                                   : shift_deg3_one_fma_avx512();
+        const long double kLn2L = one_fma ? (long double)simd::kLn2HiFma : 0.693147180559945309417232121458176568L;
         double worst = 0;
         std::size_t subnormal_bad = 0;
         auto check = [&](float q, const std::vector<float>& x, const std::vector<float>& y) {

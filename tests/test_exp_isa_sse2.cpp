@@ -118,6 +118,8 @@ void SMB_EXP_FN(eval_shift)(int degree, float q, const float* x, float* out, std
     if (degree == 3) eval_shift_d<3>(q, x, out, count);
     else eval_shift_d<5>(q, x, out, count);
 }
+// Whether ExpShiftPow2<3> reduces with one FMA here (its term is then exp(x - q float(ln2))).
+bool SMB_EXP_FN(shift_deg3_one_fma)() { return simd::kExpShiftDeg3OneFmaReduce<A>; }
 // The same with ExpShiftPow2's Scalef form (poly3s); false (nothing written) without vscalefps.
 bool SMB_EXP_FN(eval_shift_scalef)(int degree, float q, const float* x, float* out, std::size_t count) {
     if constexpr (simd::Ops<A>::kScalef) {

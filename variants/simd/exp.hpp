@@ -160,10 +160,11 @@ SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
 // +0 and every other lane is p * 2^(n - q) rounded once (gradual for n - q = -126). Callers keep
 // their outputs at or below the term (q = floor(x0 log2e) makes the sum >= 1), so only outputs
 // below 2^-126 are flushed. x is first clamped to >= (q - 130) ln2, so -inf gives +0; NaN -> NaN.
-// Degree 3 (poly3, the bf16-output rows only): the same reduction and reconstruction with
-// ExpPoly<3>, two FMAs fewer per element; relative error <= kExpShiftDeg3MaxRelErr (~2^-13.3,
-// the polynomial's: the reduction and evaluation add ~2^-23) for normal results, the same
-// flush below. tests/test_exp.cpp sweeps it.
+// Degree 3 (poly3, the bf16-output rows only): the same reconstruction with ExpPoly<3>, two FMAs
+// fewer per element, and on the FMA ISAs the reduction in one FMA (kExpShiftDeg3OneFmaReduce
+// below: the term is then exp(x - q float(ln2))); relative error <= kExpShiftDeg3MaxRelErr
+// (~2^-13.3, the polynomial's: the reduction and evaluation add ~2^-22) for normal results, the
+// same flush below. tests/test_exp.cpp sweeps it.
 // Scalef (AVX-512 only; the list's poly3s rows): the same n, r and p, with no clamp of x and
 // none of v; 2^(n - q) applied by vscalefps, zero-masked where n - q < -126 (-inf and every x
 // the clamp would have sent to +0) and kept where it is NaN (NaN x: NaN). The lanes kept are
@@ -179,6 +180,21 @@ SMB_INLINE fbatch<Arch> exp_neg(fbatch<Arch> t) {
 // (pipes.c's header) the clamps and the shift ride free beside the FMAs while scalef takes two
 // FMA slots and the compare one, so there it costs 2 FMA slots more. Both stay in the list.
 inline constexpr float kExpShiftMaxQ = 2048.0f;
+// Degree 3 on FMA ISAs reduces with one FMA: r = x - n hi with hi = kLn2HiFma = float(ln2), exact
+// (exp_constants.hpp: the difference is representable), without the n lo correction. The term
+// p(r) 2^(n - q) then approximates exp(x - n hi) 2^(n - q) = exp(x - q hi) exp((n - q) delta),
+// delta = ln2 - hi (|delta| < 1.91e-9, kLn2HiFmaErr): it is exp(x - q hi), not exp(x - q ln2),
+// up to |n - q| |delta| <= 127 * 1.91e-9 = 2.4e-7 relative over the window (n - q in [-127, 97]
+// for the terms that are not flushed), which kExpShiftDeg3MaxRelErr covers (tests/test_exp.cpp
+// measures it against exp(x - q hi)). For a softmax, exp(x - q hi) = exp(x - q ln2) exp(q delta):
+// a factor common to every term of a row, which cancels in y = e / s (guarded_bf16.hpp's bound;
+// its split rows merge slices of different q, which adds |q_k - Q| |delta| to the sum's error
+// there). Measured against the two-FMA reduction, degree 3, Zen 4, one thread (stand-alone
+// AVX-512 loops over bf16 rows of 65536 and 262144 in L2, best of 9): the sum pass 1.11x, the
+// write pass 1.08x: the FMA pipes bound both (an exp is 8-9 of their slots per vector).
+// SSE2 has no FMA: n hi must be exact there (12-bit hi), so it keeps the two steps.
+template <class Arch>
+inline constexpr bool kExpShiftDeg3OneFmaReduce = Ops<Arch>::kFma;
 template <int Degree, class Arch, bool Scalef = false>
 struct ExpShiftPow2 {
     static_assert(Degree == 3 || Degree == 5 || Degree == 6, "ExpShiftPow2: degree 3, 5 or 6");
@@ -186,19 +202,26 @@ struct ExpShiftPow2 {
     using B = fbatch<Arch>;
     B c_n, lo;
     explicit ExpShiftPow2(float q) : c_n(kMagicBiased - q), lo((q - 130.0f) * 0.693147182f) {}
+    // Degree 3 with FMA: r = x - n hi, one FMA, exact (hi = kLn2HiFma = float(ln2)); the term is
+    // then exp(x - q hi) (see kExpShiftDeg3OneFmaReduce). Otherwise the two-step reduction.
+    static SMB_INLINE B reduce_shift(B x, B n) {
+        using namespace exp_detail;
+        if constexpr (kExpShiftDeg3OneFmaReduce<Arch> && Degree == 3) return fmadd<Arch>(n, B(-kLn2HiFma), x);
+        else return reduce<Arch, false>(x, n, B(0.0f));
+    }
     SMB_INLINE B operator()(B x) const {
         using namespace exp_detail;
         if constexpr (Scalef) {
             const B v = fmadd<Arch>(x, B(kLog2e), c_n);
             const B n = v - c_n;
             const B nq = v - B(kMagicBiased);  // n - q, exactly
-            const B p = poly<Degree, Arch>(reduce<Arch, false>(x, n, B(0.0f)));
+            const B p = poly<Degree, Arch>(reduce_shift(x, n));
             return Ops<Arch>::scalef_unless_below(p, nq, nq, -126.0f);
         }
         const B xc = max_keep_nan<Arch>(lo, x);
         const B v = fmadd<Arch>(xc, B(kLog2e), c_n);  // low bits: n - q + 127
         const B n = v - c_n;
-        const B p = poly<Degree, Arch>(reduce<Arch, false>(xc, n, B(0.0f)));
+        const B p = poly<Degree, Arch>(reduce_shift(xc, n));
         // n - q >= -127 (2^-127 encodes as +0); a NaN lane keeps NaN through p.
         const B vc = max_keep_nan<Arch>(B(kMagicBiased - 127.0f), v);
         return p * pow2_from_biased<Arch>(vc);

@@ -72,6 +72,9 @@ inline constexpr float kLog2e = 0x1.715476p+0f;
 // full 24-bit float(ln2) can be used.
 inline constexpr float kLn2HiFma = 0x1.62e43p-1f;
 inline constexpr float kLn2LoFma = -0x1.05c61p-29f;
+// |ln2 - kLn2HiFma| (1.9046e-9): what degree 3's one-FMA reduction leaves out (exp.hpp,
+// kExpShiftDeg3OneFmaReduce).
+inline constexpr double kLn2HiFmaErr = 1.91e-9;
 // Without FMA (SSE2) n*ln2_hi must be exact in float: 12 significant bits, so for |n| <= 4096
 // (|t| <= 2839) the product is exact and t - n*ln2_hi is exact by Sterbenz's lemma.
 inline constexpr float kLn2HiNoFma = 0x1.62ep-1f;
@@ -119,9 +122,11 @@ inline constexpr double kExpNegDeg5MaxSubnormalErrAvx512 = 1.42;
 inline constexpr double kExpNegDeg6MaxSubnormalErrAvx512 = 0.86;
 // ExpShiftPow2<3> (poly3): relative error for normal results over the guarded window, every ISA
 // (tests/test_exp.cpp: every float of [32, 64) and [-64, -32), and a sample for several q).
-// Measured 1.01353e-4 on AVX2 and AVX-512 (the polynomial's 1.0129e-4 plus the evaluation's
-// roundings), 1.01503e-4 on SSE2 (its rounded products; at q = 1800, where r carries the 12-bit
-// ln2_hi reduction's rounding).
+// Measured 1.01575e-4 on AVX2 and AVX-512 against exp(x - q float(ln2)) (the polynomial's
+// 1.0129e-4, the evaluation's roundings and up to |n - q| 1.9e-9 from the one-FMA reduction,
+// exp.hpp; 1.01353e-4 with the two-step reduction before), 1.01503e-4 on SSE2 against
+// exp(x - q ln2) (its rounded products; at q = 1800, where r carries the 12-bit ln2_hi
+// reduction's rounding).
 inline constexpr double kExpShiftDeg3MaxRelErr = 1.02e-4;
 // exp_neg_f64: relative error for t in [-708.39, 0] (results >= 2^-1022), vs long double expl.
 inline constexpr double kExpNegF64MaxRelErr = 1.6e-14;

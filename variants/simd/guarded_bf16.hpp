@@ -17,13 +17,22 @@
 // special values and bounds), as in guarded.hpp.
 //
 // poly3 (guarded.<isa>.poly3.bf16): the same passes with ExpShiftPow2<3>, the degree-3 exp (two
-// FMAs fewer per exp, in both passes of the recompute form). A bf16 output has 8 significant
+// FMAs fewer per exp, three with FMA's one-step reduction, in both passes of the recompute form;
+// that reduction against the two-step one, Zen 4, 1 thread, two alternated softmax_bench runs,
+// medians of 3: 1.11-1.17x at 1x1048576, 1.02-1.08x at 1x65536, 1.00-1.23x at 1x16M). A bf16 output has 8 significant
 // bits, so an exp good to ~2^-13 costs a few hundredths of a bf16 ULP. Bound:
-//   term: e_i = exp(x_i - q ln2) (1 + d_i), |d_i| <= D = kExpShiftDeg3MaxRelErr = 1.02e-4
+//   term: e_i = exp(x_i - q l) (1 + d_i), |d_i| <= D = kExpShiftDeg3MaxRelErr = 1.02e-4
 //     (exp_constants.hpp: the minimax error 1.0129e-4 of ExpPoly<3> on [-ln2/2, ln2/2] plus the
 //     reduction and the float evaluation, measured by tests/test_exp.cpp over the guarded window)
 //     for terms >= 2^-126; smaller terms flush (as poly5's), changing the sum (>= 1) by at most
-//     n 2^-126 and giving only outputs below 2^-126.
+//     n 2^-126 and giving only outputs below 2^-126. l = ln2 on SSE2; l = hi = float(ln2) on the
+//     FMA ISAs (one-FMA reduction, exp.hpp: kExpShiftDeg3OneFmaReduce), and since
+//     exp(x - q hi) = exp(x - q ln2) exp(q (ln2 - hi)), a factor common to the row's terms, the
+//     exact softmax r is the same with either l: S and r below are taken with the ISA's l.
+//     Split rows (Bf16RowSplit) merge slices of anchors q_k into Q: a slice's terms, scaled by
+//     2^(q_k - Q), are exp(x - Q hi) exp((Q - q_k)(hi - ln2)) (1 + d_i): an extra relative error
+//     <= (Q - q_k) kLn2HiFmaErr on the sum, <= 223 * 1.91e-9 = 4.3e-7 for every slice whose
+//     terms reach 2^-126 2^Q (Q - q_k <= 97 + 126); the slices below add < n 2^-126 to S.
 //   sum: positive terms, added in float by passes.hpp's ChunkSum (pairs into two float
 //     accumulators, folded into double every 16 groups of 4 vectors: at most 17 roundings on any
 //     term, every ISA; poly5's DoubleSum has 2): s = S (1 + sigma),
@@ -31,8 +40,8 @@
 //     the small terms are below 2^-36 and go into the slack below).
 //   output: y32 = fl(e_i fl(1/s)) (two roundings): y32 / r = (1 + d_i)(1 + u)^2 / (1 + sigma), so
 //     |y32 / r - 1| <= rho = (2D + 19u + n 2^-53) / (1 - D - 17u) <= 2.0517e-4 for n <= 2^26
-//     (kGuardMaxN); in float ULP of r (ulp_f32(r) > 2^-24 r): e = rho 2^24 <= 3443; the list
-//     documents 3450.
+//     (kGuardMaxN); in float ULP of r (ulp_f32(r) > 2^-24 r): e = rho 2^24 <= 3443; split rows,
+//     sigma 4.3e-7 larger: rho <= 2.0559e-4, e <= 3450; the list documents 3450.
 //   bf16: y = RNE_bf16(y32), within 0.5 + e 2^-16 bf16 ULP of r by the argument in list.inc:
 //     0.5 + 3450 / 65536 = 0.55264 bf16 ULP (faithful; the accuracy sweep's measured worst is in
 //     results/). bf16_f32 would be ~3450 float ULP: no row, that output wants float accuracy.
