@@ -13,6 +13,11 @@
 //     per element; from layout::kStreamFromBytes of output, or past the caches as above, the
 //     write is streamed, passes.hpp's map_row_stream). Either way
 //     y = RNE_bf16(e * float(1/s)) with the same term e as the sum's: the same bits.
+//     What bounds the recompute form (bench/uarch/bf16_passes.cpp: each pass alone, poly3 and
+//     poly3s, best of 9 alternated runs, Zen 4, 1 thread, f63ea9f): at 1x16M the sum pass ran at
+//     7.3-7.7 G elem/s, as fast as in L3 at 1x1048576 (7.5-7.8): its exps bind it, not the
+//     read; the write pass at 6.4-6.7, as fast as memcpy of the row in the same runs (5.8-6.6):
+//     memory binds it; the row at 3.4-3.5, the two passes' times added.
 // NaN, +inf, all -inf rows, logits past ~1280 and log_softmax: max_shifted on the bf16 row (its
 // special values and bounds), as in guarded.hpp.
 //
