@@ -23,9 +23,10 @@
 //
 // poly3 (guarded.<isa>.poly3.bf16): the same passes with ExpShiftPow2<3>, the degree-3 exp (two
 // FMAs fewer per exp, three with FMA's one-step reduction, in both passes of the recompute form;
-// that reduction against the two-step one, Zen 4, 1 thread, two alternated softmax_bench runs,
-// medians of 3: 1.11-1.17x at 1x1048576, 1.02-1.08x at 1x65536, 1.00-1.23x at 1x16M). A bf16 output has 8 significant
-// bits, so an exp good to ~2^-13 costs a few hundredths of a bf16 ULP. Bound:
+// that reduction against the two-step one, Zen 4, 1 thread, alternated softmax_bench runs,
+// medians of 3 to 5, poly3 and poly3s: 1.11-1.20x at 1x1048576, 1.02-1.08x at 1x65536,
+// 0.88-1.23x at 1x16M, where the write pass is bound by memory). A bf16 output has 8
+// significant bits, so an exp good to ~2^-13 costs a few hundredths of a bf16 ULP. Bound:
 //   term: e_i = exp(x_i - q l) (1 + d_i), |d_i| <= D = kExpShiftDeg3MaxRelErr = 1.02e-4
 //     (exp_constants.hpp: the minimax error 1.0129e-4 of ExpPoly<3> on [-ln2/2, ln2/2] plus the
 //     reduction and the float evaluation, measured by tests/test_exp.cpp over the guarded window)
