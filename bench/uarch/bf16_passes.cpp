@@ -11,9 +11,9 @@
 // (default 9) alternated runs, in G elements/s. Build from the repository root after a release
 // build (the scratch and the CPU checks live in the library):
 //
-//   g++ -O3 -std=c++20 -fopenmp -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma \
-//       -mavx512bf16 -I src/include -I build/release/generated/public -I src -I variants \
-//       bench/uarch/bf16_passes.cpp build/release/libsoftmaxbench.a -o /tmp/bf16_passes
+//   F="-mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma -mavx512bf16"
+//   I="-I src/include -I build/release/generated/public -I src -I variants"
+//   g++ -O3 -std=c++20 -fopenmp $F $I bench/uarch/bf16_passes.cpp build/release/libsoftmaxbench.a -o /tmp/bf16_passes
 //   /tmp/bf16_passes 1048576 16777216
 //
 // Needs a CPU with AVX512_BF16 (it exits with a message otherwise).
@@ -30,18 +30,12 @@
 #include <vector>
 
 #include "simd/guarded_bf16.hpp"
+#include "softmaxbench/bf16.hpp"
 #include "softmaxbench/softmax.hpp"
 
 namespace {
 
 using Arch = smb::simd::avx512bf16;
-
-std::uint16_t to_bf16(float f) {
-    std::uint32_t u;
-    std::memcpy(&u, &f, 4);
-    u += 0x7FFFu + ((u >> 16) & 1u);
-    return std::uint16_t(u >> 16);
-}
 
 template <class F>
 double seconds(F f) {
@@ -101,7 +95,7 @@ int main(int argc, char** argv) {
         auto* y = static_cast<std::uint16_t*>(std::aligned_alloc(64, (n * 2 + 63) / 64 * 64));
         std::mt19937 rng(1);
         std::normal_distribution<float> d(0.0f, 1.0f);
-        for (std::size_t i = 0; i < n; ++i) x[i] = to_bf16(d(rng));
+        for (std::size_t i = 0; i < n; ++i) x[i] = smb::float_to_bf16(d(rng));
         std::memset(y, 0, n * 2);
         run<smb::ExpKernel::poly3>("poly3", x, y, n, reps);
         run<smb::ExpKernel::poly3s>("poly3s", x, y, n, reps);
